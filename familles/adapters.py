@@ -1,0 +1,23 @@
+"""allauth hooks: its e-mails go through the outbox like every other message."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+
+from portail.outbox import queue_message
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        request = self.request
+        ctx = {"request": request, "email": email, **context}
+        message = self.render_mail(template_prefix, email, ctx)
+        html = ""
+        for content, mimetype in getattr(message, "alternatives", []):
+            if mimetype == "text/html":
+                html = content
+        queue_message(
+            to=message.to,
+            subject=message.subject,
+            body_text=message.body,
+            body_html=html,
+            template=template_prefix,
+        )

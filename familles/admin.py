@@ -1,0 +1,141 @@
+"""The staff's tools for families: search, filters, history of every change."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Identité"), {"fields": ("first_name", "last_name")}),
+        (_("Droits"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                                  "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",),
+                             "fields": ("email", "password1", "password2")}),)
+
+
+class GuardianInline(admin.StackedInline):
+    model = Guardian
+    extra = 0
+    fields = ["user", "first_name", "last_name", "relation", "mobile_phone", "home_phone",
+              "work_phone"]
+    raw_id_fields = ["user"]
+
+
+class ChildInline(admin.TabularInline):
+    model = Child
+    fk_name = "family"
+    extra = 0
+    fields = ["first_name", "last_name", "birth_date", "sex", "school", "school_class",
+              "second_family"]
+    raw_id_fields = ["second_family"]
+    show_change_link = True
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ["first_name", "last_name", "relation", "phone", "can_pick_up", "emergency_contact"]
+    show_change_link = True
+
+
+@admin.register(Family)
+class FamilyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "city", "guardian_emails", "created_at"]
+    search_fields = ["name", "guardians__last_name", "guardians__first_name",
+                     "guardians__user__email", "children__first_name", "children__last_name"]
+    list_filter = ["city"]
+    inlines = [GuardianInline, ChildInline, ContactInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("guardians__user")
+
+    @admin.display(description=_("responsables"))
+    def guardian_emails(self, family):
+        return ", ".join(g.user.email for g in family.guardians.all())
+
+
+@admin.register(Guardian)
+class GuardianAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "family", "relation", "mobile_phone", "email"]
+    search_fields = ["first_name", "last_name", "user__email", "family__name"]
+    list_filter = ["relation"]
+    raw_id_fields = ["user", "family"]
+    list_select_related = ["family", "user"]
+
+
+@admin.register(Child)
+class ChildAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "birth_date", "school", "school_class", "family", "second_family"]
+    search_fields = ["first_name", "last_name", "family__name"]
+    list_filter = ["school", "school_class", "sex"]
+    raw_id_fields = ["family", "second_family"]
+    list_select_related = ["family", "second_family"]
+    date_hierarchy = "birth_date"
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "phone", "can_pick_up", "emergency_contact", "family"]
+    search_fields = ["first_name", "last_name", "family__name"]
+    list_filter = ["can_pick_up", "emergency_contact"]
+    raw_id_fields = ["family"]
+    filter_horizontal = ["children"]
+    list_select_related = ["family"]
+
+
+@admin.register(Document)
+class DocumentAdmin(SimpleHistoryAdmin):
+    list_display = ["kind", "original_name", "family", "child", "valid_until", "uploaded_at",
+                    "download"]
+    list_filter = ["kind", "uploaded_at"]
+    search_fields = ["original_name", "family__name", "child__first_name", "child__last_name"]
+    readonly_fields = ["family", "child", "kind", "original_name", "content_type", "size",
+                       "uploaded_by", "uploaded_at", "download"]
+    fields = [*readonly_fields, "valid_until"]
+    list_select_related = ["family", "child"]
+
+    def has_add_permission(self, request):
+        return False  # documents enter only through the checked upload
+
+    @admin.display(description=_("fichier"))
+    def download(self, document):
+        url = reverse("familles:document_download", args=[document.pk])
+        return format_html('<a href="{}?voir=1">{}</a>', url, _("Ouvrir"))
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "family", "created_at", "accepted_at", "revoked_at"]
+    search_fields = ["email", "family__name"]
+    readonly_fields = ["token", "family", "email", "invited_by", "created_at", "accepted_at",
+                       "accepted_by"]
+
+
+@admin.register(DocumentAccess)
+class DocumentAccessAdmin(admin.ModelAdmin):
+    list_display = ["accessed_at", "user", "document"]
+    list_filter = ["accessed_at"]
+    search_fields = ["user__email", "document__family__name"]
+    list_select_related = ["user", "document"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,309 @@
+"""Accounts, households, children, their entourage and the document vault."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A login. Parents log in with their e-mail; there is no user name."""
+
+    username = None
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("compte")
+        verbose_name_plural = _("comptes")
+
+    def __str__(self):
+        return self.email
+
+
+class Family(models.Model):
+    """A household: the payer, with one or two guardians."""
+
+    name = models.CharField(_("nom de la famille"), max_length=150)
+    address = models.CharField(_("adresse"), max_length=255, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=10, blank=True)
+    city = models.CharField(_("commune"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("famille")
+        verbose_name_plural = _("familles")
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Guardian(models.Model):
+    """A parent or legal guardian; each has his own login."""
+
+    class Relation(models.TextChoices):
+        MOTHER = "mother", _("Mère")
+        FATHER = "father", _("Père")
+        OTHER = "other", _("Autre responsable légal")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guardian",
+        verbose_name=_("compte"),
+    )
+    family = models.ForeignKey(
+        Family, on_delete=models.PROTECT, related_name="guardians", verbose_name=_("famille")
+    )
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    relation = models.CharField(_("lien avec les enfants"), max_length=10,
+                                choices=Relation.choices, default=Relation.OTHER)
+    mobile_phone = models.CharField(_("téléphone portable"), max_length=20)
+    home_phone = models.CharField(_("téléphone fixe"), max_length=20, blank=True)
+    work_phone = models.CharField(_("téléphone professionnel"), max_length=20, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("responsable légal")
+        verbose_name_plural = _("responsables légaux")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def email(self):
+        return self.user.email
+
+
+class Invitation(models.Model):
+    """A second guardian invited by e-mail to join a family with his own login."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="invitations",
+                               verbose_name=_("famille"))
+    email = models.EmailField(_("adresse e-mail invitée"))
+    invited_by = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("invité par"))
+    created_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("acceptée par"),
+    )
+    revoked_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+
+    VALID_DAYS = 14
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.family}"
+
+    @property
+    def is_open(self):
+        age = timezone.now() - self.created_at
+        return (
+            self.accepted_at is None and self.revoked_at is None and age.days < self.VALID_DAYS
+        )
+
+
+class ChildQuerySet(models.QuerySet):
+    def for_family(self, family):
+        """The children a family may see: its own, and those in shared custody with it."""
+        return self.filter(Q(family=family) | Q(second_family=family))
+
+
+class Child(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Fille")
+        MALE = "M", _("Garçon")
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="children",
+                               verbose_name=_("famille"))
+    # Shared custody (garde alternée): the other household, linked by staff.
+    second_family = models.ForeignKey(
+        Family, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="shared_children", verbose_name=_("second foyer (garde alternée)"),
+    )
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    birth_date = models.DateField(_("date de naissance"))
+    sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
+    school = models.CharField(_("école"), max_length=150, blank=True)
+    school_class = models.CharField(_("classe"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("ajouté le"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = ChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enfant")
+        verbose_name_plural = _("enfants")
+        ordering = ["birth_date", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(second_family=models.F("family")),
+                name="child_second_family_differs",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day):
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class Contact(models.Model):
+    """Someone of the entourage: allowed to pick a child up, or to call in an emergency."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="contacts",
+                               verbose_name=_("famille"))
+    first_name = models.CharField(_("prénom"), max_length=100)
+    last_name = models.CharField(_("nom"), max_length=100)
+    relation = models.CharField(_("lien avec l'enfant"), max_length=100,
+                                help_text=_("Par exemple : grand-mère, voisin, nourrice."))
+    phone = models.CharField(_("téléphone"), max_length=20)
+    can_pick_up = models.BooleanField(_("autorisé à venir chercher l'enfant"), default=True)
+    emergency_contact = models.BooleanField(_("à appeler en cas d'urgence"), default=True)
+    children = models.ManyToManyField(Child, related_name="contacts", blank=False,
+                                      verbose_name=_("pour les enfants"))
+    history = HistoricalRecords(m2m_fields=[children])
+
+    class Meta:
+        verbose_name = _("personne de l'entourage")
+        verbose_name_plural = _("entourage")
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(can_pick_up=True) | Q(emergency_contact=True),
+                name="contact_has_a_role",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} ({self.relation})"
+
+
+def private_storage():
+    # A callable, so that tests and deployments can move PRIVATE_MEDIA_ROOT.
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def document_path(instance, filename):
+    return f"documents/{instance.family_id}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class Document(models.Model):
+    """A file in the family's secure vault (pièce justificative)."""
+
+    class Kind(models.TextChoices):
+        VACCINATION = "vaccination", _("Carnet de vaccination")
+        TAX_NOTICE = "tax_notice", _("Avis d'imposition")
+        CAF = "caf", _("Attestation CAF")
+        MSA = "msa", _("Attestation MSA")
+        CUSTODY_CALENDAR = "custody", _("Calendrier de garde alternée")
+        MEDICAL_CERTIFICATE = "medical", _("Certificat médical")
+        PAI = "pai", _("Projet d'accueil individualisé (PAI)")
+        OTHER = "other", _("Autre document")
+
+    INCOME_KINDS = (Kind.TAX_NOTICE, Kind.CAF, Kind.MSA)
+    # Special-category data (GDPR art. 9): staff access to these is recorded.
+    HEALTH_KINDS = (Kind.VACCINATION, Kind.MEDICAL_CERTIFICATE, Kind.PAI)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="documents",
+                               verbose_name=_("famille"))
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="documents", verbose_name=_("enfant concerné"))
+    kind = models.CharField(_("type de document"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("fichier"), storage=private_storage, upload_to=document_path,
+                            max_length=255)
+    original_name = models.CharField(_("nom du fichier"), max_length=120)
+    content_type = models.CharField(_("format"), max_length=50)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, related_name="+", verbose_name=_("déposé par"))
+    uploaded_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["file"])
+
+    class Meta:
+        verbose_name = _("pièce justificative")
+        verbose_name_plural = _("pièces justificatives")
+        ordering = ["-uploaded_at"]
+        permissions = [("view_health_document", _("Peut consulter les documents de santé"))]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} – {self.original_name}"
+
+    @property
+    def extension(self):
+        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
+            self.content_type
+        ]
+
+    @property
+    def is_health_data(self):
+        return self.kind in self.HEALTH_KINDS
+
+    def is_valid_on(self, day):
+        return self.valid_until is None or self.valid_until >= day
+
+
+class DocumentAccess(models.Model):
+    """Who on the staff opened which document, and when (health data must be traceable)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="accesses",
+                                 verbose_name=_("document"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+", verbose_name=_("agent"))
+    accessed_at = models.DateTimeField(_("consulté le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consultation de document")
+        verbose_name_plural = _("consultations de documents")
+        ordering = ["-accessed_at"]
+
+    def __str__(self):
+        return f"{self.user} – {self.document} – {self.accessed_at:%d/%m/%Y %H:%M}"

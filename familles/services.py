@@ -1,0 +1,199 @@
+"""Every change to family data. Each function runs in a transaction, checks its own rules and
+raises ValidationError with a message a parent can read."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portail.outbox import queue_email
+
+from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
+from .uploads import check_upload
+
+MAX_GUARDIANS = 2
+
+
+def family_of(user) -> Family | None:
+    guardian = Guardian.objects.select_related("family").filter(user=user).first()
+    return guardian.family if guardian else None
+
+
+def _ensure_not_guardian(user) -> None:
+    if Guardian.objects.filter(user=user).exists():
+        raise ValidationError(_("Votre compte est déjà rattaché à une famille."))
+
+
+@transaction.atomic
+def create_family(user, *, guardian: dict, family: dict) -> Guardian:
+    _ensure_not_guardian(user)
+    name = family.pop("name", "") or _("Famille %(name)s") % {"name": guardian["last_name"]}
+    new_family = Family.objects.create(name=name, **family)
+    try:
+        with transaction.atomic():
+            return Guardian.objects.create(user=user, family=new_family, **guardian)
+    except IntegrityError as exc:  # two tabs submitting at once
+        raise ValidationError(_("Votre compte est déjà rattaché à une famille.")) from exc
+
+
+@transaction.atomic
+def update_profile(guardian: Guardian, *, guardian_data: dict, family_data: dict) -> Guardian:
+    for field, value in guardian_data.items():
+        setattr(guardian, field, value)
+    guardian.save()
+    family = guardian.family
+    for field, value in family_data.items():
+        setattr(family, field, value)
+    family.save()
+    return guardian
+
+
+@transaction.atomic
+def invite_guardian(guardian: Guardian, email: str, *, accept_url_builder) -> Invitation:
+    family = Family.objects.select_for_update().get(pk=guardian.family_id)
+    email = email.strip().lower()
+    if family.guardians.count() >= MAX_GUARDIANS:
+        raise ValidationError(_("Votre famille compte déjà deux responsables légaux."))
+    if family.guardians.filter(user__email__iexact=email).exists():
+        raise ValidationError(_("Cette personne fait déjà partie de votre famille."))
+    open_invitations = [i for i in family.invitations.filter(email__iexact=email) if i.is_open]
+    if open_invitations:
+        raise ValidationError(
+            _("Une invitation a déjà été envoyée à cette adresse : elle est valable %(days)s "
+              "jours.") % {"days": Invitation.VALID_DAYS}
+        )
+    invitation = Invitation.objects.create(family=family, email=email, invited_by=guardian)
+    queue_email(
+        "invitation",
+        email,
+        {
+            "guardian": guardian,
+            "family": family,
+            "accept_url": accept_url_builder(
+                reverse("familles:invitation_accept", args=[invitation.token])
+            ),
+            "valid_days": Invitation.VALID_DAYS,
+        },
+    )
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(user, token, *, guardian: dict) -> Guardian:
+    invitation = Invitation.objects.select_for_update().filter(token=token).first()
+    if invitation is None or not invitation.is_open:
+        raise ValidationError(
+            _("Cette invitation n'est plus valable. Demandez à l'autre responsable d'en "
+              "envoyer une nouvelle.")
+        )
+    if invitation.email.lower() != user.email.lower():
+        raise ValidationError(
+            _("Cette invitation a été envoyée à %(email)s : connectez-vous avec cette adresse.")
+            % {"email": invitation.email}
+        )
+    _ensure_not_guardian(user)
+    family = Family.objects.select_for_update().get(pk=invitation.family_id)
+    if family.guardians.count() >= MAX_GUARDIANS:
+        raise ValidationError(_("Cette famille compte déjà deux responsables légaux."))
+    new_guardian = Guardian.objects.create(user=user, family=family, **guardian)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return new_guardian
+
+
+@transaction.atomic
+def save_child(family: Family, data: dict, child: Child | None = None) -> Child:
+    if child is None:
+        child = Child(family=family)
+    elif not Child.objects.for_family(family).filter(pk=child.pk).exists():
+        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
+    for field, value in data.items():
+        setattr(child, field, value)
+    if child.birth_date and child.birth_date > timezone.localdate():
+        raise ValidationError(_("La date de naissance ne peut pas être dans le futur."))
+    child.save()
+    return child
+
+
+@transaction.atomic
+def save_contact(family: Family, data: dict, children, contact: Contact | None = None) -> Contact:
+    children = list(children)
+    allowed = set(Child.objects.for_family(family).values_list("pk", flat=True))
+    if not children:
+        raise ValidationError(_("Choisissez au moins un enfant concerné."))
+    if any(c.pk not in allowed for c in children):
+        raise ValidationError(_("Choisissez parmi les enfants de votre famille."))
+    if not (data.get("can_pick_up") or data.get("emergency_contact")):
+        raise ValidationError(
+            _("Indiquez si cette personne peut venir chercher l'enfant, être appelée en cas "
+              "d'urgence, ou les deux.")
+        )
+    if contact is None:
+        contact = Contact(family=family)
+    elif contact.family_id != family.pk:
+        raise ValidationError(_("Cette personne ne fait pas partie de votre entourage."))
+    for field, value in data.items():
+        setattr(contact, field, value)
+    contact.save()
+    contact.children.set(children)
+    return contact
+
+
+@transaction.atomic
+def delete_contact(family: Family, contact: Contact) -> None:
+    if contact.family_id != family.pk:
+        raise ValidationError(_("Cette personne ne fait pas partie de votre entourage."))
+    try:
+        contact.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            _("Cette personne figure dans un dossier déjà examiné par le service : "
+              "contactez-le pour la retirer.")
+        ) from exc
+
+
+def upload_document(family: Family, *, uploaded, kind: str, child: Child | None,
+                    valid_until, user) -> Document:
+    # Checked before the transaction: reading a 10 MB file must not hold a connection.
+    content_type, name = check_upload(uploaded)
+    if child is not None and not Child.objects.for_family(family).filter(pk=child.pk).exists():
+        raise ValidationError(_("Choisissez parmi les enfants de votre famille."))
+    if valid_until and valid_until < timezone.localdate():
+        raise ValidationError(_("Ce document n'est déjà plus valable à cette date."))
+    document = Document(
+        family=family, child=child, kind=kind, original_name=name,
+        content_type=content_type, size=uploaded.size, valid_until=valid_until,
+        uploaded_by=user,
+    )
+    with transaction.atomic():
+        document.file.save(name, uploaded, save=False)
+        try:
+            document.save()
+        except Exception:
+            document.file.delete(save=False)
+            raise
+    return document
+
+
+def delete_document(family: Family, document: Document) -> None:
+    if document.family_id != family.pk:
+        raise ValidationError(_("Ce document n'appartient pas à votre famille."))
+    stored = document.file.name
+    storage = document.file.storage
+    try:
+        with transaction.atomic():
+            document.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            _("Ce document est utilisé dans un dossier examiné par le service : il ne peut "
+              "pas être supprimé.")
+        ) from exc
+    # Only once the row is gone for good: a rolled-back delete keeps its file.
+    storage.delete(stored)
+
+
+def record_staff_access(document: Document, user) -> None:
+    DocumentAccess.objects.create(document=document, user=user)

@@ -1,0 +1,59 @@
+"""Checking an uploaded file before it enters the vault: by content, never by its name."""
+
+import io
+import re
+import unicodedata
+from pathlib import PurePath
+
+import magic
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def check_upload(uploaded) -> tuple[str, str]:
+    """Return (content_type, safe_name) or raise ValidationError with a French message."""
+    if uploaded is None:
+        raise ValidationError(_("Choisissez un fichier à envoyer."))
+    if uploaded.size == 0:
+        raise ValidationError(_("Le fichier est vide."))
+    limit = settings.DOCUMENT_MAX_BYTES
+    if uploaded.size > limit:
+        raise ValidationError(
+            _("Le fichier est trop volumineux (%(size)s) : %(limit)s au maximum.")
+            % {"size": filesizeformat(uploaded.size), "limit": filesizeformat(limit)}
+        )
+    uploaded.seek(0)
+    head = uploaded.read(4096)
+    uploaded.seek(0)
+    content_type = magic.from_buffer(head, mime=True)
+    if content_type not in ALLOWED_TYPES:
+        raise ValidationError(
+            _("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG. "
+              "Enregistrez ou photographiez le document dans l'un de ces formats.")
+        )
+    if content_type.startswith("image/"):
+        _check_image(uploaded)
+    return content_type, safe_name(uploaded.name, ALLOWED_TYPES[content_type])
+
+
+def _check_image(uploaded) -> None:
+    try:
+        with Image.open(io.BytesIO(uploaded.read())) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValidationError(_("Cette image est illisible ou endommagée.")) from exc
+    finally:
+        uploaded.seek(0)
+
+
+def safe_name(name: str, extension: str) -> str:
+    """A display name without path, control or odd characters, ending in the real type."""
+    stem = PurePath(name.replace("\\", "/")).name.rsplit(".", 1)[0]
+    stem = unicodedata.normalize("NFKC", stem)
+    stem = re.sub(r"[^\w\- ]+", "_", stem, flags=re.UNICODE).strip(" ._-")[:80]
+    return f"{stem or 'document'}.{extension}"

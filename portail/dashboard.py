@@ -1,0 +1,28 @@
+"""What the parent's home page shows: each app contributes what the family has to do next."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from familles.models import Child, Document
+
+
+def family_dashboard(family) -> dict:
+    children = list(Child.objects.for_family(family))
+    todo = []
+    if not children:
+        todo.append({"text": _("Ajoutez vos enfants pour pouvoir les inscrire."),
+                     "url": reverse("familles:child_add"), "action": _("Ajouter un enfant")})
+    if not family.contacts.exists():
+        todo.append({
+            "text": _("Indiquez les personnes autorisées à venir chercher vos enfants ou à "
+                      "appeler en cas d'urgence."),
+            "url": reverse("familles:contact_add"), "action": _("Compléter l'entourage"),
+        })
+    if not Document.objects.filter(family=family, kind__in=Document.INCOME_KINDS).exists():
+        todo.append({
+            "text": _("Déposez un justificatif de revenus (avis d'imposition, attestation CAF "
+                      "ou MSA) pour le calcul de votre quotient familial."),
+            "url": reverse("familles:documents") + "?type=tax_notice",
+            "action": _("Envoyer un document"),
+        })
+    return {"family": family, "children": children, "todo": todo}

@@ -1,0 +1,47 @@
+"""The "Éducation Jeunesse" staff group: the permissions daily work needs, no superuser."""
+
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+STAFF_GROUP_NAME = "Éducation Jeunesse"
+
+# app_label -> model -> actions. Health data is a separate, explicit permission.
+STAFF_PERMISSIONS = {
+    "familles": {
+        "family": ("view", "change"),
+        "guardian": ("view", "change"),
+        "child": ("view", "add", "change"),
+        "contact": ("view", "add", "change", "delete"),
+        "document": ("view",),
+        "invitation": ("view",),
+        "documentaccess": ("view",),
+    },
+    "portail": {"outboxmessage": ("view",)},
+}
+EXTRA_PERMISSIONS = [("familles", "view_health_document")]
+
+
+def staff_permissions():
+    query = Q(pk__in=[])
+    for app_label, models in STAFF_PERMISSIONS.items():
+        for model, actions in models.items():
+            codenames = [f"{action}_{model}" for action in actions]
+            query |= Q(content_type__app_label=app_label, codename__in=codenames)
+    for app_label, codename in EXTRA_PERMISSIONS:
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.filter(query)
+
+
+def ensure_staff_group() -> Group:
+    group, _created = Group.objects.get_or_create(name=STAFF_GROUP_NAME)
+    group.permissions.set(staff_permissions())
+    return group
+
+
+def ensure_staff_group_after_migrate(sender, app_config=None, **kwargs):
+    # post_migrate fires once per app, in INSTALLED_APPS order, and each app's permissions
+    # are created by its own signal: only the last app sees them all.
+    last = list(apps.get_app_configs())[-1]
+    if app_config is not None and app_config.label == last.label:
+        ensure_staff_group()

@@ -1,0 +1,24 @@
+"""Root URLs (roof): gathers the apps."""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+# Staff log in through allauth, so that their second factor cannot be bypassed.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("Portail Famille – Éducation Jeunesse")
+admin.site.site_title = _("Portail Famille")
+admin.site.index_title = _("Gestion du service")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("faq/", views.faq, name="faq"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("sante/", views.health, name="health"),
+    path("compte/", include("allauth.urls")),
+    path("gestion/", admin.site.urls),
+    path("", include("familles.urls")),
+]

@@ -1,0 +1,92 @@
+"""Shared fixtures. Tests that need PostgreSQL, Redis or Chromium carry a marker; without the
+service they skip, unless PORTAIL_REQUIRE_SERVICES=1 (CI), where they fail."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from tests.factories import FamilyFactory, GuardianFactory, StaffFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the
+# test itself (fixtures, assertions) are still synchronous and safe there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _missing(reason: str):
+    if settings.PORTAIL_REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (PORTAIL_REQUIRE_SERVICES=1: this test must run)")
+    pytest.skip(reason)
+
+
+def _redis_available() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _required_services(request):
+    if request.node.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            _missing("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if request.node.get_closest_marker("redis") and not _redis_available():
+        _missing(f"needs Redis at {settings.REDIS_URL}")
+    if request.node.get_closest_marker("browser") and not shutil.which(CHROMIUM):
+        _missing(f"needs Debian's Chromium at {CHROMIUM}")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"],
+    }
+
+
+@pytest.fixture
+def guardian(db):
+    return GuardianFactory()
+
+
+@pytest.fixture
+def family(guardian):
+    return guardian.family
+
+
+@pytest.fixture
+def parent_client(client, guardian):
+    client.force_login(guardian.user)
+    return client
+
+
+@pytest.fixture
+def other_guardian(db):
+    return GuardianFactory(family=FamilyFactory(name="Famille Autre"))
+
+
+@pytest.fixture
+def staff_user(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
