@@ -55,6 +55,7 @@ class ContactForm(forms.ModelForm):
                   "emergency_contact", "children"]
         widgets = {"children": forms.CheckboxSelectMultiple,
                    "phone": forms.TextInput(attrs={"inputmode": "tel"})}
+        error_messages = {"children": {"required": _("Choisissez au moins un enfant concerné.")}}
 
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)

@@ -181,6 +181,9 @@ class Child(models.Model):
             models.CheckConstraint(
                 condition=~Q(second_family=models.F("family")),
                 name="child_second_family_differs",
+                violation_error_message=_(
+                    "Le second foyer doit être une autre famille que celle de l'enfant."
+                ),
             )
         ]
 
@@ -218,6 +221,10 @@ class Contact(models.Model):
             models.CheckConstraint(
                 condition=Q(can_pick_up=True) | Q(emergency_contact=True),
                 name="contact_has_a_role",
+                violation_error_message=_(
+                    "Indiquez si cette personne peut venir chercher l'enfant, être appelée en "
+                    "cas d'urgence, ou les deux."
+                ),
             )
         ]
 
@@ -266,7 +273,9 @@ class Document(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, related_name="+", verbose_name=_("déposé par"))
     uploaded_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["file"])
+    expiry_notice_sent_at = models.DateTimeField(_("rappel d'expiration envoyé le"), null=True,
+                                                 blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["file", "expiry_notice_sent_at"])
 
     class Meta:
         verbose_name = _("pièce justificative")

@@ -17,9 +17,19 @@ STAFF_PERMISSIONS = {
         "invitation": ("view",),
         "documentaccess": ("view",),
     },
+    "inscriptions": {
+        "schoolyear": ("view", "add", "change"),
+        "annualfile": ("view",),
+        "familyquotient": ("view", "add"),
+        "healthdataaccess": ("view",),
+    },
     "portail": {"outboxmessage": ("view",)},
 }
-EXTRA_PERMISSIONS = [("familles", "view_health_document")]
+EXTRA_PERMISSIONS = [
+    ("familles", "view_health_document"),
+    ("inscriptions", "view_health_data"),
+    ("inscriptions", "decide_annualfile"),
+]
 
 
 def staff_permissions():

@@ -21,4 +21,5 @@ urlpatterns = [
     path("compte/", include("allauth.urls")),
     path("gestion/", admin.site.urls),
     path("", include("familles.urls")),
+    path("", include("inscriptions.urls")),
 ]

@@ -6,6 +6,7 @@ The modules next to this one (dev, test, production) only change what differs.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -198,11 +199,21 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = {
-    "outbox-requeue": {
-        "task": "portail.tasks.requeue_unsent_messages",
-        "schedule": 60.0,
+    "outbox-requeue": {"task": "portail.tasks.requeue_unsent_messages", "schedule": 60.0},
+    "campaign-opening": {
+        "task": "inscriptions.tasks.send_campaign_opening_notices", "schedule": 15 * 60.0,
+    },
+    "campaign-deadline": {
+        "task": "inscriptions.tasks.send_campaign_deadline_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "document-expiry": {
+        "task": "familles.tasks.send_document_expiry_notices",
+        "schedule": crontab(hour=9, minute=30),
     },
 }
+PORTAIL_REREGISTRATION_REMINDER_DAYS = env.int("PORTAIL_REREGISTRATION_REMINDER_DAYS", default=7)
+PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS = env.int("PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

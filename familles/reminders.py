@@ -1,0 +1,32 @@
+"""Telling families that a document in their vault is about to expire (run by beat)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portail.outbox import queue_email
+
+from .models import Document
+
+
+@transaction.atomic
+def send_expiry_notices(today=None) -> int:
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=settings.PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS)
+    documents = (
+        Document.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(valid_until__gte=today, valid_until__lte=horizon,
+                expiry_notice_sent_at__isnull=True)
+        .select_related("family", "child")
+    )
+    sent = 0
+    for document in documents:
+        emails = [g.user.email for g in document.family.guardians.select_related("user")]
+        if emails:
+            queue_email("document_expiring", emails, {"document": document})
+            sent += 1
+        document.expiry_notice_sent_at = timezone.now()
+        document.save(update_fields=["expiry_notice_sent_at"])
+    return sent

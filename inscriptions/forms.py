@@ -1,0 +1,83 @@
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from familles.forms import DocumentForm
+from familles.models import Document, Family
+
+from .models import AnnualFile
+from .services import contacts_for_child
+
+# Each document slot of the file: the kinds that fit it, offered from the family's vault.
+DOCUMENT_SLOTS = {
+    "vaccination_document": (Document.Kind.VACCINATION,),
+    "pai_document": (Document.Kind.PAI, Document.Kind.MEDICAL_CERTIFICATE),
+    "custody_document": (Document.Kind.CUSTODY_CALENDAR,),
+    "income_document": Document.INCOME_KINDS,
+}
+UPLOAD_KIND = {
+    "vaccination_document": Document.Kind.VACCINATION,
+    "pai_document": Document.Kind.PAI,
+    "custody_document": Document.Kind.CUSTODY_CALENDAR,
+    "income_document": Document.Kind.TAX_NOTICE,
+}
+
+
+class AnnualFileForm(forms.ModelForm):
+    accept_rules = forms.BooleanField(
+        required=False, label=_("J'ai lu et j'accepte le règlement intérieur des services."))
+
+    class Meta:
+        model = AnnualFile
+        fields = [
+            "school", "school_class",
+            "vaccinations_up_to_date", "vaccination_document", "allergies", "diet", "has_pai",
+            "pai_document", "doctor_name", "doctor_phone", "health_notes",
+            "photo_consent", "outings_consent", "leave_alone_consent", "emergency_care_consent",
+            "authorised_contacts",
+            "shared_custody", "custody_document", "payer_family",
+            "allowance_body", "allowance_number", "income_document",
+        ]
+        widgets = {
+            "authorised_contacts": forms.CheckboxSelectMultiple,
+            "allergies": forms.Textarea(attrs={"rows": 2}),
+            "health_notes": forms.Textarea(attrs={"rows": 3}),
+            "doctor_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+    def __init__(self, *args, annual_file: AnnualFile, **kwargs):
+        super().__init__(*args, instance=annual_file, **kwargs)
+        child = annual_file.child
+        families = [f for f in (child.family_id, child.second_family_id) if f]
+        vault = Document.objects.filter(family__in=families).filter(
+            Q(child=child) | Q(child__isnull=True))
+        for field, kinds in DOCUMENT_SLOTS.items():
+            self.fields[field].queryset = vault.filter(kind__in=kinds)
+            self.fields[field].empty_label = _("— choisir dans mes documents —")
+            self.fields[f"{field}_upload"] = forms.FileField(
+                required=False, label=_("ou envoyer le fichier maintenant"),
+                help_text=DocumentForm.base_fields["file"].help_text,
+            )
+        self.fields["authorised_contacts"].queryset = contacts_for_child(child).filter(
+            can_pick_up=True)
+        self.fields["payer_family"].queryset = Family.objects.filter(pk__in=families)
+        self.fields["payer_family"].empty_label = _("— le foyer principal —")
+        self.fields["accept_rules"].initial = (
+            annual_file.rules_version_accepted == annual_file.school_year.rules_version)
+        if not child.second_family_id:
+            del self.fields["payer_family"]
+
+    def uploads(self) -> dict:
+        return {field: self.cleaned_data.get(f"{field}_upload") for field in DOCUMENT_SLOTS
+                if self.cleaned_data.get(f"{field}_upload")}
+
+    def model_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items()
+                if k in self._meta.fields and k != "authorised_contacts"}
+        data["accept_rules"] = self.cleaned_data.get("accept_rules")
+        return data
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Ce que la famille doit corriger"), widget=forms.Textarea(attrs={"rows": 4}))

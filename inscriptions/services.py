@@ -1,0 +1,248 @@
+"""The dossier administratif: starting, filling, submitting, and the staff's decisions.
+
+Every transition locks the file, checks its state, records who and when, and writes the
+e-mail to the outbox in the same transaction."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from familles.models import Child, Contact, Document, Family
+from portail.outbox import queue_email
+
+from .models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+
+# Copied from last year's validated file into this year's draft.
+CARRIED_FIELDS = [
+    "vaccinations_up_to_date", "allergies", "diet", "has_pai", "doctor_name", "doctor_phone",
+    "health_notes", "photo_consent", "outings_consent", "leave_alone_consent",
+    "emergency_care_consent", "shared_custody", "payer_family", "allowance_body",
+    "allowance_number",
+]
+DOCUMENT_FIELDS = ["vaccination_document", "pai_document", "custody_document", "income_document"]
+
+
+def files_for_family(family):
+    return AnnualFile.objects.filter(child__in=Child.objects.for_family(family))
+
+
+def has_validated_file(child, school_year) -> bool:
+    return AnnualFile.objects.filter(
+        child=child, school_year=school_year, state=AnnualFile.State.VALIDATED
+    ).exists()
+
+
+def guardian_emails(family) -> list[str]:
+    return [g.user.email for g in family.guardians.select_related("user")]
+
+
+def family_emails_for_child(child) -> list[str]:
+    """Both households are told about a child in shared custody."""
+    emails = guardian_emails(child.family)
+    if child.second_family_id:
+        emails += guardian_emails(child.second_family)
+    return emails
+
+
+@transaction.atomic
+def start_annual_file(family: Family, child: Child, school_year: SchoolYear, user,
+                      now=None) -> AnnualFile:
+    if not Child.objects.for_family(family).filter(pk=child.pk).exists():
+        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
+    if not school_year.campaign_is_open(now):
+        raise ValidationError(
+            _("Les réinscriptions pour %(year)s ouvrent le %(date)s.")
+            % {"year": school_year, "date": _format_datetime(school_year.reregistration_opens_at)}
+        )
+    existing = AnnualFile.objects.filter(child=child, school_year=school_year).first()
+    if existing:
+        return existing
+    annual_file = AnnualFile(child=child, school_year=school_year, school=child.school,
+                             school_class=child.school_class)
+    previous = _previous_validated_file(child, school_year)
+    if previous is not None:
+        for field in CARRIED_FIELDS:
+            setattr(annual_file, field, getattr(previous, field))
+        start = school_year.start_date
+        for field in DOCUMENT_FIELDS:
+            document = getattr(previous, field)
+            if document is not None and document.is_valid_on(start):
+                setattr(annual_file, field, document)
+    annual_file.save()
+    if previous is not None:
+        annual_file.authorised_contacts.set(
+            previous.authorised_contacts.filter(family__in=_families_of(child)))
+    return annual_file
+
+
+def _previous_validated_file(child, school_year):
+    return (
+        AnnualFile.objects.filter(child=child, state=AnnualFile.State.VALIDATED,
+                                  school_year__start_date__lt=school_year.start_date)
+        .order_by("-school_year__start_date").first()
+    )
+
+
+def _families_of(child):
+    return [f for f in (child.family_id, child.second_family_id) if f]
+
+
+def _lock(annual_file: AnnualFile) -> AnnualFile:
+    return AnnualFile.objects.select_for_update().select_related(
+        "child__family", "child__second_family", "school_year").get(pk=annual_file.pk)
+
+
+@transaction.atomic
+def save_draft(family: Family, annual_file: AnnualFile, data: dict, contacts) -> AnnualFile:
+    locked = _lock(annual_file)
+    _check_owner(family, locked)
+    if not locked.is_editable:
+        raise ValidationError(
+            _("Ce dossier a été transmis au service : il ne peut plus être modifié."))
+    _check_documents(family, locked, data)
+    contacts = list(contacts)
+    if any(c.family_id not in _families_of(locked.child) for c in contacts):
+        raise ValidationError(_("Choisissez parmi les personnes de votre entourage."))
+    payer = data.get("payer_family")
+    if payer is not None and payer.pk not in _families_of(locked.child):
+        raise ValidationError(_("La famille qui paie doit être l'un des foyers de l'enfant."))
+    for field, value in data.items():
+        setattr(locked, field, value)
+    if data.get("accept_rules"):
+        locked.rules_version_accepted = locked.school_year.rules_version
+        locked.rules_accepted_at = timezone.now()
+    locked.save()
+    locked.authorised_contacts.set(contacts)
+    return locked
+
+
+def _check_owner(family, annual_file):
+    if family.pk not in _families_of(annual_file.child):
+        raise ValidationError(_("Ce dossier n'appartient pas à votre famille."))
+
+
+def _check_documents(family, annual_file, data):
+    allowed = set(_families_of(annual_file.child))
+    for field in DOCUMENT_FIELDS:
+        document = data.get(field)
+        if document is not None and document.family_id not in allowed:
+            raise ValidationError(_("Choisissez un document de votre espace."))
+
+
+def missing_items(annual_file: AnnualFile) -> list[str]:
+    """What the parent still has to give before submitting, in his words."""
+    missing = []
+    if not annual_file.vaccinations_up_to_date:
+        missing.append(_("Confirmez que les vaccinations obligatoires sont à jour."))
+    if annual_file.vaccination_document_id is None:
+        missing.append(_("Joignez la copie du carnet de vaccination."))
+    if annual_file.has_pai and annual_file.pai_document_id is None:
+        missing.append(_("Joignez le document du PAI."))
+    if annual_file.shared_custody and annual_file.custody_document_id is None:
+        missing.append(_("Joignez le calendrier de garde alternée."))
+    if annual_file.income_document_id is None:
+        missing.append(_("Joignez un justificatif de revenus (avis d'imposition, attestation "
+                         "CAF ou MSA)."))
+    if annual_file.allowance_body != AnnualFile.AllowanceBody.NONE and not \
+            annual_file.allowance_number:
+        missing.append(_("Indiquez votre numéro d'allocataire."))
+    if not annual_file.school:
+        missing.append(_("Indiquez l'école de l'enfant."))
+    if annual_file.rules_version_accepted != annual_file.school_year.rules_version:
+        missing.append(_("Acceptez le règlement intérieur %(version)s.")
+                       % {"version": annual_file.school_year.rules_version})
+    return missing
+
+
+@transaction.atomic
+def submit(family: Family, annual_file: AnnualFile, user) -> AnnualFile:
+    locked = _lock(annual_file)
+    _check_owner(family, locked)
+    if not locked.is_editable:
+        raise ValidationError(_("Ce dossier a déjà été transmis au service."))
+    missing = missing_items(locked)
+    if missing:
+        raise ValidationError(missing)
+    locked.state = AnnualFile.State.SUBMITTED
+    locked.submitted_at = timezone.now()
+    locked.submitted_by = user
+    locked.save()
+    _notify(locked, "annual_file_submitted")
+    return locked
+
+
+@transaction.atomic
+def validate(annual_file: AnnualFile, staff_user) -> AnnualFile:
+    locked = _lock(annual_file)
+    if locked.state != AnnualFile.State.SUBMITTED:
+        raise ValidationError(_("Seul un dossier transmis peut être validé (« %(file)s » est "
+                                "%(state)s).") % {"file": locked,
+                                                  "state": locked.get_state_display().lower()})
+    locked.state = AnnualFile.State.VALIDATED
+    locked.decided_at = timezone.now()
+    locked.decided_by = staff_user
+    locked.staff_comment = ""
+    locked.save()
+    _notify(locked, "annual_file_validated")
+    return locked
+
+
+@transaction.atomic
+def return_to_family(annual_file: AnnualFile, staff_user, comment: str) -> AnnualFile:
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError(_("Expliquez à la famille ce qu'elle doit corriger."))
+    locked = _lock(annual_file)
+    if locked.state != AnnualFile.State.SUBMITTED:
+        raise ValidationError(_("Seul un dossier transmis peut être renvoyé à la famille."))
+    locked.state = AnnualFile.State.RETURNED
+    locked.decided_at = timezone.now()
+    locked.decided_by = staff_user
+    locked.staff_comment = comment
+    locked.save()
+    _notify(locked, "annual_file_returned")
+    return locked
+
+
+def _notify(annual_file: AnnualFile, template: str) -> None:
+    queue_email(template, family_emails_for_child(annual_file.child), {
+        "annual_file": annual_file, "child": annual_file.child,
+        "school_year": annual_file.school_year,
+    })
+
+
+@transaction.atomic
+def set_family_quotient(family: Family, *, value: int, valid_from, valid_until, staff_user,
+                        source_document: Document | None = None) -> FamilyQuotient:
+    if value is None or value < 0:
+        raise ValidationError(_("Le quotient familial doit être un nombre positif."))
+    if valid_until < valid_from:
+        raise ValidationError(_("La fin de validité doit suivre son début."))
+    if source_document is not None and source_document.family_id != family.pk:
+        raise ValidationError(_("Le justificatif doit appartenir à cette famille."))
+    return FamilyQuotient.objects.create(
+        family=family, value=value, valid_from=valid_from, valid_until=valid_until,
+        source_document=source_document, set_by=staff_user,
+    )
+
+
+def family_quotient_on(family: Family, day) -> FamilyQuotient | None:
+    """The quotient in force on a day: the most recently set one covering it."""
+    return (
+        FamilyQuotient.objects.filter(family=family, valid_from__lte=day, valid_until__gte=day)
+        .order_by("-set_at").first()
+    )
+
+
+def record_health_access(annual_file: AnnualFile, user) -> None:
+    HealthDataAccess.objects.create(annual_file=annual_file, user=user)
+
+
+def _format_datetime(value):
+    return date_format(timezone.localtime(value), "j F Y à H\\hi")
+
+
+def contacts_for_child(child):
+    return Contact.objects.filter(family__in=_families_of(child))
