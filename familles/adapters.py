@@ -1,14 +1,18 @@
 """allauth hooks: its e-mails go through the outbox like every other message."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
 
 from portail.outbox import queue_message
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
-        request = self.request
-        ctx = {"request": request, "email": email, **context}
+        request = self.request or allauth_context.request
+        # allauth's templates read current_site (site name and domain), as its own send_mail gives.
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request),
+               **context}
         message = self.render_mail(template_prefix, email, ctx)
         html = ""
         for content, mimetype in getattr(message, "alternatives", []):

@@ -26,6 +26,12 @@ class GuardianForm(forms.ModelForm):
 
 
 class FamilyAddressForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Invoices and letters go to this address: the service needs it.
+        for field in self.fields.values():
+            field.required = True
+
     class Meta:
         model = Family
         fields = ["address", "postal_code", "city"]

@@ -1,5 +1,6 @@
 """Accounts, households, children, their entourage and the document vault."""
 
+import os
 import uuid
 
 from django.conf import settings
@@ -232,9 +233,22 @@ class Contact(models.Model):
         return f"{self.first_name} {self.last_name} ({self.relation})"
 
 
+class PrivateStorage(FileSystemStorage):
+    """The vault, outside any web root. Django calls a field's storage callable only once, at
+    import: the location is read from the settings at each use instead, so that tests and
+    deployments can move PRIVATE_MEDIA_ROOT."""
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
 def private_storage():
-    # A callable, so that tests and deployments can move PRIVATE_MEDIA_ROOT.
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    return PrivateStorage()
 
 
 def document_path(instance, filename):

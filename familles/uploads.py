@@ -8,7 +8,6 @@ from pathlib import PurePath
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -24,8 +23,9 @@ def check_upload(uploaded) -> tuple[str, str]:
     limit = settings.DOCUMENT_MAX_BYTES
     if uploaded.size > limit:
         raise ValidationError(
-            _("Le fichier est trop volumineux (%(size)s) : %(limit)s au maximum.")
-            % {"size": filesizeformat(uploaded.size), "limit": filesizeformat(limit)}
+            _("Le fichier dépasse la taille maximale de %(limit)s. Réduisez-le (photo moins "
+              "grande, scan en noir et blanc) ou envoyez-le en plusieurs parties.")
+            % {"limit": human_size(limit)}
         )
     uploaded.seek(0)
     head = uploaded.read(4096)
@@ -49,6 +49,15 @@ def _check_image(uploaded) -> None:
         raise ValidationError(_("Cette image est illisible ou endommagée.")) from exc
     finally:
         uploaded.seek(0)
+
+
+def human_size(size: int) -> str:
+    """A size as the help texts write it ("10 Mo"), not "10,0 Mio": 1 Mo = 1024 × 1024 octets."""
+    for unit, scale in ((_("Mo"), 1024 * 1024), (_("Ko"), 1024)):
+        if size >= scale:
+            number = f"{size / scale:.1f}".removesuffix(".0").replace(".", ",")
+            return f"{number}\xa0{unit}"
+    return f"{size}\xa0{_('octets')}"
 
 
 def safe_name(name: str, extension: str) -> str:

@@ -1,0 +1,26 @@
+"""Gunicorn settings for the production image (`gunicorn portail.wsgi:application -c …`).
+
+gthread workers: a few processes, each with threads, so that a request waiting on PostgreSQL
+does not hold a whole process. Sized for a 2-core machine; tune through the environment.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A request slower than this is a bug or a hung dependency: the worker is replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, staggered, so that a slow leak never takes the site down.
+max_requests = 2000
+max_requests_jitter = 200
+# Docker's overlay file system can block the workers' heartbeat file; memory does not.
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - shared memory, per container
+# The home directory is read-only for the app user; the control socket is not needed.
+control_socket_disable = True
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

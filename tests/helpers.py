@@ -1,0 +1,69 @@
+"""Small helpers for HTTP-level tests: read a page as a parent would, make real files."""
+
+import html
+import io
+import re
+
+from django.conf import settings
+from PIL import Image
+
+
+def page_text(response) -> str:
+    """The page's HTML with entities decoded, so that French apostrophes compare as typed."""
+    return html.unescape(response.content.decode())
+
+
+def visible_text(response) -> str:
+    """Roughly what a reader sees: tags dropped, entities decoded, blanks collapsed."""
+    raw = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", response.content.decode())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+
+
+def flash_messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def pdf_bytes(text: str = "Avis d'imposition") -> bytes:
+    """A minimal but valid one-page PDF."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def image_bytes(fmt: str, size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 60)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def png_bytes() -> bytes:
+    return image_bytes("PNG")
+
+
+def jpeg_bytes() -> bytes:
+    return image_bytes("JPEG")
+
+
+def stored_files() -> list:
+    """Every file in the private vault (PRIVATE_MEDIA_ROOT is a fresh tmp dir per test)."""
+    root = settings.PRIVATE_MEDIA_ROOT
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
