@@ -53,6 +53,11 @@ class ChildForm(forms.ModelForm):
         fields = ["first_name", "last_name", "birth_date", "sex", "school", "school_class"]
         widgets = {"birth_date": DateInput(), "sex": forms.RadioSelect}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No blank radio button announced as a row of dashes by screen readers.
+        self.fields["sex"].choices = Child.Sex.choices
+
 
 class ContactForm(forms.ModelForm):
     class Meta:

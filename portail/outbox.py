@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     text = render_to_string(f"emails/{template}_body.txt", ctx).strip()
     try:
         html = render_to_string(f"emails/{template}_body.html", ctx).strip()
-    except Exception:
+    except TemplateDoesNotExist:  # the HTML part is optional
         html = ""
     return subject, text, html
 
@@ -61,7 +62,7 @@ def dispatch(message_id: int) -> None:
 
     try:
         send_outbox_message.delay(message_id)
-    except Exception:
+    except Exception:  # any broker failure: the row is safe, the beat job re-queues it
         logger.warning("Outbox message %s not queued; the beat job will retry it", message_id)
 
 
