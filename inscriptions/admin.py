@@ -1,14 +1,20 @@
 """The staff's review of dossiers administratifs: the queue, the review page, the decisions."""
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import services
 from .forms import ReturnForm
@@ -16,6 +22,7 @@ from .models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
 
 HEALTH_FIELDS = ("vaccinations_up_to_date", "allergies", "diet", "has_pai", "doctor_name",
                  "doctor_phone", "health_notes")
+HEALTH_DOCUMENT_FIELDS = [*HEALTH_FIELDS, "vaccination_document", "pai_document"]
 
 
 @admin.register(SchoolYear)
@@ -30,6 +37,20 @@ def _document_link(document):
         return "–"
     url = reverse("familles:document_download", args=[document.pk])
     return format_html('<a href="{}?voir=1" target="_blank" rel="noopener">{}</a>', url, document)
+
+
+class ReadableHistoryHelper(HistoricalRecordContextHelper):
+    """The history's changes in the staff's words: choice labels, local dates, "–" for none."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if value is None or (isinstance(value, DeletedObject) and value.pk is None):
+            return "–"
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, datetime.datetime):
+            return date_format(timezone.localtime(value), "j F Y à H:i:s")
+        return super().prepare_delta_change_value(change, value)
 
 
 @admin.register(AnnualFile)
@@ -89,6 +110,28 @@ class AnnualFileAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
+
+    def set_history_delta_changes(self, request, historical_records,
+                                  foreign_keys_are_objs=True):
+        # The history shows each change; health changes only to those allowed to see them.
+        excluded = [] if self.can_see_health(request) else HEALTH_DOCUMENT_FIELDS
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(current, excluded_fields=excluded,
+                                              foreign_keys_are_objs=foreign_keys_are_objs)
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistoryHelper(self.model, historical_record)
+
+    def history_view(self, request, object_id, extra_context=None):
+        annual_file = self.get_object(request, object_id)
+        if annual_file is not None and self.can_see_health(request):
+            services.record_health_access(annual_file, request.user)
+        return super().history_view(request, object_id, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         annual_file = self.get_object(request, object_id)

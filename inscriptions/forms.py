@@ -1,5 +1,6 @@
 from django import forms
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from familles.forms import DocumentForm
@@ -54,8 +55,11 @@ class AnnualFileForm(forms.ModelForm):
         for field, kinds in DOCUMENT_SLOTS.items():
             self.fields[field].queryset = vault.filter(kind__in=kinds)
             self.fields[field].empty_label = _("— choisir dans mes documents —")
+            # Four upload fields on one page: each label names its document.
             self.fields[f"{field}_upload"] = forms.FileField(
-                required=False, label=_("ou envoyer le fichier maintenant"),
+                required=False,
+                label=_("%(document)s – ou envoyer le fichier maintenant")
+                % {"document": capfirst(self.fields[field].label)},
                 help_text=DocumentForm.base_fields["file"].help_text,
             )
         self.fields["authorised_contacts"].queryset = contacts_for_child(child).filter(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from familles.models import Child, Family
@@ -25,8 +26,14 @@ def _families_expected(school_year: SchoolYear):
         child_ids |= set(AnnualFile.objects.filter(
             school_year=previous, state=AnnualFile.State.VALIDATED
         ).values_list("child_id", flat=True))
-    return Family.objects.filter(children__in=child_ids).distinct().prefetch_related(
-        "guardians__user")
+    return _families_of_children(child_ids)
+
+
+def _families_of_children(child_ids):
+    """Both households of a child in shared custody take part."""
+    return Family.objects.filter(
+        Q(children__in=child_ids) | Q(shared_children__in=child_ids)
+    ).distinct().prefetch_related("guardians__user")
 
 
 @transaction.atomic
@@ -41,10 +48,9 @@ def send_opening_notices(now=None) -> int:
         previous = year.previous()
         families = Family.objects.none()
         if previous is not None:
-            families = Family.objects.filter(
-                children__annual_files__school_year=previous,
-                children__annual_files__state=AnnualFile.State.VALIDATED,
-            ).distinct()
+            families = _families_of_children(AnnualFile.objects.filter(
+                school_year=previous, state=AnnualFile.State.VALIDATED,
+            ).values("child_id"))
         for family in families:
             queue_email("campaign_opening", guardian_emails(family),
                         {"school_year": year, "family": family})

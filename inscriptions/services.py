@@ -5,6 +5,7 @@ e-mail to the outbox in the same transaction."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -32,6 +33,32 @@ def has_validated_file(child, school_year) -> bool:
     return AnnualFile.objects.filter(
         child=child, school_year=school_year, state=AnnualFile.State.VALIDATED
     ).exists()
+
+
+class FileNotValidated(ValidationError):
+    """Raised by enrolment and reservation services; carries where to go next."""
+
+    def __init__(self, message, url):
+        super().__init__(message)
+        self.url = url
+
+
+def require_validated_file(child, school_year) -> None:
+    """The gate in front of enrolments and reservations (the brochure: "obligatoire")."""
+    annual_file = AnnualFile.objects.filter(child=child, school_year=school_year).first()
+    if annual_file is not None and annual_file.state == AnnualFile.State.VALIDATED:
+        return
+    url = reverse("inscriptions:annual_file", args=[child.pk, school_year.pk])
+    if annual_file is None or annual_file.state == AnnualFile.State.DRAFT:
+        message = _("Le dossier administratif %(year)s de %(child)s n'a pas encore été "
+                    "transmis : complétez-le pour pouvoir inscrire et réserver.")
+    elif annual_file.state == AnnualFile.State.RETURNED:
+        message = _("Le service vous a renvoyé le dossier administratif %(year)s de %(child)s "
+                    "à compléter : corrigez-le pour pouvoir inscrire et réserver.")
+    else:
+        message = _("Le dossier administratif %(year)s de %(child)s est en cours de "
+                    "traitement : vous pourrez inscrire et réserver dès sa validation.")
+    raise FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
 def guardian_emails(family) -> list[str]:
@@ -90,7 +117,7 @@ def _families_of(child):
 
 
 def _lock(annual_file: AnnualFile) -> AnnualFile:
-    return AnnualFile.objects.select_for_update().select_related(
+    return AnnualFile.objects.select_for_update(of=("self",)).select_related(
         "child__family", "child__second_family", "school_year").get(pk=annual_file.pk)
 
 

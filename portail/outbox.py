@@ -34,15 +34,19 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def queue_email(template: str, to: list[str] | str, context: dict) -> OutboxMessage:
+def queue_email(template: str, to: list[str] | str, context: dict) -> OutboxMessage | None:
     subject, text, html = render_email(template, context)
     return queue_message(to=to, subject=subject, body_text=text, body_html=html, template=template)
 
 
 def queue_message(
     *, to, subject: str, body_text: str, body_html: str = "", template: str = ""
-) -> OutboxMessage:
-    recipients = [to] if isinstance(to, str) else list(to)
+) -> OutboxMessage | None:
+    recipients = [to] if isinstance(to, str) else [address for address in to if address]
+    if not recipients:
+        # e.g. a household whose guardians were all removed: nobody to write to
+        logger.warning("No recipient for %r: message not queued", subject)
+        return None
     message = OutboxMessage.objects.create(
         template=template,
         to=recipients,

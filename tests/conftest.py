@@ -15,6 +15,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 
+pytest_plugins = ["tests.worker_fixture"]
+
 
 def _missing(reason: str):
     if settings.PORTAIL_REQUIRE_SERVICES:

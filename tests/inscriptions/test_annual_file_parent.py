@@ -253,3 +253,27 @@ def test_shared_custody_child_is_filed_by_either_home_and_both_are_told(client, 
     assert annual_file.billing_family() == other_home.family
     receipt = OutboxMessage.objects.get(template="annual_file_submitted")
     assert set(receipt.to) == {family.guardians.get().user.email, other_home.user.email}
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    (None, "n'a pas encore été transmis"),
+    (AnnualFile.State.DRAFT, "n'a pas encore été transmis"),
+    (AnnualFile.State.SUBMITTED, "est en cours de traitement"),
+    (AnnualFile.State.RETURNED, "à compléter"),
+])
+def test_the_gate_explains_why_and_where_to_go(child, year, state, expected):
+    if state is not None:
+        AnnualFile.objects.create(child=child, school_year=year, state=state,
+                                  submitted_at=timezone.now(), staff_comment="à revoir")
+    with pytest.raises(services.FileNotValidated) as refusal:
+        services.require_validated_file(child, year)
+    assert expected in refusal.value.messages[0]
+    assert "Léa" in refusal.value.messages[0]
+    assert refusal.value.url == file_url(child, year)
+
+
+def test_the_gate_opens_with_a_validated_file(child, year):
+    AnnualFile.objects.create(child=child, school_year=year, state=AnnualFile.State.VALIDATED,
+                              submitted_at=timezone.now())
+    services.require_validated_file(child, year)  # no refusal
+    assert services.has_validated_file(child, year)

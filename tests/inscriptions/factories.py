@@ -1,0 +1,112 @@
+"""Factories for the yearly re-registration: school years, vault documents, annual files."""
+
+import datetime
+
+import factory
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from familles.models import Document
+from inscriptions.models import AnnualFile, SchoolYear
+from tests.factories import ChildFactory
+from tests.helpers import pdf_bytes
+
+RULES_VERSION = "2026-1"
+
+
+class SchoolYearFactory(factory.django.DjangoModelFactory):
+    """A school year whose re-registration campaign is open now (by default, next year's)."""
+
+    class Meta:
+        model = SchoolYear
+
+    class Params:
+        start_year = factory.Sequence(lambda n: timezone.localdate().year + 1 + n)
+
+    label = factory.LazyAttribute(lambda o: f"{o.start_year}-{o.start_year + 1}")
+    start_date = factory.LazyAttribute(lambda o: datetime.date(o.start_year, 9, 1))
+    end_date = factory.LazyAttribute(lambda o: datetime.date(o.start_year + 1, 8, 31))
+    reregistration_opens_at = factory.LazyFunction(
+        lambda: timezone.now() - datetime.timedelta(days=1))
+    reregistration_deadline = factory.LazyAttribute(
+        lambda o: o.reregistration_opens_at + datetime.timedelta(days=45))
+    rules_version = RULES_VERSION
+
+
+def previous_school_year(year: SchoolYear, **kwargs) -> SchoolYear:
+    """The year before ``year``, its campaign long closed."""
+    start_year = year.start_date.year - 1
+    opens = year.reregistration_opens_at - datetime.timedelta(days=365)
+    return SchoolYearFactory(
+        start_year=start_year, reregistration_opens_at=opens,
+        reregistration_deadline=opens + datetime.timedelta(days=45),
+        rules_version=f"{start_year}-1", **kwargs,
+    )
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A real (tiny) PDF in the family's vault."""
+
+    class Meta:
+        model = Document
+
+    family = factory.SubFactory("tests.factories.FamilyFactory")
+    child = None
+    kind = Document.Kind.TAX_NOTICE
+    original_name = factory.LazyAttribute(lambda o: f"{o.kind}.pdf")
+    content_type = "application/pdf"
+    file = factory.LazyAttribute(lambda o: ContentFile(pdf_bytes(o.original_name),
+                                                       name=o.original_name))
+    size = factory.LazyAttribute(lambda o: o.file.size)
+    valid_until = None
+
+
+class AnnualFileFactory(factory.django.DjangoModelFactory):
+    """A complete dossier administratif, still a draft: ready to be submitted."""
+
+    class Meta:
+        model = AnnualFile
+        skip_postgeneration_save = True
+
+    child = factory.SubFactory(ChildFactory)
+    school_year = factory.SubFactory(SchoolYearFactory)
+    state = AnnualFile.State.DRAFT
+
+    vaccinations_up_to_date = True
+    vaccination_document = factory.SubFactory(
+        DocumentFactory, family=factory.SelfAttribute("..child.family"),
+        child=factory.SelfAttribute("..child"), kind=Document.Kind.VACCINATION,
+        original_name="carnet-de-vaccination.pdf",
+    )
+    allergies = "Arachide"
+    diet = AnnualFile.Diet.NO_PORK
+    doctor_name = "Dr Le Gall"
+    doctor_phone = "02 97 11 22 33"
+    health_notes = "Asthme léger : ventoline dans le sac."
+
+    school = factory.SelfAttribute("child.school")
+    school_class = factory.SelfAttribute("child.school_class")
+    photo_consent = True
+    outings_consent = True
+    emergency_care_consent = True
+
+    allowance_body = AnnualFile.AllowanceBody.CAF
+    allowance_number = "1234567"
+    income_document = factory.SubFactory(
+        DocumentFactory, family=factory.SelfAttribute("..child.family"),
+        kind=Document.Kind.TAX_NOTICE, original_name="avis-imposition.pdf",
+    )
+
+    rules_version_accepted = factory.SelfAttribute("school_year.rules_version")
+    rules_accepted_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        submitted = factory.Trait(
+            state=AnnualFile.State.SUBMITTED,
+            submitted_at=factory.LazyFunction(timezone.now),
+        )
+        validated = factory.Trait(
+            state=AnnualFile.State.VALIDATED,
+            submitted_at=factory.LazyFunction(timezone.now),
+            decided_at=factory.LazyFunction(timezone.now),
+        )
