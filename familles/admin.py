@@ -7,6 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from portail.admin_mixins import ReadOnlyAdminMixin
+
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
 
 
@@ -125,17 +127,8 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(DocumentAccess)
-class DocumentAccessAdmin(admin.ModelAdmin):
+class DocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["accessed_at", "user", "document"]
     list_filter = ["accessed_at"]
     search_fields = ["user__email", "document__family__name"]
     list_select_related = ["user", "document"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

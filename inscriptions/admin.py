@@ -16,6 +16,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from portail.admin_mixins import ReadOnlyAdminMixin
+
 from . import services
 from .forms import ReturnForm
 from .models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -300,16 +302,7 @@ class FamilyQuotientAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(HealthDataAccess)
-class HealthDataAccessAdmin(admin.ModelAdmin):
+class HealthDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["accessed_at", "user", "annual_file"]
     list_select_related = ["user", "annual_file__child", "annual_file__school_year"]
     search_fields = ["user__email", "annual_file__child__last_name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

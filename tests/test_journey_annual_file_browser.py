@@ -13,29 +13,12 @@ from playwright.sync_api import Page, expect
 
 from inscriptions.models import AnnualFile
 from portail.models import OutboxMessage
+from tests.browser import assert_every_field_is_labelled, field
 from tests.factories import PASSWORD, ChildFactory, GuardianFactory, StaffFactory
 from tests.helpers import pdf_bytes
 from tests.inscriptions.factories import SchoolYearFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-UNLABELLED_FIELDS_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
-  .filter(el => !['hidden', 'submit', 'button'].includes(el.type))
-  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
-                && !el.getAttribute('aria-labelledby') && !el.closest('label'))
-  .map(el => el.name || el.id || el.outerHTML.slice(0, 80))"""
-
-
-def assert_every_field_is_labelled(page: Page) -> None:
-    unlabelled = page.evaluate(UNLABELLED_FIELDS_JS)
-    assert unlabelled == [], f"fields without a label on {page.url}: {unlabelled}"
-
-
-def field(text: str) -> re.Pattern:
-    """A field's label, with the asterisk of a required field (crispy's label text is
-    surrounded by blanks, which Playwright's regex matching sees)."""
-    return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$")
-
 
 def main(page: Page):
     return page.get_by_role("main")
