@@ -72,6 +72,10 @@ class Family(models.Model):
     def __str__(self):
         return self.name
 
+    def guardian_emails(self) -> list[str]:
+        """Who receives the household's e-mails (uses a prefetch of guardians__user)."""
+        return [guardian.user.email for guardian in self.guardians.all()]
+
 
 class Guardian(models.Model):
     """A parent or legal guardian; each has his own login."""

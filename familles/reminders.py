@@ -19,11 +19,11 @@ def send_expiry_notices(today=None) -> int:
         Document.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(valid_until__gte=today, valid_until__lte=horizon,
                 expiry_notice_sent_at__isnull=True)
-        .select_related("family", "child")
+        .select_related("family", "child").prefetch_related("family__guardians__user")
     )
     sent = 0
     for document in documents:
-        emails = [g.user.email for g in document.family.guardians.select_related("user")]
+        emails = document.family.guardian_emails()
         if emails:
             queue_email("document_expiring", emails, {"document": document})
             sent += 1

@@ -16,12 +16,6 @@ DOCUMENT_SLOTS = {
     "custody_document": (Document.Kind.CUSTODY_CALENDAR,),
     "income_document": Document.INCOME_KINDS,
 }
-UPLOAD_KIND = {
-    "vaccination_document": Document.Kind.VACCINATION,
-    "pai_document": Document.Kind.PAI,
-    "custody_document": Document.Kind.CUSTODY_CALENDAR,
-    "income_document": Document.Kind.TAX_NOTICE,
-}
 
 
 class AnnualFileForm(forms.ModelForm):

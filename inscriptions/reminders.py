@@ -14,7 +14,6 @@ from familles.models import Child, Family
 from portail.outbox import queue_email
 
 from .models import AnnualFile, SchoolYear
-from .services import guardian_emails
 
 
 def _families_expected(school_year: SchoolYear):
@@ -52,7 +51,7 @@ def send_opening_notices(now=None) -> int:
                 school_year=previous, state=AnnualFile.State.VALIDATED,
             ).values("child_id"))
         for family in families:
-            queue_email("campaign_opening", guardian_emails(family),
+            queue_email("campaign_opening", family.guardian_emails(),
                         {"school_year": year, "family": family})
             sent += 1
         year.opening_notice_sent_at = now
@@ -75,7 +74,7 @@ def send_deadline_reminders(now=None) -> int:
         for family in _families_expected(year):
             pending = _children_without_submitted_file(family, year)
             if pending:
-                queue_email("campaign_deadline", guardian_emails(family),
+                queue_email("campaign_deadline", family.guardian_emails(),
                             {"school_year": year, "family": family, "children": pending})
                 sent += 1
         year.deadline_reminder_sent_at = now

@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Contact, Document, Family
+from familles.services import upload_document
 from portail.outbox import queue_email
 
 from .models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -22,11 +23,28 @@ CARRIED_FIELDS = [
     "emergency_care_consent", "shared_custody", "payer_family", "allowance_body",
     "allowance_number",
 ]
-DOCUMENT_FIELDS = ["vaccination_document", "pai_document", "custody_document", "income_document"]
+# The document slots of a file, and the vault type a file uploaded into each slot gets.
+UPLOAD_KINDS = {
+    "vaccination_document": Document.Kind.VACCINATION,
+    "pai_document": Document.Kind.PAI,
+    "custody_document": Document.Kind.CUSTODY_CALENDAR,
+    "income_document": Document.Kind.TAX_NOTICE,
+}
+DOCUMENT_FIELDS = list(UPLOAD_KINDS)
 
 
-def files_for_family(family):
-    return AnnualFile.objects.filter(child__in=Child.objects.for_family(family))
+def file_rows(children, years=None) -> list[dict]:
+    """For each open school year and each child: the file, or None if not started."""
+    if years is None:
+        years = list(SchoolYear.objects.open_for_files())
+    existing = {
+        (f.child_id, f.school_year_id): f
+        for f in AnnualFile.objects.filter(child__in=children, school_year__in=years)
+    }
+    return [
+        {"child": child, "year": year, "file": existing.get((child.pk, year.pk))}
+        for year in years for child in children
+    ]
 
 
 def has_validated_file(child, school_year) -> bool:
@@ -61,15 +79,11 @@ def require_validated_file(child, school_year) -> None:
     raise FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
-def guardian_emails(family) -> list[str]:
-    return [g.user.email for g in family.guardians.select_related("user")]
-
-
 def family_emails_for_child(child) -> list[str]:
     """Both households are told about a child in shared custody."""
-    emails = guardian_emails(child.family)
+    emails = child.family.guardian_emails()
     if child.second_family_id:
-        emails += guardian_emails(child.second_family)
+        emails += child.second_family.guardian_emails()
     return emails
 
 
@@ -121,8 +135,25 @@ def _lock(annual_file: AnnualFile) -> AnnualFile:
         "child__family", "child__second_family", "school_year").get(pk=annual_file.pk)
 
 
+def save_draft(family: Family, annual_file: AnnualFile, data: dict, contacts, *,
+               uploads: dict | None = None, user=None) -> AnnualFile:
+    """Save the parent's answers; files uploaded with the form go to the vault first, outside
+    the file's lock (reading 10 MB must not hold it), and are then attached."""
+    _check_owner(family, annual_file)
+    if not annual_file.is_editable:
+        raise ValidationError(
+            _("Ce dossier a été transmis au service : il ne peut plus être modifié."))
+    data = dict(data)
+    for field, uploaded in (uploads or {}).items():
+        data[field] = upload_document(
+            family, uploaded=uploaded, kind=UPLOAD_KINDS[field], child=annual_file.child,
+            valid_until=None, user=user,
+        )
+    return _save_answers(family, annual_file, data, contacts)
+
+
 @transaction.atomic
-def save_draft(family: Family, annual_file: AnnualFile, data: dict, contacts) -> AnnualFile:
+def _save_answers(family, annual_file, data, contacts) -> AnnualFile:
     locked = _lock(annual_file)
     _check_owner(family, locked)
     if not locked.is_editable:

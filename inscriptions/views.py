@@ -6,12 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from familles import services as familles_services
 from familles.models import Child
 from familles.views import FamilyMixin
 
 from . import services
-from .forms import UPLOAD_KIND, AnnualFileForm
+from .forms import AnnualFileForm
 from .models import AnnualFile, SchoolYear
 
 
@@ -20,15 +19,7 @@ class RegistrationHomeView(FamilyMixin, View):
 
     def get(self, request):
         years = list(SchoolYear.objects.open_for_files())
-        children = list(Child.objects.for_family(self.family))
-        files = {
-            (f.child_id, f.school_year_id): f
-            for f in services.files_for_family(self.family).filter(school_year__in=years)
-        }
-        rows = [
-            {"child": child, "year": year, "file": files.get((child.pk, year.pk))}
-            for year in years for child in children
-        ]
+        rows = services.file_rows(list(Child.objects.for_family(self.family)), years)
         return render(request, "inscriptions/home.html", {"rows": rows, "years": years})
 
 
@@ -57,7 +48,7 @@ class AnnualFileView(FamilyMixin, View):
                 messages.error(request, exc.messages[0])
                 return redirect("inscriptions:home")
             return redirect("inscriptions:annual_file", child_pk=child.pk, year_pk=year.pk)
-        if not annual_file.is_editable:
+        if not annual_file.is_editable:  # a crafted post: the page offers no form
             messages.error(request, _("Ce dossier a été transmis au service : il ne peut plus "
                                       "être modifié."))
             return redirect("inscriptions:annual_file", child_pk=child.pk, year_pk=year.pk)
@@ -80,14 +71,10 @@ class AnnualFileView(FamilyMixin, View):
         return redirect("inscriptions:annual_file", child_pk=child.pk, year_pk=year.pk)
 
     def save(self, form, annual_file):
-        data = form.model_data()
-        for field, uploaded in form.uploads().items():
-            data[field] = familles_services.upload_document(
-                self.family, uploaded=uploaded, kind=UPLOAD_KIND[field],
-                child=annual_file.child, valid_until=None, user=self.request.user,
-            )
-        return services.save_draft(self.family, annual_file, data,
-                                   form.cleaned_data["authorised_contacts"])
+        return services.save_draft(
+            self.family, annual_file, form.model_data(), form.cleaned_data["authorised_contacts"],
+            uploads=form.uploads(), user=self.request.user,
+        )
 
     def render(self, annual_file, form, status=200):
         return render(self.request, self.template_name, {

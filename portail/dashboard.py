@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Document
-from inscriptions.models import AnnualFile, SchoolYear
+from inscriptions.services import file_rows
 
 
 def family_dashboard(family) -> dict:
@@ -32,22 +32,15 @@ def family_dashboard(family) -> dict:
 
 def _annual_files(family, children, todo):
     """The dossier administratif of each child for each open year, and the ones to do."""
-    years = list(SchoolYear.objects.open_for_files())
-    existing = {
-        (f.child_id, f.school_year_id): f
-        for f in AnnualFile.objects.filter(child__in=children, school_year__in=years)
-    }
-    rows = []
-    for year in years:
-        for child in children:
-            annual_file = existing.get((child.pk, year.pk))
-            rows.append({"child": child, "year": year, "file": annual_file})
-            if annual_file is None or annual_file.is_editable:
-                todo.append({
-                    "text": _("Complétez le dossier administratif %(year)s de %(child)s : il "
-                              "est obligatoire pour inscrire et réserver.")
-                    % {"year": year, "child": child.first_name},
-                    "url": reverse("inscriptions:annual_file", args=[child.pk, year.pk]),
-                    "action": _("Dossier administratif"),
-                })
+    rows = file_rows(children)
+    for row in rows:
+        if row["file"] is None or row["file"].is_editable:
+            todo.append({
+                "text": _("Complétez le dossier administratif %(year)s de %(child)s : il "
+                          "est obligatoire pour inscrire et réserver.")
+                % {"year": row["year"], "child": row["child"].first_name},
+                "url": reverse("inscriptions:annual_file",
+                               args=[row["child"].pk, row["year"].pk]),
+                "action": _("Dossier administratif"),
+            })
     return rows
