@@ -1,7 +1,4 @@
-from functools import partial
-
 from django.contrib import admin
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import outbox
@@ -32,7 +29,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         ids = list(queryset.exclude(status=OutboxMessage.Status.SENT).values_list("pk", flat=True))
         OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxMessage.Status.PENDING)
         for message_id in ids:
-            # after commit, like every dispatch: the worker must see the row as pending
-            transaction.on_commit(partial(outbox.dispatch, message_id))
+            outbox.dispatch(message_id)  # admin actions run outside a transaction
         self.message_user(request, _("%(count)d message(s) remis en file d'envoi.")
                           % {"count": len(ids)})
