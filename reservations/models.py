@@ -1,1 +1,341 @@
-"""Models arrive with their issue."""
+"""Booking periods, deadline rules, slots, reservations and their waiting list, absence
+justifications, attendance registers and the families' calendar feeds."""
+
+import secrets
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from familles.models import Child, Document, Family
+from inscriptions.models import Activity, ActivityUnit, Site
+
+from . import deadlines
+
+
+class DeadlineRule(models.Model):
+    """Until when a day can be booked or cancelled (the same rule governs both)."""
+
+    class Kind(models.TextChoices):
+        WORKING_DAYS_BEFORE = "working_days", _("N jours ouvrés avant, à l'heure dite")
+        DAYS_BEFORE = "days", _("N jours avant, à l'heure dite")
+        PREVIOUS_WEEKDAY = "weekday", _("Le jour de semaine précédent, à l'heure dite")
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("lundi")
+        TUESDAY = 1, _("mardi")
+        WEDNESDAY = 2, _("mercredi")
+        THURSDAY = 3, _("jeudi")
+        FRIDAY = 4, _("vendredi")
+        SATURDAY = 5, _("samedi")
+        SUNDAY = 6, _("dimanche")
+
+    activity = models.OneToOneField(Activity, on_delete=models.CASCADE,
+                                    related_name="deadline_rule", verbose_name=_("activité"))
+    kind = models.CharField(_("règle"), max_length=15, choices=Kind.choices)
+    days = models.PositiveSmallIntegerField(_("nombre de jours"), default=0)
+    weekday = models.PositiveSmallIntegerField(_("jour de la semaine"), choices=Weekday.choices,
+                                               null=True, blank=True)
+    time = models.TimeField(_("heure limite"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("délai de réservation et d'annulation")
+        verbose_name_plural = _("délais de réservation et d'annulation")
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind="weekday") | Q(weekday__isnull=False),
+                                   name="deadlinerule_weekday_given"),
+        ]
+
+    def __str__(self):
+        return self.describe()
+
+    def deadline_for(self, day: date) -> datetime:
+        return deadlines.deadline_for(self, day)
+
+    def describe(self) -> str:
+        return deadlines.describe(self)
+
+
+class BookingPeriod(models.Model):
+    """A range of days of an activity that opens for booking at a fixed date and time."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE,
+                                 related_name="booking_periods", verbose_name=_("activité"))
+    label = models.CharField(_("nom"), max_length=150,
+                             help_text=_("Par exemple « Mercredis de septembre à décembre »."))
+    first_day = models.DateField(_("premier jour"))
+    last_day = models.DateField(_("dernier jour"))
+    opens_at = models.DateTimeField(_("ouverture des réservations"))
+    closes_at = models.DateTimeField(_("fermeture des réservations"), null=True, blank=True,
+                                     help_text=_("Facultatif : sinon, seul le délai compte."))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("période de réservation")
+        verbose_name_plural = _("périodes de réservation")
+        ordering = ["activity", "first_day"]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_day__gte=F("first_day")),
+                                   name="bookingperiod_days_ordered"),
+            models.CheckConstraint(condition=Q(closes_at__isnull=True)
+                                   | Q(closes_at__gt=F("opens_at")),
+                                   name="bookingperiod_opening_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity.name} – {self.label}"
+
+
+class AgeGroup(models.Model):
+    """Where an activity counts places separately by age (the under-6s and the others)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="age_groups",
+                                 verbose_name=_("activité"))
+    label = models.CharField(_("groupe"), max_length=60)
+    min_age = models.PositiveSmallIntegerField(_("âge minimum (inclus)"))
+    max_age = models.PositiveSmallIntegerField(_("âge maximum (inclus)"))
+
+    class Meta:
+        verbose_name = _("groupe d'âge")
+        verbose_name_plural = _("groupes d'âge")
+        ordering = ["activity", "min_age"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_age__gte=F("min_age")),
+                                   name="agegroup_range_ordered"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class CapacityRule(models.Model):
+    """The capacity slots are generated with, per site (and age group)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE,
+                                 related_name="capacity_rules", verbose_name=_("activité"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("lieu"))
+    age_group = models.ForeignKey(AgeGroup, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="+", verbose_name=_("groupe d'âge"))
+    capacity = models.PositiveIntegerField(_("places"))
+
+    class Meta:
+        verbose_name = _("capacité d'accueil")
+        verbose_name_plural = _("capacités d'accueil")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "site", "age_group"],
+                                    name="capacityrule_unique"),
+        ]
+
+    def __str__(self):
+        group = f" ({self.age_group})" if self.age_group_id else ""
+        return f"{self.site}{group} : {self.capacity}"
+
+
+class Slot(models.Model):
+    """One bookable unit of an activity on one date at one site, with its places.
+
+    `booked` counts the confirmed reservations; it is what the booking transaction updates
+    conditionally, so that the database itself refuses to go over capacity."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="slots",
+                                 verbose_name=_("activité"))
+    unit = models.ForeignKey(ActivityUnit, on_delete=models.PROTECT, related_name="slots",
+                             verbose_name=_("unité"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="slots",
+                             verbose_name=_("lieu"))
+    age_group = models.ForeignKey(AgeGroup, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="slots", verbose_name=_("groupe d'âge"))
+    date = models.DateField(_("date"), db_index=True)
+    capacity = models.PositiveIntegerField(_("places"))
+    booked = models.PositiveIntegerField(_("places réservées"), default=0, editable=False)
+    closed = models.BooleanField(_("fermé"), default=False)
+    closed_reason = models.CharField(_("motif de fermeture"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("créneau")
+        verbose_name_plural = _("créneaux")
+        ordering = ["date", "activity", "unit__position", "site"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "unit", "site", "age_group", "date"],
+                                    name="slot_unique_with_group"),
+            models.UniqueConstraint(fields=["activity", "unit", "site", "date"],
+                                    condition=Q(age_group__isnull=True),
+                                    name="slot_unique_without_group"),
+            models.CheckConstraint(condition=Q(booked__lte=F("capacity")),
+                                   name="slot_never_overbooked"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity.name} – {self.unit} – {self.date:%d/%m/%Y} – {self.site}"
+
+    @property
+    def free_places(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+
+class Reservation(models.Model):
+    class State(models.TextChoices):
+        CONFIRMED = "confirmed", _("Réservé")
+        WAITING = "waiting", _("En liste d'attente")
+        CANCELLED = "cancelled", _("Annulé")
+
+    class Source(models.TextChoices):
+        PARENT = "parent", _("Famille")
+        SUBSCRIPTION = "subscription", _("Abonnement")
+        STAFF = "staff", _("Service")
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="reservations",
+                              verbose_name=_("enfant"))
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="reservations",
+                             verbose_name=_("créneau"))
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="reservations",
+                               verbose_name=_("famille qui a réservé"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices, db_index=True)
+    source = models.CharField(_("origine"), max_length=15, choices=Source.choices,
+                              default=Source.PARENT)
+    created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    # The waiting list's order: the time the request joined it, then the id.
+    waiting_since = models.DateTimeField(_("en attente depuis"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+    cancelled_late = models.BooleanField(_("annulée hors délai"), default=False)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("modifiée par"))
+
+    class Meta:
+        verbose_name = _("réservation")
+        verbose_name_plural = _("réservations")
+        ordering = ["slot__date", "child__first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "slot"], name="reservation_one_per_slot"),
+            models.CheckConstraint(condition=~Q(state="waiting") | Q(waiting_since__isnull=False),
+                                   name="reservation_waiting_has_rank"),
+        ]
+        indexes = [
+            models.Index(fields=["slot", "state", "waiting_since", "id"],
+                         name="reservation_waiting_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} – {self.slot}"
+
+
+class AbsenceJustification(models.Model):
+    """Why a child missed a booked day after the cancellation deadline; staff decide."""
+
+    class Reason(models.TextChoices):
+        ILLNESS = "illness", _("Maladie de l'enfant")
+        FAMILY = "family", _("Événement familial grave")
+        SCHOOL = "school", _("Sortie ou absence liée à l'école")
+        OTHER = "other", _("Autre motif")
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("En cours d'examen")
+        ACCEPTED = "accepted", _("Acceptée")
+        REFUSED = "refused", _("Refusée")
+
+    reservation = models.OneToOneField(Reservation, on_delete=models.PROTECT,
+                                       related_name="justification",
+                                       verbose_name=_("réservation"))
+    reason = models.CharField(_("motif"), max_length=10, choices=Reason.choices)
+    details = models.TextField(_("précisions"), blank=True)
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("justificatif"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.SUBMITTED, db_index=True)
+    submitted_at = models.DateTimeField(_("envoyée le"), auto_now_add=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("envoyée par"))
+    decided_at = models.DateTimeField(_("décision le"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("décision par"))
+    staff_comment = models.TextField(_("commentaire du service"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("justification d'absence")
+        verbose_name_plural = _("justifications d'absence")
+        ordering = ["-submitted_at"]
+        permissions = [
+            ("decide_absencejustification", _("Peut accepter ou refuser une justification")),
+        ]
+
+    def __str__(self):
+        return _("Absence de %(child)s le %(day)s") % {
+            "child": self.reservation.child, "day": f"{self.reservation.slot.date:%d/%m/%Y}"}
+
+
+class Attendance(models.Model):
+    """What staff record in the register: present or absent, and for care the times."""
+
+    class Status(models.TextChoices):
+        PRESENT = "present", _("Présent")
+        ABSENT = "absent", _("Absent")
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="attendances",
+                              verbose_name=_("enfant"))
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="attendances",
+                                 verbose_name=_("activité"))
+    unit = models.ForeignKey(ActivityUnit, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("unité"))
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("lieu"))
+    date = models.DateField(_("date"), db_index=True)
+    reservation = models.OneToOneField(Reservation, on_delete=models.PROTECT, null=True,
+                                       blank=True, related_name="attendance",
+                                       verbose_name=_("réservation"))
+    status = models.CharField(_("présence"), max_length=10, choices=Status.choices)
+    arrived_at = models.TimeField(_("arrivée"), null=True, blank=True)
+    left_at = models.TimeField(_("départ"), null=True, blank=True)
+    unexpected = models.BooleanField(_("présence imprévue"), default=False)
+    recorded_at = models.DateTimeField(_("pointé le"), auto_now=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("pointé par"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pointage")
+        verbose_name_plural = _("pointages")
+        ordering = ["-date", "child__last_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "activity", "unit", "date"],
+                                    name="attendance_one_per_child_unit_day"),
+            models.CheckConstraint(condition=Q(left_at__isnull=True) | Q(arrived_at__isnull=True)
+                                   | Q(left_at__gte=F("arrived_at")),
+                                   name="attendance_times_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} – {self.activity.name} – {self.date:%d/%m/%Y}"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A family's private iCal address; revoking it makes the old address answer 404."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="calendar_feeds",
+                               verbose_name=_("famille"))
+    token = models.CharField(_("jeton"), max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda iCal")
+        verbose_name_plural = _("agendas iCal")
+        constraints = [
+            models.UniqueConstraint(fields=["family"], condition=Q(revoked_at__isnull=True),
+                                    name="calendarfeed_one_active_per_family"),
+        ]
+
+    def __str__(self):
+        return str(self.family)

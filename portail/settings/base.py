@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 PORTAIL_REREGISTRATION_REMINDER_DAYS = env.int("PORTAIL_REREGISTRATION_REMINDER_DAYS", default=7)
 PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS = env.int("PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS", default=30)
+# How long after the end of a booked day its absence can be justified.
+PORTAIL_JUSTIFICATION_HOURS = env.int("PORTAIL_JUSTIFICATION_HOURS", default=48)
+# How long a booking waits for a slot's lock before answering "try again" (PostgreSQL).
+PORTAIL_BOOKING_LOCK_TIMEOUT_MS = env.int("PORTAIL_BOOKING_LOCK_TIMEOUT_MS", default=2000)
 
 LOGGING = {
     "version": 1,

@@ -16,3 +16,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 ALLOWED_HOSTS = ["*"]
 ACCOUNT_RATE_LIMITS = False
 PORTAIL_REQUIRE_SERVICES = env.bool("PORTAIL_REQUIRE_SERVICES", default=False)
+# Test-only switch: book by "count, then insert" without any lock, so that the concurrency
+# test can show the race it guards against. Never read outside the test settings.
+PORTAIL_BOOKING_UNSAFE_NO_LOCK = False

@@ -9,6 +9,8 @@ from simple_history.models import HistoricalRecords
 
 from familles.models import Child, Contact, Document, Family
 
+from .levels import SchoolLevel
+
 
 class SchoolYearQuerySet(models.QuerySet):
     def open_for_files(self, now=None):
@@ -116,6 +118,10 @@ class AnnualFile(models.Model):
     # School
     school = models.CharField(_("école"), max_length=150, blank=True)
     school_class = models.CharField(_("classe"), max_length=50, blank=True)
+    school_level = models.PositiveSmallIntegerField(
+        _("niveau scolaire"), choices=SchoolLevel.choices, null=True, blank=True,
+        help_text=_("Le niveau de l'année scolaire du dossier : il ouvre certaines activités."),
+    )
 
     # Authorisations
     photo_consent = models.BooleanField(_("autorise les photos de l'enfant"), default=False)

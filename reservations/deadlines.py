@@ -1,0 +1,75 @@
+"""Deadline rules, computed in the commune's time zone (Europe/Paris).
+
+A deadline is a wall-clock time on a local date, made aware with the commune's zone, so
+that "10 h" stays 10 h on both sides of the daylight-saving change."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portail.calendar import working_days_before
+
+WEEKDAYS = [gettext_lazy("lundi"), gettext_lazy("mardi"), gettext_lazy("mercredi"),
+            gettext_lazy("jeudi"), gettext_lazy("vendredi"), gettext_lazy("samedi"),
+            gettext_lazy("dimanche")]
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def at(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, tzinfo=local_zone())
+
+
+def deadline_for(rule, day: date) -> datetime:
+    """The last moment a day can be booked or cancelled under a rule (None: the eve, midnight)."""
+    if rule is None:
+        return at(day, time(0, 0))
+    kind = rule.Kind
+    if rule.kind == kind.WORKING_DAYS_BEFORE:
+        return at(working_days_before(day, rule.days), rule.time)
+    if rule.kind == kind.DAYS_BEFORE:
+        return at(day - timedelta(days=rule.days), rule.time)
+    # The same weekday strictly before the day: a Wednesday's "previous Wednesday" is 7 days back.
+    back = (day.weekday() - rule.weekday) % 7 or 7
+    return at(day - timedelta(days=back), rule.time)
+
+
+def _hour(moment: time) -> str:
+    return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
+
+
+def describe(rule) -> str:
+    """The rule in words, shown next to every day it governs."""
+    if rule is None:
+        return _("jusqu'à la veille, minuit")
+    kind = rule.Kind
+    if rule.kind == kind.WORKING_DAYS_BEFORE:
+        if rule.days == 1:
+            return _("1 jour ouvré avant, %(hour)s") % {"hour": _hour(rule.time)}
+        return _("%(n)s jours ouvrés avant, %(hour)s") % {"n": rule.days,
+                                                          "hour": _hour(rule.time)}
+    if rule.kind == kind.DAYS_BEFORE:
+        if rule.days == 0:
+            return _("le jour même, %(hour)s") % {"hour": _hour(rule.time)}
+        return _("%(n)s jours avant, %(hour)s") % {"n": rule.days, "hour": _hour(rule.time)}
+    return _("le %(weekday)s précédent, %(hour)s") % {
+        "weekday": WEEKDAYS[rule.weekday], "hour": _hour(rule.time)}
+
+
+def justification_deadline(day: date) -> datetime:
+    """An absence can be justified until 48 h after the end of the day."""
+    return at(day + timedelta(days=1), time(0, 0)) + timedelta(
+        hours=settings.PORTAIL_JUSTIFICATION_HOURS)
+
+
+def format_moment(moment: datetime) -> str:
+    """"mercredi 7 octobre 2026 à 12 h" in the commune's time zone."""
+    local = moment.astimezone(local_zone())
+    return _("%(day)s à %(hour)s") % {"day": date_format(local.date(), "l j F Y"),
+                                      "hour": _hour(local.time())}
