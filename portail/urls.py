@@ -22,4 +22,5 @@ urlpatterns = [
     path("gestion/", admin.site.urls),
     path("", include("familles.urls")),
     path("", include("inscriptions.urls")),
+    path("", include("reservations.urls")),
 ]

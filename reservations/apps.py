@@ -4,4 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 class ReservationsConfig(AppConfig):
     name = "reservations"
-    verbose_name = _("Reservations")
+    verbose_name = _("Réservations")
+
+    def ready(self):
+        from inscriptions.signals import enrolment_ended
+
+        from . import receivers
+
+        enrolment_ended.connect(receivers.on_enrolment_ended,
+                                dispatch_uid="reservations.enrolment_ended")

@@ -72,7 +72,9 @@ class BookingPeriod(models.Model):
     opens_at = models.DateTimeField(_("ouverture des réservations"))
     closes_at = models.DateTimeField(_("fermeture des réservations"), null=True, blank=True,
                                      help_text=_("Facultatif : sinon, seul le délai compte."))
-    history = HistoricalRecords()
+    subscriptions_applied_at = models.DateTimeField(
+        _("abonnements appliqués le"), null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["subscriptions_applied_at"])
 
     class Meta:
         verbose_name = _("période de réservation")

@@ -8,8 +8,8 @@ from .activities import (
     MealSubscription,
     Site,
 )
-from .levels import SchoolLevel
 from .files import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+from .levels import SchoolLevel
 
 __all__ = [
     "Activity", "ActivityUnit", "AnnualFile", "ClosureDay", "Enrolment", "FamilyQuotient",

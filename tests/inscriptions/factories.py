@@ -110,3 +110,68 @@ class AnnualFileFactory(factory.django.DjangoModelFactory):
             submitted_at=factory.LazyFunction(timezone.now),
             decided_at=factory.LazyFunction(timezone.now),
         )
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inscriptions.Site"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"École des Tilleuls {n}")
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """A Wednesday leisure centre, enrolment validated automatically, one site, one unit
+    « Journée ». Traits: canteen (Mon, Tue, Thu, Fri, subscription allowed), care (no
+    reservation), staff_validated."""
+
+    class Meta:
+        model = "inscriptions.Activity"
+        skip_postgeneration_save = True
+
+    class Params:
+        canteen = factory.Trait(kind="canteen", days="school_days", weekdays=[0, 1, 3, 4],
+                                allows_subscription=True, name=factory.Sequence(
+                                    lambda n: f"Restauration scolaire {n}"))
+        care = factory.Trait(kind="care", days="school_days", weekdays=[0, 1, 3, 4],
+                             needs_reservation=False,
+                             name=factory.Sequence(lambda n: f"Accueil périscolaire {n}"))
+        staff_validated = factory.Trait(validation="staff")
+
+    school_year = factory.SubFactory(SchoolYearFactory)
+    kind = "alsh_wednesday"
+    name = factory.Sequence(lambda n: f"Accueil de loisirs du mercredi {n}")
+    days = "wednesdays"
+    weekdays = factory.LazyFunction(list)
+    validation = "automatic"
+    needs_reservation = True
+
+    @factory.post_generation
+    def sites(self, create, extracted, **kwargs):
+        if not create:
+            return
+        self.sites.set(extracted if extracted is not None else [SiteFactory()])
+
+    @factory.post_generation
+    def units(self, create, extracted, **kwargs):
+        if not create:
+            return
+        labels = extracted if extracted is not None else (
+            ["Repas"] if self.kind == "canteen" else ["Matin", "Soir"] if self.kind == "care"
+            else ["Journée"])
+        for position, label in enumerate(labels):
+            self.units.create(label=label, position=position)
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    """A validated enrolment at the activity's first site."""
+
+    class Meta:
+        model = "inscriptions.Enrolment"
+
+    child = factory.SubFactory(ChildFactory)
+    activity = factory.SubFactory(ActivityFactory)
+    site = factory.LazyAttribute(lambda o: o.activity.sites.first())
+    state = "validated"
+    requested_by = factory.SubFactory("tests.factories.UserFactory")
+    decided_at = factory.LazyFunction(timezone.now)

@@ -14,7 +14,7 @@ from familles.models import Child, Contact, Document, Family
 from familles.services import upload_document
 from portail.outbox import queue_email
 
-from .models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
 
 # Copied from last year's validated file into this year's draft.
 CARRIED_FIELDS = [

@@ -1,0 +1,367 @@
+"""Booking and cancelling: DESIGN.md's first two invariants.
+
+Capacity: every check that needs no lock (ownership, enrolment, age group, opening date,
+deadline) runs first. Then each slot is booked in its own short transaction, slots taken in
+id order: a conditional `UPDATE slot SET booked = booked + 1 WHERE booked < capacity` both
+checks and consumes the place, and the row lock it takes is held only until the reservation
+row is written. The database's check constraint `booked <= capacity` backs it up. Freeing a
+place promotes the first waiting reservation in the same transaction.
+
+Time: opening dates and deadlines are checked here, on the server, in Europe/Paris."""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from familles.models import Child, Family
+from inscriptions.models import Enrolment
+from inscriptions.services import family_emails_for_child, require_validated_file
+from portail.outbox import queue_email
+
+from ..deadlines import deadline_for, describe, format_moment
+from ..models import BookingPeriod, Reservation, Slot
+
+logger = logging.getLogger(__name__)
+
+
+class Busy(ValidationError):
+    """Too many people on the same slot right now: the answer is "try again", never a hang."""
+
+    def __init__(self):
+        super().__init__(_("Trop de demandes en même temps sur ce jour : réessayez dans un "
+                           "instant."))
+
+
+@dataclass
+class Outcome:
+    slot: Slot
+    state: str  # confirmed, waiting, full, already, cancelled, refused
+    message: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.state in ("confirmed", "waiting", "cancelled")
+
+
+def _is_lock_timeout(error: OperationalError) -> bool:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == "55P03" or "locked" in str(error)
+
+
+def _short_lock_timeout():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                           [f"{settings.PORTAIL_BOOKING_LOCK_TIMEOUT_MS}ms"])
+
+
+def period_for(slot: Slot, periods) -> BookingPeriod | None:
+    for period in periods:
+        if period.activity_id == slot.activity_id and period.first_day <= slot.date <= \
+                period.last_day:
+            return period
+    return None
+
+
+def time_refusal(slot: Slot, period: BookingPeriod | None, now, *, check_period=True) -> str:
+    """Why the slot cannot be booked now, or "" (the server's word, whatever the page said)."""
+    if slot.closed:
+        return _("Fermé : %(reason)s.") % {"reason": slot.closed_reason or _("accueil fermé")}
+    if check_period:
+        if period is None:
+            return _("Les réservations de ce jour ne sont pas encore programmées.")
+        if now < period.opens_at:
+            return _("Les réservations ouvrent le %(moment)s.") % {
+                "moment": format_moment(period.opens_at)}
+        if period.closes_at and now >= period.closes_at:
+            return _("Les réservations de cette période sont closes depuis le %(moment)s.") % {
+                "moment": format_moment(period.closes_at)}
+    rule = getattr(slot.activity, "deadline_rule", None)
+    deadline = deadline_for(rule, slot.date)
+    if now >= deadline:
+        return _("Hors délai : il fallait réserver ou annuler avant le %(moment)s "
+                 "(%(rule)s).") % {"moment": format_moment(deadline), "rule": describe(rule)}
+    return ""
+
+
+def _owned_child(family: Family, child_id) -> Child:
+    child = Child.objects.for_family(family).filter(pk=child_id).first()
+    if child is None:
+        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
+    return child
+
+
+def _load_slots(slot_ids) -> list[Slot]:
+    return list(Slot.objects.filter(pk__in=slot_ids).select_related(
+        "activity__school_year", "activity__deadline_rule", "unit", "site", "age_group",
+    ).order_by("pk"))
+
+
+def eligibility_refusal(child: Child, slot: Slot, enrolments: dict) -> str:
+    """Why this child cannot take this slot at all (enrolment, site, age group), or ""."""
+    enrolment = enrolments.get(slot.activity_id)
+    if enrolment is None:
+        return _("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
+            "child": child.first_name, "activity": slot.activity.name}
+    if enrolment.site_id != slot.site_id:
+        return _("Ce créneau est à %(site)s, pas au lieu d'inscription de %(child)s.") % {
+            "site": slot.site, "child": child.first_name}
+    group = slot.age_group
+    if group is not None and not (group.min_age <= child.age_on(slot.date) <= group.max_age):
+        return _("Ce créneau est réservé au groupe « %(group)s ».") % {"group": group.label}
+    return ""
+
+
+def validated_enrolments(child: Child, activity_ids) -> dict:
+    return {e.activity_id: e for e in Enrolment.objects.filter(
+        child=child, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED)}
+
+
+def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, now=None,
+         source=Reservation.Source.PARENT, check_period=True, notify=True) -> list[Outcome]:
+    """Book a child on several slots; each one is confirmed, put on the waiting list (if the
+    parent accepts it), or refused with its reason. Raises Busy if a slot stays locked."""
+    now = now or timezone.now()
+    child = _owned_child(family, child_id)
+    slots = _load_slots(slot_ids)
+    for year in {slot.activity.school_year for slot in slots}:
+        require_validated_file(child, year)
+    enrolments = validated_enrolments(child, {slot.activity_id for slot in slots})
+    periods = list(BookingPeriod.objects.filter(activity_id__in=enrolments))
+    outcomes = []
+    for slot in slots:
+        refusal = eligibility_refusal(child, slot, enrolments) or time_refusal(
+            slot, period_for(slot, periods), now, check_period=check_period)
+        if refusal:
+            outcomes.append(Outcome(slot, "refused", refusal))
+            continue
+        outcomes.append(_book_one(child, slot, family, user, join_waiting_list, now, source))
+    if notify:
+        _summarise(child, outcomes)
+    return outcomes
+
+
+def _book_one(child, slot, family, user, join_waiting_list, now, source) -> Outcome:
+    try:
+        with transaction.atomic():
+            _short_lock_timeout()
+            existing = Reservation.objects.filter(child=child, slot=slot).first()
+            if existing is not None and existing.state != Reservation.State.CANCELLED:
+                return Outcome(slot, "already", existing.get_state_display())
+            if getattr(settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False):
+                state = _unsafe_take_place(slot)
+            else:
+                state = _take_place(slot)
+            if state is None:
+                if not join_waiting_list:
+                    return Outcome(slot, "full", _("Complet."))
+                state = Reservation.State.WAITING
+            fields = {
+                "state": state, "family": family, "source": source, "updated_by": user,
+                "waiting_since": now if state == Reservation.State.WAITING else None,
+                "confirmed_at": now if state == Reservation.State.CONFIRMED else None,
+                "cancelled_at": None, "cancelled_late": False,
+            }
+            if existing is None:
+                Reservation.objects.create(child=child, slot=slot, **fields)
+            elif not Reservation.objects.filter(
+                    pk=existing.pk, state=Reservation.State.CANCELLED).update(**fields):
+                raise IntegrityError("reservation changed meanwhile")
+    except IntegrityError:
+        # The same child booked the same slot from another tab at the same instant.
+        return Outcome(slot, "already", _("Déjà demandé."))
+    except OperationalError as error:
+        if _is_lock_timeout(error):
+            raise Busy() from error
+        raise
+    return Outcome(slot, state)
+
+
+def _take_place(slot: Slot) -> str | None:
+    taken = Slot.objects.filter(pk=slot.pk, closed=False, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1)
+    if taken:
+        return Reservation.State.CONFIRMED
+    # Full as far as the update saw. Lock the row and look again: a cancellation may have
+    # freed a place with nobody waiting, and whoever joins the waiting list must do it
+    # under the lock that promotions take, or the place would stay empty.
+    locked = Slot.objects.select_for_update().get(pk=slot.pk)
+    if not locked.closed and locked.booked < locked.capacity:
+        Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+        return Reservation.State.CONFIRMED
+    return None
+
+
+def _unsafe_take_place(slot: Slot) -> str | None:
+    """Count, then insert, with no lock: the race other portals have. Test settings only."""
+    confirmed = Reservation.objects.filter(slot=slot, state=Reservation.State.CONFIRMED).count()
+    if slot.closed or confirmed >= slot.capacity:
+        return None
+    Slot.objects.filter(pk=slot.pk).update(booked=confirmed + 1)
+    return Reservation.State.CONFIRMED
+
+
+def cancel(family: Family, child_id, slot_ids, user, *, now=None, notify=True,
+           only_source=None) -> list[Outcome]:
+    """The parent cancels before the deadline; after it, only an absence can be justified."""
+    now = now or timezone.now()
+    child = _owned_child(family, child_id)
+    reservations = Reservation.objects.filter(
+        child=child, slot_id__in=slot_ids,
+        state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
+    ).select_related("slot__activity__deadline_rule").order_by("slot_id")
+    if only_source:
+        reservations = reservations.filter(source=only_source)
+    outcomes = []
+    for reservation in reservations:
+        slot = reservation.slot
+        rule = getattr(slot.activity, "deadline_rule", None)
+        deadline = deadline_for(rule, slot.date)
+        if now >= deadline:
+            outcomes.append(Outcome(slot, "refused", _(
+                "Hors délai : l'annulation était possible jusqu'au %(moment)s (%(rule)s). "
+                "Vous pouvez justifier l'absence.") % {"moment": format_moment(deadline),
+                                                       "rule": describe(rule)}))
+            continue
+        release(reservation.pk, user, now=now)
+        outcomes.append(Outcome(slot, "cancelled"))
+    if notify:
+        _summarise(child, outcomes)
+    return outcomes
+
+
+def release(reservation_id, user, *, now=None, late=False) -> Reservation | None:
+    """Cancel one reservation and give its place to the first waiting one, atomically."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            _short_lock_timeout()
+            reservation = Reservation.objects.select_related("slot").get(pk=reservation_id)
+            slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
+            # Re-read under the slot lock: every change of this slot's places takes it.
+            reservation = Reservation.objects.get(pk=reservation_id)
+            if reservation.state == Reservation.State.CANCELLED:
+                return reservation
+            was_confirmed = reservation.state == Reservation.State.CONFIRMED
+            reservation.state = Reservation.State.CANCELLED
+            reservation.cancelled_at = now
+            reservation.cancelled_late = late
+            reservation.updated_by = user
+            reservation.save(update_fields=["state", "cancelled_at", "cancelled_late",
+                                            "updated_by"])
+            if was_confirmed:
+                Slot.objects.filter(pk=slot.pk).update(booked=F("booked") - 1)
+                slot.booked -= 1
+                promote_waiting(slot, now)
+            return reservation
+    except OperationalError as error:
+        if _is_lock_timeout(error):
+            raise Busy() from error
+        raise
+
+
+def promote_waiting(slot: Slot, now) -> list[Reservation]:
+    """Fill free places from the waiting list, in order. The caller holds the slot's lock.
+
+    Nobody is promoted once the day's deadline has passed: the family could no longer
+    cancel a place it did not expect, so the waiting request simply lapses."""
+    rule = getattr(slot.activity, "deadline_rule", None)
+    if slot.closed or now >= deadline_for(rule, slot.date):
+        return []
+    free = slot.capacity - slot.booked
+    if free <= 0:
+        return []
+    promoted = list(Reservation.objects.filter(
+        slot=slot, state=Reservation.State.WAITING).select_related("child__family",
+                                                                   "child__second_family")
+        .order_by("waiting_since", "pk")[:free])
+    for reservation in promoted:
+        reservation.state = Reservation.State.CONFIRMED
+        reservation.confirmed_at = now
+        reservation.save(update_fields=["state", "confirmed_at"])
+        queue_email("reservation_promoted", family_emails_for_child(reservation.child), {
+            "reservation": reservation, "child": reservation.child, "slot": slot,
+            "activity": slot.activity})
+    if promoted:
+        Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + len(promoted))
+        slot.booked += len(promoted)
+    return promoted
+
+
+@transaction.atomic
+def set_capacity(slot_id, capacity: int, staff_user, *, now=None) -> Slot:
+    """Staff change a slot's places; raising them promotes waiting reservations at once."""
+    now = now or timezone.now()
+    slot = Slot.objects.select_for_update(of=("self",)).select_related(
+        "activity__deadline_rule").get(pk=slot_id)
+    if capacity < slot.booked:
+        raise ValidationError(_("%(n)s enfants ont déjà une place confirmée : la capacité ne "
+                                "peut pas descendre en dessous.") % {"n": slot.booked})
+    slot.capacity = capacity
+    slot.save(update_fields=["capacity"])
+    promote_waiting(slot, now)
+    return slot
+
+
+@transaction.atomic
+def close_slot(slot_id, reason: str, staff_user, *, now=None) -> Slot:
+    """Staff close a day (strike, closure): every reservation is cancelled and the family told."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Indiquez le motif de fermeture, il est montré aux familles."))
+    slot = Slot.objects.select_for_update(of=("self",)).select_related("activity").get(
+        pk=slot_id)
+    slot.closed = True
+    slot.closed_reason = reason
+    slot.booked = 0
+    slot.save(update_fields=["closed", "closed_reason", "booked"])
+    active = Reservation.objects.filter(
+        slot=slot, state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING]
+    ).select_related("child__family", "child__second_family")
+    for reservation in active:
+        reservation.state = Reservation.State.CANCELLED
+        reservation.cancelled_at = now
+        reservation.updated_by = staff_user
+        reservation.save(update_fields=["state", "cancelled_at", "updated_by"])
+        queue_email("slot_closed", family_emails_for_child(reservation.child), {
+            "reservation": reservation, "child": reservation.child, "slot": slot,
+            "activity": slot.activity, "reason": reason})
+    return slot
+
+
+@transaction.atomic
+def reopen_slot(slot_id, staff_user) -> Slot:
+    slot = Slot.objects.select_for_update().get(pk=slot_id)
+    slot.closed = False
+    slot.closed_reason = ""
+    slot.save(update_fields=["closed", "closed_reason"])
+    return slot
+
+
+def _summarise(child: Child, outcomes: list[Outcome]) -> None:
+    """One e-mail listing what a parent's action changed (written after the bookings: each
+    booking is its own short transaction, and the calendar page shows the same facts)."""
+    changed = [o for o in outcomes if o.changed]
+    if not changed:
+        return
+    lines = [{"day": date_format(o.slot.date, "l j F Y"), "activity": o.slot.activity.name,
+              "unit": o.slot.unit.label, "state": _STATE_WORDS[o.state]} for o in changed]
+    with transaction.atomic():
+        queue_email("reservations_summary", family_emails_for_child(child), {
+            "child": child, "lines": lines})
+
+
+_STATE_WORDS = {
+    "confirmed": gettext_lazy("réservé"),
+    "waiting": gettext_lazy("en liste d'attente"),
+    "cancelled": gettext_lazy("annulé"),
+}

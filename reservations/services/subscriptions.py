@@ -1,0 +1,181 @@
+"""The canteen subscription: fixed weekdays booked for the rest of the school year.
+
+A change applies from the first day still open under the canteen's deadline: days already
+past their deadline are never touched. Only the subscription's own bookings are cancelled
+when a weekday is dropped; days the parent booked by hand stay. Days of booking periods that
+have not opened yet are booked when they open (`apply_opened_periods`, run by beat)."""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from familles.models import Child, Family
+from inscriptions.models import Enrolment, MealSubscription
+from inscriptions.services import family_emails_for_child
+from portail.outbox import queue_email
+
+from ..deadlines import deadline_for
+from ..models import BookingPeriod, Reservation, Slot
+from .booking import book, release
+
+
+def first_open_day(activity, now) -> date:
+    """The first day whose booking deadline has not passed yet."""
+    rule = getattr(activity, "deadline_rule", None)
+    day = timezone.localdate(now)
+    while now >= deadline_for(rule, day):
+        day += timedelta(days=1)
+    return day
+
+
+def _owned_enrolment(family: Family, enrolment_id) -> Enrolment:
+    enrolment = Enrolment.objects.filter(
+        pk=enrolment_id, child__in=Child.objects.for_family(family)
+    ).select_related("activity__school_year", "activity__deadline_rule", "child", "site").first()
+    if enrolment is None:
+        raise ValidationError(_("Cette inscription n'existe pas."))
+    return enrolment
+
+
+def _subscription_slots(enrolment: Enrolment, weekdays, first: date, now) -> list[Slot]:
+    """The enrolment's slots from `first` on the given weekdays, in periods already open."""
+    activity = enrolment.activity
+    unit = activity.units.order_by("position", "pk").first()
+    opened = list(BookingPeriod.objects.filter(activity=activity, opens_at__lte=now))
+    slots = Slot.objects.filter(activity=activity, site=enrolment.site, unit=unit,
+                                date__gte=first, closed=False).order_by("date")
+    return [s for s in slots if s.date.weekday() in weekdays
+            and any(p.first_day <= s.date <= p.last_day for p in opened)]
+
+
+def _book_days(family, enrolment, slots, user, now) -> int:
+    outcomes = book(family, enrolment.child_id, [s.pk for s in slots], user,
+                    join_waiting_list=True, now=now, source=Reservation.Source.SUBSCRIPTION,
+                    check_period=False, notify=False)
+    return sum(1 for o in outcomes if o.changed)
+
+
+def _cancel_subscribed_days(enrolment, first: date, weekdays_to_drop, user, now) -> int:
+    ids = Reservation.objects.filter(
+        child_id=enrolment.child_id, slot__activity=enrolment.activity, slot__date__gte=first,
+        source=Reservation.Source.SUBSCRIPTION,
+        state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
+    ).values_list("pk", "slot__date")
+    count = 0
+    for reservation_id, day in ids:
+        if weekdays_to_drop is None or day.weekday() in weekdays_to_drop:
+            release(reservation_id, user, now=now)
+            count += 1
+    return count
+
+
+def subscribe(family: Family, enrolment_id, weekdays, user, *, now=None) -> MealSubscription:
+    """Create or change the subscription; book the new weekdays, cancel the dropped ones."""
+    now = now or timezone.now()
+    enrolment = _owned_enrolment(family, enrolment_id)
+    activity = enrolment.activity
+    if not activity.allows_subscription:
+        raise ValidationError(_("Cette activité ne propose pas d'abonnement."))
+    if enrolment.state != Enrolment.State.VALIDATED:
+        raise ValidationError(_("L'abonnement est possible une fois l'inscription validée."))
+    weekdays = sorted({int(d) for d in weekdays})
+    if not weekdays:
+        raise ValidationError(_("Choisissez au moins un jour, ou arrêtez l'abonnement."))
+    if any(d not in activity.weekdays for d in weekdays):
+        raise ValidationError(_("La cantine ne fonctionne pas tous les jours choisis."))
+    first = first_open_day(activity, now)
+    with transaction.atomic():
+        subscription = MealSubscription.objects.select_for_update().filter(
+            enrolment=enrolment).first()
+        previous = set(subscription.weekdays) if subscription and subscription.active else set()
+        if subscription is None:
+            subscription = MealSubscription(enrolment=enrolment)
+        subscription.weekdays = weekdays
+        subscription.active = True
+        subscription.applies_from = first
+        subscription.updated_by = user
+        subscription.save()
+    dropped = previous - set(weekdays)
+    if dropped:
+        _cancel_subscribed_days(enrolment, first, dropped, user, now)
+    added = set(weekdays) - previous
+    booked = _book_days(family, enrolment, _subscription_slots(enrolment, added, first, now),
+                        user, now) if added else 0
+    with transaction.atomic():
+        queue_email("meal_subscription_changed", family_emails_for_child(enrolment.child), {
+            "child": enrolment.child, "subscription": subscription, "activity": activity,
+            "first_day": date_format(first, "l j F Y"), "booked": booked,
+        })
+    return subscription
+
+
+def end_subscription(family: Family, enrolment_id, user, *, now=None) -> MealSubscription:
+    """Stop the subscription: its bookings from the first open day on are cancelled."""
+    now = now or timezone.now()
+    enrolment = _owned_enrolment(family, enrolment_id)
+    first = first_open_day(enrolment.activity, now)
+    with transaction.atomic():
+        subscription = MealSubscription.objects.select_for_update().filter(
+            enrolment=enrolment, active=True).first()
+        if subscription is None:
+            raise ValidationError(_("Il n'y a pas d'abonnement en cours."))
+        subscription.active = False
+        subscription.applies_from = first
+        subscription.updated_by = user
+        subscription.save()
+    cancelled = _cancel_subscribed_days(enrolment, first, None, user, now)
+    with transaction.atomic():
+        queue_email("meal_subscription_ended", family_emails_for_child(enrolment.child), {
+            "child": enrolment.child, "activity": enrolment.activity,
+            "first_day": date_format(first, "l j F Y"), "cancelled": cancelled,
+        })
+    return subscription
+
+
+def end_for_enrolment(enrolment: Enrolment, user, now=None) -> None:
+    """An enrolment withdrawn: its subscription stops and future bookings that can still be
+    cancelled are cancelled (receiver of `enrolment_ended`, inside its transaction)."""
+    now = now or timezone.now()
+    first = first_open_day(enrolment.activity, now)
+    MealSubscription.objects.filter(enrolment=enrolment, active=True).update(
+        active=False, applies_from=first, updated_by=user)
+    ids = Reservation.objects.filter(
+        child_id=enrolment.child_id, slot__activity=enrolment.activity, slot__date__gte=first,
+        state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
+    ).values_list("pk", flat=True)
+    for reservation_id in ids:
+        release(reservation_id, user, now=now)
+
+
+def apply_opened_periods(now=None) -> int:
+    """Book active subscriptions into booking periods that have just opened (beat, safe to
+    run twice: days already holding a reservation, even a cancelled one, are left alone)."""
+    now = now or timezone.now()
+    count = 0
+    periods = BookingPeriod.objects.filter(
+        opens_at__lte=now, subscriptions_applied_at__isnull=True,
+        activity__allows_subscription=True)
+    for period in periods:
+        subscriptions = MealSubscription.objects.filter(
+            active=True, enrolment__activity_id=period.activity_id,
+            enrolment__state=Enrolment.State.VALIDATED,
+        ).select_related("enrolment__child", "enrolment__activity__deadline_rule",
+                         "enrolment__site", "updated_by")
+        for subscription in subscriptions:
+            enrolment = subscription.enrolment
+            first = max(first_open_day(enrolment.activity, now), subscription.applies_from,
+                        period.first_day)
+            taken = set(Reservation.objects.filter(
+                child_id=enrolment.child_id, slot__activity_id=period.activity_id,
+                slot__date__range=(first, period.last_day)).values_list("slot_id", flat=True))
+            slots = [s for s in _subscription_slots(enrolment, subscription.weekdays, first, now)
+                     if s.date <= period.last_day and s.pk not in taken]
+            if slots:
+                count += _book_days(enrolment.child.family, enrolment, slots,
+                                    subscription.updated_by, now)
+        BookingPeriod.objects.filter(pk=period.pk).update(subscriptions_applied_at=now)
+    return count

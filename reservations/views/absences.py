@@ -1,0 +1,3 @@
+"""Parent pages: absences (placeholder until written)."""
+
+urlpatterns = []

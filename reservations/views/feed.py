@@ -1,0 +1,3 @@
+"""Parent pages: feed (placeholder until written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Parent pages: subscription (placeholder until written)."""
+
+urlpatterns = []

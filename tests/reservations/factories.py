@@ -1,0 +1,92 @@
+"""Factories for slots, booking periods, deadline rules and reservations."""
+
+import datetime
+
+import factory
+from django.db.models import F
+from django.utils import timezone
+
+from reservations.models import (
+    BookingPeriod,
+    CapacityRule,
+    DeadlineRule,
+    Reservation,
+    Slot,
+)
+from tests.inscriptions.factories import ActivityFactory
+
+
+class DeadlineRuleFactory(factory.django.DjangoModelFactory):
+    """By default "2 jours ouvrés avant, 10 h"."""
+
+    class Meta:
+        model = DeadlineRule
+
+    activity = factory.SubFactory(ActivityFactory)
+    kind = DeadlineRule.Kind.WORKING_DAYS_BEFORE
+    days = 2
+    time = datetime.time(10, 0)
+
+
+class BookingPeriodFactory(factory.django.DjangoModelFactory):
+    """A period covering the activity's whole school year, open since yesterday."""
+
+    class Meta:
+        model = BookingPeriod
+
+    activity = factory.SubFactory(ActivityFactory)
+    label = "Toute l'année"
+    first_day = factory.LazyAttribute(lambda o: o.activity.school_year.start_date)
+    last_day = factory.LazyAttribute(lambda o: o.activity.school_year.end_date)
+    opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    closes_at = None
+
+
+class CapacityRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CapacityRule
+
+    activity = factory.SubFactory(ActivityFactory)
+    site = factory.LazyAttribute(lambda o: o.activity.sites.first())
+    age_group = None
+    capacity = 20
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    """A slot of the activity's first unit at its first site, on the first Wednesday of
+    the school year's October by default."""
+
+    class Meta:
+        model = Slot
+
+    activity = factory.SubFactory(ActivityFactory)
+    unit = factory.LazyAttribute(lambda o: o.activity.units.first())
+    site = factory.LazyAttribute(lambda o: o.activity.sites.first())
+    age_group = None
+    date = factory.LazyAttribute(lambda o: _first_wednesday(o.activity.school_year.start_date))
+    capacity = 10
+
+
+def _first_wednesday(start: datetime.date) -> datetime.date:
+    day = datetime.date(start.year, 10, 1)
+    return day + datetime.timedelta(days=(2 - day.weekday()) % 7)
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    """A confirmed reservation; keeps the slot's counter right."""
+
+    class Meta:
+        model = Reservation
+
+    slot = factory.SubFactory(SlotFactory)
+    child = factory.SubFactory("tests.factories.ChildFactory")
+    family = factory.LazyAttribute(lambda o: o.child.family)
+    state = Reservation.State.CONFIRMED
+    confirmed_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        reservation = super()._create(model_class, *args, **kwargs)
+        if reservation.state == Reservation.State.CONFIRMED:
+            Slot.objects.filter(pk=reservation.slot_id).update(booked=F("booked") + 1)
+        return reservation
