@@ -1,0 +1,1 @@
+"""Staff registers: expected children per activity, site and day; attendance; PDF."""
