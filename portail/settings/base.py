@@ -200,6 +200,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = {
     "outbox-requeue": {"task": "portail.tasks.requeue_unsent_messages", "schedule": 60.0},
+    "subscriptions-into-opened-periods": {
+        "task": "reservations.tasks.apply_subscriptions_to_opened_periods", "schedule": 5 * 60.0,
+    },
     "campaign-opening": {
         "task": "inscriptions.tasks.send_campaign_opening_notices", "schedule": 15 * 60.0,
     },

@@ -153,7 +153,8 @@ def _book_one(child, slot, family, user, join_waiting_list, now, source) -> Outc
     try:
         with transaction.atomic():
             _short_lock_timeout()
-            existing = Reservation.objects.filter(child=child, slot=slot).first()
+            existing = Reservation.objects.filter(child=child, slot=slot).order_by(
+                "pk").first()
             if existing is not None and existing.state != Reservation.State.CANCELLED:
                 return Outcome(slot, "already", existing.get_state_display())
             if getattr(settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False):
