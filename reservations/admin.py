@@ -1,3 +1,626 @@
-"""Staff tools of the reservations app."""
-
 from . import admin_registers  # noqa: F401  (registers, attendance and their PDF)
+
+# Staff tools of the reservations app: deadline rules, booking periods, capacities, slots,
+# reservations, closure days and absence justifications. Every change of places or states
+# goes through reservations.services (a capacity change serves the waiting list, a closure
+# cancels and e-mails): the admin never saves them raw.
+# isort: split
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from inscriptions.models import ClosureDay
+from inscriptions.services import family_emails_for_child
+from portail.outbox import queue_email
+
+from . import services
+from .deadlines import format_moment
+from .forms import CapacityForm, CloseSlotForm, GenerateSlotsForm, RefuseJustificationForm
+from .models import (
+    AbsenceJustification,
+    AgeGroup,
+    BookingPeriod,
+    CapacityRule,
+    DeadlineRule,
+    Reservation,
+    Slot,
+)
+from .services import absences
+
+
+def _words(text, css):
+    return format_html('<span class="state {}">{}</span>', css, text)
+
+
+# Deadline rules and booking periods -----------------------------------------------------------
+
+class DeadlineRuleForm(forms.ModelForm):
+    class Meta:
+        model = DeadlineRule
+        fields = ["activity", "kind", "days", "weekday", "time"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == DeadlineRule.Kind.PREVIOUS_WEEKDAY and data.get("weekday") is None:
+            self.add_error("weekday", _("Choisissez le jour de la semaine."))
+        return data
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(SimpleHistoryAdmin):
+    form = DeadlineRuleForm
+    list_display = ["activity", "description", "school_year"]
+    list_filter = ["activity__school_year", "kind"]
+    list_select_related = ["activity__school_year"]
+    search_fields = ["activity__name"]
+
+    @admin.display(description=_("délai, tel que les familles le lisent"))
+    def description(self, rule):
+        return rule.describe()
+
+    @admin.display(description=_("année scolaire"), ordering="activity__school_year")
+    def school_year(self, rule):
+        return rule.activity.school_year
+
+
+class BookingPeriodForm(forms.ModelForm):
+    class Meta:
+        model = BookingPeriod
+        fields = ["activity", "label", "first_day", "last_day", "opens_at", "closes_at"]
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", _("Le dernier jour doit suivre le premier."))
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("La fermeture doit suivre l'ouverture."))
+        activity = data.get("activity")
+        if activity and first and last:
+            year = activity.school_year
+            if first < year.start_date or last > year.end_date:
+                self.add_error("first_day", _("Les jours doivent être dans l'année scolaire "
+                                              "%(year)s.") % {"year": year})
+        return data
+
+
+@admin.register(BookingPeriod)
+class BookingPeriodAdmin(SimpleHistoryAdmin):
+    form = BookingPeriodForm
+    list_display = ["label", "activity", "first_day", "last_day", "opens_at", "closes_at",
+                    "status"]
+    list_filter = ["activity__school_year", "activity"]
+    list_select_related = ["activity__school_year"]
+    search_fields = ["label", "activity__name"]
+    readonly_fields = ["subscriptions_applied_at"]
+
+    @admin.display(description=_("état"))
+    def status(self, period):
+        now = timezone.now()
+        if now < period.opens_at:
+            return _words(_t("pas encore ouverte (ouvre le %(moment)s)") % {
+                "moment": format_moment(period.opens_at)}, "state-wait")
+        if period.closes_at and now >= period.closes_at:
+            return _words(_t("close depuis le %(moment)s") % {
+                "moment": format_moment(period.closes_at)}, "state-neutral")
+        return _words(_t("ouverte"), "state-ok")
+
+
+@admin.register(AgeGroup)
+class AgeGroupAdmin(admin.ModelAdmin):
+    list_display = ["label", "activity", "min_age", "max_age"]
+    list_filter = ["activity__school_year", "activity"]
+    list_select_related = ["activity__school_year"]
+
+
+class CapacityRuleForm(forms.ModelForm):
+    class Meta:
+        model = CapacityRule
+        fields = ["activity", "site", "age_group", "capacity"]
+
+    def clean(self):
+        data = super().clean()
+        activity, site, group = data.get("activity"), data.get("site"), data.get("age_group")
+        if activity and site and not activity.sites.filter(pk=site.pk).exists():
+            self.add_error("site", _("Ce lieu n'accueille pas cette activité."))
+        if activity and group and group.activity_id != activity.pk:
+            self.add_error("age_group", _("Ce groupe d'âge appartient à une autre activité."))
+        return data
+
+
+@admin.register(CapacityRule)
+class CapacityRuleAdmin(admin.ModelAdmin):
+    form = CapacityRuleForm
+    list_display = ["activity", "site", "age_group", "capacity"]
+    list_filter = ["activity__school_year", "activity", "site"]
+    list_select_related = ["activity__school_year", "site", "age_group"]
+    description = _("Les places avec lesquelles les créneaux sont générés ; pour changer les "
+                    "places d'un créneau existant, utilisez « Modifier la capacité » sur les "
+                    "créneaux.")
+
+
+# Slots ----------------------------------------------------------------------------------------
+
+class SlotAddForm(forms.ModelForm):
+    class Meta:
+        model = Slot
+        fields = ["activity", "unit", "site", "age_group", "date", "capacity"]
+
+    def clean(self):
+        data = super().clean()
+        activity = data.get("activity")
+        if activity is None:
+            return data
+        unit, site, group = data.get("unit"), data.get("site"), data.get("age_group")
+        if unit and unit.activity_id != activity.pk:
+            self.add_error("unit", _("Cette unité appartient à une autre activité."))
+        if site and not activity.sites.filter(pk=site.pk).exists():
+            self.add_error("site", _("Ce lieu n'accueille pas cette activité."))
+        if group and group.activity_id != activity.pk:
+            self.add_error("age_group", _("Ce groupe d'âge appartient à une autre activité."))
+        day = data.get("date")
+        year = activity.school_year
+        if day and not (year.start_date <= day <= year.end_date):
+            self.add_error("date", _("La date doit être dans l'année scolaire."))
+        return data
+
+
+@admin.register(Slot)
+class SlotAdmin(admin.ModelAdmin):
+    form = SlotAddForm
+    list_display = ["date", "activity", "unit", "site", "age_group", "capacity", "booked",
+                    "free", "state"]
+    list_filter = ["activity__school_year", "activity", "site", "closed", "age_group"]
+    list_select_related = ["activity", "unit", "site", "age_group"]
+    search_fields = ["activity__name", "site__name"]
+    date_hierarchy = "date"
+    actions = ["change_capacity", "close_selected", "reopen_selected"]
+    change_list_template = "admin/reservations/slot/change_list.html"
+    change_form_template = "admin/reservations/slot/change_form.html"
+
+    @admin.display(description=_("places libres"))
+    def free(self, slot):
+        return slot.free_places
+
+    @admin.display(description=_("état"), ordering="closed")
+    def state(self, slot):
+        if slot.closed:
+            return _words(_t("fermé : %(reason)s") % {"reason": slot.closed_reason},
+                          "state-ko")
+        if slot.free_places == 0:
+            return _words(_t("complet"), "state-wait")
+        return _words(_t("ouvert"), "state-ok")
+
+    def has_change_permission(self, request, obj=None):
+        # An existing slot is read-only: its places and closure change through the actions
+        # and buttons below, which call the services. Without an object, the permission
+        # governs those actions.
+        return obj is None and super().has_change_permission(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "can_manage": self.has_change_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # Places and closure change only through the actions, which call the services.
+        return ["activity", "unit", "site", "age_group", "date", "capacity", "booked",
+                "closed", "closed_reason"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["activity", "unit", "site", "age_group", "date", "capacity"]
+        return self.get_readonly_fields(request, obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("generer/", view(self.generate_view), name="reservations_slot_generate"),
+            path("<int:pk>/capacite/", view(self.capacity_view),
+                 name="reservations_slot_capacity"),
+            path("<int:pk>/fermer/", view(self.close_view), name="reservations_slot_close"),
+            path("<int:pk>/rouvrir/", view(self.reopen_view), name="reservations_slot_reopen"),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request, template, title, form, slots=(), action=None, status=200):
+        return TemplateResponse(request, f"admin/reservations/slot/{template}.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title,
+            "form": form, "slots": list(slots), "action": action,
+        }, status=status)
+
+    def _changelist(self):
+        return redirect("admin:reservations_slot_changelist")
+
+    # Generation
+    def generate_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = GenerateSlotsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            activity = form.cleaned_data["activity"]
+            try:
+                count = services.generate_slots(activity, form.cleaned_data["first"],
+                                                form.cleaned_data["last"])
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                if count:
+                    self.message_user(request, ngettext(
+                        "%(count)d créneau créé pour « %(activity)s ».",
+                        "%(count)d créneaux créés pour « %(activity)s ».", count) % {
+                        "count": count, "activity": activity.name}, messages.SUCCESS)
+                else:
+                    self.message_user(request, _t(
+                        "Aucun créneau à créer pour « %(activity)s » : ils existent déjà.") % {
+                        "activity": activity.name}, messages.INFO)
+                return self._changelist()
+        return self._page(request, "generate", _t("Générer les créneaux"), form,
+                          status=400 if form.errors else 200)
+
+    # Capacity
+    def _set_capacity(self, request, slots, capacity):
+        done = 0
+        for slot in slots:
+            try:
+                services.set_capacity(slot.pk, capacity, request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{slot} : {exc.messages[0]}", messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, ngettext(
+                "Capacité modifiée pour %(count)d créneau ; la liste d'attente a été servie.",
+                "Capacité modifiée pour %(count)d créneaux ; la liste d'attente a été servie.",
+                done) % {"count": done}, messages.SUCCESS)
+
+    def capacity_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        slot = get_object_or_404(Slot, pk=pk)
+        form = CapacityForm(request.POST or None, initial={"capacity": slot.capacity})
+        if request.method == "POST" and form.is_valid():
+            self._set_capacity(request, [slot], form.cleaned_data["capacity"])
+            return redirect("admin:reservations_slot_change", slot.pk)
+        return self._page(request, "capacity", _t("Modifier la capacité"), form, [slot])
+
+    @admin.action(description=_("Modifier la capacité des créneaux sélectionnés"),
+                  permissions=["change"])
+    def change_capacity(self, request, queryset):
+        form = CapacityForm(request.POST if "capacity" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._set_capacity(request, queryset.order_by("pk"), form.cleaned_data["capacity"])
+            return None
+        return self._page(request, "capacity", _t("Modifier la capacité"), form, queryset,
+                          action="change_capacity")
+
+    # Closing and reopening
+    def _close(self, request, slots, reason):
+        done = cancelled = 0
+        for slot in slots:
+            active = slot.reservations.exclude(state=Reservation.State.CANCELLED).count()
+            try:
+                services.close_slot(slot.pk, reason, request.user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+                return
+            done += 1
+            cancelled += active
+        self.message_user(request, _t(
+            "%(slots)d créneau(x) fermé(s) ; %(count)d réservation(s) annulée(s), les familles "
+            "sont prévenues par e-mail.") % {"slots": done, "count": cancelled},
+            messages.SUCCESS)
+
+    def close_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        slot = get_object_or_404(Slot, pk=pk)
+        form = CloseSlotForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            self._close(request, [slot], form.cleaned_data["reason"])
+            return redirect("admin:reservations_slot_change", slot.pk)
+        return self._page(request, "close", _t("Fermer le créneau"), form, [slot])
+
+    @admin.action(description=_("Fermer les créneaux sélectionnés (annule les réservations)"),
+                  permissions=["change"])
+    def close_selected(self, request, queryset):
+        form = CloseSlotForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._close(request, queryset.order_by("pk"), form.cleaned_data["reason"])
+            return None
+        return self._page(request, "close", _t("Fermer les créneaux"), form, queryset,
+                          action="close_selected")
+
+    def _reopen(self, request, slots):
+        count = 0
+        for slot in slots:
+            services.reopen_slot(slot.pk, request.user)
+            count += 1
+        self.message_user(request, _t(
+            "%(count)d créneau(x) rouvert(s). Les réservations annulées ne sont pas rétablies : "
+            "les familles peuvent réserver à nouveau.") % {"count": count}, messages.SUCCESS)
+
+    def reopen_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        slot = get_object_or_404(Slot, pk=pk)
+        if request.method == "POST":
+            self._reopen(request, [slot])
+        return redirect("admin:reservations_slot_change", slot.pk)
+
+    @admin.action(description=_("Rouvrir les créneaux sélectionnés"), permissions=["change"])
+    def reopen_selected(self, request, queryset):
+        self._reopen(request, queryset.filter(closed=True).order_by("pk"))
+
+
+# Reservations ---------------------------------------------------------------------------------
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    """Read-mostly: parents book; staff cancel through the service (which serves the waiting
+    list), never by editing the state."""
+
+    list_display = ["child", "day", "activity", "unit", "site", "state", "source",
+                    "waiting_since", "cancelled_late"]
+    list_filter = ["state", "source", "cancelled_late", "slot__activity__school_year",
+                   "slot__activity", "slot__site"]
+    list_select_related = ["child", "slot__activity", "slot__unit", "slot__site"]
+    search_fields = ["child__first_name", "child__last_name", "family__name"]
+    date_hierarchy = "slot__date"
+    actions = ["cancel_in_time", "cancel_late"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("reservations.change_reservation")
+
+    @admin.display(description=_("jour"), ordering="slot__date")
+    def day(self, reservation):
+        return date_format(reservation.slot.date, "D j M Y")
+
+    @admin.display(description=_("activité"), ordering="slot__activity__name")
+    def activity(self, reservation):
+        return reservation.slot.activity.name
+
+    @admin.display(description=_("unité"))
+    def unit(self, reservation):
+        return reservation.slot.unit
+
+    @admin.display(description=_("lieu"))
+    def site(self, reservation):
+        return reservation.slot.site
+
+    @admin.action(description=_("Annuler (non facturé)"), permissions=["cancel"])
+    def cancel_in_time(self, request, queryset):
+        self._cancel(request, queryset, late=False)
+
+    @admin.action(description=_("Annuler hors délai (facturé)"), permissions=["cancel"])
+    def cancel_late(self, request, queryset):
+        self._cancel(request, queryset, late=True)
+
+    def _cancel(self, request, queryset, *, late):
+        state_words = _t("annulé par le service (facturé)") if late else _t(
+            "annulé par le service")
+        done = 0
+        for reservation in queryset.exclude(state=Reservation.State.CANCELLED).select_related(
+                "child__family", "child__second_family", "slot__activity",
+                "slot__unit").order_by("slot_id", "pk"):
+            slot = reservation.slot
+            try:
+                # The cancellation and its e-mail in one transaction (the outbox invariant).
+                with transaction.atomic():
+                    services.release(reservation.pk, request.user, late=late)
+                    queue_email("reservations_summary",
+                                family_emails_for_child(reservation.child), {
+                                    "child": reservation.child, "lines": [{
+                                        "day": date_format(slot.date, "l j F Y"),
+                                        "activity": slot.activity.name, "unit": slot.unit.label,
+                                        "state": state_words}]})
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+                continue
+            done += 1
+        self.message_user(request, ngettext(
+            "%(count)d réservation annulée ; la famille est prévenue et la liste d'attente "
+            "servie.",
+            "%(count)d réservations annulées ; les familles sont prévenues et les listes "
+            "d'attente servies.", done) % {"count": done}, messages.SUCCESS)
+
+
+# Closure days (the model is inscriptions', the slots it closes are ours) --------------------
+
+@admin.register(ClosureDay)
+class ClosureDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "label", "activity", "school_year"]
+    list_filter = ["school_year", "activity"]
+    list_select_related = ["activity", "school_year"]
+    date_hierarchy = "date"
+    search_fields = ["label"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        closed = services.apply_closure(obj, request.user)
+        if closed:
+            self.message_user(request, ngettext(
+                "%(count)d créneau fermé ce jour-là ; les familles qui avaient réservé sont "
+                "prévenues par e-mail.",
+                "%(count)d créneaux fermés ce jour-là ; les familles qui avaient réservé sont "
+                "prévenues par e-mail.", closed) % {"count": closed}, messages.WARNING)
+        else:
+            self.message_user(request, _t("Aucun créneau ouvert ce jour-là : rien à fermer."),
+                              messages.INFO)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self.message_user(request, _t("Les créneaux fermés ce jour-là le restent : rouvrez-les "
+                                      "depuis « Créneaux » si besoin."), messages.INFO)
+
+
+# Absence justifications -----------------------------------------------------------------------
+
+def _document_link(document):
+    if document is None:
+        return "–"
+    url = reverse("familles:document_download", args=[document.pk])
+    return format_html('<a href="{}?voir=1" target="_blank" rel="noopener">{}</a>', url,
+                       document)
+
+
+JUSTIFICATION_CSS = {
+    AbsenceJustification.State.SUBMITTED: "state-wait",
+    AbsenceJustification.State.ACCEPTED: "state-ok",
+    AbsenceJustification.State.REFUSED: "state-ko",
+}
+
+
+@admin.register(AbsenceJustification)
+class AbsenceJustificationAdmin(SimpleHistoryAdmin):
+    list_display = ["child", "day", "activity", "reason", "document_link", "state_words",
+                    "submitted_at"]
+    list_filter = ["state", "reason", "reservation__slot__activity__school_year",
+                   "reservation__slot__activity"]
+    list_select_related = ["reservation__child", "reservation__slot__activity", "document"]
+    search_fields = ["reservation__child__first_name", "reservation__child__last_name",
+                     "reservation__family__name"]
+    date_hierarchy = "reservation__slot__date"
+    actions = ["accept_selected", "refuse_selected"]
+    change_form_template = "admin/reservations/absencejustification/change_form.html"
+    fields = ["child", "day", "activity", "reason", "details", "document_link", "state_words",
+              "submitted_at", "submitted_by", "decided_at", "decided_by", "staff_comment"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # Waiting for a decision first, then the most recent days.
+        return super().get_queryset(request).order_by("-state", "-reservation__slot__date")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("reservations.decide_absencejustification")
+
+    @admin.display(description=_("enfant"), ordering="reservation__child__last_name")
+    def child(self, justification):
+        return justification.reservation.child
+
+    @admin.display(description=_("jour"), ordering="reservation__slot__date")
+    def day(self, justification):
+        return date_format(justification.reservation.slot.date, "D j M Y")
+
+    @admin.display(description=_("activité"))
+    def activity(self, justification):
+        return justification.reservation.slot.activity.name
+
+    @admin.display(description=_("justificatif"))
+    def document_link(self, justification):
+        return _document_link(justification.document)
+
+    @admin.display(description=_("état"), ordering="state")
+    def state_words(self, justification):
+        return _words(justification.get_state_display(), JUSTIFICATION_CSS[justification.state])
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/accepter/", view(self.accept_view),
+                 name="reservations_absencejustification_accept"),
+            path("<int:pk>/refuser/", view(self.refuse_view),
+                 name="reservations_absencejustification_refuse"),
+            *super().get_urls(),
+        ]
+
+    def _check_decide(self, request):
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+
+    def _apply(self, request, justifications, decide, success):
+        done = 0
+        for justification in justifications:
+            try:
+                decide(justification.pk)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, success % {"count": done}, messages.SUCCESS)
+
+    def _refuse_page(self, request, justifications, form, action=None):
+        return TemplateResponse(request, "admin/reservations/absencejustification/refuse.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": _t("Refuser la justification"), "justifications": list(justifications),
+            "form": form, "action": action,
+        })
+
+    def accept_view(self, request, pk):
+        self._check_decide(request)
+        justification = get_object_or_404(AbsenceJustification, pk=pk)
+        if request.method == "POST":
+            self._apply(request, [justification],
+                        lambda pk: absences.accept_justification(pk, request.user),
+                        _t("%(count)d justification acceptée ; la famille est prévenue par "
+                           "e-mail."))
+        return redirect("admin:reservations_absencejustification_changelist")
+
+    def refuse_view(self, request, pk):
+        self._check_decide(request)
+        justification = get_object_or_404(AbsenceJustification, pk=pk)
+        form = RefuseJustificationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            comment = form.cleaned_data["comment"]
+            self._apply(request, [justification],
+                        lambda pk: absences.refuse_justification(pk, request.user, comment),
+                        _t("%(count)d justification refusée ; la famille est prévenue par "
+                           "e-mail."))
+            return redirect("admin:reservations_absencejustification_changelist")
+        return self._refuse_page(request, [justification], form)
+
+    @admin.action(description=_("Accepter les justifications sélectionnées (non facturé)"),
+                  permissions=["decide"])
+    def accept_selected(self, request, queryset):
+        self._apply(request, queryset.order_by("pk"),
+                    lambda pk: absences.accept_justification(pk, request.user),
+                    _t("%(count)d justification(s) acceptée(s) ; les familles sont prévenues "
+                       "par e-mail."))
+
+    @admin.action(description=_("Refuser les justifications sélectionnées (facturé)…"),
+                  permissions=["decide"])
+    def refuse_selected(self, request, queryset):
+        form = RefuseJustificationForm(request.POST if "comment" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            comment = form.cleaned_data["comment"]
+            self._apply(request, queryset.order_by("pk"),
+                        lambda pk: absences.refuse_justification(pk, request.user, comment),
+                        _t("%(count)d justification(s) refusée(s) ; les familles sont "
+                           "prévenues par e-mail."))
+            return None
+        return self._refuse_page(request, queryset, form, action="refuse_selected")

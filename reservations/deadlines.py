@@ -57,6 +57,8 @@ def describe(rule) -> str:
     if rule.kind == kind.DAYS_BEFORE:
         if rule.days == 0:
             return _("le jour même, %(hour)s") % {"hour": _hour(rule.time)}
+        if rule.days == 1:
+            return _("1 jour avant, %(hour)s") % {"hour": _hour(rule.time)}
         return _("%(n)s jours avant, %(hour)s") % {"n": rule.days, "hour": _hour(rule.time)}
     return _("le %(weekday)s précédent, %(hour)s") % {
         "weekday": WEEKDAYS[rule.weekday], "hour": _hour(rule.time)}

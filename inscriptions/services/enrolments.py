@@ -80,7 +80,8 @@ def reasons_not_eligible(child: Child, activity: Activity, annual_file: AnnualFi
 def catalogue(family: Family, children, year: SchoolYear, today=None) -> list[dict]:
     """For each child: every activity of the year, with his enrolment or why he cannot enrol."""
     children = list(children)
-    activities = list(Activity.objects.filter(school_year=year).prefetch_related("sites"))
+    activities = list(Activity.objects.filter(school_year=year).select_related("school_year")
+                      .prefetch_related("sites"))
     files = {f.child_id: f for f in AnnualFile.objects.filter(child__in=children,
                                                               school_year=year)}
     enrolments = {}

@@ -1,5 +1,14 @@
 """Every state change of the reservations app."""
 
+from .absences import (
+    accept_justification,
+    family_justifications,
+    justifiable_reservations,
+    justification_limit_text,
+    justification_refusal,
+    justify_absence,
+    refuse_justification,
+)
 from .booking import (
     Busy,
     Outcome,
@@ -22,8 +31,28 @@ from .subscriptions import (
 )
 
 __all__ = [
-    "Busy", "Outcome", "apply_closure", "apply_opened_periods", "book", "cancel",
-    "close_slot", "end_for_enrolment", "end_subscription", "first_open_day",
-    "generate_slots", "promote_waiting", "release", "reopen_slot", "set_capacity",
-    "subscribe", "time_refusal",
+    "Busy",
+    "Outcome",
+    "accept_justification",
+    "apply_closure",
+    "apply_opened_periods",
+    "book",
+    "cancel",
+    "close_slot",
+    "end_for_enrolment",
+    "end_subscription",
+    "family_justifications",
+    "first_open_day",
+    "generate_slots",
+    "justifiable_reservations",
+    "justification_limit_text",
+    "justification_refusal",
+    "justify_absence",
+    "promote_waiting",
+    "refuse_justification",
+    "release",
+    "reopen_slot",
+    "set_capacity",
+    "subscribe",
+    "time_refusal",
 ]

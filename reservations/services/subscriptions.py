@@ -5,6 +5,7 @@ past their deadline are never touched. Only the subscription's own bookings are 
 when a weekday is dropped; days the parent booked by hand stay. Days of booking periods that
 have not opened yet are booked when they open (`apply_opened_periods`, run by beat)."""
 
+import logging
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,8 @@ from portail.outbox import queue_email
 from ..deadlines import deadline_for
 from ..models import BookingPeriod, Reservation, Slot
 from .booking import book, release
+
+logger = logging.getLogger(__name__)
 
 
 def first_open_day(activity, now) -> date:
@@ -174,8 +177,13 @@ def apply_opened_periods(now=None) -> int:
                 slot__date__range=(first, period.last_day)).values_list("slot_id", flat=True))
             slots = [s for s in _subscription_slots(enrolment, subscription.weekdays, first, now)
                      if s.date <= period.last_day and s.pk not in taken]
-            if slots:
+            if not slots:
+                continue
+            try:
                 count += _book_days(enrolment.child.family, enrolment, slots,
                                     subscription.updated_by, now)
+            except ValidationError as error:  # e.g. next year's file not validated yet
+                logger.warning("Subscription %s not applied to period %s: %s",
+                               subscription.pk, period.pk, error.messages[0])
         BookingPeriod.objects.filter(pk=period.pk).update(subscriptions_applied_at=now)
     return count
