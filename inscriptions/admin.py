@@ -1,10 +1,12 @@
-"""The staff's review of dossiers administratifs: the queue, the review page, the decisions."""
+"""Staff tools of the inscriptions app: the review of dossiers administratifs (the queue, the
+review page, the decisions), the activity catalogue, enrolment decisions and exports."""
 
 import datetime
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,11 +18,23 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from familles.models import Document
 from portail.admin_mixins import ReadOnlyAdminMixin
 
 from . import services
+from .exports import ExportForm, can_export_health_data, export_response
 from .forms import ReturnForm
-from .models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+from .models import (
+    Activity,
+    ActivityUnit,
+    AnnualFile,
+    Enrolment,
+    FamilyQuotient,
+    HealthDataAccess,
+    MealSubscription,
+    SchoolYear,
+    Site,
+)
 
 HEALTH_FIELDS = ("vaccinations_up_to_date", "allergies", "diet", "has_pai", "doctor_name",
                  "doctor_phone", "health_notes")
@@ -306,3 +320,283 @@ class HealthDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["accessed_at", "user", "annual_file"]
     list_select_related = ["user", "annual_file__child", "annual_file__school_year"]
     search_fields = ["user__email", "annual_file__child__last_name"]
+
+
+# The activity catalogue -------------------------------------------------------------------
+
+SCHOOL_WEEKDAYS = [(0, _("lundi")), (1, _("mardi")), (2, _("mercredi")), (3, _("jeudi")),
+                   (4, _("vendredi"))]
+
+
+class ActivityForm(forms.ModelForm):
+    """Weekdays and required documents as checkboxes instead of raw JSON."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("jours de la semaine"), choices=SCHOOL_WEEKDAYS, coerce=int, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Pour les jours d'école uniquement (restauration, accueil périscolaire)."),
+    )
+    required_document_kinds = forms.TypedMultipleChoiceField(
+        label=_("pièces exigées"), choices=Document.Kind.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Pièces valides que la famille doit avoir dans « Mes documents »."),
+    )
+
+    class Meta:
+        model = Activity
+        fields = ["school_year", "kind", "name", "description", "sites", "days", "weekdays",
+                  "min_age", "max_age", "min_level", "max_level", "required_document_kinds",
+                  "validation", "enrolment_open", "needs_reservation", "allows_subscription"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "days" in self.fields:
+            self.fields["days"].required = False
+            self.fields["days"].help_text = _(
+                "Laissé vide : le calendrier habituel du type d'activité.")
+
+    def clean_weekdays(self):
+        return sorted(set(self.cleaned_data["weekdays"]))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("days") and data.get("kind"):
+            data["days"] = Activity.DEFAULT_DAYS[data["kind"]]
+            self.instance.days = data["days"]
+        return data
+
+
+class ActivityUnitInline(admin.TabularInline):
+    model = ActivityUnit
+    extra = 1
+    fields = ["label", "with_meal", "position"]
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "address"]
+    search_fields = ["name", "address"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(SimpleHistoryAdmin):
+    form = ActivityForm
+    list_display = ["name", "kind", "school_year", "validation", "needs_reservation",
+                    "enrolment_open", "site_names", "enrolled"]
+    list_filter = ["school_year", "kind", "validation", "needs_reservation", "enrolment_open"]
+    search_fields = ["name"]
+    filter_horizontal = ["sites"]
+    inlines = [ActivityUnitInline]
+    list_select_related = ["school_year"]
+    fieldsets = [
+        (None, {"fields": ["school_year", "kind", "name", "description", "sites"]}),
+        (_("Calendrier"), {"fields": ["days", "weekdays"]}),
+        (_("Conditions d'inscription"), {"fields": [
+            "min_age", "max_age", "min_level", "max_level", "required_document_kinds",
+            "validation", "enrolment_open"]}),
+        (_("Réservations"), {"fields": ["needs_reservation", "allows_subscription"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("sites").annotate(
+            validated_count=Count("enrolments", filter=Q(
+                enrolments__state=Enrolment.State.VALIDATED)))
+
+    @admin.display(description=_("lieux"))
+    def site_names(self, activity):
+        return ", ".join(site.name for site in activity.sites.all()) or "–"
+
+    @admin.display(description=_("inscrits"), ordering="validated_count")
+    def enrolled(self, activity):
+        url = reverse("admin:inscriptions_enrolment_changelist")
+        return format_html('<a href="{}?activity__id__exact={}&amp;state__exact=validated">{}</a>',
+                           url, activity.pk, activity.validated_count)
+
+
+# Enrolments ---------------------------------------------------------------------------------
+
+class RefuseForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Motif du refus, envoyé à la famille"),
+        widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class EnrolmentForm(forms.ModelForm):
+    class Meta:
+        model = Enrolment
+        fields = ["site"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "site" in self.fields and self.instance.activity_id:
+            # A request can be moved to another site of its activity, never elsewhere.
+            self.fields["site"].queryset = self.instance.activity.sites.all()
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(SimpleHistoryAdmin):
+    form = EnrolmentForm
+    list_display = ["child", "activity", "site", "state", "requested_at", "family"]
+    list_filter = ["activity__school_year", "activity", "state", "site"]
+    search_fields = ["child__first_name", "child__last_name", "child__family__name"]
+    list_select_related = ["child__family", "activity__school_year", "site"]
+    actions = ["validate_selected", "refuse_selected"]
+    change_form_template = "admin/inscriptions/enrolment/change_form.html"
+    change_list_template = "admin/inscriptions/enrolment/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["child", "family", "activity", "site", "state"]}),
+        (_("Suivi"), {"fields": ["requested_at", "requested_by", "decided_at", "decided_by",
+                                 "staff_comment", "withdrawn_at"]}),
+    ]
+
+    def get_ordering(self, request):
+        # The queue: requests waiting for a decision first, then the most recent.
+        pending_first = Case(When(state=Enrolment.State.REQUESTED, then=Value(0)),
+                             default=Value(1))
+        return [pending_first.asc(), "-requested_at"]
+
+    def has_add_permission(self, request):
+        return False  # families ask; staff decide
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Only a request still waiting can be corrected (its site); decisions go through
+        # the actions, which e-mail the family.
+        if obj is not None and obj.state != Enrolment.State.REQUESTED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [f for _name, opts in self.fieldsets for f in opts["fields"]]
+        return [f for f in fields if f != "site"]
+
+    @admin.display(description=_("famille"), ordering="child__family__name")
+    def family(self, enrolment):
+        return enrolment.child.family
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/valider/", self.admin_site.admin_view(self.validate_view),
+                 name="inscriptions_enrolment_validate"),
+            path("<int:pk>/refuser/", self.admin_site.admin_view(self.refuse_view),
+                 name="inscriptions_enrolment_refuse"),
+            path("export/", self.admin_site.admin_view(self.export_view),
+                 name="inscriptions_enrolment_export"),
+            *super().get_urls(),
+        ]
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("inscriptions.decide_enrolment")
+
+    def _check_decide(self, request):
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "refuse_form": RefuseForm(),
+                         "can_decide": self.has_decide_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def validate_view(self, request, pk):
+        self._check_decide(request)
+        enrolment = get_object_or_404(Enrolment, pk=pk)
+        if request.method == "POST":
+            try:
+                services.validate_enrolment(enrolment, request.user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+            else:
+                self.message_user(request, _("Inscription validée ; la famille est prévenue "
+                                             "par e-mail."), messages.SUCCESS)
+        return redirect("admin:inscriptions_enrolment_changelist")
+
+    def refuse_view(self, request, pk):
+        self._check_decide(request)
+        enrolment = get_object_or_404(Enrolment, pk=pk)
+        form = RefuseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.refuse_enrolment(enrolment, request.user, form.cleaned_data["comment"])
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+            else:
+                self.message_user(request, _("Demande refusée ; la famille reçoit votre "
+                                             "motif par e-mail."), messages.SUCCESS)
+            return redirect("admin:inscriptions_enrolment_changelist")
+        return self._refuse_page(request, [enrolment], form)
+
+    def _refuse_page(self, request, enrolments, form, action=None):
+        return TemplateResponse(request, "admin/inscriptions/enrolment/refuse.html", {
+            **self.admin_site.each_context(request), "enrolments": enrolments, "form": form,
+            "action": action, "opts": self.model._meta, "title": _("Refuser l'inscription"),
+        })
+
+    @admin.action(description=_("Valider les demandes sélectionnées"), permissions=["decide"])
+    def validate_selected(self, request, queryset):
+        self._apply(request, queryset,
+                    lambda e: services.validate_enrolment(e, request.user),
+                    _("%(count)d inscription(s) validée(s) ; les familles sont prévenues."))
+
+    @admin.action(description=_("Refuser les demandes sélectionnées (avec un motif)"),
+                  permissions=["decide"])
+    def refuse_selected(self, request, queryset):
+        form = RefuseForm(request.POST if "comment" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            comment = form.cleaned_data["comment"]
+            self._apply(request, queryset,
+                        lambda e: services.refuse_enrolment(e, request.user, comment),
+                        _("%(count)d demande(s) refusée(s) ; les familles reçoivent le motif."))
+            return None
+        return self._refuse_page(request, list(queryset.select_related("child", "activity")),
+                                 form, action="refuse_selected")
+
+    def _apply(self, request, queryset, decide, success):
+        done = 0
+        for enrolment in queryset:
+            try:
+                decide(enrolment)
+            except ValidationError as exc:
+                self.message_user(request, f"{enrolment} : {exc.messages[0]}", messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, success % {"count": done}, messages.SUCCESS)
+
+    # Export -----------------------------------------------------------------------------
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ExportForm(request.POST or None, initial={"activity": request.GET.get("activity")})
+        if request.method == "POST" and form.is_valid():
+            return export_response(form.cleaned_data["activity"], form.cleaned_data["site"],
+                                   form.cleaned_data["file_format"], request.user)
+        return TemplateResponse(request, "admin/inscriptions/enrolment/export.html", {
+            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+            "title": _("Exporter la liste des enfants inscrits"),
+            "with_health": can_export_health_data(request.user),
+        })
+
+
+@admin.register(MealSubscription)
+class MealSubscriptionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Families set their subscription; staff read it (the bookings follow from it)."""
+
+    list_display = ["child", "activity", "days", "active", "applies_from", "updated_at"]
+    list_filter = ["active", "enrolment__activity__school_year", "enrolment__activity"]
+    search_fields = ["enrolment__child__first_name", "enrolment__child__last_name",
+                     "enrolment__child__family__name"]
+    list_select_related = ["enrolment__child", "enrolment__activity__school_year"]
+
+    @admin.display(description=_("enfant"), ordering="enrolment__child__last_name")
+    def child(self, subscription):
+        return subscription.enrolment.child
+
+    @admin.display(description=_("activité"))
+    def activity(self, subscription):
+        return subscription.enrolment.activity
+
+    @admin.display(description=_("jours"))
+    def days(self, subscription):
+        return ", ".join(subscription.weekday_names())

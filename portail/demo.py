@@ -5,16 +5,32 @@ their own part (school year, activities…) to `seed()`.
 """
 
 import datetime
+import itertools
 
 from allauth.account.models import EmailAddress
+from dateutil.easter import easter
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from familles.models import Child, Contact, Document, Family, Guardian, User
 from inscriptions import services as inscriptions
-from inscriptions.models import AnnualFile, SchoolYear
+from inscriptions.calendar import activity_days
+from inscriptions.models import (
+    Activity,
+    AnnualFile,
+    ClosureDay,
+    Enrolment,
+    SchoolLevel,
+    SchoolYear,
+    Site,
+)
+from reservations import services as reservations
+from reservations.models import AgeGroup, BookingPeriod, CapacityRule, DeadlineRule, Slot
 
+from .calendar import days_between, school_holiday
+from .models import OutboxMessage
 from .staff import ensure_staff_group
 
 DEMO_PASSWORD = "portail-demo-2026"
@@ -82,7 +98,8 @@ def seed() -> list[tuple[str, str, str]]:
         noah.second_family = petit
         noah.save()
     _user("nouveau@demo.example")  # a brand new account: no family yet
-    _seed_annual_files(staff)
+    this_year = _seed_annual_files(staff)
+    _seed_activities(staff, this_year)
 
     return [
         ("Agent du service (gestion)", STAFF_EMAIL, DEMO_PASSWORD),
@@ -90,6 +107,7 @@ def seed() -> list[tuple[str, str, str]]:
         ("Famille Martin, deux enfants", "martin@demo.example", DEMO_PASSWORD),
         ("Famille Bernard, garde alternée", "bernard@demo.example", DEMO_PASSWORD),
         ("Famille Petit, garde alternée", "petit@demo.example", DEMO_PASSWORD),
+        ("Famille Le Gall, trois enfants inscrits", LE_GALL_EMAIL, DEMO_PASSWORD),
         ("Nouvelle famille, compte sans foyer", "nouveau@demo.example", DEMO_PASSWORD),
     ]
 
@@ -128,7 +146,7 @@ def _document(family, child, kind, name):
     return document
 
 
-def _filled_file(child, year, state, staff):
+def _filled_file(child, year, state, staff, **answers):
     """A complete file for the demo, taken through the real services to the given state."""
     annual_file = AnnualFile.objects.filter(child=child, school_year=year).first()
     if annual_file is not None:
@@ -143,7 +161,7 @@ def _filled_file(child, year, state, staff):
                                   "avis-imposition.pdf"),
         allowance_number="1234567", photo_consent=True, outings_consent=True,
         emergency_care_consent=True, rules_version_accepted=year.rules_version,
-        rules_accepted_at=year.reregistration_opens_at,
+        rules_accepted_at=year.reregistration_opens_at, **answers,
     )
     annual_file.authorised_contacts.set(family.contacts.all())
     if state == AnnualFile.State.DRAFT:
@@ -172,3 +190,245 @@ def _seed_annual_files(staff):
             staff_user=staff, source_document=_document(martin, None, Document.Kind.TAX_NOTICE,
                                                         "avis-imposition.pdf"),
         )
+    return this_year
+
+
+# Activities, enrolments and reservations (issues 4 and 5) -----------------------------------
+
+LE_GALL_EMAIL = "legall@demo.example"
+TILLEULS, PORT, GOELANDS = "École des Tilleuls", "École du Port", "Centre de loisirs Les Goélands"
+SITES = {TILLEULS: "2 rue des Tilleuls", PORT: "1 quai Surcouf",
+         GOELANDS: "12 route de la Plage"}
+OVER_SIX = "6 ans et plus"
+
+
+def _aware_local(day, hour, minute=0):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def _summer_start(year) -> datetime.date:
+    """The first day of the summer holidays that end the school year."""
+    day = datetime.date(year.end_date.year, 6, 15)
+    while school_holiday(day) is None and day < year.end_date:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def _holiday_blocks(year) -> list[tuple[str, datetime.date, datetime.date]]:
+    """The school holidays of the year, as (name, first day, last day)."""
+    named = ((day, school_holiday(day)) for day in days_between(
+        year.start_date + datetime.timedelta(days=14), year.end_date))
+    blocks = []
+    for name, days in itertools.groupby(named, key=lambda pair: pair[1]):
+        if name is not None:
+            days = [day for day, _name in days]
+            blocks.append((name, days[0], days[-1]))
+    return blocks
+
+
+def _activity(year, name, *, kind, sites, units, capacities, deadline=None, age_groups=(),
+              **fields):
+    """An activity with its units, deadline, age groups and capacities (created once)."""
+    activity = Activity.objects.filter(school_year=year, name=name).first()
+    if activity is not None:
+        return activity, False
+    activity = Activity.objects.create(school_year=year, name=name, kind=kind,
+                                       days=Activity.DEFAULT_DAYS[kind], **fields)
+    activity.sites.set(sites)
+    for position, (label, with_meal) in enumerate(units):
+        activity.units.create(label=label, with_meal=with_meal, position=position)
+    if deadline is not None:
+        DeadlineRule.objects.create(activity=activity, **deadline)
+    groups = {label: AgeGroup.objects.create(activity=activity, label=label, min_age=low,
+                                             max_age=high)
+              for label, low, high in age_groups}
+    for site, group, capacity in capacities:
+        CapacityRule.objects.create(activity=activity, site=site, age_group=groups.get(group),
+                                    capacity=capacity)
+    return activity, True
+
+
+def _school_periods(activity, year, now):
+    """September–December, open since 10 July; January–summer, opening on 1 December (or,
+    when the demo is set up later in the autumn, in a week: still to come)."""
+    start = year.start_date.year
+    january = datetime.date(start + 1, 1, 1)
+    spring_opens = _aware_local(datetime.date(start, 12, 1), 9)
+    if timezone.localdate(now) < january and spring_opens <= now:
+        spring_opens = _aware_local(timezone.localdate(now) + datetime.timedelta(days=7), 9)
+    BookingPeriod.objects.create(
+        activity=activity, label="De septembre à décembre", first_day=year.start_date,
+        last_day=datetime.date(start, 12, 31),
+        opens_at=_aware_local(datetime.date(start, 7, 10), 9))
+    BookingPeriod.objects.create(
+        activity=activity, label="De janvier aux vacances d'été", first_day=january,
+        last_day=_summer_start(year) - datetime.timedelta(days=1), opens_at=spring_opens)
+
+
+def _holiday_periods(activity, year):
+    """One period per school holiday the centre opens in, about three weeks before, 8 h 30."""
+    for name, first, last in _holiday_blocks(year):
+        if not activity_days(activity, first, last):
+            continue  # e.g. the Ascension bridge, closed
+        BookingPeriod.objects.create(
+            activity=activity, label=name, first_day=first, last_day=last,
+            opens_at=_aware_local(first - datetime.timedelta(days=24), 8, 30))
+
+
+def _catalogue(year, now) -> dict[str, Activity]:
+    sites = {name: Site.objects.get_or_create(name=name, defaults={"address": address})[0]
+             for name, address in SITES.items()}
+    tilleuls, port, goelands = sites[TILLEULS], sites[PORT], sites[GOELANDS]
+    school_days = [0, 1, 3, 4]
+    wednesday_noon = {"kind": DeadlineRule.Kind.PREVIOUS_WEEKDAY, "weekday": 2,
+                      "time": datetime.time(12, 0)}
+    # A closure staff added (before the slots: the day simply has none).
+    ascension = easter(year.end_date.year) + datetime.timedelta(days=39)
+    ClosureDay.objects.get_or_create(
+        school_year=year, date=ascension + datetime.timedelta(days=1), activity=None,
+        defaults={"label": "Pont de l'Ascension : services fermés"})
+
+    activities, created = {}, []
+    activities["canteen"], new = _activity(
+        year, "Restauration scolaire", kind=Activity.Kind.CANTEEN, sites=[tilleuls, port],
+        units=[("Repas", True)], weekdays=school_days, allows_subscription=True,
+        description="Le repas du midi les jours d'école, sur réservation ou par abonnement.",
+        deadline={"kind": DeadlineRule.Kind.WORKING_DAYS_BEFORE, "days": 2,
+                  "time": datetime.time(10, 0)},
+        capacities=[(tilleuls, None, 120), (port, None, 80)])
+    if new:
+        _school_periods(activities["canteen"], year, now)
+        created.append(activities["canteen"])
+    activities["care"], _new = _activity(
+        year, "Accueil périscolaire", kind=Activity.Kind.CARE, sites=[tilleuls, port],
+        units=[("Matin", False), ("Soir", False)], weekdays=school_days,
+        needs_reservation=False, capacities=[],
+        description="Avant et après la classe : l'inscription suffit, la présence est "
+                    "pointée par l'équipe.")
+    activities["alsh_wednesday"], new = _activity(
+        year, "ALSH mercredi", kind=Activity.Kind.ALSH_WEDNESDAY, sites=[goelands],
+        units=[("Journée", True), ("Matin", False), ("Après-midi avec repas", True)],
+        min_age=3, max_age=11, deadline=wednesday_noon,
+        age_groups=[("Moins de 6 ans", 3, 5), (OVER_SIX, 6, 11)],
+        capacities=[(goelands, "Moins de 6 ans", 16), (goelands, OVER_SIX, 24)],
+        description="L'accueil de loisirs du mercredi, à la journée ou à la demi-journée.")
+    if new:
+        _school_periods(activities["alsh_wednesday"], year, now)
+        training = datetime.date(year.end_date.year, 3, 15)
+        training += datetime.timedelta(days=(2 - training.weekday()) % 7)
+        ClosureDay.objects.create(school_year=year, date=training,
+                                  activity=activities["alsh_wednesday"],
+                                  label="Formation de l'équipe d'animation")
+        created.append(activities["alsh_wednesday"])
+    activities["alsh_holidays"], new = _activity(
+        year, "ALSH vacances", kind=Activity.Kind.ALSH_HOLIDAYS, sites=[goelands],
+        units=[("Journée", True)], min_age=3, max_age=11,
+        deadline={"kind": DeadlineRule.Kind.DAYS_BEFORE, "days": 15,
+                  "time": datetime.time(12, 0)},
+        capacities=[(goelands, None, 40)],
+        description="L'accueil de loisirs pendant les vacances scolaires.")
+    if new:
+        _holiday_periods(activities["alsh_holidays"], year)
+        created.append(activities["alsh_holidays"])
+    activities["passerelle"], new = _activity(
+        year, "Passerelle mercredi", kind=Activity.Kind.PASSERELLE_WEDNESDAY,
+        sites=[goelands], units=[("Après-midi", False)], min_age=11, max_age=14,
+        validation=Activity.Validation.STAFF, deadline=wednesday_noon,
+        capacities=[(goelands, None, 16)],
+        description="Pour les 11-14 ans, le mercredi après-midi : la demande est étudiée "
+                    "par le service.")
+    if new:
+        _school_periods(activities["passerelle"], year, now)
+        created.append(activities["passerelle"])
+    for activity in created:
+        reservations.generate_slots(activity)
+    return activities
+
+
+def _enrol(family, child, activity, site_name, user):
+    """A parent's request through the real service; None if the child cannot enrol (the demo
+    ages with the calendar: a child may outgrow an activity)."""
+    try:
+        return inscriptions.request_enrolment(family, child.pk, activity,
+                                              activity.sites.get(name=site_name), user)
+    except ValidationError:
+        return None
+
+
+def _open_wednesdays(activity, now) -> list[Slot]:
+    """The ALSH's "Journée" slots of the over-6s that can still be booked, in date order."""
+    first = reservations.first_open_day(activity, now)
+    opened = list(BookingPeriod.objects.filter(activity=activity, opens_at__lte=now))
+    slots = Slot.objects.filter(activity=activity, unit__label="Journée",
+                                age_group__label=OVER_SIX, date__gte=first,
+                                closed=False).order_by("date")
+    return [s for s in slots if any(p.first_day <= s.date <= p.last_day for p in opened)]
+
+
+def _seed_activities(staff, year):
+    now = timezone.now()
+    activities = _catalogue(year, now)
+    if Enrolment.objects.filter(activity__school_year=year).exists():
+        return  # enrolments and bookings were made by an earlier run
+    last_message = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    _seed_enrolments(staff, year, activities, now)
+    # In the demo's story these e-mails went out when the families acted: recorded in the
+    # outbox as sent, not printed again in the terminal above the logins.
+    OutboxMessage.objects.filter(pk__gt=last_message or 0,
+                                 status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.SENT, sent_at=now)
+
+
+def _seed_enrolments(staff, year, activities, now):
+    martin = Family.objects.get(name="Famille Martin")
+    lea = martin.children.order_by("birth_date").first()
+
+    # A family whose files are validated: the children who fill the Wednesdays.
+    start = year.start_date.year
+    le_gall, kids = _family(
+        "Famille Le Gall",
+        [(LE_GALL_EMAIL, "Maëlle", "Le Gall", Guardian.Relation.MOTHER)],
+        [dict(first_name="Chloé", last_name="Le Gall", birth_date=datetime.date(start - 11, 8, 20),
+              sex=Child.Sex.FEMALE, school="Collège Anita Conti", school_class="6e B"),
+         dict(first_name="Jules", last_name="Le Gall", birth_date=datetime.date(start - 8, 6, 2),
+              sex=Child.Sex.MALE, school=PORT, school_class="CE2"),
+         dict(first_name="Emma", last_name="Le Gall", birth_date=datetime.date(start - 5, 2, 20),
+              sex=Child.Sex.FEMALE, school=PORT, school_class="GS")],
+        [dict(first_name="Soizic", last_name="Le Gall", relation="tante",
+              phone="06 45 45 45 45", can_pick_up=True, emergency_contact=True)],
+    )
+    chloe, jules, emma = sorted(kids, key=lambda c: c.birth_date)
+    answers = {  # what the team reads in registers and exports
+        chloe: {"school_level": SchoolLevel.SIXIEME, "diet": AnnualFile.Diet.NO_PORK},
+        jules: {"school_level": SchoolLevel.CE2, "allergies": "Arachide et fruits à coque"},
+        emma: {"school_level": SchoolLevel.GS},
+    }
+    for child in kids:
+        _filled_file(child, year, AnnualFile.State.VALIDATED, staff, **answers[child])
+    parent = le_gall.guardians.first().user
+    martin_parent = martin.guardians.order_by("pk").first().user
+    alsh = activities["alsh_wednesday"]
+
+    canteen = _enrol(martin, lea, activities["canteen"], TILLEULS, martin_parent)
+    _enrol(martin, lea, alsh, GOELANDS, martin_parent)
+    _enrol(le_gall, jules, activities["canteen"], PORT, parent)
+    _enrol(le_gall, emma, activities["care"], PORT, parent)
+    for child in (chloe, jules, emma):
+        _enrol(le_gall, child, alsh, GOELANDS, parent)
+    _enrol(le_gall, chloe, activities["passerelle"], GOELANDS, parent)  # staff decide
+
+    if canteen is not None:  # Léa eats at the canteen on Mondays, Tuesdays and Thursdays
+        reservations.subscribe(martin, canteen.pk, [0, 1, 3], martin_parent, now=now)
+
+    wednesdays = _open_wednesdays(alsh, now)
+    if len(wednesdays) >= 2:
+        # The first open Wednesday is an outing with few places: full, Léa waits for one;
+        # the next has one place left.
+        full, almost = wednesdays[0], wednesdays[1]
+        reservations.set_capacity(full.pk, 2, staff, now=now)
+        reservations.set_capacity(almost.pk, 3, staff, now=now)
+        for child in (jules, chloe):
+            reservations.book(le_gall, child.pk, [full.pk, almost.pk], parent, now=now,
+                              notify=False)
+        reservations.book(martin, lea.pk, [full.pk] + [s.pk for s in wednesdays[2:4]],
+                          martin_parent, join_waiting_list=True, now=now, notify=False)

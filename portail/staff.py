@@ -22,6 +22,25 @@ STAFF_PERMISSIONS = {
         "annualfile": ("view",),
         "familyquotient": ("view", "add"),
         "healthdataaccess": ("view",),
+        "site": ("view", "add", "change"),
+        "activity": ("view", "add", "change"),
+        "activityunit": ("view", "add", "change", "delete"),
+        "closureday": ("view", "add", "change"),
+        # Families ask and withdraw; staff decide (decide_enrolment) and may move a request
+        # to another site of its activity. Subscriptions are the families' choice.
+        "enrolment": ("view", "change"),
+        "mealsubscription": ("view",),
+    },
+    "reservations": {
+        "bookingperiod": ("view", "add", "change"),
+        "deadlinerule": ("view", "add", "change"),
+        "agegroup": ("view", "add", "change"),
+        "capacityrule": ("view", "add", "change"),
+        "slot": ("view", "add", "change"),
+        "reservation": ("view", "change"),
+        "absencejustification": ("view", "change"),
+        "attendance": ("view", "add", "change"),
+        "calendarfeed": ("view",),
     },
     "portail": {"outboxmessage": ("view",)},
 }
@@ -29,6 +48,8 @@ EXTRA_PERMISSIONS = [
     ("familles", "view_health_document"),
     ("inscriptions", "view_health_data"),
     ("inscriptions", "decide_annualfile"),
+    ("inscriptions", "decide_enrolment"),
+    ("reservations", "decide_absencejustification"),
 ]
 
 

@@ -1,0 +1,172 @@
+"""The demo data that `make run` loads: fast, idempotent, and telling the brochure's story
+(activities, deadlines, periods, enrolments, a subscription, a waiting list, a request for
+staff) whatever the date it is run on."""
+
+import datetime
+import io
+import time
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db.models import F
+from django.test import Client
+from django.utils import timezone
+
+from familles.models import Child, User
+from inscriptions.models import (
+    Activity,
+    ActivityUnit,
+    AnnualFile,
+    ClosureDay,
+    Enrolment,
+    MealSubscription,
+    Site,
+)
+from portail.demo import STAFF_EMAIL
+from portail.models import OutboxMessage
+from reservations.models import (
+    AgeGroup,
+    BookingPeriod,
+    CapacityRule,
+    DeadlineRule,
+    Reservation,
+    Slot,
+)
+from tests.helpers import visible_text
+
+pytestmark = pytest.mark.django_db
+
+COUNTED = [User, Child, AnnualFile, Site, Activity, ActivityUnit, ClosureDay, Enrolment,
+           MealSubscription, AgeGroup, BookingPeriod, CapacityRule, DeadlineRule, Slot,
+           Reservation, OutboxMessage]
+
+
+def school_start() -> int:
+    today = timezone.localdate()
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def moment(year, month, day, hour=10):
+    return timezone.make_aware(datetime.datetime(year, month, day, hour, 0))
+
+
+AUTUMN = moment(school_start(), 10, 6)      # the January period is still to open
+SPRING = moment(school_start() + 1, 3, 3)   # every Wednesday period is open
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def test_seed_is_fast_and_idempotent():
+    with time_machine.travel(AUTUMN, tick=True):
+        started = time.monotonic()
+        seed()
+        assert time.monotonic() - started < 10
+        first = counts()
+        assert first["Slot"] > 0 and first["Reservation"] > 0 and first["Enrolment"] > 0
+        seed()
+        assert counts() == first
+
+
+@pytest.fixture(params=[AUTUMN, SPRING], ids=["autumn", "spring"])
+def seeded(request):
+    with time_machine.travel(request.param, tick=False):
+        output = seed()
+        yield output
+
+
+def activity(name) -> Activity:
+    return Activity.objects.get(name=name, school_year__start_date__year=school_start())
+
+
+def test_catalogue_of_the_brochure(seeded):
+    assert set(Site.objects.values_list("name", flat=True)) >= {
+        "École des Tilleuls", "École du Port", "Centre de loisirs Les Goélands"}
+    canteen = activity("Restauration scolaire")
+    assert canteen.weekday_names() == ["lundi", "mardi", "jeudi", "vendredi"]
+    assert canteen.allows_subscription
+    assert [u.label for u in canteen.units.all()] == ["Repas"]
+    assert canteen.deadline_rule.describe() == "2 jours ouvrés avant, 10 h"
+
+    care = activity("Accueil périscolaire")
+    assert not care.needs_reservation
+    assert [u.label for u in care.units.all()] == ["Matin", "Soir"]
+    assert not Slot.objects.filter(activity=care).exists()
+
+    wednesday = activity("ALSH mercredi")
+    assert (wednesday.min_age, wednesday.max_age) == (3, 11)
+    assert [u.label for u in wednesday.units.all()] == [
+        "Journée", "Matin", "Après-midi avec repas"]
+    assert wednesday.deadline_rule.describe() == "le mercredi précédent, 12 h"
+    groups = {g.label: (g.min_age, g.max_age) for g in wednesday.age_groups.all()}
+    assert groups == {"Moins de 6 ans": (3, 5), "6 ans et plus": (6, 11)}
+    capacities = {r.age_group.label: r.capacity for r in wednesday.capacity_rules.all()}
+    assert len(set(capacities.values())) == 2  # each group counts its own places
+    assert set(Slot.objects.filter(activity=wednesday).values_list(
+        "age_group__label", flat=True)) == set(groups)
+
+    holidays = activity("ALSH vacances")
+    assert holidays.deadline_rule.describe() == "15 jours avant, 12 h"
+    assert Slot.objects.filter(activity=holidays).exists()
+
+    passerelle = activity("Passerelle mercredi")
+    assert (passerelle.min_age, passerelle.max_age) == (11, 14)
+    assert not passerelle.auto_validated
+
+
+def test_booking_periods_open_and_to_come(seeded):
+    now = timezone.now()
+    wednesday = activity("ALSH mercredi")
+    autumn, spring = wednesday.booking_periods.order_by("first_day")
+    assert (autumn.first_day.month, autumn.last_day.month) == (9, 12)
+    assert autumn.opens_at <= now
+    assert spring.first_day.month == 1 and spring.last_day.month in (6, 7)
+    assert (spring.opens_at > now) == (now.date() < spring.first_day)
+    # The holidays always have a period whose reservations have not opened yet.
+    assert activity("ALSH vacances").booking_periods.filter(opens_at__gt=now).exists()
+
+
+def test_families_enrolments_subscription_and_waiting_list(seeded):
+    lea = Child.objects.get(first_name="Léa", last_name="Martin")
+    assert set(Enrolment.objects.filter(child=lea, state="validated").values_list(
+        "activity__name", flat=True)) == {"Restauration scolaire", "ALSH mercredi"}
+
+    subscription = MealSubscription.objects.get(enrolment__child=lea)
+    assert subscription.active and subscription.weekdays == [0, 1, 3]
+    meals = Reservation.objects.filter(child=lea, source="subscription", state="confirmed")
+    assert meals.exists()
+    assert {r.slot.date.weekday() for r in meals} <= {0, 1, 3}
+    assert all(r.slot.date >= subscription.applies_from for r in meals)
+
+    full = Slot.objects.get(reservations__child=lea, reservations__state="waiting")
+    assert full.booked == full.capacity
+    assert Slot.objects.filter(activity=full.activity, capacity=F("booked") + 1,
+                               reservations__isnull=False).exists()  # one place left
+    assert all(s.booked == s.reservations.filter(state="confirmed").count()
+               for s in Slot.objects.filter(reservations__isnull=False).distinct())
+
+
+def test_staff_find_the_pending_passerelle_request(seeded):
+    client = Client()
+    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    response = client.get("/gestion/inscriptions/enrolment/?state__exact=requested")
+    assert response.status_code == 200
+    assert [str(e) for e in response.context["cl"].result_list] == [
+        str(Enrolment.objects.get(activity__name="Passerelle mercredi",
+                                  child__first_name="Chloé"))]
+    assert "Chloé Le Gall" in visible_text(response)
+
+
+def test_demo_messages_are_recorded_not_printed(seeded):
+    assert "legall@demo.example" in seeded
+    enrolment_mails = OutboxMessage.objects.filter(template__startswith="enrolment_")
+    assert enrolment_mails.exists()
+    assert not enrolment_mails.filter(status=OutboxMessage.Status.PENDING).exists()
