@@ -4,9 +4,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from familles.forms import DocumentForm
-from familles.models import Document, Family
+from familles.models import Child, Document, Family
 
-from .models import AnnualFile
+from .models import Activity, AnnualFile, SchoolLevel
 from .services import contacts_for_child
 
 # Each document slot of the file: the kinds that fit it, offered from the family's vault.
@@ -25,7 +25,7 @@ class AnnualFileForm(forms.ModelForm):
     class Meta:
         model = AnnualFile
         fields = [
-            "school", "school_class",
+            "school", "school_class", "school_level",
             "vaccinations_up_to_date", "vaccination_document", "allergies", "diet", "has_pai",
             "pai_document", "doctor_name", "doctor_phone", "health_notes",
             "photo_consent", "outings_consent", "leave_alone_consent", "emergency_care_consent",
@@ -60,6 +60,8 @@ class AnnualFileForm(forms.ModelForm):
             can_pick_up=True)
         self.fields["payer_family"].queryset = Family.objects.filter(pk__in=families)
         self.fields["payer_family"].empty_label = _("— le foyer principal —")
+        self.fields["school_level"].choices = [("", _("— à préciser —")),
+                                               *SchoolLevel.choices]
         self.fields["accept_rules"].initial = (
             annual_file.rules_version_accepted == annual_file.school_year.rules_version)
         if not child.second_family_id:
@@ -79,3 +81,21 @@ class AnnualFileForm(forms.ModelForm):
 class ReturnForm(forms.Form):
     comment = forms.CharField(
         label=_("Ce que la famille doit corriger"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class EnrolmentRequestForm(forms.Form):
+    """« Demander l'inscription »: which child, and where when the activity has several sites.
+
+    Only used to read the POST: the catalogue page draws its selects from prefetched data."""
+
+    child = forms.ModelChoiceField(queryset=Child.objects.none(), label=_("Enfant"))
+    site = forms.ModelChoiceField(queryset=None, required=False, label=_("Lieu d'accueil"))
+
+    def __init__(self, *args, family: Family, activity: Activity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["child"].queryset = Child.objects.for_family(family)
+        self.fields["child"].error_messages["invalid_choice"] = _(
+            "Cet enfant n'appartient pas à votre famille.")
+        self.fields["site"].queryset = activity.sites.all()
+        self.fields["site"].error_messages["invalid_choice"] = _(
+            "Choisissez un des lieux d'accueil de l'activité.")

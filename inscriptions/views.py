@@ -3,24 +3,179 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from familles.models import Child
+from familles.models import Child, Document
 from familles.views import FamilyMixin
 
 from . import services
-from .forms import AnnualFileForm
-from .models import AnnualFile, SchoolYear
+from .forms import AnnualFileForm, EnrolmentRequestForm
+from .models import Activity, AnnualFile, Enrolment, SchoolYear
+
+# The badge of an enrolment's state: always in words, the colour only repeats them.
+ENROLMENT_BADGES = {
+    Enrolment.State.VALIDATED: "state-ok",
+    Enrolment.State.REQUESTED: "state-wait",
+    Enrolment.State.REFUSED: "state-ko",
+    Enrolment.State.WITHDRAWN: "state-neutral",
+}
+
+
+def _document_reasons() -> set[str]:
+    """The reasons `reasons_not_eligible` gives for a missing or expired document: those rows
+    link to « Mes documents »."""
+    return {_("Pièce à déposer dans « Mes documents » : %(kind)s.") % {"kind": label}
+            for label in Document.Kind.labels}
+
+
+def days_in_words(activity: Activity) -> str:
+    """"lundi, mardi, jeudi, vendredi (jours d'école)", "mercredis hors vacances scolaires"…"""
+    if activity.days == Activity.Days.SCHOOL_DAYS:
+        return _("%(days)s (jours d'école, hors vacances)") % {
+            "days": ", ".join(activity.weekday_names())}
+    return str(activity.get_days_display())
+
+
+def _present_row(row: services.CatalogueRow, year: SchoolYear, file_message: str,
+                 document_reasons: set[str], documents_url: str) -> dict:
+    """What the page shows for one activity and one child (no query: sites are prefetched)."""
+    activity = row.activity
+    sites = list(activity.sites.all())
+    enrolment = row.enrolment
+    reasons = []
+    for reason in row.reasons:
+        url = ""
+        if reason == file_message and row.file_url:
+            # Said in full once above the child's activities; a short reminder here.
+            reason = _("Le dossier administratif %(year)s doit d'abord être validé.") % {
+                "year": year}
+            url, link = row.file_url, _("Ouvrir le dossier administratif")
+        elif reason in document_reasons:
+            url, link = documents_url, _("Aller à « Mes documents »")
+        reasons.append({"text": reason, "url": url, "link": link if url else ""})
+    return {
+        "activity": activity,
+        "sites": sites,
+        "days": days_in_words(activity),
+        "documents": [Document.Kind(kind).label for kind in activity.required_document_kinds
+                      if kind in Document.Kind.values],
+        "enrolment": enrolment,
+        "enrolment_site": next((s for s in sites if enrolment and s.pk == enrolment.site_id),
+                               None),
+        "badge": ENROLMENT_BADGES.get(enrolment.state, "state-neutral") if enrolment else "",
+        "active": bool(enrolment and enrolment.is_active),
+        "can_request": row.can_request,
+        "reasons": reasons,
+        "subscription": bool(enrolment and enrolment.state == Enrolment.State.VALIDATED
+                             and activity.allows_subscription),
+    }
+
+
+def catalogues(family, children, years) -> list[dict]:
+    """For each open year, each child's activities: a fixed number of queries per year."""
+    document_reasons = _document_reasons()
+    documents_url = reverse("familles:documents")
+    result = []
+    for year in years:
+        entries = []
+        for entry in services.catalogue(family, children, year):
+            entries.append({
+                "child": entry["child"], "file_message": entry["file_message"],
+                "file_url": entry["file_url"],
+                "rows": [_present_row(row, year, entry["file_message"], document_reasons,
+                                      documents_url) for row in entry["rows"]],
+            })
+        result.append({"year": year, "children": entries})
+    return result
+
+
+def _open_activities():
+    return Activity.objects.filter(
+        school_year__in=SchoolYear.objects.open_for_files()).select_related("school_year")
+
+
+def _home_anchor(year_pk, child_pk) -> str:
+    return reverse("inscriptions:home") + f"#activities-{year_pk}-{child_pk}"
 
 
 class RegistrationHomeView(FamilyMixin, View):
-    """For each child and each open school year, the file's state and what to do."""
+    """For each child and each open school year: the file's state, then the activities the
+    child can join, his enrolments, or why he cannot enrol yet."""
 
     def get(self, request):
         years = list(SchoolYear.objects.open_for_files())
-        rows = services.file_rows(list(Child.objects.for_family(self.family)), years)
-        return render(request, "inscriptions/home.html", {"rows": rows, "years": years})
+        children = list(Child.objects.for_family(self.family))
+        rows = services.file_rows(children, years)
+        return render(request, "inscriptions/home.html", {
+            "rows": rows, "years": years,
+            "catalogues": catalogues(self.family, children, years) if children else [],
+        })
+
+
+class EnrolmentRequestView(FamilyMixin, View):
+    """« Demander l'inscription »: POST only; the service decides, the page only asks."""
+
+    def post(self, request, activity_pk):
+        activity = get_object_or_404(_open_activities(), pk=activity_pk)
+        form = EnrolmentRequestForm(request.POST, family=self.family, activity=activity)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("inscriptions:home")
+        child = form.cleaned_data["child"]
+        try:
+            enrolment = services.request_enrolment(
+                self.family, child.pk, activity, form.cleaned_data["site"], request.user)
+        except services.FileNotValidated as exc:
+            messages.error(request, exc.messages[0])
+            return redirect(exc.url)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(_home_anchor(activity.school_year_id, child.pk))
+        names = {"child": child.first_name, "activity": activity.name}
+        if enrolment.state == Enrolment.State.VALIDATED:
+            messages.success(request, _("%(child)s est inscrit(e) à %(activity)s : "
+                                        "l'inscription est validée.") % names)
+        else:
+            messages.success(request, _("Demande d'inscription de %(child)s à %(activity)s "
+                                        "envoyée : le service l'examine, vous recevrez sa "
+                                        "décision par e-mail.") % names)
+        return redirect(_home_anchor(activity.school_year_id, child.pk))
+
+
+class EnrolmentWithdrawView(FamilyMixin, View):
+    """« Retirer l'inscription »: a confirmation page (no JavaScript needed), then a POST."""
+
+    template_name = "inscriptions/enrolment_withdraw.html"
+
+    def get_enrolment(self, pk):
+        return get_object_or_404(
+            Enrolment.objects.filter(child__in=Child.objects.for_family(self.family))
+            .select_related("child", "activity__school_year", "site"), pk=pk)
+
+    def get(self, request, pk):
+        enrolment = self.get_enrolment(pk)
+        if not enrolment.is_active:
+            messages.info(request, _("Cette inscription n'est plus en cours."))
+            return redirect("inscriptions:home")
+        return render(request, self.template_name, {"enrolment": enrolment})
+
+    def post(self, request, pk):
+        enrolment = self.get_enrolment(pk)
+        try:
+            services.withdraw_enrolment(self.family, enrolment.pk, request.user)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("L'inscription de %(child)s à %(activity)s est "
+                                        "retirée.") % {"child": enrolment.child.first_name,
+                                                       "activity": enrolment.activity.name})
+        return redirect(_home_anchor(enrolment.activity.school_year_id, enrolment.child_id))
 
 
 class AnnualFileView(FamilyMixin, View):

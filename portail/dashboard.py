@@ -4,7 +4,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Document
-from inscriptions.services import file_rows
+from inscriptions.models import Enrolment, SchoolYear
+from inscriptions.services import enrolments_of, file_rows
 
 
 def family_dashboard(family) -> dict:
@@ -26,13 +27,15 @@ def family_dashboard(family) -> dict:
             "url": reverse("familles:documents") + "?type=tax_notice",
             "action": _("Envoyer un document"),
         })
-    files = _annual_files(family, children, todo)
-    return {"family": family, "children": children, "todo": todo, "annual_files": files}
+    years = list(SchoolYear.objects.open_for_files())
+    files = _annual_files(family, children, years, todo)
+    return {"family": family, "children": children, "todo": todo, "annual_files": files,
+            "enrolments": _enrolments(family, children, years)}
 
 
-def _annual_files(family, children, todo):
+def _annual_files(family, children, years, todo):
     """The dossier administratif of each child for each open year, and the ones to do."""
-    rows = file_rows(children)
+    rows = file_rows(children, years)
     for row in rows:
         if row["file"] is None or row["file"].is_editable:
             todo.append({
@@ -44,3 +47,18 @@ def _annual_files(family, children, todo):
                 "action": _("Dossier administratif"),
             })
     return rows
+
+
+def _enrolments(family, children, years) -> list[dict]:
+    """Per child, his enrolments of the open years (the latest per activity, withdrawn ones
+    left out): one query whatever the number of children."""
+    latest = {}
+    if children and years:
+        for enrolment in enrolments_of(family).filter(activity__school_year__in=years):
+            # enrolments_of orders each child's activity by -requested_at: the first is latest
+            latest.setdefault((enrolment.child_id, enrolment.activity_id), enrolment)
+    by_child = {child.pk: [] for child in children}
+    for enrolment in latest.values():
+        if enrolment.state != Enrolment.State.WITHDRAWN:
+            by_child[enrolment.child_id].append(enrolment)
+    return [{"child": child, "enrolments": by_child[child.pk]} for child in children]
