@@ -18,6 +18,7 @@ from .files import (
     contacts_for_child,
     family_emails_for_child,
     family_quotient_on,
+    file_refusal,
     file_rows,
     has_validated_file,
     missing_items,
@@ -34,7 +35,7 @@ from .files import (
 __all__ = [
     "CARRIED_FIELDS", "DOCUMENT_FIELDS", "UPLOAD_KINDS", "CatalogueRow", "FileNotValidated",
     "catalogue", "contacts_for_child", "enrolments_of", "family_emails_for_child",
-    "family_quotient_on", "file_rows", "has_validated_file", "missing_items",
+    "family_quotient_on", "file_refusal", "file_rows", "has_validated_file", "missing_items",
     "reasons_not_eligible", "record_health_access", "refuse_enrolment", "request_enrolment",
     "require_validated_file", "return_to_family", "save_draft", "set_family_quotient",
     "start_annual_file", "submit", "validate", "validate_enrolment", "withdraw_enrolment",

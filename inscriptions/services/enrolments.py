@@ -16,7 +16,7 @@ from portail.outbox import queue_email
 
 from ..models import Activity, AnnualFile, Enrolment, SchoolLevel, SchoolYear, Site
 from ..signals import enrolment_ended
-from .files import family_emails_for_child, require_validated_file
+from .files import family_emails_for_child, file_refusal, require_validated_file
 
 
 @dataclass
@@ -33,13 +33,8 @@ class CatalogueRow:
 
 def _file_reason(child, year, annual_file) -> tuple[str, str]:
     """The gate of issue 3, reused so that every page says the same thing."""
-    if annual_file is not None and annual_file.state == AnnualFile.State.VALIDATED:
-        return "", ""
-    try:
-        require_validated_file(child, year)
-    except ValidationError as error:
-        return error.messages[0], error.url
-    return "", ""
+    refusal = file_refusal(child, year, annual_file)
+    return ("", "") if refusal is None else (refusal.messages[0], refusal.url)
 
 
 def reasons_not_eligible(child: Child, activity: Activity, annual_file: AnnualFile | None,

@@ -64,8 +64,15 @@ class FileNotValidated(ValidationError):
 def require_validated_file(child, school_year) -> None:
     """The gate in front of enrolments and reservations (the brochure: "obligatoire")."""
     annual_file = AnnualFile.objects.filter(child=child, school_year=school_year).first()
+    refusal = file_refusal(child, school_year, annual_file)
+    if refusal is not None:
+        raise refusal
+
+
+def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
+    """Why the file (already fetched, or None) does not open enrolments yet; None if it does."""
     if annual_file is not None and annual_file.state == AnnualFile.State.VALIDATED:
-        return
+        return None
     url = reverse("inscriptions:annual_file", args=[child.pk, school_year.pk])
     if annual_file is None or annual_file.state == AnnualFile.State.DRAFT:
         message = _("Le dossier administratif %(year)s de %(child)s n'a pas encore été "
@@ -76,7 +83,7 @@ def require_validated_file(child, school_year) -> None:
     else:
         message = _("Le dossier administratif %(year)s de %(child)s est en cours de "
                     "traitement : vous pourrez inscrire et réserver dès sa validation.")
-    raise FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
+    return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
 def family_emails_for_child(child) -> list[str]:

@@ -21,6 +21,7 @@ from .booking import (
     set_capacity,
     time_refusal,
 )
+from .feeds import active_feed, feed_calendar, feed_for, revoke_feed
 from .registers import (
     AttendanceMark,
     Register,
@@ -52,6 +53,7 @@ __all__ = [
     "RegisterRow",
     "UnitGroup",
     "accept_justification",
+    "active_feed",
     "add_unexpected_presence",
     "apply_closure",
     "apply_opened_periods",
@@ -63,6 +65,8 @@ __all__ = [
     "end_for_enrolment",
     "end_subscription",
     "family_justifications",
+    "feed_calendar",
+    "feed_for",
     "first_open_day",
     "french_day",
     "generate_slots",
@@ -77,6 +81,7 @@ __all__ = [
     "refuse_justification",
     "release",
     "reopen_slot",
+    "revoke_feed",
     "set_capacity",
     "subscribe",
     "time_refusal",

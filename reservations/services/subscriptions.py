@@ -27,9 +27,9 @@ logger = logging.getLogger(__name__)
 
 
 def first_open_day(activity, now) -> date:
-    """The first day whose booking deadline has not passed yet."""
+    """The first day of the activity's year whose booking deadline has not passed yet."""
     rule = getattr(activity, "deadline_rule", None)
-    day = timezone.localdate(now)
+    day = max(timezone.localdate(now), activity.school_year.start_date)
     while now >= deadline_for(rule, day):
         day += timedelta(days=1)
     return day

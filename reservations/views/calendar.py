@@ -1,13 +1,290 @@
-"""Parent pages: the reservation calendar (placeholder until written)."""
+"""Parent pages: the reservation calendar and its booking endpoints.
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.urls import path
+Every endpoint works without JavaScript (a 303 back to the month, with messages) and with
+htmx (the updated day, announced through the page's live region). Busy answers 503 with a
+« réessayer » button; a refusal is said in the booking service's own words."""
+
+import re
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views import View
+from django_htmx.http import reswap
+
+from familles.models import Child
+from familles.views import FamilyMixin
+
+from .. import services
+from ..calendar import (
+    child_days,
+    child_month,
+    corresponding_slots,
+    first_month_with_slots,
+    next_month,
+    period_slots,
+    previous_month,
+)
+from ..models import BookingPeriod, Slot
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+OUTCOME_LEVELS = {"confirmed": messages.SUCCESS, "waiting": messages.SUCCESS,
+                  "cancelled": messages.SUCCESS, "already": messages.INFO,
+                  "full": messages.WARNING, "refused": messages.ERROR}
+TONE_OF_LEVEL = {messages.SUCCESS: "ok", messages.INFO: "neutral", messages.WARNING: "wait",
+                 messages.ERROR: "ko"}
 
 
-@login_required
-def calendar(request):
-    return HttpResponse("")
+def _ids(values) -> list[int]:
+    return [int(v) for v in values if str(v).strip().isdigit()]
 
 
-urlpatterns = [path("reservations/", calendar, name="calendar")]
+def _parse_month(value) -> date | None:
+    match = MONTH.match(value or "")
+    if match and 1 <= int(match[2]) <= 12:
+        return date(int(match[1]), int(match[2]), 1)
+    return None
+
+
+def calendar_url(child, month: date | None = None) -> str:
+    query = {"enfant": child.pk}
+    if month:
+        query["mois"] = f"{month:%Y-%m}"
+    return f"{reverse('reservations:calendar')}?{urlencode(query)}"
+
+
+class CalendarView(FamilyMixin, View):
+    """Per child and per month, every activity he is enrolled in, each day's state in words."""
+
+    def get(self, request):
+        now = timezone.now()
+        children = list(Child.objects.for_family(self.family).order_by("first_name", "pk"))
+        if not children:
+            return render(request, "reservations/calendar.html", {"children": []})
+        wanted = request.GET.get("enfant")
+        if wanted:
+            child = next((c for c in children if str(c.pk) == wanted), None)
+            if child is None:
+                raise Http404
+        else:
+            child = children[0]
+        first = _parse_month(request.GET.get("mois"))
+        if first is None:
+            today = timezone.localdate(now)
+            first = first_month_with_slots(child, today) or today.replace(day=1)
+        month = child_month(child, first, now)
+        return render(request, "reservations/calendar.html", {
+            "children": children, "child": child, "month": month,
+            "others": [c for c in children if c.pk != child.pk],
+            "previous_url": calendar_url(child, previous_month(first)),
+            "next_url": calendar_url(child, next_month(first)),
+            "previous_month": previous_month(first), "next_month": next_month(first),
+            "mois": f"{first:%Y-%m}",
+        })
+
+
+class _BookingEndpoint(FamilyMixin, View):
+    """What the three endpoints share: the child, the answers, Busy and refusals."""
+
+    http_method_names = ["post"]
+
+    def own_child(self, value) -> Child:
+        ids = _ids([value])
+        if not ids:
+            raise Http404
+        return get_object_or_404(Child.objects.for_family(self.family), pk=ids[0])
+
+    def other_children(self, child) -> list[Child]:
+        ids = set(_ids(self.request.POST.getlist("children"))) - {child.pk}
+        found = list(Child.objects.for_family(self.family).filter(pk__in=ids).order_by(
+            "first_name"))
+        if len(found) != len(ids):
+            raise Http404
+        return found
+
+    def post(self, request):
+        child = self.own_child(request.POST.get("child"))
+        self.others = self.other_children(child)  # all checked before anything is booked
+        lines: list[tuple[int, str]] = []
+        try:
+            slot_ids = self.act(child, lines)
+        except services.Busy as error:
+            return self.busy(child, error)
+        except ValidationError as error:
+            return self.refused(child, error)
+        return self.answer(child, slot_ids, lines)
+
+    # --- answers ----------------------------------------------------------------------------
+    def month(self, child, slot_ids=None) -> date | None:
+        first = _parse_month(self.request.POST.get("mois"))
+        if first is None and slot_ids:
+            day = Slot.objects.filter(pk__in=slot_ids).order_by("date").values_list(
+                "date", flat=True).first()
+            first = day.replace(day=1) if day else None
+        return first
+
+    def redirect(self, child, slot_ids=None) -> HttpResponseRedirect:
+        response = HttpResponseRedirect(calendar_url(child, self.month(child, slot_ids)))
+        response.status_code = 303
+        return response
+
+    def answer(self, child, slot_ids, lines, status=200, retry=False):
+        request = self.request
+        if not request.htmx:
+            for level, text in lines:
+                messages.add_message(request, level, text)
+            return self.redirect(child, slot_ids)
+        days = child_days(child, slot_ids, timezone.now())
+        for day in days[:1]:
+            day.messages = [(TONE_OF_LEVEL[level], text) for level, text in lines]
+        response = render(request, "reservations/_days.html", {
+            "days": days, "child": child, "lines": [text for _level, text in lines],
+            "mois": f"{self.month(child, slot_ids) or timezone.localdate():%Y-%m}",
+            "retry": retry, "retry_fields": self.retry_fields(),
+        }, status=status)
+        if not days:
+            response = reswap(response, "none")
+        return response
+
+    def retry_fields(self) -> list[tuple[str, str]]:
+        return [(name, value) for name, values in self.request.POST.lists()
+                if name != "csrfmiddlewaretoken" for value in values]
+
+    def busy(self, child, error):
+        message = error.messages[0]
+        slot_ids = _ids(self.request.POST.getlist("slot"))
+        if self.request.htmx:
+            return self.answer(child, slot_ids, [(messages.ERROR, message)], status=503,
+                               retry=True)
+        return render(self.request, "reservations/calendar_busy.html", {
+            "child": child, "message": message, "action": self.request.path,
+            "retry_fields": self.retry_fields(),
+            "back_url": calendar_url(child, self.month(child, slot_ids)),
+        }, status=503)
+
+    def refused(self, child, error):
+        lines = [(messages.ERROR, text) for text in error.messages]
+        slot_ids = _ids(self.request.POST.getlist("slot"))
+        return self.answer(child, slot_ids, lines, status=422 if self.request.htmx else 200)
+
+    # --- outcomes in words -------------------------------------------------------------------
+    @staticmethod
+    def outcome_text(child, outcome) -> str:
+        slot = outcome.slot
+        words = {
+            "confirmed": _("réservé"),
+            "waiting": _("en liste d'attente"),
+            "cancelled": _("annulé"),
+            "full": _("complet : vous pouvez rejoindre la liste d'attente"),
+            "already": _("déjà demandé (%(state)s)") % {"state": outcome.message},
+        }.get(outcome.state, outcome.message)
+        return _("%(child)s, %(day)s, %(activity)s (%(unit)s) : %(words)s") % {
+            "child": child.first_name, "day": date_format(slot.date, "l j F"),
+            "activity": slot.activity.name, "unit": slot.unit.label, "words": words}
+
+    def outcome_lines(self, child, outcomes) -> list[tuple[int, str]]:
+        return [(OUTCOME_LEVELS[o.state], self.outcome_text(child, o)) for o in outcomes]
+
+    def book_for_others(self, child, slot_ids, join, lines):
+        for other in self.others:
+            ids, missing = corresponding_slots(other, slot_ids)
+            lines.extend((messages.WARNING, text) for text in missing)
+            if not ids:
+                continue
+            try:
+                outcomes = services.book(self.family, other.pk, ids, self.request.user,
+                                         join_waiting_list=join)
+            except services.Busy:
+                raise
+            except ValidationError as error:
+                lines.extend((messages.ERROR, text) for text in error.messages)
+                continue
+            lines.extend(self.outcome_lines(other, outcomes))
+
+
+class BookView(_BookingEndpoint):
+    """`child`, `slot` (one or several), `waiting_list` = "1", optional `children`."""
+
+    def act(self, child, lines):
+        slot_ids = _ids(self.request.POST.getlist("slot"))
+        join = self.request.POST.get("waiting_list") == "1"
+        if not slot_ids:
+            lines.append((messages.WARNING, _("Choisissez au moins un jour.")))
+            return []
+        outcomes = services.book(self.family, child.pk, slot_ids, self.request.user,
+                                 join_waiting_list=join)
+        if not outcomes:
+            lines.append((messages.WARNING, _("Ce jour n'existe pas ou plus.")))
+        lines.extend(self.outcome_lines(child, outcomes))
+        self.book_for_others(child, slot_ids, join, lines)
+        return slot_ids
+
+
+class CancelView(_BookingEndpoint):
+    """`child`, `slot` (one or several): before the deadline only."""
+
+    def act(self, child, lines):
+        slot_ids = _ids(self.request.POST.getlist("slot"))
+        outcomes = services.cancel(self.family, child.pk, slot_ids, self.request.user)
+        if not outcomes:
+            lines.append((messages.WARNING, _("Aucune réservation à annuler sur ce jour.")))
+        lines.extend(self.outcome_lines(child, outcomes))
+        return slot_ids
+
+
+class BookPeriodView(_BookingEndpoint):
+    """`child`, `period`, `unit`, `weekday` (0 = lundi; empty: every day), `waiting_list`."""
+
+    def act(self, child, lines):
+        post = self.request.POST
+        period = get_object_or_404(BookingPeriod.objects.select_related("activity"),
+                                   pk=(_ids([post.get("period")]) or [0])[0])
+        units = list(period.activity.units.all())
+        unit_ids = _ids([post.get("unit")])
+        unit = next((u for u in units if unit_ids and u.pk == unit_ids[0]), None)
+        if unit is None:
+            if unit_ids or len(units) != 1:
+                raise Http404
+            unit = units[0]
+        weekday = _ids([post.get("weekday")])
+        weekday = weekday[0] if weekday and weekday[0] < 7 else None
+        join = post.get("waiting_list") == "1"
+        slot_ids = period_slots(child, period, unit.pk, weekday, timezone.localdate())
+        if not slot_ids:
+            lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")))
+            return []
+        outcomes = services.book(self.family, child.pk, slot_ids, self.request.user,
+                                 join_waiting_list=join)
+        lines.append(self.summary(child, period, outcomes))
+        lines.extend(line for line, outcome in zip(self.outcome_lines(child, outcomes),
+                                                    outcomes, strict=True)
+                     if outcome.state in ("full", "refused"))
+        self.book_for_others(child, slot_ids, join, lines)
+        return slot_ids
+
+    @staticmethod
+    def summary(child, period, outcomes) -> tuple[int, str]:
+        count = {state: sum(1 for o in outcomes if o.state == state)
+                 for state in ("confirmed", "waiting", "already", "full", "refused")}
+        text = _("%(child)s, « %(period)s » : %(confirmed)s jour(s) réservé(s), %(waiting)s en "
+                 "liste d'attente, %(already)s déjà demandé(s), %(full)s complet(s), "
+                 "%(refused)s refusé(s).") % {"child": child.first_name,
+                                               "period": period.label, **count}
+        level = messages.SUCCESS if count["confirmed"] or count["waiting"] else messages.WARNING
+        return level, text
+
+
+urlpatterns = [
+    path("reservations/", CalendarView.as_view(), name="calendar"),
+    path("reservations/reserver/", BookView.as_view(), name="book"),
+    path("reservations/annuler/", CancelView.as_view(), name="cancel"),
+    path("reservations/reserver-periode/", BookPeriodView.as_view(), name="book_period"),
+]

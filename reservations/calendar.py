@@ -1,0 +1,335 @@
+"""The parent calendar's read side: for one child and a range of days, each slot he may book
+and its state in words.
+
+States come from the booking service's own rules (`time_refusal`, `period_for`,
+`eligibility_refusal`), so that the page and the server always say the same thing. The
+number of queries is fixed, whatever the number of days, units and activities."""
+
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from familles.models import Child
+from inscriptions.models import Activity, Enrolment, SchoolYear
+from inscriptions.services import FileNotValidated, require_validated_file
+
+from .deadlines import (
+    WEEKDAYS,
+    deadline_for,
+    describe,
+    format_moment,
+    justification_deadline,
+    local_zone,
+)
+from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
+from .services.booking import (
+    eligibility_refusal,
+    period_for,
+    time_refusal,
+    validated_enrolments,
+)
+
+# How each state is shown: the words say it, the colour only repeats it.
+TONES = {
+    "booked": "ok", "justified": "ok", "available": "ok",
+    "waiting": "wait", "justifying": "wait", "full": "wait", "not_open": "neutral",
+    "closed": "ko", "late": "neutral", "cancelled": "neutral", "justification_refused": "ko",
+}
+
+
+@dataclass
+class Row:
+    """One unit of one day for the child: its state, and what the parent can do."""
+
+    slot: Slot
+    state: str
+    words: str
+    detail: str = ""
+    reservation: Reservation | None = None
+    can_book: bool = False
+    can_join: bool = False  # full: booking puts the child on the waiting list
+    can_cancel: bool = False
+    can_justify: bool = False  # booked, past the deadline, within the 48 h after the day
+
+    @property
+    def tone(self) -> str:
+        return TONES[self.state]
+
+
+@dataclass
+class Day:
+    """The rows of one activity on one date, with the deadline that governs them."""
+
+    activity: Activity
+    date: date
+    deadline: datetime
+    rule: str
+    rows: list[Row] = field(default_factory=list)
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (tone, text)
+
+    @property
+    def dom_id(self) -> str:
+        return f"jour-{self.activity.pk}-{self.date:%Y%m%d}"
+
+    @property
+    def deadline_text(self) -> str:
+        return _("Réserver ou annuler jusqu'au %(moment)s (%(rule)s).") % {
+            "moment": format_moment(self.deadline), "rule": self.rule}
+
+
+@dataclass
+class PeriodChoice:
+    """A booking period offered as « réserver tous les mercredis de la période »."""
+
+    period: BookingPeriod
+    weekdays: list[tuple[int, str]]
+    units: list
+    opening: str = ""  # "" once open; otherwise when it opens
+
+
+@dataclass
+class ActivityMonth:
+    enrolment: Enrolment
+    days: list[Day] = field(default_factory=list)
+    periods: list[PeriodChoice] = field(default_factory=list)
+
+    @property
+    def activity(self) -> Activity:
+        return self.enrolment.activity
+
+    @property
+    def rule_text(self) -> str:
+        return describe(getattr(self.activity, "deadline_rule", None))
+
+
+@dataclass
+class ChildMonth:
+    child: Child
+    first: date
+    year: SchoolYear | None = None
+    file_error: FileNotValidated | None = None
+    activities: list[ActivityMonth] = field(default_factory=list)
+    without_reservation: list[Enrolment] = field(default_factory=list)
+
+    @property
+    def last(self) -> date:
+        return month_end(self.first)
+
+
+def month_end(first: date) -> date:
+    return first.replace(day=monthrange(first.year, first.month)[1])
+
+
+def next_month(first: date) -> date:
+    return month_end(first) + timedelta(days=1)
+
+
+def previous_month(first: date) -> date:
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def first_month_with_slots(child: Child, today: date) -> date | None:
+    """The month of the child's next bookable day (where the calendar opens by default)."""
+    day = Slot.objects.filter(
+        activity__enrolments__child=child, activity__enrolments__state=Enrolment.State.VALIDATED,
+        activity__needs_reservation=True, date__gte=today,
+    ).order_by("date").values_list("date", flat=True).first()
+    return day.replace(day=1) if day else None
+
+
+def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
+    """Everything the calendar shows for a child and a month."""
+    month = ChildMonth(child=child, first=first)
+    month.year = SchoolYear.objects.filter(start_date__lte=month.last,
+                                           end_date__gte=first).order_by("start_date").first()
+    if month.year is None:
+        return month
+    try:
+        require_validated_file(child, month.year)
+    except FileNotValidated as error:
+        month.file_error = error
+        return month
+    enrolments = list(Enrolment.objects.filter(
+        child=child, activity__school_year=month.year, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").prefetch_related("activity__units")
+        .order_by("activity__kind", "activity__name"))
+    month.without_reservation = [e for e in enrolments if not e.activity.needs_reservation]
+    booked = {e.activity_id: e for e in enrolments if e.activity.needs_reservation}
+    periods = list(BookingPeriod.objects.filter(activity_id__in=booked))
+    days = _days(child, booked, periods, now, Q(date__range=(first, month.last)))
+    today = now.astimezone(local_zone()).date()
+    for enrolment in booked.values():
+        block = ActivityMonth(enrolment=enrolment)
+        block.days = [day for day in days if day.activity.pk == enrolment.activity_id]
+        block.periods = [
+            _period_choice(period, enrolment.activity, now) for period in periods
+            if period.activity_id == enrolment.activity_id and period.last_day >= max(first, today)
+            and period.first_day <= month.last
+            and not (period.closes_at and now >= period.closes_at)
+        ]
+        month.activities.append(block)
+    return month
+
+
+def child_days(child: Child, slot_ids, now: datetime) -> list[Day]:
+    """The days (activity and date) the given slots fall on, as the calendar shows them."""
+    pairs = set(Slot.objects.filter(pk__in=slot_ids).values_list("activity_id", "date"))
+    if not pairs:
+        return []
+    enrolments = {e.activity_id: e for e in Enrolment.objects.filter(
+        child=child, activity_id__in={a for a, _d in pairs}, state=Enrolment.State.VALIDATED,
+        activity__needs_reservation=True,
+    ).select_related("activity__deadline_rule", "site")}
+    periods = list(BookingPeriod.objects.filter(activity_id__in=enrolments))
+    where = Q()
+    for activity_id, day in pairs:
+        where |= Q(activity_id=activity_id, date=day)
+    return _days(child, enrolments, periods, now, where)
+
+
+def _days(child, enrolments: dict, periods, now, where: Q) -> list[Day]:
+    if not enrolments:
+        return []
+    at_site = Q()
+    for enrolment in enrolments.values():
+        at_site |= Q(activity_id=enrolment.activity_id, site_id=enrolment.site_id)
+    slots = [slot for slot in Slot.objects.filter(at_site).filter(where).select_related(
+        "activity__deadline_rule", "unit", "site", "age_group",
+    ).order_by("date", "activity_id", "unit__position", "unit_id")
+        if not eligibility_refusal(child, slot, enrolments)]
+    ahead = Reservation.objects.filter(
+        slot=OuterRef("slot"), state=Reservation.State.WAITING,
+    ).filter(Q(waiting_since__lt=OuterRef("waiting_since"))
+             | Q(waiting_since=OuterRef("waiting_since"), pk__lt=OuterRef("pk"))
+             ).order_by().values("slot").annotate(n=Count("pk")).values("n")
+    reservations = {r.slot_id: r for r in Reservation.objects.filter(
+        child=child, slot__in=[slot.pk for slot in slots],
+    ).select_related("justification").annotate(ahead=Coalesce(Subquery(ahead), 0))}
+    days: dict[tuple, Day] = {}
+    for slot in slots:
+        key = (slot.activity_id, slot.date)
+        if key not in days:
+            rule = getattr(slot.activity, "deadline_rule", None)
+            days[key] = Day(activity=slot.activity, date=slot.date,
+                            deadline=deadline_for(rule, slot.date), rule=describe(rule))
+        day = days[key]
+        day.rows.append(_row(slot, reservations.get(slot.pk), period_for(slot, periods), now,
+                             day.deadline))
+    return list(days.values())
+
+
+def _row(slot: Slot, reservation, period, now, deadline) -> Row:
+    if slot.closed:
+        return Row(slot, "closed", _("fermé : %(reason)s") % {
+            "reason": slot.closed_reason or _("accueil fermé")}, reservation=reservation)
+    justification = getattr(reservation, "justification", None) if reservation else None
+    if justification is not None:
+        return _justified_row(slot, reservation, justification)
+    active = reservation is not None and reservation.state != Reservation.State.CANCELLED
+    if active:
+        can_cancel = now < deadline
+        detail = "" if can_cancel else _(
+            "Hors délai pour annuler : vous pouvez justifier l'absence jusqu'au "
+            "%(moment)s.") % {"moment": format_moment(justification_deadline(slot.date))}
+        if reservation.state == Reservation.State.CONFIRMED:
+            return Row(slot, "booked", _("réservé"), detail, reservation, can_cancel=can_cancel,
+                       can_justify=not can_cancel
+                       and now < justification_deadline(slot.date))
+        return Row(slot, "waiting", _("en liste d'attente (rang %(rank)s)") % {
+            "rank": reservation.ahead + 1}, detail, reservation, can_cancel=can_cancel)
+    refusal = time_refusal(slot, period, now)
+    if refusal:
+        if period is None:
+            row = Row(slot, "not_open", _("pas encore ouvert"), refusal)
+        elif now < period.opens_at:
+            row = Row(slot, "not_open", _("pas encore ouvert (ouvre le %(moment)s)") % {
+                "moment": format_moment(period.opens_at)}, refusal)
+        else:
+            row = Row(slot, "late", _("hors délai"), refusal)
+    elif slot.free_places > 0:
+        row = Row(slot, "available", _("places disponibles"), can_book=True)
+    else:
+        row = Row(slot, "full", _("complet — rejoindre la liste d'attente"), can_join=True)
+    if reservation is not None:  # cancelled: say so, and what can be done now
+        row.detail = row.detail or str(row.words)
+        row.state, row.words, row.reservation = "cancelled", _("annulé"), reservation
+    return row
+
+
+def _justified_row(slot, reservation, justification) -> Row:
+    state = justification.state
+    if state == AbsenceJustification.State.ACCEPTED:
+        return Row(slot, "justified", _("absence justifiée"), reservation=reservation)
+    if state == AbsenceJustification.State.REFUSED:
+        return Row(slot, "justification_refused", _("justification refusée"),
+                   justification.staff_comment, reservation)
+    return Row(slot, "justifying", _("justification en cours"), reservation=reservation)
+
+
+def _weekdays(activity: Activity) -> list[int]:
+    if activity.days == Activity.Days.WEDNESDAYS:
+        return [2]
+    if activity.days == Activity.Days.SCHOOL_DAYS:
+        return sorted(activity.weekdays)
+    return [0, 1, 2, 3, 4]
+
+
+def _period_choice(period, activity, now) -> PeriodChoice:
+    choice = PeriodChoice(period=period, units=list(activity.units.all()),
+                          weekdays=[(d, str(WEEKDAYS[d])) for d in _weekdays(activity)])
+    if now < period.opens_at:
+        choice.opening = format_moment(period.opens_at)
+    return choice
+
+
+# --- what the booking endpoints need to find -----------------------------------------------
+
+def corresponding_slots(child: Child, slot_ids) -> tuple[list[int], list[str]]:
+    """The same days and units for another child, at his own enrolment site and in his age
+    group: (the slot ids, why some days have no match)."""
+    slots = list(Slot.objects.filter(pk__in=slot_ids).select_related("activity", "unit"))
+    enrolments = validated_enrolments(child, {slot.activity_id for slot in slots})
+    candidates = Slot.objects.filter(
+        activity_id__in=enrolments, date__in={slot.date for slot in slots},
+        unit_id__in={slot.unit_id for slot in slots},
+    ).select_related("activity", "age_group")
+    index = {(c.activity_id, c.unit_id, c.date): c.pk for c in candidates
+             if not eligibility_refusal(child, c, enrolments)}
+    ids, missing = [], []
+    for slot in slots:
+        pk = index.get((slot.activity_id, slot.unit_id, slot.date))
+        if pk is not None:
+            ids.append(pk)
+        elif slot.activity_id not in enrolments:
+            missing.append(_("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
+                "child": child.first_name, "activity": slot.activity.name})
+        else:
+            missing.append(_("Pas de créneau « %(unit)s » le %(day)s pour %(child)s.") % {
+                "unit": slot.unit.label, "day": date_format(slot.date, "l j F Y"),
+                "child": child.first_name})
+    return ids, list(dict.fromkeys(missing))
+
+
+def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | None,
+                 today: date) -> list[int]:
+    """Every day of a period still to come, for one unit (and one weekday, if given), at
+    the child's enrolment site and in his age group."""
+    enrolment = Enrolment.objects.filter(child=child, activity_id=period.activity_id,
+                                         state=Enrolment.State.VALIDATED).first()
+    if enrolment is None:
+        raise ValidationError(_("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
+            "child": child.first_name, "activity": period.activity.name})
+    slots = Slot.objects.filter(
+        activity_id=period.activity_id, unit_id=unit_id, site_id=enrolment.site_id,
+        date__range=(max(period.first_day, today), period.last_day),
+    ).select_related("activity", "age_group").order_by("date")
+    if weekday is not None:
+        slots = slots.filter(date__iso_week_day=weekday + 1)
+    enrolments = {period.activity_id: enrolment}
+    return [slot.pk for slot in slots if not eligibility_refusal(child, slot, enrolments)]

@@ -1,0 +1,539 @@
+"""The parent calendar (issue 5): each day's state in words with its deadline, and the
+booking endpoints behind it, without JavaScript (303 and messages) and with htmx (the
+updated day). Time is frozen with time-machine wherever a deadline or an opening matters."""
+
+import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+import tinyhtml5
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from inscriptions.models import Enrolment
+from portail.models import OutboxMessage
+from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
+from reservations.services import Busy, generate_slots
+from reservations.services import booking as booking_service
+from tests.factories import ChildFactory, FamilyFactory
+from tests.helpers import flash_messages, visible_text
+from tests.inscriptions.factories import (
+    ActivityFactory,
+    AnnualFileFactory,
+    EnrolmentFactory,
+    SchoolYearFactory,
+    SiteFactory,
+)
+from tests.reservations.factories import (
+    BookingPeriodFactory,
+    CapacityRuleFactory,
+    DeadlineRuleFactory,
+    ReservationFactory,
+    SlotFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+CALENDAR = reverse("reservations:calendar")
+BOOK = reverse("reservations:book")
+CANCEL = reverse("reservations:cancel")
+BOOK_PERIOD = reverse("reservations:book_period")
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def wednesdays(year, month: int) -> list[datetime.date]:
+    calendar_year = year.start_date.year if month >= 9 else year.end_date.year
+    day = datetime.date(calendar_year, month, 1)
+    day += datetime.timedelta(days=(2 - day.weekday()) % 7)
+    days = []
+    while day.month == month:
+        days.append(day)
+        day += datetime.timedelta(days=7)
+    return days
+
+
+def paris(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=PARIS)
+
+
+def french_day(day: datetime.date) -> str:
+    return date_format(day, "l j F Y")
+
+
+def enrolled_child(family, year, activity, **kwargs):
+    child = ChildFactory(family=family, **kwargs)
+    AnnualFileFactory(child=child, school_year=year, validated=True)
+    EnrolmentFactory(child=child, activity=activity)
+    return child
+
+
+@pytest.fixture
+def setting(family, guardian):
+    """Léa, enrolled in the Wednesday leisure centre (two units), Wednesdays of October
+    open for booking, deadline « le mercredi précédent, 12 h »."""
+    year = SchoolYearFactory()
+    activity = ActivityFactory(school_year=year, name="Centre de loisirs",
+                               units=["Matin", "Après-midi"])
+    DeadlineRuleFactory(activity=activity, kind=DeadlineRule.Kind.PREVIOUS_WEEKDAY, weekday=2,
+                        time=datetime.time(12, 0))
+    period = BookingPeriodFactory(activity=activity, label="Mercredis d'automne")
+    child = enrolled_child(family, year, activity, first_name="Léa",
+                           birth_date=datetime.date(year.start_date.year - 8, 3, 14))
+    morning, afternoon = activity.units.all()
+    days = wednesdays(year, 10)
+    slots = {(day, unit.label): SlotFactory(activity=activity, unit=unit, date=day, capacity=2)
+             for day in days for unit in (morning, afternoon)}
+    return SimpleNamespace(year=year, activity=activity, period=period, child=child,
+                           days=days, slots=slots, morning=morning, afternoon=afternoon,
+                           user=guardian.user, month=f"{days[0]:%Y-%m}")
+
+
+def open_month(client, s, child=None, **extra):
+    return client.get(CALENDAR, {"enfant": (child or s.child).pk, "mois": s.month}, **extra)
+
+
+def day_block(response, activity, day) -> str:
+    """The words a parent reads in one day's block (found by its id)."""
+    tree = tinyhtml5.parse(response.content.decode())
+    wanted = f"jour-{activity.pk}-{day:%Y%m%d}"
+    for element in tree.iter():
+        if element.get("id") == wanted:
+            return " ".join("".join(element.itertext()).split())
+    raise AssertionError(f"no block {wanted} in the page")
+
+
+def other_child_on(slot, *, state=Reservation.State.CONFIRMED, **kwargs):
+    return ReservationFactory(slot=slot, child=ChildFactory(family=FamilyFactory()), state=state,
+                              **kwargs)
+
+
+# --- states in words ------------------------------------------------------------------------
+
+def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, setting):
+    s = setting
+    first, second, third, fourth = s.days[:4]
+    ReservationFactory(child=s.child, slot=s.slots[first, "Matin"])
+    full = s.slots[first, "Après-midi"]
+    other_child_on(full)
+    other_child_on(full)
+    waiting = s.slots[second, "Matin"]
+    other_child_on(waiting)
+    other_child_on(waiting)
+    earlier = timezone.now() - datetime.timedelta(hours=2)
+    other_child_on(waiting, state=Reservation.State.WAITING, waiting_since=earlier)
+    Reservation.objects.create(child=s.child, slot=waiting, family=s.child.family,
+                               state=Reservation.State.WAITING, waiting_since=timezone.now())
+    Slot.objects.filter(pk=s.slots[second, "Après-midi"].pk).update(
+        closed=True, closed_reason="grève du personnel")
+    ReservationFactory(child=s.child, slot=s.slots[third, "Matin"],
+                       state=Reservation.State.CANCELLED, cancelled_at=timezone.now())
+    justified = ReservationFactory(child=s.child, slot=s.slots[third, "Après-midi"])
+    AbsenceJustification.objects.create(reservation=justified, submitted_by=s.user,
+                                        reason=AbsenceJustification.Reason.ILLNESS,
+                                        state=AbsenceJustification.State.ACCEPTED)
+    pending = ReservationFactory(child=s.child, slot=s.slots[fourth, "Matin"])
+    AbsenceJustification.objects.create(reservation=pending, submitted_by=s.user,
+                                        reason=AbsenceJustification.Reason.ILLNESS)
+
+    response = open_month(parent_client, s)
+
+    assert response.status_code == 200
+    blocks = {day: day_block(response, s.activity, day) for day in s.days[:4]}
+    assert "Matin réservé Annuler" in blocks[first]
+    assert "Après-midi complet — rejoindre la liste d'attente Rejoindre la liste" in blocks[first]
+    assert "Matin en liste d'attente (rang 2) Quitter la liste d'attente" in blocks[second]
+    assert "Après-midi fermé : grève du personnel" in blocks[second]
+    assert "Matin annulé places disponibles Réserver" in blocks[third]
+    assert "Après-midi absence justifiée" in blocks[third]
+    assert "Matin justification en cours" in blocks[fourth]
+    assert "Après-midi places disponibles Réserver" in blocks[fourth]
+    for day, text in blocks.items():
+        previous_wednesday = day - datetime.timedelta(days=7)
+        assert (f"Réserver ou annuler jusqu'au {french_day(previous_wednesday)} à 12 h "
+                "(le mercredi précédent, 12 h).") in text
+    page = visible_text(response)
+    assert "Calendrier de Léa" in page
+    assert "Délai de réservation et d'annulation : le mercredi précédent, 12 h." in page
+
+
+def test_before_the_opening_the_day_says_when_it_opens(parent_client, setting):
+    s = setting
+    opens = paris(datetime.date(s.year.start_date.year, 7, 10), 9)
+    s.period.opens_at = opens
+    s.period.save()
+
+    text = day_block(open_month(parent_client, s), s.activity, s.days[0])
+
+    assert f"pas encore ouvert (ouvre le {french_day(opens.date())} à 9 h)" in text
+    assert "Réserver" not in text.replace("Réserver ou annuler", "")
+    # And the server says the same if the parent posts anyway.
+    response = parent_client.post(BOOK, {"child": s.child.pk,
+                                         "slot": s.slots[s.days[0], "Matin"].pk})
+    assert f"Les réservations ouvrent le {french_day(opens.date())} à 9 h." in " ".join(
+        flash_messages(parent_client.get(response["Location"])))
+    assert not Reservation.objects.exists()
+
+
+def test_a_day_outside_every_period_is_not_open_yet(parent_client, setting):
+    setting.period.delete()
+
+    text = day_block(open_month(parent_client, setting), setting.activity, setting.days[0])
+
+    assert "pas encore ouvert" in text
+    assert "Les réservations de ce jour ne sont pas encore programmées." in text
+
+
+def test_after_the_deadline_the_day_is_out_of_time_and_a_booking_cannot_be_cancelled(
+        client, setting):
+    s = setting
+    day = s.days[1]
+    booked = ReservationFactory(child=s.child, slot=s.slots[day, "Matin"])
+    deadline = paris(day - datetime.timedelta(days=7), 12)
+
+    with time_machine.travel(deadline + datetime.timedelta(minutes=1)):
+        client.force_login(s.user)
+        response = open_month(client, s)
+        text = day_block(response, s.activity, day)
+
+    assert "Après-midi hors délai Hors délai : il fallait réserver ou annuler avant le " \
+           f"{french_day(deadline.date())} à 12 h" in text
+    assert "Matin réservé Hors délai pour annuler : vous pouvez justifier l'absence" in text
+    assert "Annuler" not in text.replace("annuler", "")
+    assert "Justifier l'absence" in text
+    assert reverse("reservations:justify", args=[booked.pk]) in response.content.decode()
+
+
+def test_before_and_at_the_deadline_minute(client, setting):
+    s = setting
+    day = s.days[1]
+    deadline = paris(day - datetime.timedelta(days=7), 12)
+    with time_machine.travel(deadline - datetime.timedelta(minutes=1)):
+        client.force_login(s.user)
+        assert "places disponibles" in day_block(open_month(client, s), s.activity, day)
+    with time_machine.travel(deadline):
+        client.force_login(s.user)
+        assert "hors délai" in day_block(open_month(client, s), s.activity, day)
+
+
+def test_care_is_shown_without_reservation(parent_client, setting):
+    care = ActivityFactory(care=True, school_year=setting.year, name="Garderie du soir")
+    EnrolmentFactory(child=setting.child, activity=care)
+
+    page = visible_text(open_month(parent_client, setting))
+
+    assert "Garderie du soir sans réservation L'inscription suffit" in page
+
+
+def test_an_unvalidated_file_shows_why_and_where_to_go(parent_client, setting):
+    setting.child.annual_files.update(state="submitted")
+
+    response = open_month(parent_client, setting)
+
+    page = visible_text(response)
+    assert "est en cours de traitement : vous pourrez inscrire et réserver dès sa validation" \
+        in page
+    assert reverse("inscriptions:annual_file", args=[setting.child.pk, setting.year.pk]) in \
+        response.content.decode()
+    assert "places disponibles" not in page
+
+
+def test_only_the_slots_of_the_childs_site_and_age_group_are_shown(parent_client, setting):
+    s = setting
+    day = s.days[0]
+    little = AgeGroup.objects.create(activity=s.activity, label="Petits", min_age=3, max_age=5)
+    big = AgeGroup.objects.create(activity=s.activity, label="Grands", min_age=6, max_age=11)
+    Slot.objects.filter(activity=s.activity).delete()
+    lunch = s.activity.units.create(label="Repas", position=5)
+    SlotFactory(activity=s.activity, unit=lunch, date=day, age_group=little, capacity=0)
+    SlotFactory(activity=s.activity, unit=lunch, date=day, age_group=big)
+    other_site = SiteFactory(name="École du Port")
+    s.activity.sites.add(other_site)
+    SlotFactory(activity=s.activity, unit=s.morning, date=day, site=other_site)
+
+    text = day_block(open_month(parent_client, s), s.activity, day)
+
+    assert text.count("Repas places disponibles") == 1  # the 6-11 group, not the full 3-5
+    assert "Matin" not in text  # only at the other site
+    assert "complet" not in text
+
+
+def test_another_familys_child_is_not_found(parent_client, setting, other_guardian):
+    stranger = ChildFactory(family=other_guardian.family)
+    response = parent_client.get(CALENDAR, {"enfant": stranger.pk, "mois": setting.month})
+    assert response.status_code == 404
+
+
+def test_the_calendar_opens_on_the_month_of_the_next_day(parent_client, setting):
+    page = visible_text(parent_client.get(CALENDAR))
+    assert f"Calendrier de Léa – {date_format(setting.days[0], 'F Y')}" in page
+
+
+def test_the_number_of_queries_does_not_grow_with_days_children_and_activities(
+        parent_client, setting, family, django_assert_max_num_queries):
+    s = setting
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert open_month(parent_client, s).status_code == 200
+        return len(queries)
+
+    small = count()
+    for n in range(3):
+        activity = ActivityFactory(school_year=s.year, units=["Matin", "Repas", "Après-midi"])
+        DeadlineRuleFactory(activity=activity)
+        BookingPeriodFactory(activity=activity)
+        EnrolmentFactory(child=s.child, activity=activity)
+        for day in s.days:
+            for unit in activity.units.all():
+                slot = SlotFactory(activity=activity, unit=unit, date=day)
+                if n == 0:
+                    ReservationFactory(child=s.child, slot=slot)
+    for _n in range(3):
+        enrolled_child(family, s.year, s.activity)
+    care = ActivityFactory(care=True, school_year=s.year)
+    EnrolmentFactory(child=s.child, activity=care)
+
+    assert count() == small
+    with django_assert_max_num_queries(15):
+        open_month(parent_client, s)
+
+
+# --- booking and cancelling ----------------------------------------------------------------
+
+def test_booking_without_javascript_redirects_back_to_the_month(parent_client, setting):
+    s = setting
+    slot = s.slots[s.days[1], "Matin"]
+
+    response = parent_client.post(BOOK, {"child": s.child.pk, "slot": slot.pk, "mois": s.month})
+
+    assert response.status_code == 303
+    assert response["Location"] == f"{CALENDAR}?enfant={s.child.pk}&mois={s.month}"
+    page = parent_client.get(response["Location"])
+    assert any("Léa" in m and "(Matin) : réservé" in m for m in flash_messages(page))
+    assert "Matin réservé" in day_block(page, s.activity, s.days[1])
+    reservation = Reservation.objects.get(child=s.child, slot=slot)
+    assert (reservation.state, reservation.family) == (Reservation.State.CONFIRMED, s.child.family)
+    summary = OutboxMessage.objects.get(template="reservations_summary")
+    assert s.user.email in summary.to
+
+
+def test_booking_with_htmx_returns_the_updated_day(parent_client, setting):
+    s = setting
+    slot = s.slots[s.days[1], "Après-midi"]
+
+    response = parent_client.post(BOOK, {"child": s.child.pk, "slot": slot.pk, "mois": s.month},
+                                  **HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<li id="jour-{s.activity.pk}-{s.days[1]:%Y%m%d}"')
+    text = day_block(response, s.activity, s.days[1])
+    assert "Après-midi réservé Annuler" in text
+    assert "Matin places disponibles Réserver" in text
+    assert 'id="calendar-status" hx-swap-oob="innerHTML"' in html
+    assert "Après-midi) : réservé" in visible_text(response)
+    assert Reservation.objects.get(slot=slot).state == Reservation.State.CONFIRMED
+
+
+def test_a_full_day_offers_the_waiting_list_and_joins_it_only_when_accepted(
+        parent_client, setting):
+    s = setting
+    slot = s.slots[s.days[0], "Matin"]
+    other_child_on(slot)
+    other_child_on(slot)
+
+    response = parent_client.post(BOOK, {"child": s.child.pk, "slot": slot.pk}, **HTMX)
+
+    assert not Reservation.objects.filter(child=s.child).exists()
+    text = day_block(response, s.activity, s.days[0])
+    assert "complet : vous pouvez rejoindre la liste d'attente" in text
+    assert "Matin complet — rejoindre la liste d'attente Rejoindre la liste d'attente" in text
+    assert 'name="waiting_list" value="1"' in response.content.decode()
+
+    response = parent_client.post(BOOK, {"child": s.child.pk, "slot": slot.pk,
+                                         "waiting_list": "1"})
+
+    assert response.status_code == 303
+    reservation = Reservation.objects.get(child=s.child, slot=slot)
+    assert reservation.state == Reservation.State.WAITING
+    page = parent_client.get(response["Location"])
+    assert "(Matin) : en liste d'attente" in " ".join(flash_messages(page))
+    assert "Matin en liste d'attente (rang 1)" in day_block(page, s.activity, s.days[0])
+    slot.refresh_from_db()
+    assert slot.booked == 2
+
+
+def test_cancel_before_the_deadline_frees_the_place(parent_client, setting):
+    s = setting
+    slot = s.slots[s.days[1], "Matin"]
+    reservation = ReservationFactory(child=s.child, slot=slot)
+
+    response = parent_client.post(CANCEL, {"child": s.child.pk, "slot": slot.pk}, **HTMX)
+
+    assert response.status_code == 200
+    assert "Matin annulé places disponibles Réserver" in day_block(response, s.activity,
+                                                                   s.days[1])
+    reservation.refresh_from_db()
+    slot.refresh_from_db()
+    assert (reservation.state, slot.booked) == (Reservation.State.CANCELLED, 0)
+
+
+def test_cancel_after_the_deadline_is_refused_and_points_to_the_justification(client, setting):
+    s = setting
+    slot = s.slots[s.days[1], "Matin"]
+    reservation = ReservationFactory(child=s.child, slot=slot)
+    deadline = paris(s.days[1] - datetime.timedelta(days=7), 12)
+
+    with time_machine.travel(deadline + datetime.timedelta(hours=1)):
+        client.force_login(s.user)
+        response = client.post(CANCEL, {"child": s.child.pk, "slot": slot.pk, "mois": s.month})
+        assert response.status_code == 303
+        shown = " ".join(flash_messages(client.get(response["Location"])))
+
+    assert "Hors délai : l'annulation était possible jusqu'au " \
+           f"{french_day(deadline.date())} à 12 h" in shown
+    assert "Vous pouvez justifier l'absence." in shown
+    reservation.refresh_from_db()
+    assert reservation.state == Reservation.State.CONFIRMED
+
+
+def test_book_every_wednesday_of_the_period(parent_client, family):
+    year = SchoolYearFactory()
+    activity = ActivityFactory(school_year=year)
+    DeadlineRuleFactory(activity=activity)
+    CapacityRuleFactory(activity=activity)
+    period = BookingPeriodFactory(activity=activity, label="Septembre à décembre",
+                                  first_day=year.start_date,
+                                  last_day=datetime.date(year.start_date.year, 12, 31))
+    generate_slots(activity)
+    child = enrolled_child(family, year, activity, first_name="Léa")
+    unit = activity.units.get()
+    tuesday = SlotFactory(activity=activity, date=wednesdays(year, 10)[0]
+                          - datetime.timedelta(days=1))
+    expected = set(Slot.objects.filter(
+        activity=activity, date__range=(period.first_day, period.last_day),
+        date__week_day=4).values_list("pk", flat=True))
+    assert len(expected) >= 10  # the term's Wednesdays, holidays left out
+
+    response = parent_client.post(BOOK_PERIOD, {"child": child.pk, "period": period.pk,
+                                                "unit": unit.pk, "weekday": "2"})
+
+    assert response.status_code == 303
+    booked = set(Reservation.objects.filter(child=child, state="confirmed").values_list(
+        "slot_id", flat=True))
+    assert booked == expected
+    assert tuesday.pk not in booked
+    shown = " ".join(flash_messages(parent_client.get(response["Location"])))
+    assert f"« Septembre à décembre » : {len(expected)} jour(s) réservé(s)" in shown
+
+
+def test_the_period_form_is_on_the_calendar(parent_client, setting):
+    page = visible_text(open_month(parent_client, setting))
+    assert "Période « Mercredis d'automne »" in page
+    assert "Réserver tous les mercredis de la période" in page
+
+
+def test_several_children_at_once_each_at_his_own_site(parent_client, setting, family):
+    s = setting
+    port = SiteFactory(name="École du Port")
+    s.activity.sites.add(port)
+    tom = ChildFactory(family=family, first_name="Tom")
+    AnnualFileFactory(child=tom, school_year=s.year, validated=True)
+    EnrolmentFactory(child=tom, activity=s.activity, site=port)
+    day = s.days[2]
+    toms_slot = SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port)
+    noe = ChildFactory(family=family, first_name="Noé")
+    AnnualFileFactory(child=noe, school_year=s.year, validated=True)
+
+    response = parent_client.post(BOOK, {"child": s.child.pk, "slot": s.slots[day, "Matin"].pk,
+                                         "children": [tom.pk, noe.pk]})
+
+    assert response.status_code == 303
+    assert Reservation.objects.get(child=s.child).slot == s.slots[day, "Matin"]
+    assert Reservation.objects.get(child=tom).slot == toms_slot
+    assert not Reservation.objects.filter(child=noe).exists()
+    shown = " ".join(flash_messages(parent_client.get(response["Location"])))
+    assert "Tom, " in shown
+    assert "Noé n'est pas inscrit(e) à Centre de loisirs." in shown
+
+
+def test_another_familys_child_or_slot_books_nothing(parent_client, setting, other_guardian):
+    s = setting
+    stranger = ChildFactory(family=other_guardian.family)
+    AnnualFileFactory(child=stranger, school_year=s.year, validated=True)
+    elsewhere = ActivityFactory(school_year=s.year)
+    BookingPeriodFactory(activity=elsewhere)
+    EnrolmentFactory(child=stranger, activity=elsewhere)
+    their_slot = SlotFactory(activity=elsewhere)
+    their_booking = ReservationFactory(child=stranger, slot=their_slot)
+    my_slot = s.slots[s.days[0], "Matin"]
+
+    assert parent_client.post(BOOK, {"child": stranger.pk, "slot": my_slot.pk}
+                              ).status_code == 404
+    assert parent_client.post(BOOK, {"child": s.child.pk, "slot": my_slot.pk,
+                                     "children": [stranger.pk]}).status_code == 404
+    assert parent_client.post(CANCEL, {"child": stranger.pk, "slot": their_slot.pk}
+                              ).status_code == 404
+    response = parent_client.post(BOOK, {"child": s.child.pk, "slot": their_slot.pk})
+    assert response.status_code == 303
+    shown = " ".join(flash_messages(parent_client.get(response["Location"])))
+    assert "Léa n'est pas inscrit(e) à" in shown
+
+    assert list(Reservation.objects.all()) == [their_booking]
+    their_booking.refresh_from_db()
+    assert their_booking.state == Reservation.State.CONFIRMED
+
+
+def test_busy_answers_503_with_a_retry_button(parent_client, setting, monkeypatch):
+    s = setting
+    slot = s.slots[s.days[0], "Matin"]
+
+    def locked(_slot):
+        raise Busy()
+
+    monkeypatch.setattr(booking_service, "_take_place", locked)
+    data = {"child": s.child.pk, "slot": slot.pk, "waiting_list": "1", "mois": s.month}
+
+    response = parent_client.post(BOOK, data)
+    assert response.status_code == 503
+    page = visible_text(response)
+    assert "Trop de demandes en même temps sur ce jour : réessayez dans un instant." in page
+    assert "Réessayer" in page
+    assert f'name="slot" value="{slot.pk}"' in response.content.decode()
+
+    response = parent_client.post(BOOK, data, **HTMX)
+    assert response.status_code == 503
+    text = day_block(response, s.activity, s.days[0])
+    assert "Trop de demandes en même temps sur ce jour : réessayez dans un instant." in text
+    assert "Réessayer" in text
+    assert not Reservation.objects.exists()
+
+
+def test_enrolment_withdrawn_leaves_nothing_to_book(parent_client, setting):
+    Enrolment.objects.filter(child=setting.child).update(state=Enrolment.State.WITHDRAWN)
+    page = visible_text(open_month(parent_client, setting))
+    assert "n'a pas d'inscription validée à une activité ce mois-ci" in page
+
+
+def test_the_days_ticked_are_booked_together(parent_client, setting, family):
+    s = setting
+    ticked = [s.slots[s.days[0], "Matin"], s.slots[s.days[2], "Après-midi"]]
+    ChildFactory(family=family, first_name="Tom")
+
+    page = open_month(parent_client, s).content.decode()
+    assert f'form="reservation-groupee" name="slot" value="{ticked[0].pk}"' in page
+    assert 'name="children"' in page  # « réserver aussi les mêmes jours pour » Tom
+
+    response = parent_client.post(BOOK, {"child": s.child.pk, "slot": [t.pk for t in ticked],
+                                         "waiting_list": "1", "mois": s.month})
+
+    assert response.status_code == 303
+    assert set(Reservation.objects.filter(child=s.child, state="confirmed").values_list(
+        "slot_id", flat=True)) == {t.pk for t in ticked}
+    assert len(flash_messages(parent_client.get(response["Location"]))) == 2

@@ -1,0 +1,81 @@
+"""Booking a Wednesday in Chromium (issue 5): a parent opens the calendar, books a day with
+htmx, reads « réservé » without the page reloading, then cancels it.
+
+Locators are accessible names (headings, buttons, the live region), as a screen reader
+finds them."""
+
+import datetime
+import re
+
+import pytest
+from django.utils.formats import date_format
+from playwright.sync_api import Page, expect
+
+from reservations.models import DeadlineRule, Reservation
+from tests.browser import assert_every_field_is_labelled
+from tests.factories import PASSWORD, ChildFactory, GuardianFactory
+from tests.inscriptions.factories import (
+    ActivityFactory,
+    AnnualFileFactory,
+    EnrolmentFactory,
+    SchoolYearFactory,
+)
+from tests.reservations.factories import BookingPeriodFactory, DeadlineRuleFactory, SlotFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def main(page: Page):
+    return page.get_by_role("main")
+
+
+def log_in(page: Page, base_url: str, email: str) -> None:
+    page.goto(base_url + "/compte/login/")
+    main(page).get_by_label(re.compile(r"^Adresse e-mail", re.I)).fill(email)
+    main(page).get_by_label(re.compile(r"^Mot de passe", re.I)).fill(PASSWORD)
+    main(page).get_by_role("button", name="Je me connecte").click()
+    expect(page).not_to_have_url(re.compile(r"/compte/login/"))
+
+
+def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
+    guardian = GuardianFactory(first_name="Morgane")
+    year = SchoolYearFactory()
+    child = ChildFactory(family=guardian.family, first_name="Léa",
+                         birth_date=datetime.date(year.start_date.year - 8, 5, 2))
+    AnnualFileFactory(child=child, school_year=year, validated=True)
+    activity = ActivityFactory(school_year=year, name="Accueil de loisirs du mercredi")
+    DeadlineRuleFactory(activity=activity, kind=DeadlineRule.Kind.PREVIOUS_WEEKDAY, weekday=2,
+                        time=datetime.time(12, 0))
+    BookingPeriodFactory(activity=activity)
+    EnrolmentFactory(child=child, activity=activity)
+    slot = SlotFactory(activity=activity, capacity=12)
+    day_name = date_format(slot.date, "l j F Y").capitalize()
+    page.set_default_timeout(15_000)
+
+    log_in(page, live_server.url, guardian.user.email)
+    page.get_by_role("navigation").get_by_role("link", name="Réservations").click()
+    expect(page.get_by_role("heading", level=1, name="Réservations")).to_be_visible()
+    expect(page.get_by_role("heading", level=2)).to_contain_text("Calendrier de Léa")
+    assert_every_field_is_labelled(page)
+    day = main(page).get_by_role("listitem").filter(
+        has=page.get_by_role("heading", level=4, name=day_name))
+    expect(day).to_contain_text("places disponibles")
+    expect(day).to_contain_text("Réserver ou annuler jusqu'au")
+    page.evaluate("window.notReloaded = true")
+
+    day.get_by_role("button", name=re.compile(r"^Réserver")).click()
+
+    expect(day).to_contain_text("réservé")
+    expect(page.locator("#calendar-status")).to_contain_text("(Journée) : réservé")
+    assert page.evaluate("window.notReloaded") is True  # htmx swapped the day in place
+    reservation = Reservation.objects.get(child=child, slot=slot)
+    assert reservation.state == Reservation.State.CONFIRMED
+
+    day.get_by_role("button", name=re.compile(r"^Annuler")).click()
+
+    expect(day).to_contain_text("annulé")
+    expect(day.get_by_role("button", name=re.compile(r"^Réserver"))).to_be_visible()
+    expect(page.locator("#calendar-status")).to_contain_text("(Journée) : annulé")
+    assert page.evaluate("window.notReloaded") is True
+    reservation.refresh_from_db()
+    assert reservation.state == Reservation.State.CANCELLED
