@@ -4,10 +4,9 @@ review page, the decisions), the activity catalogue, enrolment decisions and exp
 import datetime
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, Q, Value, When
-from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,7 +18,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from familles.models import Document
-from portail.admin_mixins import ReadOnlyAdminMixin
+from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin
 
 from . import services
 from .exports import ExportForm, can_export_health_data, export_response
@@ -70,7 +69,10 @@ class ReadableHistoryHelper(HistoricalRecordContextHelper):
 
 
 @admin.register(AnnualFile)
-class AnnualFileAdmin(SimpleHistoryAdmin):
+class AnnualFileAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Files are started by families; staff read them and decide through the dedicated
+    actions (the family's answers are read-only)."""
+
     list_display = ["child", "family", "school_year", "state", "school", "submitted_at",
                     "decided_at"]
     list_filter = ["school_year", "state", "school"]
@@ -79,17 +81,23 @@ class AnnualFileAdmin(SimpleHistoryAdmin):
     list_select_related = ["child__family", "school_year"]
     date_hierarchy = "submitted_at"
     actions = ["validate_selected", "return_selected"]
-    change_form_template = "admin/inscriptions/annualfile/change_form.html"
-
-    def has_add_permission(self, request):
-        return False  # files are started by families
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Staff decide through the dedicated actions; the family's answers are read-only.
-        return False
+    # Decisions
+    decide_permission = "inscriptions.decide_annualfile"
+    decision_state = AnnualFile.State.SUBMITTED
+    accept_service = staticmethod(services.validate)
+    refuse_service = staticmethod(services.return_to_family)
+    refuse_form_class = ReturnForm
+    accept_name, accept_path = "validate", "valider"
+    refuse_name, refuse_path = "return", "renvoyer"
+    accept_button = _("Valider le dossier")
+    refuse_button = refuse_title = refuse_submit = _("Renvoyer à la famille")
+    refuse_comment_label = _("Renvoyer à la famille avec ce commentaire :")
+    accept_description = _("Valider les dossiers sélectionnés")
+    refuse_description = _("Renvoyer les dossiers sélectionnés avec un commentaire")
+    accepted_message = _("Dossier validé ; la famille est prévenue par e-mail.")
+    refused_message = _("Dossier renvoyé à la famille avec votre commentaire.")
+    accepted_bulk_message = _("%(count)d dossier(s) validé(s).")
+    refused_bulk_message = _("%(count)d dossier(s) renvoyé(s) à la famille.")
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -153,7 +161,6 @@ class AnnualFileAdmin(SimpleHistoryAdmin):
         annual_file = self.get_object(request, object_id)
         if annual_file is not None and self.can_see_health(request):
             services.record_health_access(annual_file, request.user)
-        extra_context = {**(extra_context or {}), "return_form": ReturnForm()}
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("personnes autorisées"))
@@ -190,88 +197,6 @@ class AnnualFileAdmin(SimpleHistoryAdmin):
         if current is None:
             return format_html('{} – <a href="{}">{}</a>', _("non fixé"), url, label)
         return format_html('{} € – <a href="{}">{}</a>', current.value, url, label)
-
-    # Decisions -------------------------------------------------------------------------
-    def get_urls(self):
-        return [
-            path("<int:pk>/valider/", self.admin_site.admin_view(self.validate_view),
-                 name="inscriptions_annualfile_validate"),
-            path("<int:pk>/renvoyer/", self.admin_site.admin_view(self.return_view),
-                 name="inscriptions_annualfile_return"),
-            *super().get_urls(),
-        ]
-
-    def _check_decide(self, request):
-        if not request.user.has_perm("inscriptions.decide_annualfile"):
-            raise PermissionDenied
-
-    def validate_view(self, request, pk):
-        self._check_decide(request)
-        annual_file = get_object_or_404(AnnualFile, pk=pk)
-        if request.method == "POST":
-            try:
-                services.validate(annual_file, request.user)
-            except ValidationError as exc:
-                self.message_user(request, exc.messages[0], messages.ERROR)
-            else:
-                self.message_user(request, _("Dossier validé ; la famille est prévenue par "
-                                             "e-mail."), messages.SUCCESS)
-        return redirect("admin:inscriptions_annualfile_changelist")
-
-    def return_view(self, request, pk):
-        self._check_decide(request)
-        annual_file = get_object_or_404(AnnualFile, pk=pk)
-        form = ReturnForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.return_to_family(annual_file, request.user,
-                                          form.cleaned_data["comment"])
-            except ValidationError as exc:
-                self.message_user(request, exc.messages[0], messages.ERROR)
-            else:
-                self.message_user(request, _("Dossier renvoyé à la famille avec votre "
-                                             "commentaire."), messages.SUCCESS)
-            return redirect("admin:inscriptions_annualfile_changelist")
-        return self._return_page(request, [annual_file], form)
-
-    def _return_page(self, request, files, form, action=None):
-        return TemplateResponse(request, "admin/inscriptions/annualfile/return.html", {
-            **self.admin_site.each_context(request), "files": files, "form": form,
-            "action": action, "opts": self.model._meta,
-            "title": _("Renvoyer à la famille"),
-        })
-
-    @admin.action(description=_("Valider les dossiers sélectionnés"), permissions=["decide"])
-    def validate_selected(self, request, queryset):
-        self._apply(request, queryset, lambda f: services.validate(f, request.user),
-                    _("%(count)d dossier(s) validé(s)."))
-
-    @admin.action(description=_("Renvoyer les dossiers sélectionnés avec un commentaire"),
-                  permissions=["decide"])
-    def return_selected(self, request, queryset):
-        form = ReturnForm(request.POST if "comment" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            comment = form.cleaned_data["comment"]
-            self._apply(request, queryset,
-                        lambda f: services.return_to_family(f, request.user, comment),
-                        _("%(count)d dossier(s) renvoyé(s) à la famille."))
-            return None
-        return self._return_page(request, list(queryset), form, action="return_selected")
-
-    def has_decide_permission(self, request):
-        return request.user.has_perm("inscriptions.decide_annualfile")
-
-    def _apply(self, request, queryset, decide, success):
-        done = 0
-        for annual_file in queryset:
-            try:
-                decide(annual_file)
-            except ValidationError as exc:
-                self.message_user(request, exc.messages[0], messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, success % {"count": done}, messages.SUCCESS)
 
 
 class FamilyQuotientForm(forms.ModelForm):
@@ -434,14 +359,35 @@ class EnrolmentForm(forms.ModelForm):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(SimpleHistoryAdmin):
+class EnrolmentAdmin(DecisionAdminMixin, SimpleHistoryAdmin):
     form = EnrolmentForm
     list_display = ["child", "activity", "site", "state", "requested_at", "family"]
     list_filter = ["activity__school_year", "activity", "state", "site"]
     search_fields = ["child__first_name", "child__last_name", "child__family__name"]
     list_select_related = ["child__family", "activity__school_year", "site"]
     actions = ["validate_selected", "refuse_selected"]
-    change_form_template = "admin/inscriptions/enrolment/change_form.html"
+    # Decisions
+    decide_permission = "inscriptions.decide_enrolment"
+    decision_state = Enrolment.State.REQUESTED
+    accept_service = staticmethod(services.validate_enrolment)
+    refuse_service = staticmethod(services.refuse_enrolment)
+    refuse_form_class = RefuseForm
+    accept_name, accept_path = "validate", "valider"
+    accept_button = _("Valider l’inscription")
+    refuse_button = _("Refuser la demande")
+    refuse_comment_label = _("Refuser, avec ce motif envoyé à la famille :")
+    refuse_title = _("Refuser l’inscription")
+    refuse_intro = _("La famille reçoit ce motif par e-mail.")
+    refuse_submit = _("Refuser")
+    accept_description = _("Valider les demandes sélectionnées")
+    refuse_description = _("Refuser les demandes sélectionnées (avec un motif)")
+    accepted_message = _("Inscription validée ; la famille est prévenue par e-mail.")
+    refused_message = _("Demande refusée ; la famille reçoit votre motif par e-mail.")
+    accepted_bulk_message = _("%(count)d inscription(s) validée(s) ; les familles sont "
+                              "prévenues.")
+    refused_bulk_message = _("%(count)d demande(s) refusée(s) ; les familles reçoivent le "
+                             "motif.")
+    bulk_errors_name_the_object = True
     change_list_template = "admin/inscriptions/enrolment/change_list.html"
     fieldsets = [
         (None, {"fields": ["child", "family", "activity", "site", "state"]}),
@@ -478,91 +424,10 @@ class EnrolmentAdmin(SimpleHistoryAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/valider/", self.admin_site.admin_view(self.validate_view),
-                 name="inscriptions_enrolment_validate"),
-            path("<int:pk>/refuser/", self.admin_site.admin_view(self.refuse_view),
-                 name="inscriptions_enrolment_refuse"),
             path("export/", self.admin_site.admin_view(self.export_view),
                  name="inscriptions_enrolment_export"),
             *super().get_urls(),
         ]
-
-    def has_decide_permission(self, request):
-        return request.user.has_perm("inscriptions.decide_enrolment")
-
-    def _check_decide(self, request):
-        if not self.has_decide_permission(request):
-            raise PermissionDenied
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "refuse_form": RefuseForm(),
-                         "can_decide": self.has_decide_permission(request)}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def validate_view(self, request, pk):
-        self._check_decide(request)
-        enrolment = get_object_or_404(Enrolment, pk=pk)
-        if request.method == "POST":
-            try:
-                services.validate_enrolment(enrolment, request.user)
-            except ValidationError as exc:
-                self.message_user(request, exc.messages[0], messages.ERROR)
-            else:
-                self.message_user(request, _("Inscription validée ; la famille est prévenue "
-                                             "par e-mail."), messages.SUCCESS)
-        return redirect("admin:inscriptions_enrolment_changelist")
-
-    def refuse_view(self, request, pk):
-        self._check_decide(request)
-        enrolment = get_object_or_404(Enrolment, pk=pk)
-        form = RefuseForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.refuse_enrolment(enrolment, request.user, form.cleaned_data["comment"])
-            except ValidationError as exc:
-                self.message_user(request, exc.messages[0], messages.ERROR)
-            else:
-                self.message_user(request, _("Demande refusée ; la famille reçoit votre "
-                                             "motif par e-mail."), messages.SUCCESS)
-            return redirect("admin:inscriptions_enrolment_changelist")
-        return self._refuse_page(request, [enrolment], form)
-
-    def _refuse_page(self, request, enrolments, form, action=None):
-        return TemplateResponse(request, "admin/inscriptions/enrolment/refuse.html", {
-            **self.admin_site.each_context(request), "enrolments": enrolments, "form": form,
-            "action": action, "opts": self.model._meta, "title": _("Refuser l'inscription"),
-        })
-
-    @admin.action(description=_("Valider les demandes sélectionnées"), permissions=["decide"])
-    def validate_selected(self, request, queryset):
-        self._apply(request, queryset,
-                    lambda e: services.validate_enrolment(e, request.user),
-                    _("%(count)d inscription(s) validée(s) ; les familles sont prévenues."))
-
-    @admin.action(description=_("Refuser les demandes sélectionnées (avec un motif)"),
-                  permissions=["decide"])
-    def refuse_selected(self, request, queryset):
-        form = RefuseForm(request.POST if "comment" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            comment = form.cleaned_data["comment"]
-            self._apply(request, queryset,
-                        lambda e: services.refuse_enrolment(e, request.user, comment),
-                        _("%(count)d demande(s) refusée(s) ; les familles reçoivent le motif."))
-            return None
-        return self._refuse_page(request, list(queryset.select_related("child", "activity")),
-                                 form, action="refuse_selected")
-
-    def _apply(self, request, queryset, decide, success):
-        done = 0
-        for enrolment in queryset:
-            try:
-                decide(enrolment)
-            except ValidationError as exc:
-                self.message_user(request, f"{enrolment} : {exc.messages[0]}", messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, success % {"count": done}, messages.SUCCESS)
 
     # Export -----------------------------------------------------------------------------
     def export_view(self, request):

@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from inscriptions.models import ClosureDay
 from inscriptions.services import family_emails_for_child
+from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin
 from portail.outbox import queue_email
 
 from . import services
@@ -275,7 +276,8 @@ class SlotAdmin(admin.ModelAdmin):
                           status=400 if form.errors else 200)
 
     # Capacity
-    def _set_capacity(self, request, slots, capacity):
+    def _set_capacity(self, request, slots, data):
+        capacity = data["capacity"]
         done = 0
         for slot in slots:
             try:
@@ -290,28 +292,40 @@ class SlotAdmin(admin.ModelAdmin):
                 "Capacité modifiée pour %(count)d créneaux ; la liste d'attente a été servie.",
                 done) % {"count": done}, messages.SUCCESS)
 
-    def capacity_view(self, request, pk):
+    # A form for one slot (from its page) or for the selection of an action
+    def _slot_form_view(self, request, pk, form_class, apply, page, initial=None):
         if not self.has_change_permission(request):
             raise PermissionDenied
         slot = get_object_or_404(Slot, pk=pk)
-        form = CapacityForm(request.POST or None, initial={"capacity": slot.capacity})
+        form = form_class(request.POST or None, initial=initial(slot) if initial else None)
         if request.method == "POST" and form.is_valid():
-            self._set_capacity(request, [slot], form.cleaned_data["capacity"])
+            apply(request, [slot], form.cleaned_data)
             return redirect("admin:reservations_slot_change", slot.pk)
-        return self._page(request, "capacity", _t("Modifier la capacité"), form, [slot])
+        return self._page(request, *page, form, [slot])
+
+    def _slot_form_action(self, request, queryset, form_class, apply, page, action):
+        # The action's first POST shows the form; the form's own POST carries its field.
+        field = next(iter(form_class.base_fields))
+        form = form_class(request.POST if field in request.POST else None)
+        if form.is_bound and form.is_valid():
+            apply(request, queryset.order_by("pk"), form.cleaned_data)
+            return None
+        return self._page(request, *page, form, queryset, action=action)
+
+    def capacity_view(self, request, pk):
+        return self._slot_form_view(
+            request, pk, CapacityForm, self._set_capacity,
+            ("capacity", _t("Modifier la capacité")), lambda slot: {"capacity": slot.capacity})
 
     @admin.action(description=_("Modifier la capacité des créneaux sélectionnés"),
                   permissions=["change"])
     def change_capacity(self, request, queryset):
-        form = CapacityForm(request.POST if "capacity" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            self._set_capacity(request, queryset.order_by("pk"), form.cleaned_data["capacity"])
-            return None
-        return self._page(request, "capacity", _t("Modifier la capacité"), form, queryset,
-                          action="change_capacity")
+        return self._slot_form_action(request, queryset, CapacityForm, self._set_capacity,
+                                      ("capacity", _t("Modifier la capacité")), "change_capacity")
 
     # Closing and reopening
-    def _close(self, request, slots, reason):
+    def _close(self, request, slots, data):
+        reason = data["reason"]
         done = cancelled = 0
         for slot in slots:
             active = slot.reservations.exclude(state=Reservation.State.CANCELLED).count()
@@ -328,24 +342,14 @@ class SlotAdmin(admin.ModelAdmin):
             messages.SUCCESS)
 
     def close_view(self, request, pk):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        slot = get_object_or_404(Slot, pk=pk)
-        form = CloseSlotForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            self._close(request, [slot], form.cleaned_data["reason"])
-            return redirect("admin:reservations_slot_change", slot.pk)
-        return self._page(request, "close", _t("Fermer le créneau"), form, [slot])
+        return self._slot_form_view(request, pk, CloseSlotForm, self._close,
+                                    ("close", _t("Fermer le créneau")))
 
     @admin.action(description=_("Fermer les créneaux sélectionnés (annule les réservations)"),
                   permissions=["change"])
     def close_selected(self, request, queryset):
-        form = CloseSlotForm(request.POST if "reason" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            self._close(request, queryset.order_by("pk"), form.cleaned_data["reason"])
-            return None
-        return self._page(request, "close", _t("Fermer les créneaux"), form, queryset,
-                          action="close_selected")
+        return self._slot_form_action(request, queryset, CloseSlotForm, self._close,
+                                      ("close", _t("Fermer les créneaux")), "close_selected")
 
     def _reopen(self, request, slots):
         count = 0
@@ -372,7 +376,7 @@ class SlotAdmin(admin.ModelAdmin):
 # Reservations ---------------------------------------------------------------------------------
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-mostly: parents book; staff cancel through the service (which serves the waiting
     list), never by editing the state."""
 
@@ -384,15 +388,6 @@ class ReservationAdmin(admin.ModelAdmin):
     search_fields = ["child__first_name", "child__last_name", "family__name"]
     date_hierarchy = "slot__date"
     actions = ["cancel_in_time", "cancel_late"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("reservations.change_reservation")
@@ -497,7 +492,7 @@ JUSTIFICATION_CSS = {
 
 
 @admin.register(AbsenceJustification)
-class AbsenceJustificationAdmin(SimpleHistoryAdmin):
+class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["child", "day", "activity", "reason", "document_link", "state_words",
                     "submitted_at"]
     list_filter = ["state", "reason", "reservation__slot__activity__school_year",
@@ -507,26 +502,44 @@ class AbsenceJustificationAdmin(SimpleHistoryAdmin):
                      "reservation__family__name"]
     date_hierarchy = "reservation__slot__date"
     actions = ["accept_selected", "refuse_selected"]
-    change_form_template = "admin/reservations/absencejustification/change_form.html"
     fields = ["child", "day", "activity", "reason", "details", "document_link", "state_words",
               "submitted_at", "submitted_by", "decided_at", "decided_by", "staff_comment"]
     readonly_fields = fields
+    # Decisions (the services take the justification's id)
+    decide_permission = "reservations.decide_absencejustification"
+    decision_state = AbsenceJustification.State.SUBMITTED
+    refuse_form_class = RefuseJustificationForm
+    accept_button = _("Accepter (journée non facturée)")
+    refuse_button = _("Refuser")
+    refuse_comment_label = _("Refuser (journée facturée) avec ce motif, envoyé à la famille :")
+    refuse_title = _("Refuser la justification")
+    refuse_intro = _("Une absence dont la justification est refusée est facturée. Votre "
+                     "commentaire est envoyé à la famille.")
+    refuse_submit = _("Refuser et prévenir la famille")
+    accept_description = _("Accepter les justifications sélectionnées (non facturé)")
+    refuse_description = _("Refuser les justifications sélectionnées (facturé)…")
+    accepted_message = _("%(count)d justification acceptée ; la famille est prévenue par "
+                         "e-mail.")
+    refused_message = _("%(count)d justification refusée ; la famille est prévenue par "
+                        "e-mail.")
+    accepted_bulk_message = _("%(count)d justification(s) acceptée(s) ; les familles sont "
+                              "prévenues par e-mail.")
+    refused_bulk_message = _("%(count)d justification(s) refusée(s) ; les familles sont "
+                             "prévenues par e-mail.")
+
+    def accept_object(self, justification, user):
+        return absences.accept_justification(justification.pk, user)
+
+    def refuse_object(self, justification, user, comment):
+        return absences.refuse_justification(justification.pk, user, comment)
+
+    def describe_for_decision(self, justification):
+        return (f"{justification} – {justification.get_reason_display()} "
+                f"({justification.get_state_display()})")
 
     def get_queryset(self, request):
         # Waiting for a decision first, then the most recent days.
         return super().get_queryset(request).order_by("-state", "-reservation__slot__date")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_decide_permission(self, request):
-        return request.user.has_perm("reservations.decide_absencejustification")
 
     @admin.display(description=_("enfant"), ordering="reservation__child__last_name")
     def child(self, justification):
@@ -547,80 +560,3 @@ class AbsenceJustificationAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("état"), ordering="state")
     def state_words(self, justification):
         return _words(justification.get_state_display(), JUSTIFICATION_CSS[justification.state])
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path("<int:pk>/accepter/", view(self.accept_view),
-                 name="reservations_absencejustification_accept"),
-            path("<int:pk>/refuser/", view(self.refuse_view),
-                 name="reservations_absencejustification_refuse"),
-            *super().get_urls(),
-        ]
-
-    def _check_decide(self, request):
-        if not self.has_decide_permission(request):
-            raise PermissionDenied
-
-    def _apply(self, request, justifications, decide, success):
-        done = 0
-        for justification in justifications:
-            try:
-                decide(justification.pk)
-            except ValidationError as exc:
-                self.message_user(request, exc.messages[0], messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, success % {"count": done}, messages.SUCCESS)
-
-    def _refuse_page(self, request, justifications, form, action=None):
-        return TemplateResponse(request, "admin/reservations/absencejustification/refuse.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta,
-            "title": _t("Refuser la justification"), "justifications": list(justifications),
-            "form": form, "action": action,
-        })
-
-    def accept_view(self, request, pk):
-        self._check_decide(request)
-        justification = get_object_or_404(AbsenceJustification, pk=pk)
-        if request.method == "POST":
-            self._apply(request, [justification],
-                        lambda pk: absences.accept_justification(pk, request.user),
-                        _t("%(count)d justification acceptée ; la famille est prévenue par "
-                           "e-mail."))
-        return redirect("admin:reservations_absencejustification_changelist")
-
-    def refuse_view(self, request, pk):
-        self._check_decide(request)
-        justification = get_object_or_404(AbsenceJustification, pk=pk)
-        form = RefuseJustificationForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            comment = form.cleaned_data["comment"]
-            self._apply(request, [justification],
-                        lambda pk: absences.refuse_justification(pk, request.user, comment),
-                        _t("%(count)d justification refusée ; la famille est prévenue par "
-                           "e-mail."))
-            return redirect("admin:reservations_absencejustification_changelist")
-        return self._refuse_page(request, [justification], form)
-
-    @admin.action(description=_("Accepter les justifications sélectionnées (non facturé)"),
-                  permissions=["decide"])
-    def accept_selected(self, request, queryset):
-        self._apply(request, queryset.order_by("pk"),
-                    lambda pk: absences.accept_justification(pk, request.user),
-                    _t("%(count)d justification(s) acceptée(s) ; les familles sont prévenues "
-                       "par e-mail."))
-
-    @admin.action(description=_("Refuser les justifications sélectionnées (facturé)…"),
-                  permissions=["decide"])
-    def refuse_selected(self, request, queryset):
-        form = RefuseJustificationForm(request.POST if "comment" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            comment = form.cleaned_data["comment"]
-            self._apply(request, queryset.order_by("pk"),
-                        lambda pk: absences.refuse_justification(pk, request.user, comment),
-                        _t("%(count)d justification(s) refusée(s) ; les familles sont "
-                           "prévenues par e-mail."))
-            return None
-        return self._refuse_page(request, queryset, form, action="refuse_selected")
