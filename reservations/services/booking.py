@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from familles.models import Child, Family
 from inscriptions.models import Enrolment
@@ -226,7 +226,9 @@ def cancel(family: Family, child_id, slot_ids, user, *, now=None, notify=True,
         slot = reservation.slot
         rule = getattr(slot.activity, "deadline_rule", None)
         deadline = deadline_for(rule, slot.date)
-        if now >= deadline:
+        # A waiting request holds no place and can no longer be promoted after the deadline:
+        # the family may withdraw it at any time.
+        if now >= deadline and reservation.state == Reservation.State.CONFIRMED:
             outcomes.append(Outcome(slot, "refused", _(
                 "Hors délai : l'annulation était possible jusqu'au %(moment)s (%(rule)s). "
                 "Vous pouvez justifier l'absence.") % {"moment": format_moment(deadline),
@@ -304,8 +306,11 @@ def set_capacity(slot_id, capacity: int, staff_user, *, now=None) -> Slot:
     slot = Slot.objects.select_for_update(of=("self",)).select_related(
         "activity__deadline_rule").get(pk=slot_id)
     if capacity < slot.booked:
-        raise ValidationError(_("%(n)s enfants ont déjà une place confirmée : la capacité ne "
-                                "peut pas descendre en dessous.") % {"n": slot.booked})
+        raise ValidationError(ngettext(
+            "%(n)s enfant a déjà une place confirmée : la capacité ne peut pas descendre en "
+            "dessous.",
+            "%(n)s enfants ont déjà une place confirmée : la capacité ne peut pas descendre en "
+            "dessous.", slot.booked) % {"n": slot.booked})
     slot.capacity = capacity
     slot.save(update_fields=["capacity"])
     promote_waiting(slot, now)

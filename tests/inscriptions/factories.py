@@ -23,7 +23,7 @@ class SchoolYearFactory(factory.django.DjangoModelFactory):
     class Params:
         # Kept within a few years of today: the `holidays` package only knows the school
         # calendars already published, and a climbing sequence would leave them behind.
-        start_year = factory.Sequence(lambda n: timezone.localdate().year + 1 + n % 3)
+        start_year = factory.Sequence(lambda n: timezone.localdate().year + 1 + n % 40)
 
     label = factory.LazyAttribute(lambda o: f"{o.start_year}-{o.start_year + 1}")
     start_date = factory.LazyAttribute(lambda o: datetime.date(o.start_year, 9, 1))

@@ -1,0 +1,134 @@
+"""DESIGN.md's first invariant under a real rush, on PostgreSQL: 50 parents logged in before
+the opening press "Réserver" in the same instant for the last 5 places of a Wednesday. Real
+parallel HTTP requests against a live (threaded) server, each request in its own thread with
+its own database connection: exactly 5 get the place, 45 join the waiting list, no error.
+
+The control runs the same race with the lock switched off (the test-only setting
+PORTAIL_BOOKING_UNSAFE_NO_LOCK: "count, then insert", as other portals do) and must overbook;
+otherwise the first test would prove nothing."""
+
+import threading
+
+import pytest
+import requests
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from reservations.models import Reservation, Slot
+from reservations.services import cancel
+from tests.reservations.conftest import bookable_activity, ready_child
+from tests.reservations.factories import SlotFactory
+
+PARENTS = 50
+PLACES = 5
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def rush(transactional_db):
+    """One Wednesday with 5 places and 50 families, each with one child ready to book it."""
+    with transaction.atomic():  # one commit rather than hundreds
+        activity = bookable_activity()
+        slot = SlotFactory(activity=activity, capacity=PLACES)
+        return slot, [ready_child(activity) for _ in range(PARENTS)]
+
+
+def logged_in(live_server, booker) -> tuple[requests.Session, str]:
+    """A browser session of this parent, logged in beforehand, with the calendar's CSRF
+    token (and its connection to the server already open)."""
+    client = Client()
+    client.force_login(booker.user)
+    session = requests.Session()
+    session.cookies.set("sessionid", client.cookies["sessionid"].value)
+    page = session.get(f"{live_server.url}/reservations/", timeout=30)
+    assert page.status_code == 200, page.text[:500]
+    token = session.cookies.get("csrftoken")
+    assert token, "the calendar page should set the CSRF cookie"
+    return session, token
+
+
+def race(live_server, slot, bookers) -> list:
+    """Every parent posts "book, or join the waiting list" at the same instant."""
+    parents = [(booker, *logged_in(live_server, booker)) for booker in bookers]
+    barrier = threading.Barrier(len(parents))
+    answers: list = [None] * len(parents)
+
+    def press(index, booker, session, token):
+        data = {"child": booker.child.pk, "slot": slot.pk, "waiting_list": "1",
+                "csrfmiddlewaretoken": token}
+        barrier.wait(timeout=30)
+        try:
+            answers[index] = session.post(f"{live_server.url}/reservations/reserver/",
+                                          data=data, allow_redirects=False, timeout=30)
+        except requests.RequestException as error:  # reported by the assertions below
+            answers[index] = error
+
+    threads = [threading.Thread(target=press, args=(i, *parent))
+               for i, parent in enumerate(parents)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for session, _token in ((s, t) for _b, s, t in parents):
+        session.close()
+    return answers
+
+
+def statuses(answers) -> list:
+    return [getattr(answer, "status_code", repr(answer)) for answer in answers]
+
+
+def test_fifty_parents_five_places_exactly_five_confirmed(live_server, rush):
+    slot, bookers = rush
+    started = timezone.now()
+
+    answers = race(live_server, slot, bookers)
+
+    codes = statuses(answers)
+    assert codes == [303] * PARENTS, codes  # every parent back on his calendar, no 5xx
+    reservations = list(Reservation.objects.filter(slot=slot))
+    confirmed = [r for r in reservations if r.state == Reservation.State.CONFIRMED]
+    waiting = [r for r in reservations if r.state == Reservation.State.WAITING]
+    assert (len(confirmed), len(waiting), len(reservations)) == (PLACES, PARENTS - PLACES,
+                                                                 PARENTS)
+    slot.refresh_from_db()
+    assert slot.booked == PLACES
+    assert {r.child_id for r in reservations} == {b.child.pk for b in bookers}
+    # Everyone's own family, and a waiting list with a rank for each.
+    assert all(r.family_id == r.child.family_id for r in reservations)
+    assert all(r.confirmed_at and r.waiting_since is None for r in confirmed)
+    assert all(r.waiting_since and r.confirmed_at is None for r in waiting)
+    # The rank is the arrival time, taken in the race itself.
+    assert all(started <= r.waiting_since <= timezone.now() for r in waiting)
+    order = sorted(waiting, key=lambda r: (r.waiting_since, r.pk))
+
+    # The order holds when a place frees: a confirmed parent cancels, the first waits no more.
+    leaver = next(b for b in bookers if b.child.pk == confirmed[0].child_id)
+    [outcome] = cancel(leaver.family, leaver.child.pk, [slot.pk], leaver.user)
+    assert outcome.state == "cancelled"
+    order[0].refresh_from_db()
+    order[1].refresh_from_db()
+    assert (order[0].state, order[1].state) == (Reservation.State.CONFIRMED,
+                                                Reservation.State.WAITING)
+    slot.refresh_from_db()
+    assert slot.booked == PLACES
+    assert Reservation.objects.filter(slot=slot, state="confirmed").count() == PLACES
+    # Nobody waited on a hung page: the slowest answer came well within the lock timeout's
+    # reach (2 s per attempt), even on a loaded test machine.
+    assert max(answer.elapsed.total_seconds() for answer in answers) < 10
+
+
+def test_control_without_the_lock_the_same_race_overbooks(live_server, rush, settings):
+    """Same parents, same instant, the lock switched off: more than 5 "confirmed"."""
+    settings.PORTAIL_BOOKING_UNSAFE_NO_LOCK = True  # the live server runs in this process
+    slot, bookers = rush
+
+    answers = race(live_server, slot, bookers)
+
+    assert set(statuses(answers)) == {303}
+    confirmed = Reservation.objects.filter(slot=slot, state=Reservation.State.CONFIRMED).count()
+    assert confirmed > PLACES, "without the lock the race should overbook: the control is void"
+    # The counter no longer tells the truth either.
+    assert Slot.objects.get(pk=slot.pk).booked < confirmed

@@ -1,0 +1,243 @@
+"""The waiting list: a full day can be requested if the parent accepts to wait; the first
+one waiting gets the place as soon as it frees (cancellation, more places), in the same
+transaction, and only that family is e-mailed. After the day's deadline nobody is promoted."""
+
+import datetime
+import zoneinfo
+
+import pytest
+import time_machine
+
+from portail.models import OutboxMessage
+from reservations.deadlines import deadline_for
+from reservations.models import Reservation
+from reservations.services import cancel, release, set_capacity
+from tests.factories import StaffFactory
+from tests.reservations.conftest import book_as, bookable_activity, ready_child
+from tests.reservations.factories import ReservationFactory, SlotFactory
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def activity(db):
+    return bookable_activity()
+
+
+@pytest.fixture
+def full_slot(activity):
+    """A one-place Wednesday with its place taken."""
+    slot = SlotFactory(activity=activity, capacity=1)
+    holder = ready_child(activity)
+    with time_machine.travel(morning(slot, days_before=30), tick=False):
+        assert book_as(holder, slot).state == "confirmed"
+    slot.holder = holder
+    return slot
+
+
+def morning(slot, days_before: int, minute: int = 0) -> datetime.datetime:
+    day = slot.date - datetime.timedelta(days=days_before)
+    return datetime.datetime.combine(day, datetime.time(8, minute), tzinfo=PARIS)
+
+
+def states(slot) -> dict:
+    return dict(Reservation.objects.filter(slot=slot).values_list("child", "state"))
+
+
+def promoted_mail() -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.filter(template="reservation_promoted").order_by("pk"))
+
+
+def wait_for(activity, slot, count: int, days_before: int = 20) -> list:
+    """`count` families join the waiting list, one minute apart."""
+    waiting = []
+    for n in range(count):
+        booker = ready_child(activity)
+        with time_machine.travel(morning(slot, days_before, minute=n), tick=False):
+            outcome = book_as(booker, slot, join_waiting_list=True)
+        assert outcome.state == "waiting"
+        waiting.append(booker)
+    return waiting
+
+
+def test_full_day_without_accepting_to_wait_writes_nothing(activity, full_slot):
+    booker = ready_child(activity)
+    mail_before = OutboxMessage.objects.count()
+
+    with time_machine.travel(morning(full_slot, 20), tick=False):
+        outcome = book_as(booker, full_slot, join_waiting_list=False)
+
+    assert outcome.state == "full"
+    assert outcome.message == "Complet."
+    assert not Reservation.objects.filter(child=booker.child).exists()
+    full_slot.refresh_from_db()
+    assert full_slot.booked == 1
+    assert OutboxMessage.objects.count() == mail_before
+
+
+def test_joining_the_waiting_list_takes_no_place_and_keeps_arrival_time(activity, full_slot):
+    first, second = wait_for(activity, full_slot, 2)
+
+    full_slot.refresh_from_db()
+    assert full_slot.booked == 1
+    waiting = list(Reservation.objects.filter(slot=full_slot, state=Reservation.State.WAITING)
+                   .order_by("waiting_since"))
+    assert [r.child for r in waiting] == [first.child, second.child]
+    assert [r.waiting_since for r in waiting] == [morning(full_slot, 20, 0),
+                                                   morning(full_slot, 20, 1)]
+    assert all(r.confirmed_at is None for r in waiting)
+    summary = OutboxMessage.objects.filter(template="reservations_summary",
+                                           to=[first.user.email]).get()
+    assert "en liste d'attente" in summary.body_text
+
+
+def test_cancellations_promote_in_order_of_arrival(activity, full_slot):
+    first, second, third = wait_for(activity, full_slot, 3)
+    holder = full_slot.holder
+
+    with time_machine.travel(morning(full_slot, 10), tick=False):
+        [outcome] = cancel(holder.family, holder.child.pk, [full_slot.pk], holder.user)
+    assert outcome.state == "cancelled"
+    assert states(full_slot) == {holder.child.pk: "cancelled", first.child.pk: "confirmed",
+                                 second.child.pk: "waiting", third.child.pk: "waiting"}
+    promoted = Reservation.objects.get(child=first.child)
+    assert promoted.confirmed_at == morning(full_slot, 10)
+
+    with time_machine.travel(morning(full_slot, 9), tick=False):
+        cancel(first.family, first.child.pk, [full_slot.pk], first.user)
+    assert states(full_slot)[second.child.pk] == "confirmed"
+    assert states(full_slot)[third.child.pk] == "waiting"
+    full_slot.refresh_from_db()
+    assert full_slot.booked == 1
+
+    assert [m.to for m in promoted_mail()] == [[first.user.email], [second.user.email]]
+    message = promoted_mail()[0]
+    assert first.child.first_name in message.subject
+    assert "Une place s'est libérée" in message.body_text
+
+
+def test_a_waiting_request_that_is_withdrawn_frees_nothing(activity, full_slot):
+    first, second = wait_for(activity, full_slot, 2)
+
+    with time_machine.travel(morning(full_slot, 10), tick=False):
+        [outcome] = cancel(first.family, first.child.pk, [full_slot.pk], first.user)
+
+    assert outcome.state == "cancelled"
+    assert states(full_slot) == {full_slot.holder.child.pk: "confirmed",
+                                 first.child.pk: "cancelled", second.child.pk: "waiting"}
+    full_slot.refresh_from_db()
+    assert full_slot.booked == 1
+    assert promoted_mail() == []
+
+
+def test_order_is_waiting_since_then_id(activity, full_slot):
+    """Arrival time decides, not the row's id; the id only breaks ties."""
+    base = morning(full_slot, 20)
+    children = {}
+    for name, minutes in [("arrived_third", 5), ("arrived_first", 0), ("tie_a", 9),
+                          ("tie_b", 9)]:
+        booker = ready_child(activity)
+        reservation = ReservationFactory(
+            slot=full_slot, child=booker.child, state=Reservation.State.WAITING,
+            confirmed_at=None, waiting_since=base + datetime.timedelta(minutes=minutes))
+        children[reservation.child_id] = name
+    staff = StaffFactory()
+
+    order, seen = [], {full_slot.holder.child.pk}
+    with time_machine.travel(morning(full_slot, 10), tick=False):
+        for capacity in range(2, 6):  # one more place at a time
+            set_capacity(full_slot.pk, capacity, staff)
+            confirmed = {child for child, state in states(full_slot).items()
+                         if state == "confirmed"}
+            [newly] = confirmed - seen
+            seen.add(newly)
+            order.append(children[newly])
+
+    assert order == ["arrived_first", "arrived_third", "tie_a", "tie_b"]
+
+
+def test_raising_capacity_promotes_several_at_once(activity, full_slot):
+    waiting = wait_for(activity, full_slot, 4)
+    staff = StaffFactory()
+
+    with time_machine.travel(morning(full_slot, 10), tick=False):
+        slot = set_capacity(full_slot.pk, 4, staff)
+
+    assert slot.booked == 4
+    full_slot.refresh_from_db()
+    assert (full_slot.capacity, full_slot.booked) == (4, 4)
+    assert [states(full_slot)[b.child.pk] for b in waiting] == [
+        "confirmed", "confirmed", "confirmed", "waiting"]
+    assert sorted(m.to[0] for m in promoted_mail()) == sorted(
+        b.user.email for b in waiting[:3])
+    assert all(len(m.to) == 1 for m in promoted_mail())
+
+
+def test_promotion_tells_both_households_of_a_child_in_shared_custody(activity, full_slot):
+    [waiting] = wait_for(activity, full_slot, 1)
+    other_parent = ready_child(activity).guardian  # another household
+    waiting.child.second_family = other_parent.family
+    waiting.child.save()
+
+    with time_machine.travel(morning(full_slot, 10), tick=False):
+        set_capacity(full_slot.pk, 2, StaffFactory())
+
+    [message] = promoted_mail()
+    assert sorted(message.to) == sorted([waiting.user.email, other_parent.user.email])
+
+
+def test_nobody_is_promoted_after_the_days_deadline(activity, full_slot):
+    [waiting] = wait_for(activity, full_slot, 1)
+    deadline = deadline_for(activity.deadline_rule, full_slot.date)
+    holder_reservation = Reservation.objects.get(child=full_slot.holder.child)
+    staff = StaffFactory()
+
+    with time_machine.travel(deadline, tick=False):
+        release(holder_reservation.pk, staff, late=True)
+        set_capacity(full_slot.pk, 3, staff)
+
+    assert states(full_slot)[waiting.child.pk] == "waiting"
+    full_slot.refresh_from_db()
+    assert full_slot.booked == 0
+    assert promoted_mail() == []
+
+
+def test_one_second_before_the_deadline_the_place_still_goes_to_the_list(activity, full_slot):
+    [waiting] = wait_for(activity, full_slot, 1)
+    deadline = deadline_for(activity.deadline_rule, full_slot.date)
+    holder = full_slot.holder
+
+    with time_machine.travel(deadline - datetime.timedelta(seconds=1), tick=False):
+        [outcome] = cancel(holder.family, holder.child.pk, [full_slot.pk], holder.user)
+
+    assert outcome.state == "cancelled"
+    assert states(full_slot)[waiting.child.pk] == "confirmed"
+    assert [m.to for m in promoted_mail()] == [[waiting.user.email]]
+
+
+def test_a_freed_place_with_nobody_waiting_goes_to_the_next_booker(activity, full_slot):
+    holder = full_slot.holder
+    newcomer = ready_child(activity)
+    with time_machine.travel(morning(full_slot, 10), tick=False):
+        cancel(holder.family, holder.child.pk, [full_slot.pk], holder.user)
+        assert book_as(newcomer, full_slot).state == "confirmed"
+    full_slot.refresh_from_db()
+    assert full_slot.booked == 1
+
+
+def test_a_waiting_request_can_be_withdrawn_after_the_deadline_but_a_place_cannot(
+        activity, full_slot):
+    [waiting] = wait_for(activity, full_slot, 1)
+    holder = full_slot.holder
+    deadline = deadline_for(activity.deadline_rule, full_slot.date)
+
+    with time_machine.travel(deadline + datetime.timedelta(hours=1), tick=False):
+        [withdrawn] = cancel(waiting.family, waiting.child.pk, [full_slot.pk], waiting.user)
+        [kept] = cancel(holder.family, holder.child.pk, [full_slot.pk], holder.user)
+
+    assert withdrawn.state == "cancelled"
+    assert kept.state == "refused"
+    assert "justifier l'absence" in kept.message
+    assert states(full_slot) == {holder.child.pk: "confirmed", waiting.child.pk: "cancelled"}
