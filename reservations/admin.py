@@ -9,7 +9,6 @@ from . import admin_registers  # noqa: F401  (registers, attendance and their PD
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,9 +21,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from inscriptions.models import ClosureDay
-from inscriptions.services import family_emails_for_child
 from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin
-from portail.outbox import queue_email
 
 from . import services
 from .deadlines import format_moment
@@ -417,27 +414,13 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self._cancel(request, queryset, late=True)
 
     def _cancel(self, request, queryset, *, late):
-        state_words = _t("annulé par le service (facturé)") if late else _t(
-            "annulé par le service")
         done = 0
-        for reservation in queryset.exclude(state=Reservation.State.CANCELLED).select_related(
-                "child__family", "child__second_family", "slot__activity",
-                "slot__unit").order_by("slot_id", "pk"):
-            slot = reservation.slot
+        for reservation_id in queryset.exclude(state=Reservation.State.CANCELLED).order_by(
+                "slot_id", "pk").values_list("pk", flat=True):
             try:
-                # The cancellation and its e-mail in one transaction (the outbox invariant).
-                with transaction.atomic():
-                    services.release(reservation.pk, request.user, late=late)
-                    queue_email("reservations_summary",
-                                family_emails_for_child(reservation.child), {
-                                    "child": reservation.child, "lines": [{
-                                        "day": date_format(slot.date, "l j F Y"),
-                                        "activity": slot.activity.name, "unit": slot.unit.label,
-                                        "state": state_words}]})
+                done += services.cancel_by_staff(reservation_id, request.user, late=late)
             except ValidationError as exc:
                 self.message_user(request, exc.messages[0], messages.ERROR)
-                continue
-            done += 1
         self.message_user(request, ngettext(
             "%(count)d réservation annulée ; la famille est prévenue et la liste d'attente "
             "servie.",

@@ -271,6 +271,24 @@ def release(reservation_id, user, *, now=None, late=False) -> Reservation | None
         raise
 
 
+def cancel_by_staff(reservation_id, staff_user, *, late=False, now=None) -> bool:
+    """Staff cancel a reservation, billed (`late`) or not; the family is told in the same
+    transaction. Returns False when it was already cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        reservation = Reservation.objects.select_related(
+            "child__family", "child__second_family", "slot__activity", "slot__unit",
+            "slot__site").get(pk=reservation_id)
+        if reservation.state == Reservation.State.CANCELLED:
+            return False
+        release(reservation_id, staff_user, now=now, late=late)
+        queue_email("reservation_cancelled_by_staff", family_emails_for_child(reservation.child),
+                    {"reservation": reservation, "child": reservation.child,
+                     "slot": reservation.slot, "activity": reservation.slot.activity,
+                     "billed": late})
+    return True
+
+
 def promote_waiting(slot: Slot, now) -> list[Reservation]:
     """Fill free places from the waiting list, in order. The caller holds the slot's lock.
 

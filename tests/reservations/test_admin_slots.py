@@ -174,8 +174,20 @@ def test_staff_cancel_releases_the_place_to_the_waiting_list(staff_client, full_
     assert taken.state == Reservation.State.CANCELLED and taken.cancelled_late
     assert waiting.state == Reservation.State.CONFIRMED
     assert OutboxMessage.objects.filter(template="reservation_promoted").count() == 1
-    told = OutboxMessage.objects.get(template="reservations_summary")
-    assert "annulé par le service" in told.body_text
+    told = OutboxMessage.objects.get(template="reservation_cancelled_by_staff")
+    assert told.to == [taken.child.family.guardians.first().user.email]
+    assert "Le service a annulé la réservation" in told.body_text
+    assert "reste facturé" in told.body_text
+
+
+def test_staff_cancel_in_time_tells_the_family_it_is_not_billed(staff_client, full_slot):
+    _slot, taken, _waiting = full_slot
+    staff_client.post(RESERVATIONS, {
+        "action": "cancel_in_time", "index": "0", "_selected_action": [taken.pk]})
+    taken.refresh_from_db()
+    assert taken.state == Reservation.State.CANCELLED and not taken.cancelled_late
+    told = OutboxMessage.objects.get(template="reservation_cancelled_by_staff")
+    assert "ne vous sera pas facturé" in told.body_text
 
 
 def test_reservations_cannot_be_edited_raw(staff_client, full_slot):
