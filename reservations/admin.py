@@ -487,7 +487,7 @@ class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHi
     actions = ["accept_selected", "refuse_selected"]
     fields = ["child", "day", "activity", "reason", "details", "document_link", "state_words",
               "submitted_at", "submitted_by", "decided_at", "decided_by", "staff_comment"]
-    readonly_fields = fields
+    readonly_fields = [*fields, "details_withheld"]
     # Decisions (the services take the justification's id)
     decide_permission = "reservations.decide_absencejustification"
     decision_state = AbsenceJustification.State.SUBMITTED
@@ -509,6 +509,19 @@ class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHi
                               "prévenues par e-mail.")
     refused_bulk_message = _("%(count)d justification(s) refusée(s) ; les familles sont "
                              "prévenues par e-mail.")
+
+    def get_fields(self, request, obj=None):
+        # A reason such as an illness is health data (GDPR art. 9): only staff allowed to see
+        # health data read the family's details.
+        if request.user.has_perm("inscriptions.view_health_data"):
+            return self.fields
+        return ["details_withheld" if f == "details" else f for f in self.fields]
+
+    @admin.display(description=_("précisions"))
+    def details_withheld(self, justification):
+        if not justification.details:
+            return "–"
+        return _("Réservées aux agents habilités à consulter les données de santé.")
 
     def accept_object(self, justification, user):
         return absences.accept_justification(justification.pk, user)

@@ -382,3 +382,19 @@ def test_staff_change_page_offers_the_decision(client, deciding_staff, submitted
     assert reverse("admin:reservations_absencejustification_accept",
                    args=[submitted.pk]) in html
     assert "Gastro" in html
+
+
+def test_details_of_a_justification_are_health_data(client, submitted):
+    """« Gastro » is health data: staff without the health permission do not read it."""
+    viewer = StaffFactory()
+    viewer.groups.clear()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_absencejustification"))
+    client.force_login(viewer)
+    page = page_text(client.get(f"{CHANGELIST}{submitted.pk}/change/"))
+    assert "Gastro" not in page
+    assert "Réservées aux agents habilités" in page
+
+    viewer.user_permissions.add(Permission.objects.get(codename="view_health_data"))
+    viewer = type(viewer).objects.get(pk=viewer.pk)  # drop the permission cache
+    client.force_login(viewer)
+    assert "Gastro" in page_text(client.get(f"{CHANGELIST}{submitted.pk}/change/"))
