@@ -18,7 +18,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from familles.models import Document
-from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin
+from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin, RefuseForm
 
 from . import services
 from .exports import ExportForm, can_export_health_data, export_response
@@ -339,12 +339,6 @@ class ActivityAdmin(SimpleHistoryAdmin):
 
 
 # Enrolments ---------------------------------------------------------------------------------
-
-class RefuseForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Motif du refus, envoyé à la famille"),
-        widget=forms.Textarea(attrs={"rows": 4}))
-
 
 class EnrolmentForm(forms.ModelForm):
     class Meta:

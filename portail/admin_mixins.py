@@ -1,10 +1,12 @@
 """Admin building blocks any app may use (ground module: it imports no app)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class ReadOnlyAdminMixin:
@@ -18,6 +20,13 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RefuseForm(forms.Form):
+    """The reason of a refusal, sent to the family."""
+
+    comment = forms.CharField(label=_("Motif du refus, envoyé à la famille"),
+                              widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class DecisionAdminMixin:
@@ -37,7 +46,7 @@ class DecisionAdminMixin:
     decision_state = ""  # the state waiting for a decision
     accept_service = None
     refuse_service = None
-    refuse_form_class = None  # a form with a required "comment" field
+    refuse_form_class = None  # a form with a required "comment" field, e.g. RefuseForm
     accept_name, accept_path = "accept", "accepter"
     refuse_name, refuse_path = "refuse", "refuser"
     # Words: the change page's buttons, the comment page, the actions and the messages. A

@@ -21,11 +21,11 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from inscriptions.models import ClosureDay
-from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin
+from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin, RefuseForm
 
 from . import services
 from .deadlines import format_moment
-from .forms import CapacityForm, CloseSlotForm, GenerateSlotsForm, RefuseJustificationForm
+from .forms import CapacityForm, CloseSlotForm, GenerateSlotsForm
 from .models import (
     AbsenceJustification,
     AgeGroup,
@@ -491,7 +491,7 @@ class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHi
     # Decisions (the services take the justification's id)
     decide_permission = "reservations.decide_absencejustification"
     decision_state = AbsenceJustification.State.SUBMITTED
-    refuse_form_class = RefuseJustificationForm
+    refuse_form_class = RefuseForm
     accept_button = _("Accepter (journée non facturée)")
     refuse_button = _("Refuser")
     refuse_comment_label = _("Refuser (journée facturée) avec ce motif, envoyé à la famille :")

@@ -79,8 +79,3 @@ class GenerateSlotsForm(forms.Form):
         if first and last and last < first:
             self.add_error("last", _("La date de fin doit suivre la date de début."))
         return data
-
-
-class RefuseJustificationForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Motif du refus, envoyé à la famille"), widget=forms.Textarea(attrs={"rows": 4}))
