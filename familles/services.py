@@ -16,6 +16,14 @@ from .uploads import check_upload
 MAX_GUARDIANS = 2
 
 
+def owned_child(family: Family, child_id) -> Child:
+    """The family's child (either household in shared custody), never another family's."""
+    child = Child.objects.for_family(family).filter(pk=child_id).first()
+    if child is None:
+        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
+    return child
+
+
 def family_of(user) -> Family | None:
     guardian = Guardian.objects.select_related("family").filter(user=user).first()
     return guardian.family if guardian else None
@@ -108,8 +116,8 @@ def accept_invitation(user, token, *, guardian: dict) -> Guardian:
 def save_child(family: Family, data: dict, child: Child | None = None) -> Child:
     if child is None:
         child = Child(family=family)
-    elif not Child.objects.for_family(family).filter(pk=child.pk).exists():
-        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
+    else:
+        owned_child(family, child.pk)
     for field, value in data.items():
         setattr(child, field, value)
     if child.birth_date and child.birth_date > timezone.localdate():

@@ -3,6 +3,8 @@ public holidays as its calendar requires, minus the closure days staff add."""
 
 from datetime import date
 
+from django.db.models import Q
+
 from portail.calendar import days_between, public_holiday, school_holiday
 
 from .models import Activity, ClosureDay
@@ -11,10 +13,9 @@ from .models import Activity, ClosureDay
 def closures(activity: Activity, first: date, last: date) -> dict[date, str]:
     """Closure days (for all activities or this one) between two dates, with their reason."""
     rows = ClosureDay.objects.filter(
-        school_year_id=activity.school_year_id, date__range=(first, last)
-    ).filter(activity__isnull=True) | ClosureDay.objects.filter(
-        activity=activity, date__range=(first, last))
-    return {row.date: row.label for row in rows}
+        Q(activity__isnull=True) | Q(activity=activity),
+        school_year_id=activity.school_year_id, date__range=(first, last))
+    return dict(rows.values_list("date", "label"))
 
 
 def runs_on(activity: Activity, day: date) -> bool:

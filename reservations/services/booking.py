@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from familles.models import Child, Family
+from familles.services import owned_child
 from inscriptions.models import Enrolment
 from inscriptions.services import family_emails_for_child, require_validated_file
 from portail.outbox import queue_email
@@ -92,13 +93,6 @@ def time_refusal(slot: Slot, period: BookingPeriod | None, now, *, check_period=
     return ""
 
 
-def _owned_child(family: Family, child_id) -> Child:
-    child = Child.objects.for_family(family).filter(pk=child_id).first()
-    if child is None:
-        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
-    return child
-
-
 def _load_slots(slot_ids) -> list[Slot]:
     return list(Slot.objects.filter(pk__in=slot_ids).select_related(
         "activity__school_year", "activity__deadline_rule", "unit", "site", "age_group",
@@ -130,7 +124,7 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
     """Book a child on several slots; each one is confirmed, put on the waiting list (if the
     parent accepts it), or refused with its reason. Raises Busy if a slot stays locked."""
     now = now or timezone.now()
-    child = _owned_child(family, child_id)
+    child = owned_child(family, child_id)
     slots = _load_slots(slot_ids)
     for year in {slot.activity.school_year for slot in slots}:
         require_validated_file(child, year)
@@ -210,17 +204,15 @@ def _unsafe_take_place(slot: Slot) -> str | None:
     return Reservation.State.CONFIRMED
 
 
-def cancel(family: Family, child_id, slot_ids, user, *, now=None, notify=True,
-           only_source=None) -> list[Outcome]:
+def cancel(family: Family, child_id, slot_ids, user, *, now=None,
+           notify=True) -> list[Outcome]:
     """The parent cancels before the deadline; after it, only an absence can be justified."""
     now = now or timezone.now()
-    child = _owned_child(family, child_id)
+    child = owned_child(family, child_id)
     reservations = Reservation.objects.filter(
         child=child, slot_id__in=slot_ids,
         state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
     ).select_related("slot__activity__deadline_rule").order_by("slot_id")
-    if only_source:
-        reservations = reservations.filter(source=only_source)
     outcomes = []
     for reservation in reservations:
         slot = reservation.slot

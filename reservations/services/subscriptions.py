@@ -55,22 +55,40 @@ def _subscription_slots(enrolment: Enrolment, weekdays, first: date, now) -> lis
             and any(p.first_day <= s.date <= p.last_day for p in opened)]
 
 
+def _days_to_book(enrolment: Enrolment, weekdays, first: date, now, *,
+                  rebook_weekdays=()) -> list[Slot]:
+    """The subscription's days still to book: those no reservation ever touched, and on
+    `rebook_weekdays` (days the parent has just added) those cancelled before. A day the
+    parent cancelled by hand is otherwise left alone, so applying again repairs an
+    interrupted run without undoing the parent's choices."""
+    slots = _subscription_slots(enrolment, weekdays, first, now)
+    rows = dict(Reservation.objects.filter(child_id=enrolment.child_id, slot__in=slots)
+                .values_list("slot_id", "state"))
+    return [s for s in slots if s.pk not in rows or (
+        rows[s.pk] == Reservation.State.CANCELLED and s.date.weekday() in rebook_weekdays)]
+
+
 def _book_days(family, enrolment, slots, user, now) -> int:
+    if not slots:
+        return 0
     outcomes = book(family, enrolment.child_id, [s.pk for s in slots], user,
                     join_waiting_list=True, now=now, source=Reservation.Source.SUBSCRIPTION,
                     check_period=False, notify=False)
     return sum(1 for o in outcomes if o.changed)
 
 
-def _cancel_subscribed_days(enrolment, first: date, weekdays_to_drop, user, now) -> int:
-    ids = Reservation.objects.filter(
+def _release_from(enrolment, first: date, user, now, *, weekdays=None, source=None) -> int:
+    """Cancel the enrolment's bookings from `first` on (those days are still before their
+    deadline), optionally only some weekdays or only one source; returns how many."""
+    reservations = Reservation.objects.filter(
         child_id=enrolment.child_id, slot__activity=enrolment.activity, slot__date__gte=first,
-        source=Reservation.Source.SUBSCRIPTION,
         state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
-    ).values_list("pk", "slot__date")
+    )
+    if source is not None:
+        reservations = reservations.filter(source=source)
     count = 0
-    for reservation_id, day in ids:
-        if weekdays_to_drop is None or day.weekday() in weekdays_to_drop:
+    for reservation_id, day in reservations.values_list("pk", "slot__date"):
+        if weekdays is None or day.weekday() in weekdays:
             release(reservation_id, user, now=now)
             count += 1
     return count
@@ -104,10 +122,11 @@ def subscribe(family: Family, enrolment_id, weekdays, user, *, now=None) -> Meal
         subscription.save()
     dropped = previous - set(weekdays)
     if dropped:
-        _cancel_subscribed_days(enrolment, first, dropped, user, now)
+        _release_from(enrolment, first, user, now, weekdays=dropped,
+                      source=Reservation.Source.SUBSCRIPTION)
     added = set(weekdays) - previous
-    booked = _book_days(family, enrolment, _subscription_slots(enrolment, added, first, now),
-                        user, now) if added else 0
+    booked = _book_days(family, enrolment, _days_to_book(
+        enrolment, weekdays, first, now, rebook_weekdays=added), user, now)
     with transaction.atomic():
         queue_email("meal_subscription_changed", family_emails_for_child(enrolment.child), {
             "child": enrolment.child, "subscription": subscription, "activity": activity,
@@ -130,7 +149,8 @@ def end_subscription(family: Family, enrolment_id, user, *, now=None) -> MealSub
         subscription.applies_from = first
         subscription.updated_by = user
         subscription.save()
-    cancelled = _cancel_subscribed_days(enrolment, first, None, user, now)
+    cancelled = _release_from(enrolment, first, user, now,
+                              source=Reservation.Source.SUBSCRIPTION)
     with transaction.atomic():
         queue_email("meal_subscription_ended", family_emails_for_child(enrolment.child), {
             "child": enrolment.child, "activity": enrolment.activity,
@@ -146,12 +166,7 @@ def end_for_enrolment(enrolment: Enrolment, user, now=None) -> None:
     first = first_open_day(enrolment.activity, now)
     MealSubscription.objects.filter(enrolment=enrolment, active=True).update(
         active=False, applies_from=first, updated_by=user)
-    ids = Reservation.objects.filter(
-        child_id=enrolment.child_id, slot__activity=enrolment.activity, slot__date__gte=first,
-        state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
-    ).values_list("pk", flat=True)
-    for reservation_id in ids:
-        release(reservation_id, user, now=now)
+    _release_from(enrolment, first, user, now)
 
 
 def apply_opened_periods(now=None) -> int:
@@ -172,13 +187,8 @@ def apply_opened_periods(now=None) -> int:
             enrolment = subscription.enrolment
             first = max(first_open_day(enrolment.activity, now), subscription.applies_from,
                         period.first_day)
-            taken = set(Reservation.objects.filter(
-                child_id=enrolment.child_id, slot__activity_id=period.activity_id,
-                slot__date__range=(first, period.last_day)).values_list("slot_id", flat=True))
-            slots = [s for s in _subscription_slots(enrolment, subscription.weekdays, first, now)
-                     if s.date <= period.last_day and s.pk not in taken]
-            if not slots:
-                continue
+            slots = [s for s in _days_to_book(enrolment, subscription.weekdays, first, now)
+                     if s.date <= period.last_day]
             try:
                 count += _book_days(enrolment.child.family, enrolment, slots,
                                     subscription.updated_by, now)

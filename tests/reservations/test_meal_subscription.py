@@ -17,7 +17,7 @@ from inscriptions.models import ClosureDay, MealSubscription
 from portail.calendar import days_between, public_holiday, school_holiday
 from portail.models import OutboxMessage
 from reservations.models import Reservation, Slot
-from reservations.services import book, generate_slots
+from reservations.services import book, cancel, generate_slots
 from tests.factories import ChildFactory
 from tests.inscriptions.factories import (
     ActivityFactory,
@@ -289,3 +289,23 @@ def test_withdrawing_the_enrolment_stops_the_subscription(client, guardian, enro
     assert not MealSubscription.objects.get().active
     assert max(booked(enrolment)) == thursday  # the days past their deadline stay
     assert client.get(url(enrolment)).status_code == 404
+
+
+def test_saving_again_books_the_days_still_missing_but_not_a_day_the_parent_cancelled(
+        client, guardian, family, enrolment, canteen, year):
+    """Days whose slots did not exist yet (or an interrupted run) are booked when the same
+    subscription is saved again; a day the parent cancelled by hand stays cancelled."""
+    tuesday = quiet_tuesday(year)
+    open_days(canteen, tuesday - timedelta(days=7), tuesday + timedelta(days=6))
+    subscribe_at(client, guardian, enrolment, paris(tuesday - timedelta(days=14), 8), [0, 1])
+    next_monday = tuesday + timedelta(days=6)
+    assert tuesday in booked(enrolment) and next_monday in booked(enrolment)
+    slot = Slot.objects.get(activity=canteen, date=tuesday)
+    with time_machine.travel(paris(tuesday - timedelta(days=14), 9), tick=False):
+        cancel(family, enrolment.child.pk, [slot.pk], guardian.user)
+    open_days(canteen, tuesday + timedelta(days=7), tuesday + timedelta(days=13))
+
+    subscribe_at(client, guardian, enrolment, paris(tuesday - timedelta(days=14), 10), [0, 1])
+    days = booked(enrolment)
+    assert tuesday + timedelta(days=7) in days  # slots generated after the first save
+    assert tuesday not in days  # cancelled by hand, left alone
