@@ -120,18 +120,19 @@ def subscribe(family: Family, enrolment_id, weekdays, user, *, now=None) -> Meal
         subscription.applies_from = first
         subscription.updated_by = user
         subscription.save()
+        # Written with the decision (DESIGN.md, "Messages"); the days themselves follow, each
+        # in its own short booking transaction.
+        queue_email("meal_subscription_changed", family_emails_for_child(enrolment.child), {
+            "child": enrolment.child, "subscription": subscription, "activity": activity,
+            "first_day": date_format(first, "l j F Y"),
+        })
     dropped = previous - set(weekdays)
     if dropped:
         _release_from(enrolment, first, user, now, weekdays=dropped,
                       source=Reservation.Source.SUBSCRIPTION)
     added = set(weekdays) - previous
-    booked = _book_days(family, enrolment, _days_to_book(
+    _book_days(family, enrolment, _days_to_book(
         enrolment, weekdays, first, now, rebook_weekdays=added), user, now)
-    with transaction.atomic():
-        queue_email("meal_subscription_changed", family_emails_for_child(enrolment.child), {
-            "child": enrolment.child, "subscription": subscription, "activity": activity,
-            "first_day": date_format(first, "l j F Y"), "booked": booked,
-        })
     return subscription
 
 
@@ -149,13 +150,11 @@ def end_subscription(family: Family, enrolment_id, user, *, now=None) -> MealSub
         subscription.applies_from = first
         subscription.updated_by = user
         subscription.save()
-    cancelled = _release_from(enrolment, first, user, now,
-                              source=Reservation.Source.SUBSCRIPTION)
-    with transaction.atomic():
         queue_email("meal_subscription_ended", family_emails_for_child(enrolment.child), {
             "child": enrolment.child, "activity": enrolment.activity,
-            "first_day": date_format(first, "l j F Y"), "cancelled": cancelled,
+            "first_day": date_format(first, "l j F Y"),
         })
+    _release_from(enrolment, first, user, now, source=Reservation.Source.SUBSCRIPTION)
     return subscription
 
 

@@ -17,7 +17,7 @@ from inscriptions.models import ClosureDay, MealSubscription
 from portail.calendar import days_between, public_holiday, school_holiday
 from portail.models import OutboxMessage
 from reservations.models import Reservation, Slot
-from reservations.services import book, cancel, generate_slots
+from reservations.services import Busy, book, booking, cancel, generate_slots, subscribe
 from tests.factories import ChildFactory
 from tests.inscriptions.factories import (
     ActivityFactory,
@@ -309,3 +309,22 @@ def test_saving_again_books_the_days_still_missing_but_not_a_day_the_parent_canc
     days = booked(enrolment)
     assert tuesday + timedelta(days=7) in days  # slots generated after the first save
     assert tuesday not in days  # cancelled by hand, left alone
+
+
+def test_the_subscription_and_its_email_stand_even_if_booking_is_interrupted(
+        family, guardian, enrolment, canteen, year, monkeypatch):
+    """The e-mail is written with the decision; days a rush interrupted are booked when the
+    parent saves again (previous test)."""
+    tuesday = quiet_tuesday(year)
+    open_days(canteen, tuesday, tuesday + timedelta(days=6))
+
+    def busy(slot):
+        raise Busy()
+
+    monkeypatch.setattr(booking, "_take_place", busy)
+    with time_machine.travel(paris(tuesday - timedelta(days=14), 8), tick=False), \
+            pytest.raises(Busy):
+        subscribe(family, enrolment.pk, [0, 1], guardian.user)
+    assert MealSubscription.objects.get(enrolment=enrolment).weekdays == [0, 1]
+    assert OutboxMessage.objects.filter(template="meal_subscription_changed").count() == 1
+    assert booked(enrolment) == set()
