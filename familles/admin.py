@@ -66,7 +66,7 @@ class FamilyAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("responsables"))
     def guardian_emails(self, family):
-        return ", ".join(g.user.email for g in family.guardians.all())
+        return ", ".join(family.guardian_emails())
 
 
 @admin.register(Guardian)

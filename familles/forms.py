@@ -1,7 +1,9 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import Child, Contact, Document, Family, Guardian
+from .uploads import human_size
 
 
 class DateInput(forms.DateInput):
@@ -83,7 +85,6 @@ class DocumentForm(forms.Form):
                                   widget=DateInput())
     file = forms.FileField(
         label=_("Fichier"),
-        help_text=_("PDF, JPEG ou PNG, 10 Mo au maximum."),
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,"
                                                          "image/jpeg,image/png"}),
     )
@@ -91,3 +92,6 @@ class DocumentForm(forms.Form):
     def __init__(self, *args, family, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["child"].queryset = Child.objects.for_family(family)
+        # The cap the upload check enforces (settings.DOCUMENT_MAX_BYTES), not a copy of it.
+        self.fields["file"].help_text = _("PDF, JPEG ou PNG, %(limit)s au maximum.") % {
+            "limit": human_size(settings.DOCUMENT_MAX_BYTES)}

@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -11,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from .uploads import ALLOWED_TYPES
 
 
 class UserManager(BaseUserManager):
@@ -114,6 +117,14 @@ class Guardian(models.Model):
         return self.user.email
 
 
+class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """The invitations that can still be accepted (the queryset form of `is_open`)."""
+        since = timezone.now() - timedelta(days=Invitation.VALID_DAYS)
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True,
+                           created_at__gt=since)
+
+
 class Invitation(models.Model):
     """A second guardian invited by e-mail to join a family with his own login."""
 
@@ -130,6 +141,8 @@ class Invitation(models.Model):
         related_name="+", verbose_name=_("acceptée par"),
     )
     revoked_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     VALID_DAYS = 14
 
@@ -306,9 +319,7 @@ class Document(models.Model):
 
     @property
     def extension(self):
-        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
-            self.content_type
-        ]
+        return ALLOWED_TYPES[self.content_type]
 
     @property
     def is_health_data(self):

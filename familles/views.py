@@ -65,10 +65,8 @@ class OnboardingView(LoginRequiredMixin, View):
         return self.render(guardian_form, address_form)
 
     def render(self, guardian_form, address_form):
-        invitations = [
-            i for i in Invitation.objects.filter(email__iexact=self.request.user.email)
-            .select_related("family") if i.is_open
-        ]
+        invitations = Invitation.objects.filter(
+            email__iexact=self.request.user.email).open().select_related("family")
         return render(self.request, self.template_name, {
             "guardian_form": guardian_form, "address_form": address_form,
             "invitations": invitations,
@@ -84,7 +82,7 @@ class FamilyView(FamilyMixin, View):
             "guardians": family.guardians.select_related("user"),
             "children": children,
             "contacts": family.contacts.prefetch_related("children"),
-            "invitations": [i for i in family.invitations.all() if i.is_open],
+            "invitations": family.invitations.open(),
             "invitation_form": InvitationForm(),
             "can_invite": family.guardians.count() < services.MAX_GUARDIANS,
         })

@@ -42,7 +42,7 @@ def queue_email(template: str, to: list[str] | str, context: dict) -> OutboxMess
 def queue_message(
     *, to, subject: str, body_text: str, body_html: str = "", template: str = ""
 ) -> OutboxMessage | None:
-    recipients = [to] if isinstance(to, str) else [address for address in to if address]
+    recipients = [address for address in ([to] if isinstance(to, str) else to) if address]
     if not recipients:
         # e.g. a household whose guardians were all removed: nobody to write to
         logger.warning("No recipient for %r: message not queued", subject)

@@ -2,7 +2,9 @@
 
 import re
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
 
 UNLABELLED_FIELDS_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(el => !['hidden', 'submit', 'button'].includes(el.type))
@@ -20,3 +22,17 @@ def field(text: str) -> re.Pattern:
     """A field's label, exactly, with the asterisk of a required field. (get_by_label matches a
     pattern against the label's raw text, template whitespace included.)"""
     return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$")
+
+
+def main(page: Page):
+    """The page's main landmark, where every journey reads and acts."""
+    return page.get_by_role("main")
+
+
+def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Log in through the real form, as a parent or a staff member does."""
+    page.goto(base_url + "/compte/login/")
+    main(page).get_by_label(re.compile(r"^Adresse e-mail", re.I)).fill(email)
+    main(page).get_by_label(re.compile(r"^Mot de passe", re.I)).fill(password)
+    main(page).get_by_role("button", name="Je me connecte").click()
+    expect(page).not_to_have_url(re.compile(r"/compte/login/"))

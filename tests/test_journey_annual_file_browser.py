@@ -13,23 +13,12 @@ from playwright.sync_api import Page, expect
 
 from inscriptions.models import AnnualFile
 from portail.models import OutboxMessage
-from tests.browser import assert_every_field_is_labelled, field
-from tests.factories import PASSWORD, ChildFactory, GuardianFactory, StaffFactory
+from tests.browser import assert_every_field_is_labelled, field, log_in, main
+from tests.factories import ChildFactory, GuardianFactory, StaffFactory
 from tests.helpers import pdf_bytes
 from tests.inscriptions.factories import SchoolYearFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-def main(page: Page):
-    return page.get_by_role("main")
-
-
-def log_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(base_url + "/compte/login/")
-    main(page).get_by_label(re.compile(r"^Adresse e-mail", re.I)).fill(email)
-    main(page).get_by_label(re.compile(r"^Mot de passe", re.I)).fill(PASSWORD)
-    main(page).get_by_role("button", name="Je me connecte").click()
-    expect(page).not_to_have_url(re.compile(r"/compte/login/"))
 
 
 def test_a_parent_submits_the_file_and_staff_validate_it(page: Page, browser, live_server,

@@ -14,37 +14,14 @@ from playwright.sync_api import Page, expect
 
 from familles.models import Child, Document, Family
 from portail.models import OutboxMessage
-from tests.browser import assert_every_field_is_labelled, field
+from tests.browser import assert_every_field_is_labelled, field, main
+from tests.helpers import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "nouvelle.famille@example.org"
 PASSWORD = "Un-mot-de-passe-solide-2026"
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-results"
-
-
-def minimal_pdf() -> bytes:
-    """The smallest well-formed PDF: one empty A4 page, with a correct cross-reference table."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-    ]
-    pdf = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return pdf
-
-
-def main(page: Page):
-    return page.get_by_role("main")
 
 
 def test_a_newcomer_signs_up_creates_the_family_adds_a_child_and_uploads_a_document(
@@ -105,7 +82,7 @@ def test_a_newcomer_signs_up_creates_the_family_adds_a_child_and_uploads_a_docum
 
     # A document, from "Mes documents".
     pdf = tmp_path / "avis-imposition-2025.pdf"
-    pdf.write_bytes(minimal_pdf())
+    pdf.write_bytes(pdf_bytes())
     page.get_by_role("navigation").get_by_role("link", name="Mes documents").click()
     expect(page).to_have_url(re.compile(r"/documents/$"))
     assert_every_field_is_labelled(page)

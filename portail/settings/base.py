@@ -133,6 +133,8 @@ LOGOUT_REDIRECT_URL = "home"
 # Parents log in before an opening and stay logged in: a login costs far more CPU than a booking.
 SESSION_COOKIE_AGE = env.int("PORTAIL_SESSION_DAYS", default=30) * 24 * 3600
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# One process's memory (dev, tests); production shares Redis between its workers.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- allauth ---------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "familles.adapters.AccountAdapter"

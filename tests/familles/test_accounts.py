@@ -3,7 +3,6 @@ outbox, login by e-mail, password reset and change, logout, rate limits, no acco
 the staff's second factor (TOTP) in front of the admin, and every account page in French in the
 portal's layout."""
 
-import html
 import re
 import time
 from functools import partial
@@ -21,6 +20,7 @@ from familles.models import User
 from portail.models import OutboxMessage
 from portail.settings import base as base_settings
 from tests.factories import PASSWORD, GuardianFactory, UserFactory
+from tests.helpers import page_text
 
 NEW_PASSWORD = "Un-nouveau-mot-de-passe-2026"
 LOGIN_URL = "/compte/login/"
@@ -29,14 +29,9 @@ RESET_URL = "/compte/password/reset/"
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
-def text(response) -> str:
-    """The page with entities decoded, so that French apostrophes compare as typed."""
-    return html.unescape(response.content.decode())
-
-
 def main_of(response) -> str:
     """The page's <main>, without its CSRF tokens (they differ from one response to another)."""
-    page = text(response)
+    page = page_text(response)
     return CSRF_RE.sub("", page[page.index("<main") : page.index("</main>")])
 
 
@@ -117,7 +112,7 @@ def test_signup_creates_an_unverified_account_and_queues_a_verification_email(cl
     assert link.startswith("/compte/confirm-email/")
 
     page = client.get(response["Location"])
-    assert "Vérifiez votre adresse e-mail" in text(page)
+    assert "Vérifiez votre adresse e-mail" in page_text(page)
 
 
 @pytest.mark.django_db
@@ -129,8 +124,8 @@ def test_following_the_verification_link_verifies_the_address_and_logs_in(client
     # allauth confirms on POST only (ACCOUNT_CONFIRM_EMAIL_ON_GET = False): a GET shows a button.
     page = client.get(link)
     assert page.status_code == 200
-    assert "Confirmer l'adresse e-mail" in text(page)
-    assert 'method="post"' in text(page)
+    assert "Confirmer l'adresse e-mail" in page_text(page)
+    assert 'method="post"' in page_text(page)
     assert EmailAddress.objects.get(email="nouveau.parent@example.org").verified is False
 
     response = client.post(link)
@@ -149,7 +144,7 @@ def test_a_wrong_verification_key_is_refused_in_french(client):
     page = client.get("/compte/confirm-email/pas-une-cle/")
 
     assert page.status_code == 200
-    assert "a expiré ou n'est pas valide" in text(page)
+    assert "a expiré ou n'est pas valide" in page_text(page)
 
 
 @pytest.mark.django_db
@@ -167,7 +162,7 @@ def test_login_before_verification_does_not_reach_the_dashboard(client, delivere
     assert [m.to for m in mail.outbox] == [["pas.verifie@example.org"]]
     home = client.get("/")
     assert home.status_code == 200
-    assert "Mon tableau de bord" not in text(home)
+    assert "Mon tableau de bord" not in page_text(home)
 
 
 @pytest.mark.django_db
@@ -197,7 +192,7 @@ def test_signup_refuses_a_weak_password_in_french_next_to_the_field(client):
     response = signup(client, password="12345678")
 
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "Ce mot de passe est trop court" in page
     assert 'aria-describedby="id_password1_helptext id_password1_error"' in page
     assert 'id="id_password1_error"' in page
@@ -217,7 +212,7 @@ def test_login_by_email_reaches_the_dashboard(client, guardian):
     assert is_logged_in(client)
     dashboard = client.get("/")
     assert dashboard.status_code == 200
-    assert "Se déconnecter" in text(dashboard)
+    assert "Se déconnecter" in page_text(dashboard)
 
 
 @pytest.mark.django_db
@@ -225,7 +220,7 @@ def test_a_wrong_password_gets_a_french_error(client, guardian):
     response = login(client, guardian.user.email, "pas-le-bon-mot-de-passe")
 
     assert response.status_code == 200
-    page = text(response)
+    page = page_text(response)
     assert "L’adresse e-mail ou le mot de passe sont incorrects." in page
     assert 'class="alert alert-danger" role="alert"' in page
     assert not is_logged_in(client)
@@ -233,7 +228,7 @@ def test_a_wrong_password_gets_a_french_error(client, guardian):
 
 @pytest.mark.django_db
 def test_login_page_uses_the_brochure_wording(client):
-    page = text(client.get(LOGIN_URL))
+    page = page_text(client.get(LOGIN_URL))
 
     assert "<h1" in page and "Je me connecte</h1>" in page
     assert f'<a href="{RESET_URL}">J\'ai oublié mon mot de passe</a>' in page
@@ -249,7 +244,7 @@ def test_logout_is_a_post(client, guardian):
     # A GET only asks for confirmation: a link or an image cannot log a parent out.
     confirm = client.get("/compte/logout/")
     assert confirm.status_code == 200
-    assert "Êtes-vous sûr(e) de vouloir vous déconnecter ?" in text(confirm)
+    assert "Êtes-vous sûr(e) de vouloir vous déconnecter ?" in page_text(confirm)
     assert is_logged_in(client)
 
     response = client.post("/compte/logout/")
@@ -283,14 +278,14 @@ def test_password_reset_sends_a_working_link(client, guardian, delivered):
     form_url = step["Location"]
     form = client.get(form_url)
     assert form.status_code == 200
-    assert "Nouveau mot de passe" in text(form)
+    assert "Nouveau mot de passe" in page_text(form)
     done = client.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert done.status_code == 302
     assert done["Location"] == "/compte/password/reset/key/done/"
-    assert "Votre mot de passe a été modifié." in text(client.get(done["Location"]))
+    assert "Votre mot de passe a été modifié." in page_text(client.get(done["Location"]))
 
     # The link works once; the old password is gone, the new one opens the account.
-    assert "Mauvais jeton" in text(client.get(link, follow=True))
+    assert "Mauvais jeton" in page_text(client.get(link, follow=True))
     assert not is_logged_in(client)
     assert login(client, email, PASSWORD).status_code == 200
     assert login(client, email, NEW_PASSWORD)["Location"] == "/"
@@ -330,8 +325,8 @@ def test_password_change(client, guardian):
     wrong = client.post(url, {"oldpassword": "pas-le-bon", "password1": NEW_PASSWORD,
                               "password2": NEW_PASSWORD})
     assert wrong.status_code == 200
-    assert "Merci d'indiquer votre mot de passe actuel." in text(wrong)
-    assert 'id="id_oldpassword_error"' in text(wrong)
+    assert "Merci d'indiquer votre mot de passe actuel." in page_text(wrong)
+    assert 'id="id_oldpassword_error"' in page_text(wrong)
 
     response = client.post(url, {"oldpassword": PASSWORD, "password1": NEW_PASSWORD,
                                  "password2": NEW_PASSWORD})
@@ -351,14 +346,14 @@ def test_the_sixth_wrong_password_locks_the_account_even_with_the_right_one(clie
     email = GuardianFactory().user.email
     for _ in range(5):
         response = login(client, email, "pas-le-bon-mot-de-passe")
-        assert "incorrects" in text(response)
+        assert "incorrects" in page_text(response)
 
     response = login(client, email, PASSWORD)
 
     # allauth refuses in the form itself: the login page again, with the reason in French.
     assert response.status_code == 200
     assert "Trop de tentatives de connexion échouées. Veuillez réessayer ultérieurement." in (
-        text(response))
+        page_text(response))
     assert not is_logged_in(client)
     # Another account is not affected.
     other = GuardianFactory().user.email
@@ -378,7 +373,7 @@ def test_password_reset_requests_are_rate_limited_per_address(client, rate_limit
 
     # Here allauth answers HTTP 429 with our templates/429.html.
     assert response.status_code == 429
-    assert "Trop de tentatives</h1>" in text(response)
+    assert "Trop de tentatives</h1>" in page_text(response)
     assert len(mail.outbox) == 3
 
 
@@ -390,7 +385,7 @@ def test_the_rate_limit_page_is_french_and_in_the_portal_layout(client, rate_lim
     response = signup(client.__class__(), email="second@example.org")
 
     assert response.status_code == 429
-    page = text(response)
+    page = page_text(response)
     assert '<html lang="fr">' in page
     assert "Trop de tentatives</h1>" in page
     assert 'class="skip-link"' in page
@@ -405,7 +400,7 @@ def test_the_admin_sends_anonymous_visitors_to_the_portal_login(client):
     response = client.get("/gestion/", follow=True)
 
     assert response.redirect_chain[-1][0] == "/compte/login/?next=%2Fgestion%2F"
-    assert "Je me connecte" in text(response)
+    assert "Je me connecte" in page_text(response)
     # The admin's own login form is not reachable either.
     direct = client.get("/gestion/login/")
     assert direct.status_code == 302
@@ -420,7 +415,7 @@ def test_staff_log_in_through_allauth_and_reach_the_admin(client, staff_user):
     assert response["Location"] == "/gestion/"
     admin = client.get("/gestion/")
     assert admin.status_code == 200
-    assert 'href="/compte/2fa/">Double authentification</a>' in text(admin)
+    assert 'href="/compte/2fa/">Double authentification</a>' in page_text(admin)
 
 
 @pytest.mark.django_db
@@ -435,7 +430,7 @@ def test_a_parent_cannot_enter_the_admin(client, guardian):
 def test_staff_activate_totp_from_the_mfa_pages(client, staff_user, frozen_clock):
     login(client, staff_user.email)
     index = client.get("/compte/2fa/")
-    assert "Authentification à deux facteurs" in text(index)
+    assert "Authentification à deux facteurs" in page_text(index)
 
     # Activating a second factor asks for the password again.
     ask = client.get("/compte/2fa/totp/activate/")
@@ -446,12 +441,12 @@ def test_staff_activate_totp_from_the_mfa_pages(client, staff_user, frozen_clock
 
     form = client.get("/compte/2fa/totp/activate/")
     assert form.status_code == 200
-    assert "Activer l'application d'authentification" in text(form)
+    assert "Activer l'application d'authentification" in page_text(form)
     secret = client.session["mfa.totp.secret"]
     wrong = client.post("/compte/2fa/totp/activate/", {"code": "000000"
                         if totp_code(secret) != "000000" else "111111"})
     assert wrong.status_code == 200
-    assert "Code incorrect." in text(wrong)
+    assert "Code incorrect." in page_text(wrong)
     assert not Authenticator.objects.filter(user=staff_user).exists()
 
     done = client.post("/compte/2fa/totp/activate/", {"code": totp_code(secret)})
@@ -476,12 +471,12 @@ def test_staff_with_totp_are_asked_for_the_code_before_the_admin(client, staff_u
     assert client.get("/gestion/")["Location"].startswith("/gestion/login/")
     page = client.get("/compte/2fa/authenticate/")
     assert page.status_code == 200
-    assert "Authentification à deux facteurs" in text(page)
-    assert 'name="code"' in text(page)
+    assert "Authentification à deux facteurs" in page_text(page)
+    assert 'name="code"' in page_text(page)
     # ... a wrong code is refused in French...
     wrong = client.post("/compte/2fa/authenticate/", {"code": totp_code(secret, offset=5)})
     assert wrong.status_code == 200
-    assert "Code incorrect." in text(wrong)
+    assert "Code incorrect." in page_text(wrong)
     assert not is_logged_in(client)
 
     # ... the authenticator app's code opens the admin.
@@ -534,7 +529,7 @@ class PageAudit(HTMLParser):
 
 def assert_portal_page_in_french(response, heading):
     assert response.status_code == 200, response.get("Location")
-    page = text(response)
+    page = page_text(response)
     assert '<html lang="fr">' in page
     assert '<a class="skip-link" href="#contenu">Aller au contenu</a>' in page
     assert '<main id="contenu"' in page
@@ -582,7 +577,7 @@ def test_the_pages_of_the_verification_and_reset_links_are_french(client, guardi
     [reset_link] = [url for url in links_in(mail.outbox[-1]) if "/password/reset/key/" in url]
     response = client.get(reset_link, follow=True)
     assert_portal_page_in_french(response, "Modifier le mot de passe")
-    assert "Nouveau mot de passe" in text(response)
+    assert "Nouveau mot de passe" in page_text(response)
 
 
 @pytest.mark.django_db
@@ -598,12 +593,12 @@ def test_every_account_page_is_french_in_the_portal_layout(client, staff_user, f
     for url, heading in pages:
         assert_portal_page_in_french(client.get(url), heading)
     # allauth's own scripts (from our origin, none inline) still reach the page.
-    assert '<script src="/static/account/js/account.js">' in text(client.get("/compte/email/"))
+    assert '<script src="/static/account/js/account.js">' in page_text(client.get("/compte/email/"))
 
     client.post("/compte/reauthenticate/", {"password": PASSWORD})
     activate = client.get("/compte/2fa/totp/activate/")
     assert_portal_page_in_french(activate, "Activer l'application d'authentification")
-    assert 'src="data:image/svg+xml' in text(activate)  # the QR code, allowed by img-src data:
+    assert 'src="data:image/svg+xml' in page_text(activate)  # the QR code, allowed by img-src data:
     secret = client.session["mfa.totp.secret"]
     client.post("/compte/2fa/totp/activate/", {"code": totp_code(secret)})
     for url, heading in [

@@ -166,3 +166,21 @@ def test_a_guardian_of_another_family_cannot_join(parent_client, client_factory,
     assert "Votre compte est déjà rattaché à une famille." in page_text(response)
     other_guardian.refresh_from_db()
     assert other_guardian.family != family
+
+
+def test_an_invitation_is_listed_until_the_day_it_expires(parent_client, client_factory,
+                                                          family, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    invite(parent_client)
+    invitation = Invitation.objects.get(family=family)
+    invitee = client_factory()
+    invitee.force_login(UserFactory(email=INVITEE))
+    join_link = f"/famille/invitation/{invitation.token}/"
+
+    time_machine.shift(timedelta(days=Invitation.VALID_DAYS) - timedelta(minutes=1))
+    assert "invitation en attente" in page_text(parent_client.get("/famille/"))
+    assert join_link in page_text(invitee.get("/famille/creer/"))
+
+    time_machine.shift(timedelta(minutes=2))
+    assert "invitation en attente" not in page_text(parent_client.get("/famille/"))
+    assert join_link not in page_text(invitee.get("/famille/creer/"))

@@ -258,3 +258,15 @@ def test_the_admin_retry_action_requeues_failed_and_pending_messages(settings, s
     assert len(sent_to(waiting)) == 1
     assert len(sent_to(already_sent)) == 1
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db
+def test_blank_addresses_are_dropped_and_a_message_to_nobody_is_not_queued(
+        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = queue(to=["", "parent@example.org", None])
+        for nobody in ([], ["", None], ""):
+            assert queue(to=nobody, subject="Sans destinataire") is None
+
+    assert list(OutboxMessage.objects.values_list("to", flat=True)) == [["parent@example.org"]]
+    assert [m.to for m in sent_to(kept)] == [["parent@example.org"]]
