@@ -6,9 +6,12 @@ from . import admin_registers  # noqa: F401  (registers, attendance and their PD
 # cancels and e-mails): the admin never saves them raw.
 # isort: split
 
+from collections import Counter
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,7 +28,7 @@ from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin, RefuseF
 
 from . import services
 from .deadlines import format_moment
-from .forms import CapacityForm, CloseSlotForm, GenerateSlotsForm
+from .forms import ActivityPartsMixin, CapacityForm, CloseSlotForm, GenerateSlotsForm
 from .models import (
     AbsenceJustification,
     AgeGroup,
@@ -124,19 +127,10 @@ class AgeGroupAdmin(admin.ModelAdmin):
     list_select_related = ["activity__school_year"]
 
 
-class CapacityRuleForm(forms.ModelForm):
+class CapacityRuleForm(ActivityPartsMixin, forms.ModelForm):
     class Meta:
         model = CapacityRule
         fields = ["activity", "site", "age_group", "capacity"]
-
-    def clean(self):
-        data = super().clean()
-        activity, site, group = data.get("activity"), data.get("site"), data.get("age_group")
-        if activity and site and not activity.sites.filter(pk=site.pk).exists():
-            self.add_error("site", _("Ce lieu n'accueille pas cette activité."))
-        if activity and group and group.activity_id != activity.pk:
-            self.add_error("age_group", _("Ce groupe d'âge appartient à une autre activité."))
-        return data
 
 
 @admin.register(CapacityRule)
@@ -152,27 +146,18 @@ class CapacityRuleAdmin(admin.ModelAdmin):
 
 # Slots ----------------------------------------------------------------------------------------
 
-class SlotAddForm(forms.ModelForm):
+class SlotAddForm(ActivityPartsMixin, forms.ModelForm):
     class Meta:
         model = Slot
         fields = ["activity", "unit", "site", "age_group", "date", "capacity"]
 
     def clean(self):
         data = super().clean()
-        activity = data.get("activity")
-        if activity is None:
-            return data
-        unit, site, group = data.get("unit"), data.get("site"), data.get("age_group")
-        if unit and unit.activity_id != activity.pk:
-            self.add_error("unit", _("Cette unité appartient à une autre activité."))
-        if site and not activity.sites.filter(pk=site.pk).exists():
-            self.add_error("site", _("Ce lieu n'accueille pas cette activité."))
-        if group and group.activity_id != activity.pk:
-            self.add_error("age_group", _("Ce groupe d'âge appartient à une autre activité."))
-        day = data.get("date")
-        year = activity.school_year
-        if day and not (year.start_date <= day <= year.end_date):
-            self.add_error("date", _("La date doit être dans l'année scolaire."))
+        activity, day = data.get("activity"), data.get("date")
+        if activity and day:
+            year = activity.school_year
+            if not (year.start_date <= day <= year.end_date):
+                self.add_error("date", _("La date doit être dans l'année scolaire."))
         return data
 
 
@@ -272,17 +257,23 @@ class SlotAdmin(admin.ModelAdmin):
         return self._page(request, "generate", _t("Générer les créneaux"), form,
                           status=400 if form.errors else 200)
 
-    # Capacity
-    def _set_capacity(self, request, slots, data):
-        capacity = data["capacity"]
-        done = 0
+    def _each_slot(self, request, slots, change) -> list[Slot]:
+        """Call a service on each slot; a refusal is shown beside its slot, the others go on.
+        Returns the slots changed."""
+        done = []
         for slot in slots:
             try:
-                services.set_capacity(slot.pk, capacity, request.user)
+                change(slot)
             except ValidationError as exc:
                 self.message_user(request, f"{slot} : {exc.messages[0]}", messages.WARNING)
             else:
-                done += 1
+                done.append(slot)
+        return done
+
+    # Capacity
+    def _set_capacity(self, request, slots, data):
+        done = len(self._each_slot(request, slots, lambda slot: services.set_capacity(
+            slot.pk, data["capacity"], request.user)))
         if done:
             self.message_user(request, ngettext(
                 "Capacité modifiée pour %(count)d créneau ; la liste d'attente a été servie.",
@@ -322,21 +313,18 @@ class SlotAdmin(admin.ModelAdmin):
 
     # Closing and reopening
     def _close(self, request, slots, data):
-        reason = data["reason"]
-        done = cancelled = 0
-        for slot in slots:
-            active = slot.reservations.exclude(state=Reservation.State.CANCELLED).count()
-            try:
-                services.close_slot(slot.pk, reason, request.user)
-            except ValidationError as exc:
-                self.message_user(request, exc.messages[0], messages.ERROR)
-                return
-            done += 1
-            cancelled += active
-        self.message_user(request, _t(
-            "%(slots)d créneau(x) fermé(s) ; %(count)d réservation(s) annulée(s), les familles "
-            "sont prévenues par e-mail.") % {"slots": done, "count": cancelled},
-            messages.SUCCESS)
+        slots = list(slots)
+        # Counted in one query before closing, for the message (close_slot returns the slot).
+        active = Counter(Reservation.objects.filter(slot__in=slots).exclude(
+            state=Reservation.State.CANCELLED).values_list("slot_id", flat=True))
+        done = self._each_slot(request, slots, lambda slot: services.close_slot(
+            slot.pk, data["reason"], request.user))
+        if done:
+            self.message_user(request, _t(
+                "%(slots)d créneau(x) fermé(s) ; %(count)d réservation(s) annulée(s), les "
+                "familles sont prévenues par e-mail.") % {
+                "slots": len(done), "count": sum(active[slot.pk] for slot in done)},
+                messages.SUCCESS)
 
     def close_view(self, request, pk):
         return self._slot_form_view(request, pk, CloseSlotForm, self._close,
@@ -533,9 +521,11 @@ class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHi
         return (f"{justification} – {justification.get_reason_display()} "
                 f"({justification.get_state_display()})")
 
-    def get_queryset(self, request):
-        # Waiting for a decision first, then the most recent days.
-        return super().get_queryset(request).order_by("-state", "-reservation__slot__date")
+    def get_ordering(self, request):
+        # Waiting for a decision first, then the most recent days. (An order_by in
+        # get_queryset would come after the model's "-submitted_at" in the change list.)
+        waiting_first = Case(When(state=AbsenceJustification.State.SUBMITTED, then=0), default=1)
+        return [waiting_first, "-reservation__slot__date"]
 
     @admin.display(description=_("enfant"), ordering="reservation__child__last_name")
     def child(self, justification):

@@ -24,6 +24,7 @@ from inscriptions.calendar import runs_on
 from inscriptions.models import Activity, Site
 from portail.admin_mixins import ReadOnlyAdminMixin
 
+from .forms import ActivityPartsMixin
 from .models import Attendance
 from .register_pdf import render_register_pdf
 from .services import registers as register_services
@@ -32,7 +33,7 @@ VIEW = "reservations.view_attendance"
 MARK = ("reservations.add_attendance", "reservations.change_attendance")
 
 
-class RegisterChoiceForm(forms.Form):
+class RegisterChoiceForm(ActivityPartsMixin, forms.Form):
     activity = forms.ModelChoiceField(label=gettext_lazy("Activité"),
                                       queryset=Activity.objects.none())
     site = forms.ModelChoiceField(label=gettext_lazy("Lieu d'accueil"),
@@ -46,13 +47,6 @@ class RegisterChoiceForm(forms.Form):
         self.fields["activity"].queryset = activities
         self.fields["site"].queryset = Site.objects.filter(
             activities__in=activities).distinct().order_by("name")
-
-    def clean(self):
-        data = super().clean()
-        activity, site = data.get("activity"), data.get("site")
-        if activity and site and not activity.sites.filter(pk=site.pk).exists():
-            self.add_error("site", _("Ce lieu n'accueille pas cette activité."))
-        return data
 
 
 class RegisterMarksForm(forms.Form):

@@ -28,6 +28,7 @@ from .deadlines import (
     local_zone,
 )
 from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
+from .services.absences import justification_limit_text
 from .services.booking import (
     eligibility_refusal,
     period_for,
@@ -236,11 +237,12 @@ def _row(slot: Slot, reservation, period, now, deadline) -> Row:
         can_cancel = now < deadline
         detail = "" if can_cancel else _(
             "Hors délai pour annuler : vous pouvez justifier l'absence jusqu'au "
-            "%(moment)s.") % {"moment": format_moment(justification_deadline(slot.date))}
+            "%(moment)s.") % {"moment": justification_limit_text(slot.date)}
         if reservation.state == Reservation.State.CONFIRMED:
+            # The same bound as the justification service (absences.justification_refusal).
             return Row(slot, "booked", _("réservé"), detail, reservation, can_cancel=can_cancel,
                        can_justify=not can_cancel
-                       and now < justification_deadline(slot.date))
+                       and now <= justification_deadline(slot.date))
         return Row(slot, "waiting", _("en liste d'attente (rang %(rank)s)") % {
             "rank": reservation.ahead + 1}, detail, reservation, can_cancel=can_cancel)
     refusal = time_refusal(slot, period, now)
@@ -320,8 +322,8 @@ def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | No
                  today: date) -> list[int]:
     """Every day of a period still to come, for one unit (and one weekday, if given), at
     the child's enrolment site and in his age group."""
-    enrolment = Enrolment.objects.filter(child=child, activity_id=period.activity_id,
-                                         state=Enrolment.State.VALIDATED).first()
+    enrolments = validated_enrolments(child, [period.activity_id])
+    enrolment = enrolments.get(period.activity_id)
     if enrolment is None:
         raise ValidationError(_("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
             "child": child.first_name, "activity": period.activity.name})
@@ -331,5 +333,4 @@ def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | No
     ).select_related("activity", "age_group").order_by("date")
     if weekday is not None:
         slots = slots.filter(date__iso_week_day=weekday + 1)
-    enrolments = {period.activity_id: enrolment}
     return [slot.pk for slot in slots if not eligibility_refusal(child, slot, enrolments)]

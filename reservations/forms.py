@@ -54,6 +54,25 @@ class JustificationForm(forms.Form):
 
 # Staff tools (admin) --------------------------------------------------------------------------
 
+class ActivityPartsMixin:
+    """For a form with an `activity` field: the unit, site and age group chosen beside it (the
+    fields the form has) must be that activity's."""
+
+    def clean(self):
+        data = super().clean()
+        activity = data.get("activity")
+        if activity is None:
+            return data
+        unit, site, group = data.get("unit"), data.get("site"), data.get("age_group")
+        if unit and unit.activity_id != activity.pk:
+            self.add_error("unit", _("Cette unité appartient à une autre activité."))
+        if site and not activity.sites.filter(pk=site.pk).exists():
+            self.add_error("site", _("Ce lieu n'accueille pas cette activité."))
+        if group and group.activity_id != activity.pk:
+            self.add_error("age_group", _("Ce groupe d'âge appartient à une autre activité."))
+        return data
+
+
 class CapacityForm(forms.Form):
     capacity = forms.IntegerField(label=_("Nouveau nombre de places"), min_value=0)
 

@@ -77,11 +77,6 @@ def justification_limit_text(day: date) -> str:
     return format_moment(limit)
 
 
-def cancellation_deadline(reservation: Reservation):
-    rule = getattr(reservation.slot.activity, "deadline_rule", None)
-    return deadline_for(rule, reservation.slot.date)
-
-
 def justification_refusal(reservation: Reservation, now=None) -> str:
     """Why this reservation's absence cannot be justified now, in the parent's words, or ""."""
     now = now or timezone.now()

@@ -261,7 +261,7 @@ def _fmt(value: time) -> str:
 
 
 def _check_mark(mark: AttendanceMark, child: Child, unit: ActivityUnit) -> list[str]:
-    who = {"child": f"{child.first_name} {child.last_name}", "unit": unit.label}
+    who = {"child": child, "unit": unit.label}
     errors = []
     if mark.status not in Attendance.Status.values:
         errors.append(_("%(child)s (%(unit)s) : indiquez présent ou absent.") % who)
@@ -312,7 +312,7 @@ def record_attendance(activity: Activity, site: Site, day: date, marks, staff_us
         errors += _check_mark(mark, child, unit)
         if mark.child_id not in outsiders:
             continue
-        who = {"child": f"{child.first_name} {child.last_name}", "unit": unit.label}
+        who = {"child": child, "unit": unit.label}
         if mark.child_id not in enrolled:
             errors.append(_("%(child)s n'a pas d'inscription validée à cette activité.") % who)
         elif (mark.child_id, mark.unit_id) in elsewhere:
@@ -364,8 +364,7 @@ def _save(activity, site, day, marks, expected, children, units, staff_user):
         if attendance.site_id != site.pk:
             child = children[mark.child_id]
             errors.append(_("%(child)s (%(unit)s) est déjà pointé à un autre lieu ce "
-                            "jour-là.") % {"child": f"{child.first_name} {child.last_name}",
-                                           "unit": units[mark.unit_id].label})
+                            "jour-là.") % {"child": child, "unit": units[mark.unit_id].label})
             continue
         if any(getattr(attendance, name) != value for name, value in values.items()):
             for name, value in values.items():

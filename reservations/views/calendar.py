@@ -7,6 +7,7 @@ htmx (the updated day, announced through the page's live region). Busy answers 5
 import re
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -88,6 +89,7 @@ class CalendarView(FamilyMixin, View):
             "next_url": calendar_url(child, next_month(first)),
             "previous_month": previous_month(first), "next_month": next_month(first),
             "mois": f"{first:%Y-%m}",
+            "justification_hours": settings.PORTAIL_JUSTIFICATION_HOURS,
         })
 
 

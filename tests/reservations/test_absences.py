@@ -2,6 +2,7 @@
 after the day), ownership, documents, and the staff's decision in the admin with e-mails."""
 
 import datetime
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -9,6 +10,8 @@ import time_machine
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from familles.models import Document
@@ -281,6 +284,37 @@ def test_absences_page_shows_each_decision_in_words(parent_client, guardian, act
     assert "en cours d'examen par le service" in text
 
 
+def test_absences_page_queries_do_not_grow_with_the_absences(
+        parent_client, guardian, family, activity, django_assert_max_num_queries):
+    slot = SlotFactory(activity=activity)
+    day = slot.date
+    day_before = SlotFactory(activity=activity, date=day - datetime.timedelta(days=1))
+
+    def absent(n):
+        """n more children, each with an absence still to justify and one justified with a
+        document."""
+        for _n in range(n):
+            child = ChildFactory(family=family)
+            ReservationFactory(slot=slot, child=child)
+            AbsenceJustification.objects.create(
+                reservation=ReservationFactory(slot=day_before, child=child),
+                reason="illness", submitted_by=guardian.user,
+                document=DocumentFactory(family=family, child=child))
+
+    url = reverse("reservations:absences")
+    with at(justification_deadline(day) - ONE_MINUTE, parent_client, guardian.user):
+        absent(1)
+        parent_client.get(url)  # warm the caches
+        with CaptureQueriesContext(connection) as one:
+            assert len(re.findall("/reservations/absence/", page_text(
+                parent_client.get(url)))) == 1
+        absent(3)
+        with django_assert_max_num_queries(len(one)):
+            page = page_text(parent_client.get(url))
+    assert len(re.findall("/reservations/absence/", page)) == 4
+    assert page.count("/documents/") >= 4
+
+
 # Staff decisions in the admin ----------------------------------------------------------------
 
 @pytest.fixture
@@ -309,6 +343,28 @@ def test_staff_list_shows_the_justification_and_its_document_link(client, decidi
     assert "Lou" in text and "Maladie de l'enfant" in text and "En cours d'examen" in text
     url = reverse("familles:document_download", args=[submitted.document.pk])
     assert url in page_text(page)
+
+
+def test_staff_list_puts_the_justifications_awaiting_a_decision_first(
+        client, deciding_staff, guardian, activity, child):
+    pending_slot = SlotFactory(activity=activity)
+    decided_slot = SlotFactory(activity=activity,
+                               date=pending_slot.date + datetime.timedelta(days=7))
+    pending, decided = (AbsenceJustification.objects.create(
+        reservation=ReservationFactory(slot=slot, child=child), reason="illness",
+        submitted_by=guardian.user) for slot in (pending_slot, decided_slot))
+    # The decided one was sent after the pending one, for a later day.
+    AbsenceJustification.objects.filter(pk=decided.pk).update(
+        state=AbsenceJustification.State.ACCEPTED,
+        submitted_at=pending.submitted_at + datetime.timedelta(hours=1))
+
+    client.force_login(deciding_staff)
+    page = page_text(client.get(CHANGELIST))
+
+    def row(justification):
+        return page.index(reverse("admin:reservations_absencejustification_change",
+                                  args=[justification.pk]))
+    assert row(pending) < row(decided)
 
 
 def test_staff_accept_through_the_admin_emails_the_family(client, deciding_staff, guardian,

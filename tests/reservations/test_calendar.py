@@ -17,8 +17,9 @@ from django.utils.formats import date_format
 
 from inscriptions.models import Enrolment
 from portail.models import OutboxMessage
+from reservations.deadlines import justification_deadline
 from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
-from reservations.services import Busy, generate_slots
+from reservations.services import Busy, absences, generate_slots
 from reservations.services import booking as booking_service
 from tests.factories import ChildFactory, FamilyFactory
 from tests.helpers import flash_messages, visible_text
@@ -207,6 +208,28 @@ def test_after_the_deadline_the_day_is_out_of_time_and_a_booking_cannot_be_cance
     assert "Annuler" not in text.replace("annuler", "")
     assert "Justifier l'absence" in text
     assert reverse("reservations:justify", args=[booked.pk]) in response.content.decode()
+
+
+def test_the_justification_limit_reads_and_ends_as_on_the_absences_page(client, setting):
+    s = setting
+    day = s.days[1]
+    booked = ReservationFactory(child=s.child, slot=s.slots[day, "Matin"])
+    limit = justification_deadline(day)
+    justify = reverse("reservations:justify", args=[booked.pk])
+
+    with time_machine.travel(limit, tick=False):
+        client.force_login(s.user)
+        text = day_block(open_month(client, s), s.activity, day)
+        listed = visible_text(client.get(reverse("reservations:absences")))
+
+    said = f"jusqu'au {absences.justification_limit_text(day)}"
+    assert f"vous pouvez justifier l'absence {said}" in text and said in listed
+    assert "Justifier l'absence" in text  # the last moment the service still accepts
+    with time_machine.travel(limit + datetime.timedelta(seconds=1), tick=False):
+        client.force_login(s.user)
+        response = open_month(client, s)
+    assert "Justifier l'absence" not in day_block(response, s.activity, day)
+    assert justify not in response.content.decode()
 
 
 def test_before_and_at_the_deadline_minute(client, setting):

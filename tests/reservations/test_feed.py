@@ -5,6 +5,8 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from icalendar import Calendar
 
@@ -67,6 +69,23 @@ def test_the_feed_lists_the_confirmed_reservations_of_both_households(
     uids = [str(e["uid"]) for e in found]
     assert len(set(uids)) == 2
     assert [str(e["uid"]) for e in events(client.get(url))] == uids  # stable between fetches
+
+
+def test_the_feed_queries_do_not_grow_with_reservations(
+        parent_client, client, family, activity, django_assert_max_num_queries):
+    first = SlotFactory(activity=activity)
+    ReservationFactory(child=ChildFactory(family=family), slot=first)
+    url = feed_url(parent_client)
+    client.logout()
+    with CaptureQueriesContext(connection) as one:
+        assert len(events(client.get(url))) == 1
+
+    for week in range(1, 4):
+        slot = SlotFactory(activity=activity, date=first.date + datetime.timedelta(weeks=week))
+        for _child in range(2):
+            ReservationFactory(child=ChildFactory(family=family), slot=slot)
+    with django_assert_max_num_queries(len(one)):
+        assert len(events(client.get(url))) == 7
 
 
 def test_the_settings_page_gives_an_absolute_address_https_behind_tls(parent_client, family):
