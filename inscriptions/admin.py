@@ -18,7 +18,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from familles.models import Document
-from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin, RefuseForm
+from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin
 
 from . import services
 from .exports import ExportForm, can_export_health_data, export_response
@@ -84,8 +84,6 @@ class AnnualFileAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
     # Decisions
     decide_permission = "inscriptions.decide_annualfile"
     decision_state = AnnualFile.State.SUBMITTED
-    accept_service = staticmethod(services.validate)
-    refuse_service = staticmethod(services.return_to_family)
     refuse_form_class = ReturnForm
     accept_name, accept_path = "validate", "valider"
     refuse_name, refuse_path = "return", "renvoyer"
@@ -98,6 +96,12 @@ class AnnualFileAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
     refused_message = _("Dossier renvoyé à la famille avec votre commentaire.")
     accepted_bulk_message = _("%(count)d dossier(s) validé(s).")
     refused_bulk_message = _("%(count)d dossier(s) renvoyé(s) à la famille.")
+
+    def accept_object(self, annual_file, user):
+        return services.validate(annual_file, user)
+
+    def refuse_object(self, annual_file, user, comment):
+        return services.return_to_family(annual_file, user, comment)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -363,9 +367,6 @@ class EnrolmentAdmin(DecisionAdminMixin, SimpleHistoryAdmin):
     # Decisions
     decide_permission = "inscriptions.decide_enrolment"
     decision_state = Enrolment.State.REQUESTED
-    accept_service = staticmethod(services.validate_enrolment)
-    refuse_service = staticmethod(services.refuse_enrolment)
-    refuse_form_class = RefuseForm
     accept_name, accept_path = "validate", "valider"
     accept_button = _("Valider l’inscription")
     refuse_button = _("Refuser la demande")
@@ -388,6 +389,12 @@ class EnrolmentAdmin(DecisionAdminMixin, SimpleHistoryAdmin):
         (_("Suivi"), {"fields": ["requested_at", "requested_by", "decided_at", "decided_by",
                                  "staff_comment", "withdrawn_at"]}),
     ]
+
+    def accept_object(self, enrolment, user):
+        return services.validate_enrolment(enrolment, user)
+
+    def refuse_object(self, enrolment, user, comment):
+        return services.refuse_enrolment(enrolment, user, comment)
 
     def get_ordering(self, request):
         # The queue: requests waiting for a decision first, then the most recent.

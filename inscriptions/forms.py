@@ -7,7 +7,7 @@ from familles.forms import DocumentForm
 from familles.models import Child, Document, Family
 
 from .models import Activity, AnnualFile, SchoolLevel
-from .services import contacts_for_child
+from .services import contacts_for_child, families_of
 
 # Each document slot of the file: the kinds that fit it, offered from the family's vault.
 DOCUMENT_SLOTS = {
@@ -43,7 +43,7 @@ class AnnualFileForm(forms.ModelForm):
     def __init__(self, *args, annual_file: AnnualFile, **kwargs):
         super().__init__(*args, instance=annual_file, **kwargs)
         child = annual_file.child
-        families = [f for f in (child.family_id, child.second_family_id) if f]
+        families = families_of(child)
         vault = Document.objects.filter(family__in=families).filter(
             Q(child=child) | Q(child__isnull=True))
         for field, kinds in DOCUMENT_SLOTS.items():

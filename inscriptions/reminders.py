@@ -3,6 +3,7 @@
 Each runs at most once per school year: the year row is locked and stamped in the same
 transaction that writes the messages to the outbox."""
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,16 +17,13 @@ from portail.outbox import queue_email
 from .models import AnnualFile, SchoolYear
 
 
-def _families_expected(school_year: SchoolYear):
-    """Families that take part: a validated file last year, or a file started this year."""
+def _returning_children(school_year: SchoolYear) -> set[int]:
+    """Children whose file of the year before was validated."""
     previous = school_year.previous()
-    child_ids = set(
-        AnnualFile.objects.filter(school_year=school_year).values_list("child_id", flat=True))
-    if previous is not None:
-        child_ids |= set(AnnualFile.objects.filter(
-            school_year=previous, state=AnnualFile.State.VALIDATED
-        ).values_list("child_id", flat=True))
-    return _families_of_children(child_ids)
+    if previous is None:
+        return set()
+    return set(AnnualFile.objects.filter(
+        school_year=previous, state=AnnualFile.State.VALIDATED).values_list("child_id", flat=True))
 
 
 def _families_of_children(child_ids):
@@ -44,13 +42,7 @@ def send_opening_notices(now=None) -> int:
         opening_notice_sent_at__isnull=True,
     )
     for year in years:
-        previous = year.previous()
-        families = Family.objects.none()
-        if previous is not None:
-            families = _families_of_children(AnnualFile.objects.filter(
-                school_year=previous, state=AnnualFile.State.VALIDATED,
-            ).values("child_id"))
-        for family in families:
+        for family in _families_of_children(_returning_children(year)):
             queue_email("campaign_opening", family.guardian_emails(),
                         {"school_year": year, "family": family})
             sent += 1
@@ -71,8 +63,12 @@ def send_deadline_reminders(now=None) -> int:
         deadline_reminder_sent_at__isnull=True,
     )
     for year in years:
-        for family in _families_expected(year):
-            pending = _children_without_submitted_file(family, year)
+        # Families that take part: a validated file last year, or a file started this year.
+        started = AnnualFile.objects.filter(school_year=year).values_list("child_id", flat=True)
+        families = list(_families_of_children(_returning_children(year) | set(started)))
+        pending_by_family = _children_without_submitted_file(families, year)
+        for family in families:
+            pending = pending_by_family.get(family.pk)
             if pending:
                 queue_email("campaign_deadline", family.guardian_emails(),
                             {"school_year": year, "family": family, "children": pending})
@@ -82,7 +78,15 @@ def send_deadline_reminders(now=None) -> int:
     return sent
 
 
-def _children_without_submitted_file(family, year):
+def _children_without_submitted_file(families, year) -> dict[int, list[Child]]:
+    """Each family's children (both households) whose file of the year is not sent yet."""
     done = AnnualFile.objects.filter(school_year=year).exclude(
-        state__in=AnnualFile.EDITABLE_STATES).values_list("child_id", flat=True)
-    return list(Child.objects.for_family(family).exclude(pk__in=done))
+        state__in=AnnualFile.EDITABLE_STATES).values("child_id")
+    ids = [family.pk for family in families]
+    pending = defaultdict(list)
+    for child in Child.objects.filter(Q(family__in=ids) | Q(second_family__in=ids)
+                                      ).exclude(pk__in=done):
+        pending[child.family_id].append(child)
+        if child.second_family_id:
+            pending[child.second_family_id].append(child)
+    return pending

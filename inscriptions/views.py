@@ -26,8 +26,7 @@ ENROLMENT_BADGES = {
 def _document_reasons() -> set[str]:
     """The reasons `reasons_not_eligible` gives for a missing or expired document: those rows
     link to « Mes documents »."""
-    return {_("Pièce à déposer dans « Mes documents » : %(kind)s.") % {"kind": label}
-            for label in Document.Kind.labels}
+    return {services.missing_document_reason(label) for label in Document.Kind.labels}
 
 
 def days_in_words(activity: Activity) -> str:

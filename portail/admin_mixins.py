@@ -36,17 +36,14 @@ class DecisionAdminMixin:
     and `<refuse_name>_selected` (list them in `actions`), and the decision buttons on the
     change page while the object is in `decision_state`. Everything needs `decide_permission`.
 
-    The admin gives the services (`accept_service(obj, user)`,
-    `refuse_service(obj, user, comment)`, wrapped in `staticmethod`, or overrides
-    `accept_object`/`refuse_object`), the comment form and the words below. A service refuses a
+    The admin calls its services in `accept_object(obj, user)` and
+    `refuse_object(obj, user, comment)`, and gives the words below. A service refuses a
     decision with a `ValidationError`, shown to the staff; the other objects are still decided.
     """
 
     decide_permission = ""  # "app_label.codename"
     decision_state = ""  # the state waiting for a decision
-    accept_service = None
-    refuse_service = None
-    refuse_form_class = None  # a form with a required "comment" field, e.g. RefuseForm
+    refuse_form_class = RefuseForm  # a form with a required "comment" field
     accept_name, accept_path = "accept", "accepter"
     refuse_name, refuse_path = "refuse", "refuser"
     # Words: the change page's buttons, the comment page, the actions and the messages. A
@@ -62,10 +59,10 @@ class DecisionAdminMixin:
 
     # The services ---------------------------------------------------------------------------
     def accept_object(self, obj, user):
-        return self.accept_service(obj, user)
+        raise NotImplementedError
 
     def refuse_object(self, obj, user, comment):
-        return self.refuse_service(obj, user, comment)
+        raise NotImplementedError
 
     # Permission -----------------------------------------------------------------------------
     def has_decide_permission(self, request):
@@ -112,12 +109,10 @@ class DecisionAdminMixin:
             try:
                 decide(obj)
             except ValidationError as exc:
-                if not bulk:
-                    self.message_user(request, exc.messages[0], messages.ERROR)
-                elif self.bulk_errors_name_the_object:
-                    self.message_user(request, f"{obj} : {exc.messages[0]}", messages.WARNING)
-                else:
-                    self.message_user(request, exc.messages[0], messages.WARNING)
+                message = exc.messages[0]
+                if bulk and self.bulk_errors_name_the_object:
+                    message = f"{obj} : {message}"
+                self.message_user(request, message, messages.WARNING if bulk else messages.ERROR)
             else:
                 done += 1
         if done:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from familles.models import Child, Document
 from inscriptions.models import Enrolment, SchoolYear
-from inscriptions.services import enrolments_of, file_rows
+from inscriptions.services import file_rows, latest_enrolments
 
 
 def family_dashboard(family) -> dict:
@@ -28,12 +28,12 @@ def family_dashboard(family) -> dict:
             "action": _("Envoyer un document"),
         })
     years = list(SchoolYear.objects.open_for_files())
-    files = _annual_files(family, children, years, todo)
+    files = _annual_files(children, years, todo)
     return {"family": family, "children": children, "todo": todo, "annual_files": files,
-            "enrolments": _enrolments(family, children, years)}
+            "enrolments": _enrolments(children, years)}
 
 
-def _annual_files(family, children, years, todo):
+def _annual_files(children, years, todo):
     """The dossier administratif of each child for each open year, and the ones to do."""
     rows = file_rows(children, years)
     for row in rows:
@@ -49,14 +49,10 @@ def _annual_files(family, children, years, todo):
     return rows
 
 
-def _enrolments(family, children, years) -> list[dict]:
+def _enrolments(children, years) -> list[dict]:
     """Per child, his enrolments of the open years (the latest per activity, withdrawn ones
     left out): one query whatever the number of children."""
-    latest = {}
-    if children and years:
-        for enrolment in enrolments_of(family).filter(activity__school_year__in=years):
-            # enrolments_of orders each child's activity by -requested_at: the first is latest
-            latest.setdefault((enrolment.child_id, enrolment.activity_id), enrolment)
+    latest = latest_enrolments(children, years) if children and years else {}
     by_child = {child.pk: [] for child in children}
     for enrolment in latest.values():
         if enrolment.state != Enrolment.State.WITHDRAWN:

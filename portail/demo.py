@@ -65,7 +65,6 @@ def _family(name, guardians, children, contacts=()):
 
 @transaction.atomic
 def seed() -> list[tuple[str, str, str]]:
-    ensure_staff_group()
     staff = _user(STAFF_EMAIL, staff=True)
     staff.groups.add(ensure_staff_group())
     staff.first_name, staff.last_name = "Agnès", "Le Goff"
@@ -120,8 +119,9 @@ DEMO_PDF = (
 )
 
 
-def _aware(year, month, day, hour=0, minute=0):
-    return timezone.make_aware(datetime.datetime(year, month, day, hour, minute))
+def _aware(day, hour, minute=0):
+    """A local time of the commune on a day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
 def _year(start):
@@ -129,8 +129,8 @@ def _year(start):
     year, _created = SchoolYear.objects.get_or_create(label=label, defaults={
         "start_date": datetime.date(start, 9, 1),
         "end_date": datetime.date(start + 1, 8, 31),
-        "reregistration_opens_at": _aware(start, 5, 4, 8, 30),
-        "reregistration_deadline": _aware(start, 6, 30, 23, 59),
+        "reregistration_opens_at": _aware(datetime.date(start, 5, 4), 8, 30),
+        "reregistration_deadline": _aware(datetime.date(start, 6, 30), 23, 59),
         "rules_version": f"{start}-1",
     })
     return year
@@ -164,8 +164,6 @@ def _filled_file(child, year, state, staff, **answers):
         rules_accepted_at=year.reregistration_opens_at, **answers,
     )
     annual_file.authorised_contacts.set(family.contacts.all())
-    if state == AnnualFile.State.DRAFT:
-        return annual_file
     guardian = family.guardians.first()
     annual_file = inscriptions.submit(family, annual_file, guardian.user)
     if state == AnnualFile.State.VALIDATED:
@@ -200,10 +198,6 @@ TILLEULS, PORT, GOELANDS = "École des Tilleuls", "École du Port", "Centre de l
 SITES = {TILLEULS: "2 rue des Tilleuls", PORT: "1 quai Surcouf",
          GOELANDS: "12 route de la Plage"}
 OVER_SIX = "6 ans et plus"
-
-
-def _aware_local(day, hour, minute=0):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
 def _summer_start(year) -> datetime.date:
@@ -253,13 +247,13 @@ def _school_periods(activity, year, now):
     when the demo is set up later in the autumn, in a week: still to come)."""
     start = year.start_date.year
     january = datetime.date(start + 1, 1, 1)
-    spring_opens = _aware_local(datetime.date(start, 12, 1), 9)
+    spring_opens = _aware(datetime.date(start, 12, 1), 9)
     if timezone.localdate(now) < january and spring_opens <= now:
-        spring_opens = _aware_local(timezone.localdate(now) + datetime.timedelta(days=7), 9)
+        spring_opens = _aware(timezone.localdate(now) + datetime.timedelta(days=7), 9)
     BookingPeriod.objects.create(
         activity=activity, label="De septembre à décembre", first_day=year.start_date,
         last_day=datetime.date(start, 12, 31),
-        opens_at=_aware_local(datetime.date(start, 7, 10), 9))
+        opens_at=_aware(datetime.date(start, 7, 10), 9))
     BookingPeriod.objects.create(
         activity=activity, label="De janvier aux vacances d'été", first_day=january,
         last_day=_summer_start(year) - datetime.timedelta(days=1), opens_at=spring_opens)
@@ -272,7 +266,7 @@ def _holiday_periods(activity, year):
             continue  # e.g. the Ascension bridge, closed
         BookingPeriod.objects.create(
             activity=activity, label=name, first_day=first, last_day=last,
-            opens_at=_aware_local(first - datetime.timedelta(days=24), 8, 30))
+            opens_at=_aware(first - datetime.timedelta(days=24), 8, 30))
 
 
 def _catalogue(year, now) -> dict[str, Activity]:

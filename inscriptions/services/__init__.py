@@ -3,7 +3,8 @@
 from .enrolments import (
     CatalogueRow,
     catalogue,
-    enrolments_of,
+    latest_enrolments,
+    missing_document_reason,
     reasons_not_eligible,
     refuse_enrolment,
     request_enrolment,
@@ -16,6 +17,7 @@ from .files import (
     UPLOAD_KINDS,
     FileNotValidated,
     contacts_for_child,
+    families_of,
     family_emails_for_child,
     family_quotient_on,
     file_refusal,
@@ -34,9 +36,10 @@ from .files import (
 
 __all__ = [
     "CARRIED_FIELDS", "DOCUMENT_FIELDS", "UPLOAD_KINDS", "CatalogueRow", "FileNotValidated",
-    "catalogue", "contacts_for_child", "enrolments_of", "family_emails_for_child",
-    "family_quotient_on", "file_refusal", "file_rows", "has_validated_file", "missing_items",
-    "reasons_not_eligible", "record_health_access", "refuse_enrolment", "request_enrolment",
-    "require_validated_file", "return_to_family", "save_draft", "set_family_quotient",
-    "start_annual_file", "submit", "validate", "validate_enrolment", "withdraw_enrolment",
+    "catalogue", "contacts_for_child", "families_of", "family_emails_for_child",
+    "family_quotient_on", "file_refusal", "file_rows", "has_validated_file", "latest_enrolments",
+    "missing_document_reason", "missing_items", "reasons_not_eligible", "record_health_access",
+    "refuse_enrolment", "request_enrolment", "require_validated_file", "return_to_family",
+    "save_draft", "set_family_quotient", "start_annual_file", "submit", "validate",
+    "validate_enrolment", "withdraw_enrolment",
 ]

@@ -12,11 +12,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Document, Family
+from familles.services import owned_child
 from portail.outbox import queue_email
 
 from ..models import Activity, AnnualFile, Enrolment, SchoolLevel, SchoolYear, Site
 from ..signals import enrolment_ended
-from .files import family_emails_for_child, file_refusal, require_validated_file
+from .files import families_of, family_emails_for_child, file_refusal, require_validated_file
 
 
 @dataclass
@@ -35,6 +36,11 @@ def _file_reason(child, year, annual_file) -> tuple[str, str]:
     """The gate of issue 3, reused so that every page says the same thing."""
     refusal = file_refusal(child, year, annual_file)
     return ("", "") if refusal is None else (refusal.messages[0], refusal.url)
+
+
+def missing_document_reason(kind_label) -> str:
+    """The reason given for a missing or expired document (pages link it to « Mes documents »)."""
+    return _("Pièce à déposer dans « Mes documents » : %(kind)s.") % {"kind": kind_label}
 
 
 def reasons_not_eligible(child: Child, activity: Activity, annual_file: AnnualFile | None,
@@ -67,8 +73,7 @@ def reasons_not_eligible(child: Child, activity: Activity, annual_file: AnnualFi
     for kind in activity.required_document_kinds:
         if not any(d.kind == kind and d.child_id in (None, child.pk)
                    and d.is_valid_on(max(today, year.start_date)) for d in documents):
-            reasons.append(_("Pièce à déposer dans « Mes documents » : %(kind)s.") % {
-                "kind": Document.Kind(kind).label})
+            reasons.append(missing_document_reason(Document.Kind(kind).label))
     return reasons
 
 
@@ -79,11 +84,8 @@ def catalogue(family: Family, children, year: SchoolYear, today=None) -> list[di
                       .prefetch_related("sites"))
     files = {f.child_id: f for f in AnnualFile.objects.filter(child__in=children,
                                                               school_year=year)}
-    enrolments = {}
-    for enrolment in Enrolment.objects.filter(child__in=children, activity__school_year=year
-                                              ).order_by("requested_at"):
-        enrolments[(enrolment.child_id, enrolment.activity_id)] = enrolment  # latest wins
-    documents = list(Document.objects.filter(family__in=_families_of_children(children)))
+    enrolments = latest_enrolments(children, [year])
+    documents = list(Document.objects.filter(family__in=families_of(*children)))
     result = []
     for child in children:
         annual_file = files.get(child.pk)
@@ -103,26 +105,15 @@ def catalogue(family: Family, children, year: SchoolYear, today=None) -> list[di
     return result
 
 
-def _families_of_children(children) -> set[int]:
-    return {f for c in children for f in (c.family_id, c.second_family_id) if f}
-
-
-def _owned_child(family: Family, child_id) -> Child:
-    child = Child.objects.for_family(family).filter(pk=child_id).first()
-    if child is None:
-        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
-    return child
-
-
 @transaction.atomic
 def request_enrolment(family: Family, child_id: int, activity: Activity, site: Site | None,
                       user, today=None) -> Enrolment:
     """The parent's request; validated at once when the activity says so."""
-    child = _owned_child(family, child_id)
+    child = owned_child(family, child_id)
     year = activity.school_year
     require_validated_file(child, year)
     annual_file = AnnualFile.objects.filter(child=child, school_year=year).first()
-    documents = list(Document.objects.filter(family__in=_families_of_children([child])))
+    documents = list(Document.objects.filter(family__in=families_of(child)))
     reasons = reasons_not_eligible(child, activity, annual_file, documents, today)
     if reasons:
         raise ValidationError(reasons)
@@ -210,10 +201,14 @@ def _notify(enrolment: Enrolment, template: str) -> None:
     })
 
 
-def enrolments_of(family: Family, year: SchoolYear | None = None):
-    """A family's enrolments, for the dashboard."""
-    qs = Enrolment.objects.filter(child__in=Child.objects.for_family(family)).select_related(
-        "child", "activity__school_year", "site")
-    if year is not None:
-        qs = qs.filter(activity__school_year=year)
-    return qs.order_by("child__birth_date", "activity__name", "-requested_at")
+def latest_enrolments(children, years) -> dict[tuple[int, int], Enrolment]:
+    """Each child's latest enrolment in each activity of the years, keyed by (child id,
+    activity id), in the order of the activities' names: an activity can be asked for again
+    after a refusal or a withdrawal. One query."""
+    latest = {}
+    for enrolment in Enrolment.objects.filter(
+            child__in=children, activity__school_year__in=years,
+    ).select_related("activity__school_year", "site").order_by(
+            "activity__name", "activity_id", "requested_at", "pk"):
+        latest[(enrolment.child_id, enrolment.activity_id)] = enrolment
+    return latest

@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Contact, Document, Family
-from familles.services import upload_document
+from familles.services import owned_child, upload_document
 from portail.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -97,8 +97,7 @@ def family_emails_for_child(child) -> list[str]:
 @transaction.atomic
 def start_annual_file(family: Family, child: Child, school_year: SchoolYear, user,
                       now=None) -> AnnualFile:
-    if not Child.objects.for_family(family).filter(pk=child.pk).exists():
-        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
+    child = owned_child(family, child.pk)
     if not school_year.campaign_is_open(now):
         raise ValidationError(
             _("Les réinscriptions pour %(year)s ouvrent le %(date)s.")
@@ -121,7 +120,7 @@ def start_annual_file(family: Family, child: Child, school_year: SchoolYear, use
     annual_file.save()
     if previous is not None:
         annual_file.authorised_contacts.set(
-            previous.authorised_contacts.filter(family__in=_families_of(child)))
+            previous.authorised_contacts.filter(family__in=families_of(child)))
     return annual_file
 
 
@@ -133,8 +132,10 @@ def _previous_validated_file(child, school_year):
     )
 
 
-def _families_of(child):
-    return [f for f in (child.family_id, child.second_family_id) if f]
+def families_of(*children) -> set[int]:
+    """The households (family ids) of children: each one's family, and the second one in
+    shared custody."""
+    return {f for c in children for f in (c.family_id, c.second_family_id) if f}
 
 
 def _lock(annual_file: AnnualFile) -> AnnualFile:
@@ -168,10 +169,10 @@ def _save_answers(family, annual_file, data, contacts) -> AnnualFile:
             _("Ce dossier a été transmis au service : il ne peut plus être modifié."))
     _check_documents(family, locked, data)
     contacts = list(contacts)
-    if any(c.family_id not in _families_of(locked.child) for c in contacts):
+    if any(c.family_id not in families_of(locked.child) for c in contacts):
         raise ValidationError(_("Choisissez parmi les personnes de votre entourage."))
     payer = data.get("payer_family")
-    if payer is not None and payer.pk not in _families_of(locked.child):
+    if payer is not None and payer.pk not in families_of(locked.child):
         raise ValidationError(_("La famille qui paie doit être l'un des foyers de l'enfant."))
     for field, value in data.items():
         setattr(locked, field, value)
@@ -184,12 +185,12 @@ def _save_answers(family, annual_file, data, contacts) -> AnnualFile:
 
 
 def _check_owner(family, annual_file):
-    if family.pk not in _families_of(annual_file.child):
+    if family.pk not in families_of(annual_file.child):
         raise ValidationError(_("Ce dossier n'appartient pas à votre famille."))
 
 
 def _check_documents(family, annual_file, data):
-    allowed = set(_families_of(annual_file.child))
+    allowed = families_of(annual_file.child)
     for field in DOCUMENT_FIELDS:
         document = data.get(field)
         if document is not None and document.family_id not in allowed:
@@ -310,4 +311,4 @@ def _format_datetime(value):
 
 
 def contacts_for_child(child):
-    return Contact.objects.filter(family__in=_families_of(child))
+    return Contact.objects.filter(family__in=families_of(child))

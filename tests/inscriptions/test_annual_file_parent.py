@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -208,6 +209,15 @@ def test_another_familys_file_is_404_and_untouched(parent_client, year):
     their_child = ChildFactory(family=stranger.family)
     assert parent_client.get(file_url(their_child, year)).status_code == 404
     assert parent_client.post(file_url(their_child, year)).status_code == 404
+    assert not AnnualFile.objects.filter(child=their_child).exists()
+
+
+def test_the_service_itself_refuses_another_familys_child(family, year):
+    # The page answers 404 first; the service must not rely on it (tasks, other pages).
+    their_child = ChildFactory(family=GuardianFactory().family)
+    with pytest.raises(ValidationError) as refusal:
+        services.start_annual_file(family, their_child, year, family.guardians.get().user)
+    assert refusal.value.messages == ["Cet enfant n'appartient pas à votre famille."]
     assert not AnnualFile.objects.filter(child=their_child).exists()
 
 
