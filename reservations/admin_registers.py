@@ -24,6 +24,7 @@ from inscriptions.calendar import runs_on
 from inscriptions.models import Activity, Site
 from portail.admin_mixins import ReadOnlyAdminMixin
 
+from .deadlines import format_day
 from .forms import ActivityPartsMixin
 from .models import Attendance
 from .register_pdf import render_register_pdf
@@ -175,7 +176,7 @@ class AttendanceAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/reservations/register_chooser.html",
                                 self._context(request, _("Registres"), form=form, year=year,
                                               todays=todays,
-                                              today=register_services.french_day(today)))
+                                              today=format_day(today)))
 
     # Register --------------------------------------------------------------------------
     def register_view(self, request, activity_id, site_id, day):

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child
@@ -23,12 +22,13 @@ from .deadlines import (
     WEEKDAYS,
     deadline_for,
     describe,
+    format_day,
     format_moment,
     justification_deadline,
+    justification_limit_text,
     local_zone,
 )
 from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
-from .services.absences import justification_limit_text
 from .services.booking import (
     eligibility_refusal,
     period_for,
@@ -313,7 +313,7 @@ def corresponding_slots(child: Child, slot_ids) -> tuple[list[int], list[str]]:
                 "child": child.first_name, "activity": slot.activity.name})
         else:
             missing.append(_("Pas de créneau « %(unit)s » le %(day)s pour %(child)s.") % {
-                "unit": slot.unit.label, "day": date_format(slot.date, "l j F Y"),
+                "unit": slot.unit.label, "day": format_day(slot.date),
                 "child": child.first_name})
     return ids, list(dict.fromkeys(missing))
 

@@ -64,14 +64,33 @@ def describe(rule) -> str:
         "weekday": WEEKDAYS[rule.weekday], "hour": _hour(rule.time)}
 
 
+def slot_deadline(slot) -> datetime:
+    """Until when this slot can be booked or cancelled, under its activity's rule."""
+    return deadline_for(getattr(slot.activity, "deadline_rule", None), slot.date)
+
+
 def justification_deadline(day: date) -> datetime:
     """An absence can be justified until 48 h after the end of the day."""
     return at(day + timedelta(days=1), time(0, 0)) + timedelta(
         hours=settings.PORTAIL_JUSTIFICATION_HOURS)
 
 
+def format_day(day: date) -> str:
+    """"mercredi 7 octobre 2026"."""
+    return date_format(day, "l j F Y")
+
+
 def format_moment(moment: datetime) -> str:
     """"mercredi 7 octobre 2026 à 12 h" in the commune's time zone."""
     local = moment.astimezone(local_zone())
-    return _("%(day)s à %(hour)s") % {"day": date_format(local.date(), "l j F Y"),
+    return _("%(day)s à %(hour)s") % {"day": format_day(local.date()),
                                       "hour": _hour(local.time())}
+
+
+def justification_limit_text(day: date) -> str:
+    """Until when a day's absence can be justified, in words: "vendredi 8 octobre 2027
+    inclus" rather than "samedi à 0 h" when the window ends at midnight."""
+    limit = justification_deadline(day).astimezone(local_zone())
+    if limit.time() == time(0, 0):
+        return _("%(day)s inclus") % {"day": format_day(limit.date() - timedelta(days=1))}
+    return format_moment(limit)

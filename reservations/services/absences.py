@@ -15,14 +15,13 @@ Billing (read by the invoicing run, which must not guess):
 Cancelled reservations are never billed here: a cancellation in time is free, and a late
 cancellation by staff carries `Reservation.cancelled_late` for the invoicing to read."""
 
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Document, Family
@@ -35,7 +34,8 @@ from ..deadlines import (
     describe,
     format_moment,
     justification_deadline,
-    local_zone,
+    justification_limit_text,
+    slot_deadline,
 )
 from ..models import AbsenceJustification, DeadlineRule, Reservation
 
@@ -67,16 +67,6 @@ def justification_documents(family: Family, child: Child | None = None):
     return documents
 
 
-def justification_limit_text(day: date) -> str:
-    """Until when a day's absence can be justified, in words: "vendredi 8 octobre 2027
-    inclus" rather than "samedi à 0 h" when the window ends at midnight."""
-    limit = justification_deadline(day).astimezone(local_zone())
-    if limit.time() == time(0, 0):
-        return _("%(day)s inclus") % {
-            "day": date_format(limit.date() - timedelta(days=1), "l j F Y")}
-    return format_moment(limit)
-
-
 def justification_refusal(reservation: Reservation, now=None) -> str:
     """Why this reservation's absence cannot be justified now, in the parent's words, or ""."""
     now = now or timezone.now()
@@ -88,7 +78,7 @@ def justification_refusal(reservation: Reservation, now=None) -> str:
     if AbsenceJustification.objects.filter(reservation=reservation).exists():
         return _("Une justification a déjà été envoyée pour cette absence.")
     rule = getattr(slot.activity, "deadline_rule", None)
-    deadline = deadline_for(rule, slot.date)
+    deadline = slot_deadline(slot)
     if now < deadline:
         return _("Vous pouvez encore annuler cette réservation, sans justificatif, jusqu'au "
                  "%(moment)s (%(rule)s) : annulez-la depuis le calendrier des réservations.") % {

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -27,7 +26,7 @@ from inscriptions.models import Enrolment
 from inscriptions.services import family_emails_for_child, require_validated_file
 from portail.outbox import queue_email
 
-from ..deadlines import deadline_for, describe, format_moment
+from ..deadlines import describe, format_day, format_moment, slot_deadline
 from ..models import BookingPeriod, Reservation, Slot
 
 logger = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ def time_refusal(slot: Slot, period: BookingPeriod | None, now, *, check_period=
             return _("Les réservations de cette période sont closes depuis le %(moment)s.") % {
                 "moment": format_moment(period.closes_at)}
     rule = getattr(slot.activity, "deadline_rule", None)
-    deadline = deadline_for(rule, slot.date)
+    deadline = slot_deadline(slot)
     if now >= deadline:
         return _("Hors délai : il fallait réserver ou annuler avant le %(moment)s "
                  "(%(rule)s).") % {"moment": format_moment(deadline), "rule": describe(rule)}
@@ -217,7 +216,7 @@ def cancel(family: Family, child_id, slot_ids, user, *, now=None,
     for reservation in reservations:
         slot = reservation.slot
         rule = getattr(slot.activity, "deadline_rule", None)
-        deadline = deadline_for(rule, slot.date)
+        deadline = slot_deadline(slot)
         # A waiting request holds no place and can no longer be promoted after the deadline:
         # the family may withdraw it at any time.
         if now >= deadline and reservation.state == Reservation.State.CONFIRMED:
@@ -286,8 +285,7 @@ def promote_waiting(slot: Slot, now) -> list[Reservation]:
 
     Nobody is promoted once the day's deadline has passed: the family could no longer
     cancel a place it did not expect, so the waiting request simply lapses."""
-    rule = getattr(slot.activity, "deadline_rule", None)
-    if slot.closed or now >= deadline_for(rule, slot.date):
+    if slot.closed or now >= slot_deadline(slot):
         return []
     free = slot.capacity - slot.booked
     if free <= 0:
@@ -369,7 +367,7 @@ def _summarise(child: Child, outcomes: list[Outcome]) -> None:
     changed = [o for o in outcomes if o.changed]
     if not changed:
         return
-    lines = [{"day": date_format(o.slot.date, "l j F Y"), "activity": o.slot.activity.name,
+    lines = [{"day": format_day(o.slot.date), "activity": o.slot.activity.name,
               "unit": o.slot.unit.label, "state": _STATE_WORDS[o.state]} for o in changed]
     with transaction.atomic():
         queue_email("reservations_summary", family_emails_for_child(child), {

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -35,6 +34,7 @@ from inscriptions.models import (
     Site,
 )
 
+from ..deadlines import format_day
 from ..models import Attendance, Reservation
 
 HEALTH_PERMISSION = "inscriptions.view_health_data"
@@ -114,7 +114,7 @@ class Register:
     @property
     def title(self) -> str:
         return _("Registre – %(activity)s – %(site)s – %(day)s") % {
-            "activity": self.activity.name, "site": self.site.name, "day": french_day(self.day)}
+            "activity": self.activity.name, "site": self.site.name, "day": format_day(self.day)}
 
     def counts(self) -> dict:
         rows = self.rows
@@ -124,11 +124,6 @@ class Register:
             "unmarked": sum(1 for r in rows if not r.status),
             "unexpected": sum(1 for r in rows if r.unexpected),
         }
-
-
-def french_day(day: date) -> str:
-    """« jeudi 7 octobre 2027 »."""
-    return date_format(day, "l j F Y")
 
 
 def current_school_year(today: date | None = None) -> SchoolYear | None:

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Family
@@ -19,7 +18,7 @@ from inscriptions.models import Enrolment, MealSubscription
 from inscriptions.services import family_emails_for_child
 from portail.outbox import queue_email
 
-from ..deadlines import deadline_for
+from ..deadlines import deadline_for, format_day
 from ..models import BookingPeriod, Reservation, Slot
 from .booking import book, release
 
@@ -124,7 +123,7 @@ def subscribe(family: Family, enrolment_id, weekdays, user, *, now=None) -> Meal
         # in its own short booking transaction.
         queue_email("meal_subscription_changed", family_emails_for_child(enrolment.child), {
             "child": enrolment.child, "subscription": subscription, "activity": activity,
-            "first_day": date_format(first, "l j F Y"),
+            "first_day": format_day(first),
         })
     dropped = previous - set(weekdays)
     if dropped:
@@ -152,7 +151,7 @@ def end_subscription(family: Family, enrolment_id, user, *, now=None) -> MealSub
         subscription.save()
         queue_email("meal_subscription_ended", family_emails_for_child(enrolment.child), {
             "child": enrolment.child, "activity": enrolment.activity,
-            "first_day": date_format(first, "l j F Y"),
+            "first_day": format_day(first),
         })
     _release_from(enrolment, first, user, now, source=Reservation.Source.SUBSCRIPTION)
     return subscription

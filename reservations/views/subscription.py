@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +16,7 @@ from familles.views import FamilyMixin
 from inscriptions.models import Enrolment, MealSubscription
 
 from .. import services
-from ..deadlines import WEEKDAYS, describe
+from ..deadlines import WEEKDAYS, describe, format_day
 from ..models import Reservation
 
 UPCOMING_DAYS_SHOWN = 10
@@ -29,7 +28,7 @@ def _from_day(activity, day):
 
 
 def _from_words(activity, day) -> str:
-    return date_format(_from_day(activity, day), "l j F Y")
+    return format_day(_from_day(activity, day))
 
 
 class SubscriptionForm(forms.Form):
