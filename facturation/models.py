@@ -1,1 +1,317 @@
-"""Models arrive with their issue."""
+"""Tariffs by QF bracket, billing runs, invoices and credit notes, payments.
+
+Money is integers of cents. An issued invoice never changes and is never deleted: what a
+family owes is derived (total − payments − credit notes), never stored in a mutable field."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q, Sum
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from familles.models import Child, Family, private_storage
+from inscriptions.models import Activity, ActivityUnit
+
+
+def euros(cents: int) -> str:
+    """1234 → "12,34 €", 123456 → "1 234,56 €" (French writing, never a float)."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    grouped = f"{whole:,}".replace(",", "\u202f")
+    return f"{sign}{grouped},{rest:02d} €"
+
+
+class BillingRule(models.Model):
+    """What an activity bills besides presence (Publik's check types)."""
+
+    activity = models.OneToOneField(Activity, on_delete=models.CASCADE,
+                                    related_name="billing_rule", verbose_name=_("activité"))
+    bill_unjustified_absence = models.BooleanField(
+        _("facturer l'absence non justifiée"), default=True)
+    bill_late_cancellation = models.BooleanField(
+        _("facturer l'annulation hors délai"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("règle de facturation")
+        verbose_name_plural = _("règles de facturation")
+
+    def __str__(self):
+        return str(self.activity)
+
+
+class Tariff(models.Model):
+    """The prices of a unit from a date, by QF bracket (a new tariff from a later date
+    replaces it from that date)."""
+
+    unit = models.ForeignKey(ActivityUnit, on_delete=models.PROTECT, related_name="tariffs",
+                             verbose_name=_("unité"))
+    valid_from = models.DateField(_("applicable à partir du"))
+    sibling_reduction_percent = models.PositiveSmallIntegerField(
+        _("réduction fratrie (%)"), default=0,
+        help_text=_("Pour chaque enfant après l'aîné de la même famille, sur cette unité."))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("tarif")
+        verbose_name_plural = _("tarifs")
+        ordering = ["unit", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "valid_from"], name="tariff_unique_start"),
+            models.CheckConstraint(condition=Q(sibling_reduction_percent__lte=100),
+                                   name="tariff_reduction_is_a_percentage"),
+        ]
+
+    def __str__(self):
+        return _("%(unit)s (%(activity)s) à partir du %(day)s") % {
+            "unit": self.unit, "activity": self.unit.activity.name,
+            "day": f"{self.valid_from:%d/%m/%Y}"}
+
+
+class TariffBracket(models.Model):
+    """One QF bracket: up to `qf_max` euros (empty: no upper bound, the top bracket)."""
+
+    tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="brackets",
+                               verbose_name=_("tarif"))
+    qf_max = models.PositiveIntegerField(_("QF jusqu'à (€)"), null=True, blank=True,
+                                         help_text=_("Vide : tranche la plus haute."))
+    price_cents = models.PositiveIntegerField(_("prix commune (centimes)"))
+    outside_price_cents = models.PositiveIntegerField(_("prix hors commune (centimes)"))
+
+    class Meta:
+        verbose_name = _("tranche de QF")
+        verbose_name_plural = _("tranches de QF")
+        ordering = ["tariff", F("qf_max").asc(nulls_last=True)]
+        constraints = [
+            models.UniqueConstraint(fields=["tariff", "qf_max"], name="bracket_unique_bound"),
+            models.UniqueConstraint(fields=["tariff"], condition=Q(qf_max__isnull=True),
+                                    name="bracket_one_top"),
+        ]
+
+    def __str__(self):
+        bound = _("au-delà") if self.qf_max is None else _("jusqu'à %(qf)s €") % {
+            "qf": self.qf_max}
+        return f"{bound} : {euros(self.price_cents)}"
+
+
+class BillingRun(models.Model):
+    """A month's invoicing: drafted, checked by staff, then issued. A month can be run again
+    after issue: what changed becomes a credit note and a corrective invoice."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Brouillon à vérifier")
+        ISSUED = "issued", _("Émise")
+
+    month = models.DateField(_("mois"), help_text=_("Le premier jour du mois facturé."))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.DRAFT)
+    prepared_at = models.DateTimeField(_("préparée le"))
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("préparée par"))
+    issued_at = models.DateTimeField(_("émise le"), null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("émise par"))
+
+    class Meta:
+        verbose_name = _("facturation mensuelle")
+        verbose_name_plural = _("facturations mensuelles")
+        ordering = ["-month", "-prepared_at"]
+        permissions = [("issue_billingrun", _("Peut émettre les factures"))]
+        constraints = [
+            models.UniqueConstraint(fields=["month"], condition=Q(state="draft"),
+                                    name="billingrun_one_draft_per_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="billingrun_month_first"),
+        ]
+
+    def __str__(self):
+        return _("Facturation de %(month)s (%(state)s)") % {
+            "month": f"{self.month:%m/%Y}", "state": self.get_state_display()}
+
+
+class NumberSequence(models.Model):
+    """Gap-free numbering: one row per kind and year, locked while a number is taken."""
+
+    kind = models.CharField(max_length=10)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="sequence_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.year}: {self.last}"
+
+
+class Invoice(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        ISSUED = "issued", _("Émise")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="invoices",
+                            verbose_name=_("facturation"))
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="invoices",
+                               verbose_name=_("famille"))
+    month = models.DateField(_("mois"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.DRAFT)
+    number = models.CharField(_("numéro"), max_length=20, unique=True, null=True, blank=True)
+    total_cents = models.PositiveIntegerField(_("total (centimes)"), default=0)
+    # The invoice this one replaces (a change after issue: credit note + corrective invoice).
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="corrections", verbose_name=_("corrige"))
+    issued_at = models.DateTimeField(_("émise le"), null=True, blank=True)
+    due_date = models.DateField(_("à payer avant le"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="factures/",
+                           blank=True)
+    reminder_sent_at = models.DateTimeField(_("relance envoyée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("facture")
+        verbose_name_plural = _("factures")
+        ordering = ["-month", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="draft") | (Q(number__isnull=False)
+                                              & Q(issued_at__isnull=False)
+                                              & Q(due_date__isnull=False)),
+                name="invoice_issued_is_numbered"),
+        ]
+
+    def __str__(self):
+        return self.number or _("Facture brouillon – %(family)s – %(month)s") % {
+            "family": self.family, "month": f"{self.month:%m/%Y}"}
+
+    def delete(self, *args, **kwargs):
+        if self.state == self.State.ISSUED:
+            raise ValidationError(_("Une facture émise ne se supprime jamais : faites un avoir."))
+        return super().delete(*args, **kwargs)
+
+    @property
+    def total(self) -> str:
+        return euros(self.total_cents)
+
+    def paid_cents(self) -> int:
+        return self.payments.filter(flagged_for_refund=False).aggregate(
+            s=Sum("amount_cents"))["s"] or 0
+
+    def credited_cents(self) -> int:
+        return self.credit_notes.aggregate(s=Sum("amount_cents"))["s"] or 0
+
+    def balance_cents(self) -> int:
+        """What the family still owes on this invoice."""
+        return self.total_cents - self.paid_cents() - self.credited_cents()
+
+
+class InvoiceLine(models.Model):
+    """One child, activity and unit at one unit price, with its dates."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines",
+                                verbose_name=_("facture"))
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("enfant"))
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("activité"))
+    unit = models.ForeignKey(ActivityUnit, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("unité"))
+    dates = models.JSONField(_("dates"), default=list)
+    quantity = models.PositiveIntegerField(_("quantité"))
+    unit_price_cents = models.PositiveIntegerField(_("prix unitaire (centimes)"))
+    amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+
+    class Meta:
+        verbose_name = _("ligne de facture")
+        verbose_name_plural = _("lignes de facture")
+        ordering = ["child__birth_date", "activity__name", "unit__position", "unit_price_cents"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_cents=F("quantity") * F("unit_price_cents")),
+                name="invoiceline_amount_is_quantity_times_price"),
+        ]
+
+    def __str__(self):
+        return f"{self.child.first_name} – {self.activity.name} – {self.unit} × {self.quantity}"
+
+
+class CreditNote(models.Model):
+    """Cancels all of an issued invoice (a corrective invoice then bills what is right)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes",
+                                verbose_name=_("facture annulée"))
+    number = models.CharField(_("numéro"), max_length=20, unique=True)
+    amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+    reason = models.CharField(_("motif"), max_length=255)
+    issued_at = models.DateTimeField(_("émis le"))
+
+    class Meta:
+        verbose_name = _("avoir")
+        verbose_name_plural = _("avoirs")
+        ordering = ["-issued_at"]
+
+    def __str__(self):
+        return self.number
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Un avoir ne se supprime jamais."))
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        CARD = "card", _("Carte bancaire en ligne")
+        CASH = "cash", _("Espèces")
+        CHEQUE = "cheque", _("Chèque")
+        CESU = "cesu", _("CESU")
+        TRANSFER = "transfer", _("Virement")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments",
+                                verbose_name=_("facture"))
+    method = models.CharField(_("mode de paiement"), max_length=10, choices=Method.choices)
+    amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+    received_at = models.DateTimeField(_("reçu le"))
+    reference = models.CharField(_("référence"), max_length=100, blank=True,
+                                 help_text=_("Numéro de chèque, de virement…"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("enregistré par"))
+    # Card payments: the Stripe objects, each applied once.
+    stripe_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_payment_intent = models.CharField(max_length=255, blank=True)
+    # A payment that arrived for an invoice already paid: kept, and to be refunded.
+    flagged_for_refund = models.BooleanField(_("à rembourser"), default=False)
+    flag_reason = models.CharField(_("motif du signalement"), max_length=255, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("paiement")
+        verbose_name_plural = _("paiements")
+        ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0),
+                                   name="payment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{euros(self.amount_cents)} – {self.get_method_display()}"
+
+
+class StripeEvent(models.Model):
+    """Each Stripe event id processed once, however often it is delivered."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("événement Stripe")
+        verbose_name_plural = _("événements Stripe")
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

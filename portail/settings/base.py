@@ -219,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 PORTAIL_REREGISTRATION_REMINDER_DAYS = env.int("PORTAIL_REREGISTRATION_REMINDER_DAYS", default=7)
 PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS = env.int("PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS", default=30)
+# Invoicing: the commune's postal codes (other families pay the outside-commune price),
+# the bracket a family without a valid QF pays ("top" or "bottom"), the payment term.
+PORTAIL_COMMUNE_POSTAL_CODES = env.list("PORTAIL_COMMUNE_POSTAL_CODES", default=["56000"])
+PORTAIL_NO_QF_BRACKET = env("PORTAIL_NO_QF_BRACKET", default="top")
+PORTAIL_INVOICE_DUE_DAYS = env.int("PORTAIL_INVOICE_DUE_DAYS", default=30)
 # How long after the end of a booked day its absence can be justified.
 PORTAIL_JUSTIFICATION_HOURS = env.int("PORTAIL_JUSTIFICATION_HOURS", default=48)
 # How long a booking waits for a slot's lock before answering "try again" (PostgreSQL).

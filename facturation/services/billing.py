@@ -1,0 +1,286 @@
+"""The monthly billing run: what is billable, priced, drafted, then issued.
+
+What a month bills (Publik's check types, per activity through `BillingRule`):
+- a confirmed reservation: billed, unless its absence justification was accepted, or the
+  register marked the child absent and the activity does not bill unjustified absences;
+- a reservation cancelled in time: free; cancelled after the deadline (by staff, "hors
+  délai"): billed if the activity bills late cancellations; a waiting request: free;
+- a presence recorded without a reservation (before/after-school care, an unexpected child):
+  billed.
+A reservation is billed to the household that booked it (shared custody: the family of that
+week); a presence without reservation to the payer of the child's dossier administratif.
+
+Preparing a month again replaces its draft and never duplicates anything: a family whose
+issued invoice still matches gets nothing; one whose days changed gets a corrective invoice,
+and issuing it credits the old one in full (`CreditNote`). Numbers are taken at issue, from a
+locked per-year sequence, inside the issuing transaction: no gap, no duplicate."""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from familles.models import Family
+from inscriptions.models import AnnualFile, FamilyQuotient
+from portail.outbox import queue_email
+from reservations.models import AbsenceJustification, Attendance, Reservation
+
+from ..models import BillingRun, CreditNote, Invoice, InvoiceLine, NumberSequence
+from ..pricing import (
+    bracket_price,
+    is_outside_commune,
+    tariff_on,
+    tariffs_by_unit,
+    with_sibling_reduction,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One billable unit on one day."""
+
+    family_id: int
+    child: object
+    activity: object
+    unit: object
+    day: date
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+def _reservation_is_billed(reservation: Reservation) -> bool:
+    rule = getattr(reservation.slot.activity, "billing_rule", None)
+    justification = getattr(reservation, "justification", None)
+    if justification is not None and justification.state == AbsenceJustification.State.ACCEPTED:
+        return False
+    if reservation.state == Reservation.State.CANCELLED:
+        return reservation.cancelled_late and (rule is None or rule.bill_late_cancellation)
+    attendance = getattr(reservation, "attendance", None)
+    if attendance is not None and attendance.status == Attendance.Status.ABSENT:
+        return rule is None or rule.bill_unjustified_absence
+    return True
+
+
+def billable_items(month: date) -> list[Item]:
+    first, last = month_bounds(month)
+    items = []
+    reservations = Reservation.objects.filter(slot__date__range=(first, last)).filter(
+        Q(state=Reservation.State.CONFIRMED)
+        | Q(state=Reservation.State.CANCELLED, cancelled_late=True)
+    ).select_related("child", "slot__activity__billing_rule", "slot__unit", "attendance",
+                     "justification")
+    for reservation in reservations:
+        if _reservation_is_billed(reservation):
+            slot = reservation.slot
+            items.append(Item(reservation.family_id, reservation.child, slot.activity,
+                              slot.unit, slot.date))
+    presences = list(Attendance.objects.filter(
+        date__range=(first, last), reservation__isnull=True,
+        status=Attendance.Status.PRESENT,
+    ).select_related("child", "activity", "unit"))
+    payers = _dossier_payers({(a.child_id, a.activity.school_year_id) for a in presences})
+    for presence in presences:
+        payer = payers.get((presence.child_id, presence.activity.school_year_id),
+                           presence.child.family_id)
+        items.append(Item(payer, presence.child, presence.activity, presence.unit,
+                          presence.date))
+    return items
+
+
+def _dossier_payers(keys) -> dict:
+    if not keys:
+        return {}
+    files = AnnualFile.objects.filter(
+        child_id__in={c for c, _y in keys}, school_year_id__in={y for _c, y in keys}
+    ).select_related("child")
+    return {(f.child_id, f.school_year_id): f.payer_family_id or f.child.family_id
+            for f in files}
+
+
+@dataclass
+class LineData:
+    child: object
+    activity: object
+    unit: object
+    unit_price_cents: int
+    dates: list
+
+    @property
+    def key(self):
+        return (self.child.pk, self.activity.pk, self.unit.pk, self.unit_price_cents,
+                tuple(self.dates))
+
+
+def priced_lines(items: list[Item]) -> dict[int, list[LineData]]:
+    """Per payer family, the lines: each child, activity, unit and price with its dates."""
+    families = Family.objects.in_bulk({i.family_id for i in items})
+    tariffs = tariffs_by_unit({i.unit.pk for i in items})
+    quotients = defaultdict(list)
+    for quotient in FamilyQuotient.objects.filter(family_id__in=families).order_by("-set_at"):
+        quotients[quotient.family_id].append(quotient)
+    # Sibling rank per family and unit: the eldest child with days on that unit first.
+    children = defaultdict(set)
+    for item in items:
+        children[(item.family_id, item.unit.pk)].add(item.child)
+    rank = {key: {c.pk: n for n, c in enumerate(sorted(kids, key=lambda c: (c.birth_date,
+                                                                             c.pk)))}
+            for key, kids in children.items()}
+    missing = set()
+    grouped = defaultdict(list)
+    for item in items:
+        tariff = tariff_on(tariffs.get(item.unit.pk, []), item.day)
+        if tariff is None or not tariff.brackets.all():
+            missing.add(_("%(unit)s de « %(activity)s » au %(day)s") % {
+                "unit": item.unit.label, "activity": item.activity.name,
+                "day": f"{item.day:%d/%m/%Y}"})
+            continue
+        family = families[item.family_id]
+        quotient = next((q.value for q in quotients[item.family_id]
+                         if q.valid_from <= item.day <= q.valid_until), None)
+        price = with_sibling_reduction(
+            bracket_price(tariff, quotient, is_outside_commune(family)),
+            tariff.sibling_reduction_percent, rank[(item.family_id, item.unit.pk)][item.child.pk])
+        grouped[(item.family_id, item.child.pk, item.activity.pk, item.unit.pk, price)].append(
+            item)
+    if missing:
+        raise ValidationError(_("Aucun tarif pour : %(list)s. Saisissez-les avant de "
+                                "préparer la facturation.") % {"list": ", ".join(sorted(missing))})
+    lines = defaultdict(list)
+    for (family_id, *_rest, price), group in grouped.items():
+        first = group[0]
+        lines[family_id].append(LineData(first.child, first.activity, first.unit, price,
+                                         sorted({i.day.isoformat() for i in group})))
+    return lines
+
+
+def _effective_invoices(month: date) -> dict[int, Invoice]:
+    """Per family, the issued invoice of the month that no credit note has cancelled."""
+    invoices = Invoice.objects.filter(month=month, state=Invoice.State.ISSUED,
+                                      credit_notes__isnull=True).prefetch_related("lines")
+    return {invoice.family_id: invoice for invoice in invoices.order_by("issued_at")}
+
+
+def _line_keys(invoice: Invoice) -> set:
+    return {(line.child_id, line.activity_id, line.unit_id, line.unit_price_cents,
+             tuple(line.dates)) for line in invoice.lines.all()}
+
+
+def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
+    """Draft the month's invoices (again): the draft is replaced, issued invoices stay."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    lines = priced_lines(billable_items(month))  # outside the transaction: read-only work
+    with transaction.atomic():
+        run = _draft_run(month, staff_user, now)
+        run.invoices.all().delete()
+        issued = _effective_invoices(month)
+        for family_id in sorted(set(lines) | set(issued)):
+            expected = lines.get(family_id, [])
+            previous = issued.get(family_id)
+            if previous is not None and _line_keys(previous) == {line.key for line in expected}:
+                continue
+            invoice = Invoice.objects.create(run=run, family_id=family_id, month=month,
+                                             corrects=previous)
+            InvoiceLine.objects.bulk_create([
+                InvoiceLine(invoice=invoice, child=line.child, activity=line.activity,
+                            unit=line.unit, dates=line.dates, quantity=len(line.dates),
+                            unit_price_cents=line.unit_price_cents,
+                            amount_cents=len(line.dates) * line.unit_price_cents)
+                for line in expected])
+            invoice.total_cents = sum(len(line.dates) * line.unit_price_cents
+                                      for line in expected)
+            invoice.save(update_fields=["total_cents"])
+    return run
+
+
+def _draft_run(month, staff_user, now) -> BillingRun:
+    """The month's draft run, locked (two staff preparing at once wait for each other)."""
+    for _attempt in range(2):
+        run = BillingRun.objects.select_for_update().filter(
+            month=month, state=BillingRun.State.DRAFT).first()
+        if run is not None:
+            run.prepared_at, run.prepared_by = now, staff_user
+            run.save(update_fields=["prepared_at", "prepared_by"])
+            return run
+        try:
+            with transaction.atomic():
+                return BillingRun.objects.create(month=month, prepared_at=now,
+                                                  prepared_by=staff_user)
+        except IntegrityError:
+            continue  # created meanwhile by someone else: lock theirs
+    raise ValidationError(_("Une autre préparation de ce mois est en cours : réessayez."))
+
+
+def next_number(kind: str, year: int) -> int:
+    """The next number of a gap-free per-year sequence; the row stays locked until the
+    caller's transaction ends, so a rollback gives the number back."""
+    NumberSequence.objects.bulk_create([NumberSequence(kind=kind, year=year)],
+                                       ignore_conflicts=True)
+    sequence = NumberSequence.objects.select_for_update().get(kind=kind, year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return sequence.last
+
+
+def issue_run(run_id, staff_user, now=None) -> BillingRun:
+    """Number, date and send every draft invoice of the run; credit what they correct."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        if run.state != BillingRun.State.DRAFT:
+            raise ValidationError(_("Cette facturation est déjà émise."))
+        invoices = list(run.invoices.select_related("family", "corrects").order_by(
+            "family__name", "family_id"))
+        for invoice in invoices:
+            credit_note = None
+            if invoice.corrects is not None:
+                credit_note = CreditNote.objects.create(
+                    invoice=invoice.corrects, issued_at=now,
+                    number=f"AV-{today.year}-{next_number('credit', today.year):06d}",
+                    amount_cents=invoice.corrects.total_cents,
+                    reason=_("Remplacée par une facture corrigée."))
+            if not invoice.total_cents:
+                invoice.delete()  # nothing to bill any more: the credit note says it all
+            else:
+                invoice.number = f"{today.year}-{next_number('invoice', today.year):06d}"
+                invoice.state = Invoice.State.ISSUED
+                invoice.issued_at = now
+                invoice.due_date = today + timedelta(days=settings.PORTAIL_INVOICE_DUE_DAYS)
+                invoice.save(update_fields=["number", "state", "issued_at", "due_date"])
+            _notify(invoice if invoice.pk else None, credit_note, invoice.family)
+        run.state = BillingRun.State.ISSUED
+        run.issued_at, run.issued_by = now, staff_user
+        run.save(update_fields=["state", "issued_at", "issued_by"])
+        issued_ids = [str(i.pk) for i in invoices if i.pk and i.state == Invoice.State.ISSUED]
+        transaction.on_commit(lambda: _render_pdfs(issued_ids))
+    return run
+
+
+def _notify(invoice, credit_note, family) -> None:
+    queue_email("invoice_issued", family.guardian_emails(), {
+        "invoice": invoice, "credit_note": credit_note, "family": family})
+
+
+def _render_pdfs(invoice_ids) -> None:
+    from ..tasks import render_invoice_pdf  # tasks import this module
+
+    for invoice_id in invoice_ids:
+        try:
+            render_invoice_pdf.delay(invoice_id)
+        except Exception:  # a broker outage: the PDF is rendered at the first download
+            logger.warning("Invoice PDFs not queued (broker unreachable)", exc_info=True)
+            return
