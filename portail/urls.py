@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("familles.urls")),
     path("", include("inscriptions.urls")),
     path("", include("reservations.urls")),
+    path("", include("facturation.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Staff tools of the facturation app."""

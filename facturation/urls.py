@@ -1,0 +1,5 @@
+from .views import invoices, payments
+
+app_name = "facturation"
+
+urlpatterns = invoices.urlpatterns + payments.urlpatterns

@@ -1,0 +1,1 @@
+"""Parent pages and the Stripe webhook; each module declares its own `urlpatterns`."""
