@@ -8,7 +8,8 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q, Sum
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -149,6 +150,32 @@ class NumberSequence(models.Model):
         return f"{self.kind} {self.year}: {self.last}"
 
 
+def _sum_of(model, field="invoice", **filters) -> Coalesce:
+    rows = model.objects.filter(**{field: OuterRef("pk")}, **filters).order_by().values(
+        field).annotate(s=Sum("amount_cents")).values("s")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def delete(self):
+        if self.filter(state=Invoice.State.ISSUED).exists():
+            raise ValidationError(_("Une facture émise ne se supprime jamais : faites un avoir."))
+        return super().delete()
+
+    def with_balances(self):
+        """Annotate, in the same query, in cents (as `Invoice.balance_cents()` computes it):
+        - `paid_sum`: what was paid on the invoice and stays there (a payment flagged for
+          refund pays nothing; one carried to the corrective invoice counts there);
+        - `credited_sum`: its credit notes;
+        - `balance`: what the family still owes on it (negative: paid too much)."""
+        return self.annotate(
+            received_sum=_sum_of(Payment, flagged_for_refund=False),
+            carried_sum=_sum_of(Payment, "carried_from"),
+            credited_sum=_sum_of(CreditNote),
+        ).annotate(paid_sum=F("received_sum") - F("carried_sum")).annotate(
+            balance=F("total_cents") - F("paid_sum") - F("credited_sum"))
+
+
 class Invoice(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("Brouillon")
@@ -172,6 +199,8 @@ class Invoice(models.Model):
     pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="factures/",
                            blank=True)
     reminder_sent_at = models.DateTimeField(_("relance envoyée le"), null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("facture")
@@ -205,9 +234,13 @@ class Invoice(models.Model):
     def credited_cents(self) -> int:
         return self.credit_notes.aggregate(s=Sum("amount_cents"))["s"] or 0
 
+    def carried_out_cents(self) -> int:
+        return self.carried_out.aggregate(s=Sum("amount_cents"))["s"] or 0
+
     def balance_cents(self) -> int:
-        """What the family still owes on this invoice."""
-        return self.total_cents - self.paid_cents() - self.credited_cents()
+        """What the family still owes on this invoice (negative: paid too much)."""
+        return (self.total_cents - self.paid_cents() - self.credited_cents()
+                + self.carried_out_cents())
 
 
 class InvoiceLine(models.Model):
@@ -269,6 +302,7 @@ class Payment(models.Model):
         CHEQUE = "cheque", _("Chèque")
         CESU = "cesu", _("CESU")
         TRANSFER = "transfer", _("Virement")
+        CARRIED = "carried", _("Report d'un paiement d'une facture annulée")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments",
                                 verbose_name=_("facture"))
@@ -280,6 +314,11 @@ class Payment(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     null=True, blank=True, related_name="+",
                                     verbose_name=_("enregistré par"))
+    # A payment of an invoice later cancelled by a credit note, carried to the corrective
+    # invoice: it counts as paid there and no longer on the cancelled one.
+    carried_from = models.ForeignKey("Invoice", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="carried_out",
+                                     verbose_name=_("reporté de la facture"))
     # Card payments: the Stripe objects, each applied once.
     stripe_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_payment_intent = models.CharField(max_length=255, blank=True)

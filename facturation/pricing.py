@@ -8,7 +8,9 @@ from .models import Tariff
 
 
 def is_outside_commune(family) -> bool:
-    return family.postal_code.strip() not in settings.PORTAIL_COMMUNE_POSTAL_CODES
+    # Stripped both sides: the setting "56000, 56100" reads as ["56000", " 56100"].
+    codes = {code.strip() for code in settings.PORTAIL_COMMUNE_POSTAL_CODES}
+    return family.postal_code.strip() not in codes
 
 
 def tariffs_by_unit(unit_ids) -> dict[int, list[Tariff]]:

@@ -1,4 +1,10 @@
+import logging
+
 from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -7,3 +13,29 @@ def render_invoice_pdf(invoice_id: str) -> None:
     from .pdf import store_invoice_pdf
 
     store_invoice_pdf(invoice_id)
+
+
+@shared_task(ignore_result=True)
+def prepare_previous_month(now=None) -> int | None:
+    """Beat, on the 1st: draft the month just ended for staff to check. Never issues: staff
+    issue from the admin. Returns the draft run's id (None when a tariff is missing: staff
+    see it when they prepare the month themselves)."""
+    from .exports import previous_month
+    from .services.billing import prepare_run
+
+    now = now or timezone.now()
+    month = previous_month(timezone.localdate(now))
+    try:
+        run = prepare_run(month, None, now=now)
+    except ValidationError as exc:
+        logger.warning("Billing run of %s not prepared: %s", f"{month:%m/%Y}",
+                       " ".join(exc.messages))
+        return None
+    return run.pk
+
+
+@shared_task(ignore_result=True)
+def send_overdue_reminders() -> int:
+    from .services.reminders import send_overdue_reminders as send
+
+    return send()

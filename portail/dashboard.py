@@ -1,11 +1,25 @@
 """What the parent's home page shows: each app contributes what the family has to do next."""
 
+from datetime import timedelta
+
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from facturation.queries import split_invoices
+from facturation.services.payments import not_configured_message, online_payment_available
 from familles.models import Child, Document
 from inscriptions.models import Enrolment, SchoolYear
 from inscriptions.services import file_rows, latest_enrolments
+from reservations.models import AbsenceJustification
+from reservations.services.absences import family_justifications
+
+# The dashboard keeps the paid invoices and the decided justifications of the last weeks;
+# the full lists are on « Mes factures » and « Absences ».
+PAID_INVOICES_SHOWN = 3
+DECIDED_JUSTIFICATIONS_DAYS = 30
+JUSTIFICATIONS_SHOWN = 10
 
 
 def family_dashboard(family) -> dict:
@@ -29,8 +43,23 @@ def family_dashboard(family) -> dict:
         })
     years = list(SchoolYear.objects.open_for_files())
     files = _annual_files(children, years, todo)
+    now = timezone.now()
+    to_pay, settled = split_invoices(family, timezone.localdate(now))
     return {"family": family, "children": children, "todo": todo, "annual_files": files,
-            "enrolments": _enrolments(children, years)}
+            "enrolments": _enrolments(children, years),
+            "invoices_to_pay": to_pay, "invoices_paid": settled[:PAID_INVOICES_SHOWN],
+            "has_invoices": bool(to_pay or settled),
+            "online_payment": online_payment_available(),
+            "not_configured": not_configured_message(),
+            "justifications": _justifications(family, now)}
+
+
+def _justifications(family, now) -> list:
+    """The absence justifications still examined, and those decided lately (one query)."""
+    recent = now - timedelta(days=DECIDED_JUSTIFICATIONS_DAYS)
+    return list(family_justifications(family).filter(
+        Q(state=AbsenceJustification.State.SUBMITTED) | Q(decided_at__gte=recent)
+    )[:JUSTIFICATIONS_SHOWN])
 
 
 def _annual_files(children, years, todo):

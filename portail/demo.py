@@ -12,8 +12,11 @@ from dateutil.easter import easter
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from facturation.models import BillingRule, Invoice, Tariff, TariffBracket
+from facturation.services.billing import issue_run, prepare_run
 from familles.models import Child, Contact, Document, Family, Guardian, User
 from inscriptions import services as inscriptions
 from inscriptions.calendar import activity_days
@@ -27,7 +30,14 @@ from inscriptions.models import (
     Site,
 )
 from reservations import services as reservations
-from reservations.models import AgeGroup, BookingPeriod, CapacityRule, DeadlineRule, Slot
+from reservations.models import (
+    AgeGroup,
+    BookingPeriod,
+    CapacityRule,
+    DeadlineRule,
+    Reservation,
+    Slot,
+)
 
 from .calendar import days_between, school_holiday
 from .models import OutboxMessage
@@ -99,6 +109,7 @@ def seed() -> list[tuple[str, str, str]]:
     _user("nouveau@demo.example")  # a brand new account: no family yet
     this_year = _seed_annual_files(staff)
     _seed_activities(staff, this_year)
+    _seed_billing(staff, this_year)
 
     return [
         ("Agent du service (gestion)", STAFF_EMAIL, DEMO_PASSWORD),
@@ -426,3 +437,83 @@ def _seed_enrolments(staff, year, activities, now):
                               notify=False)
         reservations.book(martin, lea.pk, [full.pk] + [s.pk for s in wednesdays[2:4]],
                           martin_parent, join_waiting_list=True, now=now, notify=False)
+
+
+# Tariffs, billing rules and one issued month (issue 6) ---------------------------------------
+
+QF_BOUNDS = (600, 1200, None)  # three brackets of quotient familial, the top one open
+# Commune prices in cents per bracket (lowest QF first); outside the commune, one price.
+PRICES = {
+    ("Restauration scolaire", "Repas"): ((120, 290, 410), 560),
+    ("Accueil périscolaire", "Matin"): ((80, 150, 210), 290),
+    ("Accueil périscolaire", "Soir"): ((120, 220, 310), 420),
+    ("ALSH mercredi", "Journée"): ((450, 950, 1450), 1900),
+    ("ALSH mercredi", "Matin"): ((200, 420, 650), 850),
+    ("ALSH mercredi", "Après-midi avec repas"): ((350, 700, 1050), 1400),
+    ("ALSH vacances", "Journée"): ((500, 1050, 1600), 2100),
+    ("Passerelle mercredi", "Après-midi"): ((200, 400, 600), 800),
+}
+SIBLING_REDUCTION = {"ALSH mercredi": 10, "ALSH vacances": 10}
+# (bills unjustified absences, bills late cancellations)
+RULES = {"Restauration scolaire": (True, True), "Accueil périscolaire": (True, True),
+         "ALSH mercredi": (True, True), "ALSH vacances": (True, True),
+         "Passerelle mercredi": (False, True)}
+
+
+def _seed_billing(staff, year):
+    for activity in Activity.objects.filter(school_year=year).prefetch_related("units"):
+        if activity.name in RULES:
+            unjustified, late = RULES[activity.name]
+            BillingRule.objects.get_or_create(activity=activity, defaults={
+                "bill_unjustified_absence": unjustified, "bill_late_cancellation": late})
+        for unit in activity.units.all():
+            prices = PRICES.get((activity.name, unit.label))
+            if prices is None or Tariff.objects.filter(unit=unit).exists():
+                continue
+            tariff = Tariff.objects.create(
+                unit=unit, valid_from=year.start_date,
+                sibling_reduction_percent=SIBLING_REDUCTION.get(activity.name, 0))
+            commune_prices, outside = prices
+            TariffBracket.objects.bulk_create(
+                TariffBracket(tariff=tariff, qf_max=bound, price_cents=price,
+                              outside_price_cents=outside)
+                for bound, price in zip(QF_BOUNDS, commune_prices, strict=True))
+    _seed_issued_month(staff, year)
+
+
+def _seed_issued_month(staff, year):
+    """Léa Martin's canteen meals of the month just ended, invoiced and issued, so that the
+    family's dashboard and the staff's invoice list have something to show. Only when that
+    month is in the school year (not in September) and the family has no invoice yet."""
+    martin = Family.objects.get(name="Famille Martin")
+    if Invoice.objects.filter(family=martin).exists():
+        return
+    now = timezone.now()
+    month = (timezone.localdate(now).replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    lea = martin.children.order_by("birth_date").first()
+    slots = list(Slot.objects.filter(
+        activity__school_year=year, activity__name="Restauration scolaire",
+        site__name=TILLEULS, date__year=month.year, date__month=month.month,
+        date__week_day__in=[2, 3, 5],  # Monday, Tuesday, Thursday (Sunday is 1)
+        date__gte=year.start_date, closed=False,
+    ).exclude(reservations__child=lea).order_by("date"))
+    if not slots:
+        return
+    confirmed = timezone.make_aware(datetime.datetime.combine(
+        month - datetime.timedelta(days=20), datetime.time(20, 0)))
+    Reservation.objects.bulk_create(
+        Reservation(child=lea, slot=slot, family=martin, state=Reservation.State.CONFIRMED,
+                    source=Reservation.Source.PARENT, confirmed_at=confirmed,
+                    updated_by=martin.guardians.order_by("pk").first().user)
+        for slot in slots)
+    Slot.objects.filter(pk__in=[slot.pk for slot in slots]).update(booked=F("booked") + 1)
+    last_message = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    try:
+        run = prepare_run(month, staff, now=now)
+    except ValidationError:  # a tariff missing from the demo's table: no invoice then
+        return
+    run.invoices.exclude(family=martin).delete()  # the demo issues the Martin family's only
+    issue_run(run.pk, staff, now=now)
+    OutboxMessage.objects.filter(pk__gt=last_message or 0,
+                                 status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.SENT, sent_at=now)

@@ -42,6 +42,21 @@ STAFF_PERMISSIONS = {
         "attendance": ("view", "add", "change"),
         "calendarfeed": ("view",),
     },
+    "facturation": {
+        # Tariffs and rules are the service's to set; a tariff is replaced by a newer one
+        # (from a later date), never deleted.
+        "tariff": ("view", "add", "change"),
+        "tariffbracket": ("view", "add", "change", "delete"),
+        "billingrule": ("view", "add", "change"),
+        # Preparing a month's draft is "add" (issuing it is issue_billingrun). Invoices and
+        # credit notes come from the runs and never change; payments are recorded, never
+        # edited or deleted.
+        "billingrun": ("view", "add"),
+        "invoice": ("view",),
+        "invoiceline": ("view",),
+        "creditnote": ("view",),
+        "payment": ("view", "add"),
+    },
     "portail": {"outboxmessage": ("view",)},
 }
 EXTRA_PERMISSIONS = [
@@ -50,6 +65,7 @@ EXTRA_PERMISSIONS = [
     ("inscriptions", "decide_annualfile"),
     ("inscriptions", "decide_enrolment"),
     ("reservations", "decide_absencejustification"),
+    ("facturation", "issue_billingrun"),
 ]
 
 

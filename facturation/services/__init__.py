@@ -8,6 +8,18 @@ from .billing import (
     prepare_run,
     priced_lines,
 )
+from .payments import (
+    family_invoice,
+    handle_stripe_event,
+    not_configured_message,
+    online_payment_available,
+    record_payment,
+    start_checkout,
+)
+from .reminders import send_overdue_reminders
 
-__all__ = ["billable_items", "issue_run", "month_bounds", "next_number", "prepare_run",
-           "priced_lines"]
+__all__ = [
+    "billable_items", "family_invoice", "handle_stripe_event", "issue_run", "month_bounds",
+    "next_number", "not_configured_message", "online_payment_available", "prepare_run",
+    "priced_lines", "record_payment", "send_overdue_reminders", "start_checkout",
+]

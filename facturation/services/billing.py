@@ -32,7 +32,7 @@ from inscriptions.models import AnnualFile, FamilyQuotient
 from portail.outbox import queue_email
 from reservations.models import AbsenceJustification, Attendance, Reservation
 
-from ..models import BillingRun, CreditNote, Invoice, InvoiceLine, NumberSequence
+from ..models import BillingRun, CreditNote, Invoice, InvoiceLine, NumberSequence, Payment
 from ..pricing import (
     bracket_price,
     is_outside_commune,
@@ -192,6 +192,8 @@ def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
             previous = issued.get(family_id)
             if previous is not None and _line_keys(previous) == {line.key for line in expected}:
                 continue
+            if previous is None and not any(line.unit_price_cents for line in expected):
+                continue  # days priced at nothing (a free bracket): no invoice to issue
             invoice = Invoice.objects.create(run=run, family_id=family_id, month=month,
                                              corrects=previous)
             InvoiceLine.objects.bulk_create([
@@ -224,12 +226,16 @@ def _draft_run(month, staff_user, now) -> BillingRun:
     raise ValidationError(_("Une autre préparation de ce mois est en cours : réessayez."))
 
 
+def _locked_sequence(kind: str, year: int) -> NumberSequence:
+    NumberSequence.objects.bulk_create([NumberSequence(kind=kind, year=year)],
+                                       ignore_conflicts=True)
+    return NumberSequence.objects.select_for_update().get(kind=kind, year=year)
+
+
 def next_number(kind: str, year: int) -> int:
     """The next number of a gap-free per-year sequence; the row stays locked until the
     caller's transaction ends, so a rollback gives the number back."""
-    NumberSequence.objects.bulk_create([NumberSequence(kind=kind, year=year)],
-                                       ignore_conflicts=True)
-    sequence = NumberSequence.objects.select_for_update().get(kind=kind, year=year)
+    sequence = _locked_sequence(kind, year)
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return sequence.last
@@ -245,6 +251,12 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
             raise ValidationError(_("Cette facturation est déjà émise."))
         invoices = list(run.invoices.select_related("family", "corrects").order_by(
             "family__name", "family_id"))
+        # Lock the sequences this run uses up front, always in the same order (credit notes,
+        # then invoices): two runs issued at once never wait for each other in a circle.
+        if any(invoice.corrects_id for invoice in invoices):
+            _locked_sequence("credit", today.year)
+        if any(invoice.total_cents for invoice in invoices):
+            _locked_sequence("invoice", today.year)
         for invoice in invoices:
             credit_note = None
             if invoice.corrects is not None:
@@ -255,12 +267,16 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
                     reason=_("Remplacée par une facture corrigée."))
             if not invoice.total_cents:
                 invoice.delete()  # nothing to bill any more: the credit note says it all
+                if credit_note is None:
+                    continue  # nothing billed, nothing credited: nothing to tell
             else:
                 invoice.number = f"{today.year}-{next_number('invoice', today.year):06d}"
                 invoice.state = Invoice.State.ISSUED
                 invoice.issued_at = now
                 invoice.due_date = today + timedelta(days=settings.PORTAIL_INVOICE_DUE_DAYS)
                 invoice.save(update_fields=["number", "state", "issued_at", "due_date"])
+                if invoice.corrects is not None:
+                    _carry_payments(invoice.corrects, invoice, now)
             _notify(invoice if invoice.pk else None, credit_note, invoice.family)
         run.state = BillingRun.State.ISSUED
         run.issued_at, run.issued_by = now, staff_user
@@ -268,6 +284,17 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
         issued_ids = [str(i.pk) for i in invoices if i.pk and i.state == Invoice.State.ISSUED]
         transaction.on_commit(lambda: _render_pdfs(issued_ids))
     return run
+
+
+def _carry_payments(cancelled: Invoice, corrective: Invoice, now) -> None:
+    """What the family paid on the cancelled invoice pays the corrective one first; any
+    excess stays on the cancelled invoice as money to refund (a negative balance)."""
+    available = cancelled.paid_cents() - cancelled.carried_out_cents()
+    carried = min(available, corrective.total_cents)
+    if carried > 0:
+        Payment.objects.create(
+            invoice=corrective, carried_from=cancelled, method=Payment.Method.CARRIED,
+            amount_cents=carried, received_at=now, reference=cancelled.number)
 
 
 def _notify(invoice, credit_note, family) -> None:

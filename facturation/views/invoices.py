@@ -1,3 +1,62 @@
-"""Placeholder until written."""
+"""Parent pages: « Mes factures », one invoice with its lines, and its PDF. Every invoice is
+reached through the family (`queries.family_invoices`): another family's invoice, or a
+draft, answers 404."""
 
-urlpatterns = []
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils import timezone
+from django.views import View
+
+from familles.views import FamilyMixin
+
+from .. import queries
+from ..pdf import has_stored_pdf, pdf_filename, store_invoice_pdf
+from ..services.payments import not_configured_message, online_payment_available
+
+
+class InvoiceListView(FamilyMixin, View):
+    def get(self, request):
+        to_pay, settled = queries.split_invoices(self.family, timezone.localdate())
+        return render(request, "facturation/invoices.html", {
+            "family": self.family, "to_pay": to_pay, "settled": settled,
+            "credit_notes": queries.family_credit_notes(self.family),
+            "online_payment": online_payment_available(),
+            "not_configured": not_configured_message(),
+        })
+
+
+class InvoiceDetailView(FamilyMixin, View):
+    def get(self, request, pk):
+        invoice = get_object_or_404(
+            queries.family_invoices(self.family).select_related("corrects"), pk=pk)
+        [invoice] = queries.with_status([invoice], timezone.localdate())
+        return render(request, "facturation/invoice.html", {
+            "family": self.family, "invoice": invoice, **queries.invoice_context(invoice),
+            "online_payment": online_payment_available(),
+            "not_configured": not_configured_message(),
+        })
+
+
+class InvoicePdfView(FamilyMixin, View):
+    def get(self, request, pk):
+        invoice = get_object_or_404(queries.family_invoices(self.family), pk=pk)
+        if not has_stored_pdf(invoice):  # not rendered yet by the worker: now, and kept
+            invoice = store_invoice_pdf(invoice.pk)
+            if invoice is None:
+                raise Http404
+        try:
+            handle = invoice.pdf.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        response = FileResponse(handle, as_attachment=True, filename=pdf_filename(invoice),
+                                content_type="application/pdf")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+urlpatterns = [
+    path("factures/", InvoiceListView.as_view(), name="invoices"),
+    path("factures/<uuid:pk>/", InvoiceDetailView.as_view(), name="invoice"),
+    path("factures/<uuid:pk>/pdf/", InvoicePdfView.as_view(), name="invoice_pdf"),
+]

@@ -1,3 +1,110 @@
-"""Placeholder until written."""
+"""Paying an invoice online: the payment page, « Payer » (to Stripe Checkout), the return
+page (which only reads the database: the webhook alone records a payment) and Stripe's
+webhook."""
 
-urlpatterns = []
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from familles.views import FamilyMixin
+
+from .. import stripe_gateway
+from ..models import Payment, euros
+from ..services import payments
+
+logger = logging.getLogger(__name__)
+
+
+def invoice_context(invoice) -> dict:
+    """What the payment pages show of an invoice: amounts and payments, from the database."""
+    paid = invoice.paid_cents()
+    credited = invoice.credited_cents()
+    balance = invoice.balance_cents()
+    return {
+        "invoice": invoice, "paid": euros(paid), "credited": euros(credited) if credited else "",
+        "balance_cents": balance, "balance": euros(balance),
+        "payments": [{"payment": payment, "amount": euros(payment.amount_cents)}
+                     for payment in invoice.payments.order_by("received_at", "pk")],
+        "online_payment": payments.online_payment_available(),
+        "not_configured": payments.not_configured_message(),
+        "card": Payment.Method.CARD,
+    }
+
+
+class PaymentView(FamilyMixin, View):
+    """« Payer la facture »: what is owed and how to pay it."""
+
+    def get(self, request, invoice_pk):
+        invoice = payments.family_invoice(self.family, invoice_pk)
+        return render(request, "facturation/payment.html", invoice_context(invoice))
+
+
+class PayView(FamilyMixin, View):
+    """« Payer en ligne »: off to Stripe's Checkout page; nothing is written here."""
+
+    def post(self, request, invoice_pk):
+        payment_page = reverse("facturation:payment", args=[invoice_pk])
+        back = request.POST.get("next") or payment_page
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()},
+                                               require_https=request.is_secure()):
+            back = payment_page
+        try:
+            url = payments.start_checkout(
+                self.family, invoice_pk,
+                # Stripe writes the session's id in place of {CHECKOUT_SESSION_ID}.
+                success_url=request.build_absolute_uri(
+                    reverse("facturation:payment_return", args=[invoice_pk]))
+                + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=request.build_absolute_uri(payment_page),
+                customer_email=request.user.email)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return HttpResponseRedirect(back, status=303)
+        return HttpResponseRedirect(url, status=303)
+
+
+class PaymentReturnView(FamilyMixin, View):
+    """Where Stripe sends the parent back: « Payée » only once the webhook has recorded the
+    payment, « Paiement en cours de confirmation » until then, « à rembourser » when the
+    payment of this Checkout session did not match what was owed."""
+
+    def get(self, request, invoice_pk):
+        invoice = payments.family_invoice(self.family, invoice_pk)
+        session_id = request.GET.get("session_id", "")
+        payment = invoice.payments.filter(stripe_session_id=session_id).first() if (
+            session_id) else None
+        return render(request, "facturation/payment_return.html",
+                      {**invoice_context(invoice), "payment": payment})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    try:
+        event = stripe_gateway.verified_event(request.body,
+                                              request.headers.get("Stripe-Signature"))
+    except stripe_gateway.InvalidEvent as exc:
+        logger.warning("Stripe webhook refused: %s", exc)
+        return HttpResponse("invalid signature or payload", status=400,
+                            content_type="text/plain")
+    outcome = payments.handle_stripe_event(event)
+    logger.info("Stripe event %s (%s): %s", event.get("id"), event.get("type"), outcome)
+    return HttpResponse(outcome, content_type="text/plain")
+
+
+urlpatterns = [
+    path("factures/<uuid:invoice_pk>/paiement/", PaymentView.as_view(), name="payment"),
+    path("factures/<uuid:invoice_pk>/payer/", PayView.as_view(), name="pay"),
+    path("factures/<uuid:invoice_pk>/paiement/retour/", PaymentReturnView.as_view(),
+         name="payment_return"),
+    path("paiement/stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+]

@@ -216,6 +216,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "familles.tasks.send_document_expiry_notices",
         "schedule": crontab(hour=9, minute=30),
     },
+    # The month just ended, drafted for staff to check (never issued by beat).
+    "billing-prepare-previous-month": {
+        "task": "facturation.tasks.prepare_previous_month",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
+    "invoice-reminders": {
+        "task": "facturation.tasks.send_overdue_reminders",
+        "schedule": crontab(hour=9, minute=45),
+    },
 }
 PORTAIL_REREGISTRATION_REMINDER_DAYS = env.int("PORTAIL_REREGISTRATION_REMINDER_DAYS", default=7)
 PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS = env.int("PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS", default=30)
@@ -224,6 +233,13 @@ PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS = env.int("PORTAIL_DOCUMENT_EXPIRY_NOTICE_DA
 PORTAIL_COMMUNE_POSTAL_CODES = env.list("PORTAIL_COMMUNE_POSTAL_CODES", default=["56000"])
 PORTAIL_NO_QF_BRACKET = env("PORTAIL_NO_QF_BRACKET", default="top")
 PORTAIL_INVOICE_DUE_DAYS = env.int("PORTAIL_INVOICE_DUE_DAYS", default=30)
+# Days between two reminders of an invoice past due and still unpaid.
+PORTAIL_INVOICE_REMINDER_DAYS = env.int("PORTAIL_INVOICE_REMINDER_DAYS", default=15)
+# Online payment (Stripe Checkout): without a secret key the portal says online payment is
+# not configured and never calls Stripe; the webhook secret verifies Stripe's signatures.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_CURRENCY = env("STRIPE_CURRENCY", default="eur")
 # How long after the end of a booked day its absence can be justified.
 PORTAIL_JUSTIFICATION_HOURS = env.int("PORTAIL_JUSTIFICATION_HOURS", default=48)
 # How long a booking waits for a slot's lock before answering "try again" (PostgreSQL).

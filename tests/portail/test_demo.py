@@ -13,6 +13,14 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
+from facturation.models import (
+    BillingRule,
+    BillingRun,
+    Invoice,
+    InvoiceLine,
+    Tariff,
+    TariffBracket,
+)
 from familles.models import Child, User
 from inscriptions.models import (
     Activity,
@@ -39,7 +47,8 @@ pytestmark = pytest.mark.django_db
 
 COUNTED = [User, Child, AnnualFile, Site, Activity, ActivityUnit, ClosureDay, Enrolment,
            MealSubscription, AgeGroup, BookingPeriod, CapacityRule, DeadlineRule, Slot,
-           Reservation, OutboxMessage]
+           Reservation, OutboxMessage, Tariff, TariffBracket, BillingRule, BillingRun, Invoice,
+           InvoiceLine]
 
 
 def school_start() -> int:
@@ -170,3 +179,38 @@ def test_demo_messages_are_recorded_not_printed(seeded):
     enrolment_mails = OutboxMessage.objects.filter(template__startswith="enrolment_")
     assert enrolment_mails.exists()
     assert not enrolment_mails.filter(status=OutboxMessage.Status.PENDING).exists()
+
+
+def test_tariffs_rules_and_an_issued_month(seeded):
+    year_activities = Activity.objects.filter(school_year__start_date__year=school_start())
+    units = ActivityUnit.objects.filter(activity__in=year_activities)
+    for unit in units:
+        [tariff] = Tariff.objects.filter(unit=unit)
+        brackets = list(tariff.brackets.all())
+        assert [b.qf_max for b in brackets] == [600, 1200, None]
+        prices = [b.price_cents for b in brackets]
+        assert prices == sorted(prices) and len(set(prices)) == 3  # a higher QF pays more
+        assert all(b.outside_price_cents >= prices[-1] for b in brackets)
+    assert BillingRule.objects.filter(activity__in=year_activities).count() == \
+        year_activities.count()
+
+    # The month just ended: Léa's meals, billed to the Martin family at its QF's bracket.
+    [invoice] = Invoice.objects.filter(family__name="Famille Martin")
+    assert invoice.state == Invoice.State.ISSUED and invoice.number
+    today = timezone.localdate()
+    assert invoice.month == (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    [line] = invoice.lines.all()
+    quotient = invoice.family.family_quotients.get().value
+    bracket = TariffBracket.objects.filter(
+        tariff__unit=line.unit, qf_max__gte=quotient).order_by("qf_max").first()
+    assert line.unit_price_cents == bracket.price_cents
+    assert {datetime.date.fromisoformat(d).weekday() for d in line.dates} <= {0, 1, 3}
+    assert invoice.total_cents == line.quantity * bracket.price_cents > 0
+    assert all(s.booked == s.reservations.filter(state="confirmed").count()
+               for s in Slot.objects.filter(reservations__isnull=False).distinct())
+
+    client = Client()
+    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    response = client.get("/gestion/facturation/invoice/")
+    assert response.status_code == 200
+    assert invoice.number in visible_text(response)

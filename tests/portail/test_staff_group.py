@@ -22,6 +22,12 @@ ALLOWED = [
     # Reading.
     "inscriptions.view_enrolment", "inscriptions.view_mealsubscription",
     "reservations.view_reservation", "reservations.view_calendarfeed",
+    # Invoicing: tariffs and rules, preparing and issuing a month, recording payments.
+    "facturation.add_tariff", "facturation.change_tariff", "facturation.add_tariffbracket",
+    "facturation.change_tariffbracket", "facturation.add_billingrule",
+    "facturation.change_billingrule", "facturation.add_billingrun",
+    "facturation.issue_billingrun", "facturation.view_invoice", "facturation.view_invoiceline",
+    "facturation.view_creditnote", "facturation.view_payment", "facturation.add_payment",
 ]
 REFUSED = [
     # Families ask for enrolments and choose their subscription; nobody erases them.
@@ -31,6 +37,15 @@ REFUSED = [
     "reservations.add_reservation", "reservations.delete_reservation",
     "reservations.delete_slot", "reservations.delete_attendance",
     "reservations.change_calendarfeed",
+    # Money: an invoice or credit note never changes and is never deleted; a payment is
+    # recorded once, never rewritten; a tariff is replaced by a newer one, not deleted.
+    "facturation.add_invoice", "facturation.change_invoice", "facturation.delete_invoice",
+    "facturation.change_invoiceline", "facturation.delete_invoiceline",
+    "facturation.add_creditnote", "facturation.change_creditnote",
+    "facturation.delete_creditnote", "facturation.change_payment",
+    "facturation.delete_payment", "facturation.change_billingrun",
+    "facturation.delete_billingrun", "facturation.delete_tariff",
+    "facturation.change_stripeevent", "facturation.delete_stripeevent",
 ]
 
 

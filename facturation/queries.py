@@ -1,0 +1,115 @@
+"""Read side of the parent's invoice pages and dashboard: every query goes through the family.
+
+What an invoice still owes is derived (total − valid payments − credit notes) and annotated
+in SQL, so that a list of invoices costs one query whatever its length."""
+
+from datetime import date
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .models import CreditNote, Invoice, InvoiceLine, euros
+
+
+def family_invoices(family):
+    """The family's issued invoices (drafts never), each annotated with its balances
+    (`Invoice.objects.with_balances()`)."""
+    return (Invoice.objects.filter(family=family, state=Invoice.State.ISSUED)
+            .with_balances().order_by("-month", "-issued_at"))
+
+
+class Status:
+    """An invoice's state for the family, in words in templates/facturation/_invoice_state.html."""
+
+    CANCELLED = "cancelled"  # credited in full by a credit note
+    PAID = "paid"
+    PARTIAL = "partial"  # partly paid, not yet due
+    LATE = "late"  # something left to pay after the due date
+    DUE = "due"
+
+
+def status_of(invoice, today: date) -> str:
+    if invoice.balance <= 0:
+        return Status.CANCELLED if invoice.credited_sum >= invoice.total_cents else Status.PAID
+    if invoice.due_date < today:
+        return Status.LATE
+    return Status.PARTIAL if invoice.paid_sum else Status.DUE
+
+
+def with_status(invoices, today: date) -> list:
+    """The invoices, each with `.status`, its sums written in euros (`paid_text`,
+    `credited_text`, `balance_text`) and `overpaid_text` (paid on an invoice a credit note
+    then cancelled: the service owes it back)."""
+    invoices = list(invoices)
+    for invoice in invoices:
+        invoice.status = status_of(invoice, today)
+        invoice.paid_text = euros(invoice.paid_sum)
+        invoice.received_text = euros(invoice.received_sum)
+        invoice.carried_text = euros(invoice.carried_sum)
+        invoice.credited_text = euros(invoice.credited_sum)
+        invoice.balance_text = euros(max(0, invoice.balance))
+        invoice.overpaid_text = euros(-invoice.balance) if invoice.balance < 0 else ""
+    return invoices
+
+
+def split_invoices(family, today: date) -> tuple[list, list]:
+    """(to pay, oldest due date first; settled: paid or cancelled, newest first)."""
+    invoices = with_status(family_invoices(family), today)
+    to_pay = sorted((i for i in invoices if i.balance > 0),
+                    key=lambda i: (i.due_date, i.number))
+    settled = [i for i in invoices if i.balance <= 0]
+    return to_pay, settled
+
+
+def family_credit_notes(family) -> list:
+    """The credit notes on the family's invoices, newest first, with `amount_text`."""
+    return _with_amount_text(CreditNote.objects.filter(
+        invoice__family=family, invoice__state=Invoice.State.ISSUED).select_related(
+        "invoice").order_by("-issued_at", "-number"))
+
+
+def invoice_lines(invoice) -> list:
+    """The invoice's lines, each with `dates_text` (its days written out short)."""
+    lines = list(InvoiceLine.objects.filter(invoice=invoice).select_related(
+        "child", "activity", "unit"))
+    for line in lines:
+        line.dates_text = dates_text(line.dates)
+        line.unit_price_text = euros(line.unit_price_cents)
+        line.amount_text = euros(line.amount_cents)
+    return lines
+
+
+def dates_text(iso_dates) -> str:
+    """["2026-10-07", "2026-10-14", "2026-11-04"] → "7, 14 octobre ; 4 novembre"."""
+    days = sorted(date.fromisoformat(d) for d in iso_dates)
+    months: dict[tuple[int, int], list[date]] = {}
+    for day in days:
+        months.setdefault((day.year, day.month), []).append(day)
+    years = {year for year, _month in months}
+    parts = []
+    for group in months.values():
+        month = date_format(group[0], "F Y" if len(years) > 1 else "F")
+        parts.append(_("%(days)s %(month)s") % {
+            "days": ", ".join(str(d.day) for d in group), "month": month})
+    return " ; ".join(parts)
+
+
+def _with_amount_text(rows) -> list:
+    rows = list(rows)
+    for row in rows:
+        row.amount_text = euros(row.amount_cents)
+    return rows
+
+
+def invoice_context(invoice) -> dict:
+    """What the detail page and the PDF show besides the invoice itself (an invoice of
+    `family_invoices`, passed through `with_status`)."""
+    return {
+        "lines": invoice_lines(invoice),
+        "credit_notes": _with_amount_text(invoice.credit_notes.order_by("issued_at")),
+        "payments": _with_amount_text(invoice.payments.order_by("received_at")),
+        "corrected_credit_notes": (list(invoice.corrects.credit_notes.order_by("issued_at"))
+                                   if invoice.corrects_id else []),
+        "replaced_by": list(invoice.corrections.filter(state=Invoice.State.ISSUED)
+                            .order_by("issued_at")),
+    }
