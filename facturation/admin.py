@@ -4,7 +4,6 @@ recorded at the desk, the families' balances, unpaid invoices by age, and the tr
 export. Every change of money goes through facturation.services."""
 
 import datetime
-from collections import defaultdict
 from decimal import Decimal
 
 from django import forms
@@ -30,6 +29,7 @@ from .exports import (
     export_response,
     month_label,
     previous_month,
+    to_euros,
 )
 from .models import (
     BillingRule,
@@ -42,8 +42,9 @@ from .models import (
     TariffBracket,
     euros,
 )
+from .queries import Status, family_balances, status_of
 from .services.billing import issue_run, prepare_run
-from .services.payments import record_payment
+from .services.payments import COUNTER_METHODS, record_payment
 
 
 def _words(text, css):
@@ -53,10 +54,6 @@ def _words(text, css):
 def euros_to_cents(value: Decimal) -> int:
     """Decimal("12.34") → 1234, exactly (the form allows two decimals at most)."""
     return int((value * 100).to_integral_exact())
-
-
-def cents_to_euros(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents).scaleb(-2).quantize(Decimal("0.01"))
 
 
 class EurosField(forms.DecimalField):
@@ -82,9 +79,9 @@ class TariffBracketForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial.setdefault("price", cents_to_euros(self.instance.price_cents))
+            self.initial.setdefault("price", to_euros(self.instance.price_cents))
             self.initial.setdefault("outside_price",
-                                    cents_to_euros(self.instance.outside_price_cents))
+                                    to_euros(self.instance.outside_price_cents))
 
     def save(self, commit=True):
         self.instance.price_cents = euros_to_cents(self.cleaned_data["price"])
@@ -485,11 +482,13 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if invoice.balance < 0:
             return _words(_t("trop-perçu de %(amount)s, à rembourser") % {
                 "amount": euros(-invoice.balance)}, "state-wait")
-        if invoice.balance == 0:
-            cancelled = invoice.credited_sum and not invoice.paid_sum
-            return _words(_t("annulée par un avoir") if cancelled else _t("réglée"), "state-ok")
+        status = status_of(invoice, timezone.localdate())
+        if status == Status.CANCELLED:
+            return _words(_t("annulée par un avoir"), "state-ok")
+        if status == Status.PAID:
+            return _words(_t("réglée"), "state-ok")
         text = euros(invoice.balance)
-        if invoice.due_date < timezone.localdate():
+        if status == Status.LATE:
             return _words(_t("%(amount)s, en retard") % {"amount": text}, "state-ko")
         return _words(text, "state-wait")
 
@@ -536,29 +535,10 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         query = request.GET.get("q", "").strip()
-        invoices = Invoice.objects.filter(state=Invoice.State.ISSUED).with_balances().exclude(
-            balance=0)
-        if query:
-            invoices = invoices.filter(family__name__icontains=query)
-        today = timezone.localdate()
-        families = defaultdict(lambda: {"due": 0, "count": 0, "late": 0, "oldest": None})
-        names = {}
-        for family_id, name, balance, due_date in invoices.values_list(
-                "family_id", "family__name", "balance", "due_date"):
-            row = families[family_id]
-            names[family_id] = name
-            row["due"] += balance
-            if balance > 0:
-                row["count"] += 1
-                if due_date < today:
-                    row["late"] += balance
-                    row["oldest"] = min(filter(None, [row["oldest"], due_date]))
-        rows = sorted(({"family_id": pk, "name": names[pk], **row,
-                        "due_words": euros(row["due"]), "late_words": euros(row["late"]),
-                        "invoices_url": reverse("admin:facturation_invoice_changelist")
-                        + f"?family__id__exact={pk}&solde=du"}
-                       for pk, row in families.items()),
-                      key=lambda r: (-r["due"], r["name"]))
+        rows = family_balances(query, timezone.localdate())
+        for row in rows:
+            row["invoices_url"] = (reverse("admin:facturation_invoice_changelist")
+                                   + f"?family__id__exact={row['family_id']}&solde=du")
         return TemplateResponse(request, "admin/facturation/invoice/balances.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta,
             "title": _t("Soldes des familles"), "rows": rows, "query": query,
@@ -584,17 +564,13 @@ class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 # Payments -------------------------------------------------------------------------------------
 
-DESK_METHODS = [Payment.Method.CASH, Payment.Method.CHEQUE, Payment.Method.CESU,
-                Payment.Method.TRANSFER]
-
-
 class PaymentForm(forms.Form):
     """A payment received at the desk or by transfer, for one issued invoice."""
 
     invoice_number = forms.CharField(label=_("Numéro de la facture"), max_length=20,
                                      help_text=_("Par exemple 2027-000123."))
     method = forms.ChoiceField(label=_("Mode de paiement"),
-                               choices=[(m.value, m.label) for m in DESK_METHODS])
+                               choices=[(m.value, m.label) for m in COUNTER_METHODS])
     amount = EurosField(label=_("Montant (€)"))
     received_on = forms.DateField(label=_("Reçu le"), initial=timezone.localdate,
                                   widget=forms.DateInput(attrs={"type": "date"},

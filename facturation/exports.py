@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from inscriptions.exports import _cell
+from portail.spreadsheets import safe_cell
 
 from .models import Invoice
 
@@ -69,7 +69,7 @@ def month_invoices(month):
 
 
 def _row(invoice) -> list:
-    return [invoice.number, timezone.localdate(invoice.issued_at), _cell(invoice.family.name),
+    return [invoice.number, timezone.localdate(invoice.issued_at), safe_cell(invoice.family.name),
             to_euros(invoice.total_cents), to_euros(invoice.paid_sum),
             to_euros(invoice.credited_sum), to_euros(invoice.balance), invoice.due_date]
 

@@ -1,10 +1,13 @@
-"""Read side of the parent's invoice pages and dashboard: every query goes through the family.
+"""Read side of the parent's invoice pages and dashboard (every query goes through the family),
+and of the staff's balances.
 
 What an invoice still owes is derived (total − valid payments − credit notes) and annotated
 in SQL, so that a list of invoices costs one query whatever its length."""
 
+from collections import defaultdict
 from datetime import date
 
+from django.shortcuts import get_object_or_404
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -16,6 +19,14 @@ def family_invoices(family):
     (`Invoice.objects.with_balances()`)."""
     return (Invoice.objects.filter(family=family, state=Invoice.State.ISSUED)
             .with_balances().order_by("-month", "-issued_at"))
+
+
+def family_invoice(family, pk, today: date) -> Invoice:
+    """One of the family's issued invoices, passed through `with_status` (one query); any
+    other id (another family's invoice, a draft) answers 404."""
+    invoice = get_object_or_404(family_invoices(family).select_related("corrects"), pk=pk)
+    [invoice] = with_status([invoice], today)
+    return invoice
 
 
 class Status:
@@ -59,6 +70,33 @@ def split_invoices(family, today: date) -> tuple[list, list]:
                     key=lambda i: (i.due_date, i.number))
     settled = [i for i in invoices if i.balance <= 0]
     return to_pay, settled
+
+
+def family_balances(search: str, today: date) -> list[dict]:
+    """Per family that owes or is owed something on its issued invoices (one query), most
+    owed first: `family_id`, `name`, `due` (negative: paid too much), `count` (invoices to
+    pay), `late` (owed past due), `oldest` (the oldest due date passed), in cents, and
+    `due_words`, `late_words` in euros."""
+    invoices = Invoice.objects.filter(state=Invoice.State.ISSUED).with_balances().exclude(
+        balance=0)
+    if search:
+        invoices = invoices.filter(family__name__icontains=search)
+    families = defaultdict(lambda: {"due": 0, "count": 0, "late": 0, "oldest": None})
+    names = {}
+    for family_id, name, balance, due_date in invoices.values_list(
+            "family_id", "family__name", "balance", "due_date"):
+        row = families[family_id]
+        names[family_id] = name
+        row["due"] += balance
+        if balance > 0:
+            row["count"] += 1
+            if due_date < today:
+                row["late"] += balance
+                row["oldest"] = min(filter(None, [row["oldest"], due_date]))
+    return sorted(({"family_id": pk, "name": names[pk], **row,
+                    "due_words": euros(row["due"]), "late_words": euros(row["late"])}
+                   for pk, row in families.items()),
+                  key=lambda r: (-r["due"], r["name"]))
 
 
 def family_credit_notes(family) -> list:

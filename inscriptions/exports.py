@@ -4,7 +4,6 @@ Allergies, diet and PAI go into the file only for staff holding `inscriptions.vi
 and each dossier whose health data leaves the portal this way is recorded in `HealthDataAccess`
 (GDPR art. 9), in the same transaction as the reading."""
 
-import re
 
 from django import forms
 from django.db import transaction
@@ -19,25 +18,16 @@ from import_export.fields import Field
 from import_export.formats import base_formats
 
 from familles.models import Contact, Guardian
+from portail.spreadsheets import safe_cell
 
 from .models import Activity, AnnualFile, Enrolment, HealthDataAccess, SchoolLevel, Site
 
 FORMATS = {"xlsx": base_formats.XLSX, "csv": base_formats.CSV}
 HEALTH_COLUMNS = ["allergies", "diet", "pai"]
-# A cell a spreadsheet would read as a formula (CSV/formula injection): text typed by
-# families must stay text. Plain numbers and phone numbers ("+33 6 …") are harmless.
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-HARMLESS = re.compile(r"^[+\-]?[\d\s.()/-]*$")
 
 
 def can_export_health_data(user) -> bool:
     return user.has_perm("inscriptions.view_health_data")
-
-
-def _cell(value):
-    if isinstance(value, str) and FORMULA_START.match(value) and not HARMLESS.match(value):
-        return "'" + value
-    return value
 
 
 def _join(values) -> str:
@@ -97,10 +87,10 @@ class EnrolledChildResource(resources.Resource):
         return [g for family in families for g in family.guardians.all()]
 
     def dehydrate_last_name(self, enrolment):
-        return _cell(enrolment.child.last_name)
+        return safe_cell(enrolment.child.last_name)
 
     def dehydrate_first_name(self, enrolment):
-        return _cell(enrolment.child.first_name)
+        return safe_cell(enrolment.child.first_name)
 
     def dehydrate_birth_date(self, enrolment):
         return enrolment.child.birth_date.strftime("%d/%m/%Y")
@@ -110,11 +100,11 @@ class EnrolledChildResource(resources.Resource):
 
     def dehydrate_school(self, enrolment):
         annual_file = self._file(enrolment)
-        return _cell(annual_file.school if annual_file else enrolment.child.school)
+        return safe_cell(annual_file.school if annual_file else enrolment.child.school)
 
     def dehydrate_school_class(self, enrolment):
         annual_file = self._file(enrolment)
-        return _cell(annual_file.school_class if annual_file else enrolment.child.school_class)
+        return safe_cell(annual_file.school_class if annual_file else enrolment.child.school_class)
 
     def dehydrate_school_level(self, enrolment):
         annual_file = self._file(enrolment)
@@ -127,31 +117,31 @@ class EnrolledChildResource(resources.Resource):
 
     def dehydrate_family(self, enrolment):
         child = enrolment.child
-        return _cell(_join([child.family.name,
+        return safe_cell(_join([child.family.name,
                             child.second_family.name if child.second_family else ""]))
 
     def dehydrate_guardians(self, enrolment):
-        return _cell(_join(f"{g.first_name} {g.last_name} ({g.get_relation_display()})"
+        return safe_cell(_join(f"{g.first_name} {g.last_name} ({g.get_relation_display()})"
                            for g in self._guardians(enrolment)))
 
     def dehydrate_phones(self, enrolment):
-        return _cell(_join(
+        return safe_cell(_join(
             f"{g.first_name} : " + ", ".join(p for p in (g.mobile_phone, g.home_phone,
                                                          g.work_phone) if p)
             for g in self._guardians(enrolment)))
 
     def dehydrate_emails(self, enrolment):
-        return _cell(_join(g.user.email for g in self._guardians(enrolment)))
+        return safe_cell(_join(g.user.email for g in self._guardians(enrolment)))
 
     def dehydrate_pick_up(self, enrolment):
         annual_file = self._file(enrolment)
         contacts = annual_file.authorised_contacts.all() if annual_file else []
-        return _cell(_join(f"{c.first_name} {c.last_name} ({c.relation}) {c.phone}"
+        return safe_cell(_join(f"{c.first_name} {c.last_name} ({c.relation}) {c.phone}"
                            for c in contacts if c.can_pick_up))
 
     def dehydrate_allergies(self, enrolment):
         annual_file = self._file(enrolment)
-        return _cell(annual_file.allergies.strip()) if annual_file else ""
+        return safe_cell(annual_file.allergies.strip()) if annual_file else ""
 
     def dehydrate_diet(self, enrolment):
         annual_file = self._file(enrolment)

@@ -9,7 +9,6 @@ from .billing import (
     priced_lines,
 )
 from .payments import (
-    family_invoice,
     handle_stripe_event,
     not_configured_message,
     online_payment_available,
@@ -19,7 +18,7 @@ from .payments import (
 from .reminders import send_overdue_reminders
 
 __all__ = [
-    "billable_items", "family_invoice", "handle_stripe_event", "issue_run", "month_bounds",
+    "billable_items", "handle_stripe_event", "issue_run", "month_bounds",
     "next_number", "not_configured_message", "online_payment_available", "prepare_run",
     "priced_lines", "record_payment", "send_overdue_reminders", "start_checkout",
 ]

@@ -249,8 +249,8 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         if run.state != BillingRun.State.DRAFT:
             raise ValidationError(_("Cette facturation est déjà émise."))
-        invoices = list(run.invoices.select_related("family", "corrects").order_by(
-            "family__name", "family_id"))
+        invoices = list(run.invoices.select_related("family", "corrects").prefetch_related(
+            "family__guardians__user").order_by("family__name", "family_id"))
         # Lock the sequences this run uses up front, always in the same order (credit notes,
         # then invoices): two runs issued at once never wait for each other in a circle.
         if any(invoice.corrects_id for invoice in invoices):

@@ -13,18 +13,18 @@ from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portail.commune import commune
 from portail.outbox import queue_email
 
-from .. import stripe_gateway
+from .. import queries, stripe_gateway
 from ..models import Invoice, Payment, StripeEvent, euros
 
 logger = logging.getLogger(__name__)
 
+# What staff record at the desk or from a bank statement (card payments come from Stripe).
 COUNTER_METHODS = (Payment.Method.CASH, Payment.Method.CHEQUE, Payment.Method.CESU,
                    Payment.Method.TRANSFER)
 # Checkout events that carry a payment (the second one for delayed payment methods).
@@ -100,21 +100,14 @@ def _send_receipt(invoice: Invoice, payment: Payment, remaining_cents: int) -> N
 
 # --- Online payment: Stripe Checkout -----------------------------------------------------
 
-def family_invoice(family, invoice_id) -> Invoice:
-    """One of the family's issued invoices; any other id (another family's, a draft)
-    answers 404."""
-    return get_object_or_404(
-        Invoice.objects.filter(family=family, state=Invoice.State.ISSUED), pk=invoice_id)
-
-
 def start_checkout(family, invoice_id, success_url: str, cancel_url: str,
                    customer_email: str = "") -> str:
     """The address of a Stripe Checkout page that pays what the family still owes on the
     invoice. Writes nothing: only Stripe's webhook records a payment."""
-    invoice = family_invoice(family, invoice_id)
+    invoice = queries.family_invoice(family, invoice_id, timezone.localdate())  # else 404
     if not online_payment_available():
         raise ValidationError(not_configured_message())
-    balance = invoice.balance_cents()
+    balance = invoice.balance
     if balance <= 0:
         raise ValidationError(_("La facture %(number)s est déjà réglée : rien à payer.")
                               % {"number": invoice.number})

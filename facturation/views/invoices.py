@@ -28,9 +28,7 @@ class InvoiceListView(FamilyMixin, View):
 
 class InvoiceDetailView(FamilyMixin, View):
     def get(self, request, pk):
-        invoice = get_object_or_404(
-            queries.family_invoices(self.family).select_related("corrects"), pk=pk)
-        [invoice] = queries.with_status([invoice], timezone.localdate())
+        invoice = queries.family_invoice(self.family, pk, timezone.localdate())
         return render(request, "facturation/invoice.html", {
             "family": self.family, "invoice": invoice, **queries.invoice_context(invoice),
             "online_payment": online_payment_available(),

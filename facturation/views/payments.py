@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -16,26 +17,24 @@ from django.views.decorators.http import require_POST
 
 from familles.views import FamilyMixin
 
-from .. import stripe_gateway
-from ..models import Payment, euros
+from .. import queries, stripe_gateway
+from ..models import euros
 from ..services import payments
 
 logger = logging.getLogger(__name__)
 
 
 def invoice_context(invoice) -> dict:
-    """What the payment pages show of an invoice: amounts and payments, from the database."""
-    paid = invoice.paid_cents()
-    credited = invoice.credited_cents()
-    balance = invoice.balance_cents()
+    """What the payment pages show of an invoice (one of `queries.family_invoice`): amounts
+    from its annotations, and its payments."""
     return {
-        "invoice": invoice, "paid": euros(paid), "credited": euros(credited) if credited else "",
-        "balance_cents": balance, "balance": euros(balance),
+        "invoice": invoice, "paid": invoice.received_text,
+        "credited": invoice.credited_text if invoice.credited_sum else "",
+        "balance_cents": invoice.balance, "balance": euros(invoice.balance),
         "payments": [{"payment": payment, "amount": euros(payment.amount_cents)}
                      for payment in invoice.payments.order_by("received_at", "pk")],
         "online_payment": payments.online_payment_available(),
         "not_configured": payments.not_configured_message(),
-        "card": Payment.Method.CARD,
     }
 
 
@@ -43,7 +42,7 @@ class PaymentView(FamilyMixin, View):
     """« Payer la facture »: what is owed and how to pay it."""
 
     def get(self, request, invoice_pk):
-        invoice = payments.family_invoice(self.family, invoice_pk)
+        invoice = queries.family_invoice(self.family, invoice_pk, timezone.localdate())
         return render(request, "facturation/payment.html", invoice_context(invoice))
 
 
@@ -78,7 +77,7 @@ class PaymentReturnView(FamilyMixin, View):
     payment of this Checkout session did not match what was owed."""
 
     def get(self, request, invoice_pk):
-        invoice = payments.family_invoice(self.family, invoice_pk)
+        invoice = queries.family_invoice(self.family, invoice_pk, timezone.localdate())
         session_id = request.GET.get("session_id", "")
         payment = invoice.payments.filter(stripe_session_id=session_id).first() if (
             session_id) else None

@@ -65,3 +65,39 @@ def test_issued_invoices_cannot_be_deleted_in_bulk_either(priced):
     with pytest.raises(ValidationError):
         Invoice.objects.filter(family=booker.family).delete()
     assert Invoice.objects.filter(family=booker.family).count() == 1
+
+
+def test_a_payment_carried_through_two_corrections_counts_once(priced):
+    month = datetime.date(priced.school_year.start_date.year, 10, 1)
+    wednesdays = weekdays_of(month, 2)
+    booker = ready_child(priced)
+    give_qf(booker.family, 500)
+    reservations = [ReservationFactory(slot=SlotFactory(activity=priced, date=day),
+                                       child=booker.child, family=booker.family)
+                    for day in wednesdays]
+    staff = StaffFactory()
+    issue_run(prepare_run(month, staff).pk, staff)
+    first = Invoice.objects.get(family=booker.family)
+    paid = len(wednesdays) * LOW_PRICE
+    record_payment(first.pk, method="cheque", amount_cents=paid, received_at=timezone.now(),
+                   reference="", staff_user=staff)
+
+    # Two Wednesdays turn out not to be due, found one after the other: two corrections.
+    for reservation in reservations[:2]:
+        Reservation.objects.filter(pk=reservation.pk).update(state="cancelled")
+        issue_run(prepare_run(month, staff).pk, staff)
+
+    second = Invoice.objects.get(corrects=first)
+    third = Invoice.objects.get(corrects=second)
+    assert third.total_cents == (len(wednesdays) - 2) * LOW_PRICE
+    balances = {i.pk: i.balance for i in family_invoices(booker.family)}
+    # The cheque pays the last invoice; each cancelled invoice keeps the Wednesday its
+    # correction took off, to give back: two Wednesdays in all, not counted twice.
+    assert balances == {first.pk: -LOW_PRICE, second.pk: -LOW_PRICE, third.pk: 0}
+    assert sum(balances.values()) == third.total_cents - paid
+    assert [i.balance_cents() for i in (first, second, third)] == [-LOW_PRICE, -LOW_PRICE, 0]
+    # Paid in full: the service records nothing more on any of them.
+    for invoice in (first, second, third):
+        with pytest.raises(ValidationError):
+            record_payment(invoice.pk, method="cash", amount_cents=1,
+                           received_at=timezone.now(), reference="", staff_user=staff)
