@@ -218,6 +218,14 @@ class Invoice(models.Model):
         return self.number or _("Facture brouillon – %(family)s – %(month)s") % {
             "family": self.family, "month": f"{self.month:%m/%Y}"}
 
+    def save(self, *args, **kwargs):
+        # What the database holds decides: a draft becomes issued once, then never changes
+        # (its PDF and reminder stamp are written with .update(), outside this guard).
+        if not self._state.adding and Invoice.objects.filter(
+                pk=self.pk, state=self.State.ISSUED).exists():
+            raise ValidationError(_("Une facture émise ne change jamais : faites un avoir."))
+        return super().save(*args, **kwargs)
+
     def delete(self, *args, **kwargs):
         if self.state == self.State.ISSUED:
             raise ValidationError(_("Une facture émise ne se supprime jamais : faites un avoir."))

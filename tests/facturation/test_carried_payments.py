@@ -101,3 +101,19 @@ def test_a_payment_carried_through_two_corrections_counts_once(priced):
         with pytest.raises(ValidationError):
             record_payment(invoice.pk, method="cash", amount_cents=1,
                            received_at=timezone.now(), reference="", staff_user=staff)
+
+
+def test_an_issued_invoice_cannot_be_changed_through_the_model(priced):
+    month = datetime.date(priced.school_year.start_date.year, 10, 1)
+    booker = ready_child(priced)
+    ReservationFactory(slot=SlotFactory(activity=priced, date=weekdays_of(month, 2)[0]),
+                       child=booker.child, family=booker.family)
+    staff = StaffFactory()
+    issue_run(prepare_run(month, staff).pk, staff)
+    invoice = Invoice.objects.get(family=booker.family)
+    total = invoice.total_cents
+    invoice.total_cents = 1
+    with pytest.raises(ValidationError):
+        invoice.save()
+    invoice.refresh_from_db()
+    assert invoice.total_cents == total
