@@ -11,8 +11,9 @@ import stripe
 from django.conf import settings
 from django.utils import timezone
 
-# Seconds to connect to Stripe, then to read its answer: a parent waits on this request.
-TIMEOUT = (5, 20)
+# Seconds to connect to Stripe, then to read its answer: a parent waits on this request and
+# it holds a web thread, so a Stripe that accepts but never answers must not hang it long.
+TIMEOUT = (3, 8)
 # A Checkout session expires after this delay (Stripe accepts 30 minutes to 24 hours): an old
 # tab cannot pay an amount that staff have meanwhile collected at the counter.
 SESSION_LIFETIME = timedelta(hours=1)
@@ -46,8 +47,9 @@ def http_client() -> stripe.HTTPClient:
 
 
 def client() -> stripe.StripeClient:
+    # No retry: the parent's click is the retry, with an answer in seconds.
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, http_client=http_client(),
-                               max_network_retries=1)
+                               max_network_retries=0)
 
 
 def create_checkout_session(*, invoice_id: str, description: str, amount_cents: int,
