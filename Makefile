@@ -37,5 +37,13 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+## The opening-day rush and the monthly billing, measured (docs/performance.md); PostgreSQL
+## and Redis on 127.0.0.1. BENCH_ARGS passes options, e.g. BENCH_ARGS="--connections 200".
+bench-rush: install
+	$(BIN)/python -m bench.rush $(BENCH_ARGS)
+
+bench-billing: install
+	$(BIN)/python -m bench.billing $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules staticfiles var/portail.sqlite3

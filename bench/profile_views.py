@@ -1,0 +1,97 @@
+"""Where a rush request's time goes, in one process (no HTTP, no concurrency).
+
+    .venv/bin/python -m bench.rush --keep      # leaves the portail_bench database
+    .venv/bin/python -m bench.profile_views    # then this, against it
+
+Times the calendar page and the period booking through Django's test client (the whole
+middleware stack, production settings) against the booking service alone, and counts the
+SQL queries of each. Books canteen Mondays (an open period with free places), so that the
+timed bookings really insert."""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+from bench import stack
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--db", default="portail_bench")
+    p.add_argument("--samples", type=int, default=20)
+    args = p.parse_args(argv)
+    stack.apply_env(stack.bench_env(args.db, http_port=0, smtp_port=25))
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from familles.models import Guardian
+    from reservations import services
+    from reservations.calendar import period_slots
+    from reservations.models import BookingPeriod, Reservation
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    guardians = list(Guardian.objects.select_related("user", "family").order_by("pk")[
+        :args.samples * 2:2])
+    canteen = BookingPeriod.objects.get(activity__kind="canteen")
+    unit = canteen.activity.units.get()
+
+    def timed(label, fn, items):
+        times, queries = [], []
+        for item in items:
+            with CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                fn(item)
+                times.append(time.perf_counter() - t)
+            queries.append(len(ctx.captured_queries))
+        print(f"{label:52} median {statistics.median(times) * 1000:7.1f} ms, "
+              f"queries {min(queries)}–{max(queries)}", flush=True)
+
+    def client_for(guardian):
+        client = Client(HTTP_X_FORWARDED_PROTO="https")
+        client.force_login(guardian.user)
+        return client
+
+    clients = {g.pk: client_for(g) for g in guardians}
+
+    def calendar(g):
+        child = g.family.children.order_by("pk").first()
+        response = clients[g.pk].get(f"/reservations/?enfant={child.pk}", secure=True)
+        assert response.status_code == 200, response.status_code
+
+    def view_book(g):
+        child = g.family.children.order_by("pk").first()
+        response = clients[g.pk].post("/reservations/reserver-periode/", {
+            "child": child.pk, "period": canteen.pk, "unit": unit.pk, "weekday": 0,
+            "waiting_list": "1"}, secure=True)
+        assert response.status_code == 303, response.status_code
+
+    def service_book(g):
+        child = g.family.children.order_by("pk").last()
+        ids = period_slots(child, canteen, unit.pk, 1, timezone.localdate())
+        services.book(g.family, child.pk, ids, g.user, join_waiting_list=True)
+
+    def service_book_already(g):
+        child = g.family.children.order_by("pk").last()
+        ids = period_slots(child, canteen, unit.pk, 1, timezone.localdate())
+        services.book(g.family, child.pk, ids, g.user, join_waiting_list=True)
+
+    calendar(guardians[0])  # warm-up
+    timed("GET calendar (view, whole middleware stack)", calendar, guardians)
+    timed("POST reserver-periode, 15 Mondays (view)", view_book, guardians)
+    timed("services.book, 15 Tuesdays (service only)", service_book, guardians)
+    timed("services.book again (all 'already')", service_book_already, guardians)
+    Reservation.objects.filter(slot__activity=canteen.activity).delete()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,373 @@
+"""The opening-day rush, measured on this machine (see docs/performance.md).
+
+    make bench-rush            # or: .venv/bin/python -m bench.rush --help
+
+Seeds a dedicated PostgreSQL database, starts gunicorn (docker/gunicorn.conf.py, production
+settings) and one Celery worker, measures a trivial page, then lets the parents in at the
+opening: each loads his calendar, books every Wednesday of the period for each child (the
+period form: a plain POST, answered by a 303 that the browser follows back to the calendar),
+through at most --connections connections. Reports, checks, cleans up."""
+
+import argparse
+import asyncio
+import datetime
+import os
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+
+from bench import stack
+from bench.httpclient import Connection, CookieJar, now
+
+CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--families", type=int, default=5000)
+    p.add_argument("--children", type=int, default=8000)
+    p.add_argument("--guardians", type=int, default=2, help="guardians (logged in) per family")
+    p.add_argument("--wednesdays", type=int, default=15)
+    p.add_argument("--capacity", type=int, default=300, help="places per Wednesday")
+    p.add_argument("--connections", type=int, default=500)
+    p.add_argument("--trivial-seconds", type=float, default=10.0)
+    p.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--db", default="portail_bench")
+    p.add_argument("--no-follow", action="store_true",
+                   help="do not follow the 303 after a booking (an htmx-less browser does)")
+    p.add_argument("--gunicorn-args", default="",
+                   help="extra gunicorn arguments, e.g. '--max-requests 0' to compare")
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument("--seed", type=int, default=2026)
+    return p.parse_args(argv)
+
+
+# --- seeding -------------------------------------------------------------------------------
+def seed(args):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from bench import seed as s
+    from reservations.models import BookingPeriod, DeadlineRule
+
+    rng = s.rng_for(args.seed)
+    t0 = time.perf_counter()
+    today = timezone.localdate()
+    # The first Wednesday at least a week ahead: every deadline rule is far enough.
+    wednesdays = s.wednesdays_from(today + datetime.timedelta(days=7), args.wednesdays)
+    year = s.school_year_for(wednesdays[0])
+    if wednesdays[-1] > year.end_date:
+        year.end_date = wednesdays[-1] + datetime.timedelta(days=1)
+        year.save(update_fields=["end_date"])
+    from inscriptions.models import Site
+
+    site = Site.objects.create(name="École du Centre (banc d'essai)")
+    validator = get_user_model().objects.create(email="agent@bench.example", is_staff=True)
+    fams, users, guardians, children = s.families(args.families, args.children,
+                                                  args.guardians, rng=rng)
+    s.annual_files(children, year, validator)
+    requested_by = {g.family_id: g.user for g in guardians}
+    alsh, alsh_unit = s.activity(year, site, kind="alsh_wednesday",
+                                 name="Accueil de loisirs du mercredi", days="wednesdays",
+                                 weekdays=[], unit_label="Journée")
+    canteen, canteen_unit = s.activity(year, site, kind="canteen",
+                                       name="Restauration scolaire", days="school_days",
+                                       weekdays=[0, 1, 3, 4], unit_label="Repas")
+    s.enrol(children, alsh, site, requested_by)
+    s.enrol(children, canteen, site, requested_by)
+    for act in (alsh, canteen):
+        DeadlineRule.objects.create(activity=act, kind="working_days", days=2,
+                                    time=datetime.time(10, 0))
+    alsh_slots = s.slots(alsh, alsh_unit, site, wednesdays, args.capacity)
+    canteen_days = [w + datetime.timedelta(days=d) for w in wednesdays for d in (-2, -1, 1, 2)]
+    s.slots(canteen, canteen_unit, site, canteen_days, len(children))
+    far = timezone.now() + datetime.timedelta(days=3650)
+    period = BookingPeriod.objects.create(
+        activity=alsh, label="Mercredis de l'hiver", first_day=wednesdays[0],
+        last_day=wednesdays[-1], opens_at=far)
+    BookingPeriod.objects.create(activity=canteen, label="Cantine de l'hiver",
+                                 first_day=canteen_days[0], last_day=canteen_days[-1],
+                                 opens_at=timezone.now() - datetime.timedelta(days=30))
+    keys = s.sessions(users)
+    kids = defaultdict(list)
+    for c in children:
+        kids[c.family_id].append(c.pk)
+    parents = [(keys[g.user_id], g.user_id, kids[g.family_id]) for g in guardians]
+    rng.shuffle(parents)
+    print(f"seeded in {time.perf_counter() - t0:.1f} s: {len(fams)} families, {len(users)} "
+          f"logged-in guardians, {len(children)} children, {len(alsh_slots)} Wednesdays of "
+          f"{args.capacity} places, {len(canteen_days)} canteen days", flush=True)
+    return {"parents": parents, "period": period, "unit": alsh_unit.pk,
+            "month": f"{wednesdays[0]:%Y-%m}", "alsh": alsh}
+
+
+# --- load ----------------------------------------------------------------------------------
+class Recorder:
+    def __init__(self):
+        self.latency = defaultdict(list)     # kind -> seconds
+        self.outcomes = defaultdict(Counter)  # kind -> status or error name
+        self.posts = {}                      # (child, user) -> (sent, received)
+
+    async def call(self, conn, kind, method, path, jar, **kw):
+        start = now()
+        try:
+            response = await conn.request(method, path, jar, **kw)
+        except TimeoutError:
+            self.outcomes[kind]["timeout"] += 1
+            return None, start
+        except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+            self.outcomes[kind][type(error).__name__] += 1
+            return None, start
+        self.latency[kind].append(now() - start)
+        self.outcomes[kind][response.status] += 1
+        return response, start
+
+
+def headers_for(port):
+    origin = f"https://{stack.HOST}:{port}"
+    return {"X-Forwarded-Proto": "https", "Origin": origin, "Referer": origin + "/reservations/",
+            "User-Agent": "portail-bench", "Accept": "text/html"}
+
+
+async def trivial(args, rec: Recorder, seconds: float) -> float:
+    """Requests per second of /sante/ (one SELECT 1, a JSON answer) through the same server."""
+    stop = now() + seconds
+    count = 0
+
+    async def worker():
+        nonlocal count
+        conn = Connection(stack.HOST, args.port, headers_for(args.port), args.timeout)
+        jar = CookieJar()
+        while now() < stop:
+            response, _ = await rec.call(conn, "trivial", "GET", "/sante/", jar)
+            if response is not None and response.status == 200:
+                count += 1
+        await conn.close()
+
+    start = now()
+    await asyncio.gather(*(worker() for _ in range(args.connections)))
+    return count / (now() - start)
+
+
+async def rush(args, data, rec: Recorder, opening: float):
+    queue = asyncio.Queue()
+    for parent in data["parents"]:
+        queue.put_nowait(parent)
+    served, failed, finished = [0], [0], []
+    period, unit, month = data["period"].pk, data["unit"], data["month"]
+
+    async def parent_visit(conn, session_key, user_id, children):
+        jar = CookieJar(sessionid=session_key)
+        response, _ = await rec.call(conn, "calendar", "GET",
+                                     f"/reservations/?enfant={children[0]}", jar)
+        if response is None or response.status != 200:
+            return False
+        token = CSRF_FIELD.search(response.body)
+        if token is None or "csrftoken" not in jar:
+            rec.outcomes["calendar"]["no csrf form"] += 1
+            return False
+        ok = True
+        for child in children:
+            form = {"csrfmiddlewaretoken": token[1].decode(), "child": child, "period": period,
+                    "mois": month, "unit": unit, "weekday": 2, "waiting_list": "1"}
+            response, sent = await rec.call(conn, "book_period", "POST",
+                                            "/reservations/reserver-periode/", jar, form=form)
+            rec.posts[(child, user_id)] = (sent, now())
+            if response is None or response.status != 303:
+                ok = False
+                continue
+            if not args.no_follow:
+                location = response.header("location") or "/reservations/"
+                response, _ = await rec.call(conn, "calendar_after_booking", "GET", location,
+                                             jar)
+                ok = ok and response is not None and response.status == 200
+                if response is not None:
+                    token = CSRF_FIELD.search(response.body) or token
+        return ok
+
+    async def worker():
+        conn = Connection(stack.HOST, args.port, headers_for(args.port), args.timeout)
+        while not queue.empty():
+            session_key, user_id, children = queue.get_nowait()
+            if await parent_visit(conn, session_key, user_id, children):
+                served[0] += 1
+            else:
+                failed[0] += 1
+            finished.append(now() - opening)
+        await conn.close()
+
+    await asyncio.sleep(max(0.0, opening - now()))
+    await asyncio.gather(*(worker() for _ in range(args.connections)))
+    return served[0], failed[0], finished
+
+
+# --- checks --------------------------------------------------------------------------------
+def check_slots(data, rec: Recorder) -> dict:
+    from django.db.models import Count, Q
+
+    from reservations.models import Reservation, Slot
+
+    rows = []
+    for slot in Slot.objects.filter(activity=data["alsh"]).annotate(
+            confirmed=Count("reservations", filter=Q(reservations__state="confirmed")),
+            waiting=Count("reservations", filter=Q(reservations__state="waiting"))
+    ).order_by("date"):
+        rows.append((slot.date, slot.capacity, slot.booked, slot.confirmed, slot.waiting))
+    # Arrival order. A request whose answer came back before another was even sent arrived
+    # first, without doubt: it must not be behind it (confirmed before waiting, and on the
+    # waiting list). Overlapping requests may be served in either order.
+    late_confirmed = out_of_order = checked = 0
+    for slot in Slot.objects.filter(activity=data["alsh"]):
+        reservations = list(Reservation.objects.filter(slot=slot).exclude(
+            state="cancelled").order_by("waiting_since", "pk").values_list(
+            "child_id", "updated_by_id", "state"))
+        times = [(rec.posts.get((c, u)), state) for c, u, state in reservations]
+        times = [(t, state) for t, state in times if t is not None]
+        waiting = [t for t, state in times if state == "waiting"]
+        if waiting:
+            first_answer = min(received for _sent, received in waiting)
+            late_confirmed += sum(1 for t, state in times
+                                  if state == "confirmed" and t[0] > first_answer)
+        latest_send = float("-inf")
+        for sent, received in waiting:
+            checked += 1
+            if latest_send > received:
+                out_of_order += 1
+            latest_send = max(latest_send, sent)
+    return {"rows": rows, "late_confirmed": late_confirmed, "out_of_order": out_of_order,
+            "waiting_checked": checked}
+
+
+def pct(values, q):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def report(args, data, rec, trivial_rps, served, failed, finished, checks, sink, elapsed):
+    parents = len(data["parents"])
+    duration = max(finished) if finished else float("nan")
+    pps = parents / duration if finished else 0.0
+    ratio = pps / trivial_rps if trivial_rps else float("nan")
+    rush_requests = sum(len(v) for k, v in rec.latency.items() if k != "trivial")
+    lines = ["", "=== Opening-day rush ===",
+             f"machine: {os.cpu_count()} CPU(s), {cpu_model()}",
+             f"parents: {parents} ({served} served, {failed} with an error), "
+             f"{args.connections} connections",
+             f"trivial page /sante/: {trivial_rps:,.0f} req/s",
+             f"all parents done in {duration:.1f} s -> {pps:,.1f} parents/s; "
+             f"ratio parents/s / trivial req/s = {ratio:.3f} (target >= 0.05)",
+             f"requests during the rush: {rush_requests:,} ({elapsed:.1f} s of rush)",
+             "", f"{'kind':24} {'count':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+             f"{'max ms':>8}"]
+    p95_all = []
+    for kind, values in rec.latency.items():
+        lines.append(f"{kind:24} {len(values):8} {pct(values, .5) * 1000:8.0f} "
+                     f"{pct(values, .95) * 1000:8.0f} {pct(values, .99) * 1000:8.0f} "
+                     f"{max(values) * 1000:8.0f}")
+        if kind != "trivial":
+            p95_all.append(pct(values, .95))
+    lines.append("")
+    lines.append("answers by kind: " + "; ".join(
+        f"{kind}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items(), key=str))
+        for kind, c in rec.outcomes.items()))
+    five = sum(v for c in rec.outcomes.values() for k, v in c.items()
+               if isinstance(k, int) and k >= 500)
+    errors = sum(v for c in rec.outcomes.values() for k, v in c.items()
+                 if not isinstance(k, int) or k >= 400)
+    lines.append("")
+    lines.append(f"{'Wednesday':12} {'places':>6} {'booked':>6} {'confirmed':>9} {'waiting':>8}"
+                 f" {'over':>5}")
+    over = 0
+    for day, capacity, booked, confirmed, waiting in checks["rows"]:
+        over += max(0, confirmed - capacity)
+        flag = "" if booked == confirmed else "  booked != confirmed!"
+        lines.append(f"{day:%Y-%m-%d}   {capacity:6} {booked:6} {confirmed:9} {waiting:8} "
+                     f"{max(0, confirmed - capacity):5}{flag}")
+    lines.append(f"confirmed after a waiting answer had already been given: "
+                 f"{checks['late_confirmed']}; waiting-list entries behind a request answered "
+                 f"before they were sent: {checks['out_of_order']} of {checks['waiting_checked']}")
+    lines.append(f"e-mails received by the SMTP sink during the run: {sink.messages}")
+    verdict = {
+        "all served within 60 s": finished and duration <= 60 and failed == 0,
+        "ratio >= 0.05": ratio >= 0.05,
+        "no 5xx": five == 0,
+        "no error at all": errors == 0,
+        "no overbooking": over == 0,
+        "p95 < 2 s (every kind)": bool(p95_all) and max(p95_all) < 2,
+        "arrival order kept": checks["late_confirmed"] == 0 and checks["out_of_order"] == 0,
+    }
+    lines.append("")
+    lines.extend(f"[{'PASS' if ok else 'MISS'}] {name}" for name, ok in verdict.items())
+    print("\n".join(lines), flush=True)
+    return all(verdict[k] for k in ("no overbooking",))
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next((line.split(":", 1)[1].strip() for line in f
+                         if line.startswith("model name")), "?")
+    except OSError:
+        return "?"
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sink = stack.SMTPSink()
+    smtp_port = sink.start_in_thread()
+    env = stack.bench_env(args.db, http_port=args.port, smtp_port=smtp_port)
+    stack.apply_env(env)
+    processes = stack.Processes(env)
+    ok = False
+    try:
+        print(f"database {args.db}, Redis {stack.REDIS_URL}, port {args.port}", flush=True)
+        stack.create_database(args.db)
+        stack.flush_redis()
+        t = time.perf_counter()
+        stack.migrate_and_collect(static=True)
+        print(f"migrated and collected static files in {time.perf_counter() - t:.1f} s",
+              flush=True)
+        data = seed(args)
+        processes.start_gunicorn(args.gunicorn_args.split())
+        processes.start_worker()
+        processes.wait_http(args.port)
+        rec = Recorder()
+        asyncio.run(trivial(args, rec, 2.0))  # warm-up: imports, pools, template caches
+        rec = Recorder()
+        trivial_rps = asyncio.run(trivial(args, rec, args.trivial_seconds))
+        print(f"trivial page: {trivial_rps:,.0f} req/s", flush=True)
+        # The opening, a few seconds from now; parents come in at that instant.
+        from django.utils import timezone
+
+        opens_at = timezone.now() + datetime.timedelta(seconds=3)
+        data["period"].opens_at = opens_at
+        data["period"].save(update_fields=["opens_at"])
+        opening = now() + (opens_at - timezone.now()).total_seconds() + 0.05
+        sink.messages = 0
+        start = now()
+        served, failed, finished = asyncio.run(rush(args, data, rec, opening))
+        elapsed = now() - max(start, opening)
+        time.sleep(2)  # the worker's last e-mails
+        checks = check_slots(data, rec)
+        ok = report(args, data, rec, trivial_rps, served, failed, finished, checks, sink,
+                    elapsed)
+    finally:
+        processes.stop()
+        sink.stop()
+        from django.db import connections
+
+        connections.close_all()
+        stack.flush_redis()
+        if not args.keep:
+            stack.drop_database(args.db)
+        print(f"stopped gunicorn and the worker; database {args.db} "
+              f"{'kept' if args.keep else 'dropped'}; logs in {stack.WORK_DIR}", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
