@@ -129,6 +129,10 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
         require_validated_file(child, year)
     enrolments = validated_enrolments(child, {slot.activity_id for slot in slots})
     periods = list(BookingPeriod.objects.filter(activity_id__in=enrolments))
+    # Read once for all the days, outside any lock: a day already requested costs nothing
+    # more (the second guardian pressing the same button), and the rows found here are
+    # re-checked by the conditional writes inside each day's transaction.
+    existing = {r.slot_id: r for r in Reservation.objects.filter(child=child, slot__in=slots)}
     outcomes = []
     for slot in slots:
         refusal = eligibility_refusal(child, slot, enrolments) or time_refusal(
@@ -136,20 +140,24 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
         if refusal:
             outcomes.append(Outcome(slot, "refused", refusal))
             continue
-        outcomes.append(_book_one(child, slot, family, user, join_waiting_list, now, source))
+        found = existing.get(slot.pk)
+        if found is not None and found.state != Reservation.State.CANCELLED:
+            outcomes.append(Outcome(slot, "already", found.get_state_display()))
+            continue
+        outcomes.append(_book_one(child, slot, found, family, user, join_waiting_list, now,
+                                  source))
     if notify:
         _summarise(child, outcomes)
     return outcomes
 
 
-def _book_one(child, slot, family, user, join_waiting_list, now, source) -> Outcome:
+def _book_one(child, slot, existing, family, user, join_waiting_list, now, source) -> Outcome:
+    """`existing`: the child's cancelled reservation on this slot, or None. Either way the
+    write below checks it again: a row created meanwhile breaks the unique constraint, a row
+    no longer cancelled fails the conditional update; both answer "already"."""
     try:
         with transaction.atomic():
             _short_lock_timeout()
-            existing = Reservation.objects.filter(child=child, slot=slot).order_by(
-                "pk").first()
-            if existing is not None and existing.state != Reservation.State.CANCELLED:
-                return Outcome(slot, "already", existing.get_state_display())
             if getattr(settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False):
                 state = _unsafe_take_place(slot)
             else:

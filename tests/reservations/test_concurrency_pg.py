@@ -7,11 +7,15 @@ The control runs the same race with the lock switched off (the test-only setting
 PORTAIL_BOOKING_UNSAFE_NO_LOCK: "count, then insert", as other portals do) and must overbook;
 otherwise the first test would prove nothing."""
 
+import fcntl
+import os
+import tempfile
 import threading
+import time
 
 import pytest
 import requests
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -24,6 +28,33 @@ PARENTS = 50
 PLACES = 5
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_for_connections_to_close(most: int = 20, seconds: float = 15) -> None:
+    """The live server's request threads close their connections after answering, not
+    before the test goes on: wait for them, so that two races in a row (or another test on
+    the other worker) never exceed PostgreSQL's 100 connections."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname IS NOT NULL")
+            if cursor.fetchone()[0] <= most:
+                return
+        time.sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def _one_race_at_a_time():
+    """Each race opens 50 connections and PostgreSQL allows 100: the two races must never
+    run at once on two xdist workers. A file lock shared by the workers orders them."""
+    with open(os.path.join(tempfile.gettempdir(), "portail-pg-race.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            _wait_for_connections_to_close()
+            yield
+            _wait_for_connections_to_close()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture
