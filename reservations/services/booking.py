@@ -158,6 +158,11 @@ def _book_one(child, slot, existing, family, user, join_waiting_list, now, sourc
     try:
         with transaction.atomic():
             _short_lock_timeout()
+            if existing is None and _one_statement():
+                state = _take_place_and_insert(child, slot, family, user, join_waiting_list,
+                                               now, source)
+                return Outcome(slot, "full", _("Complet.")) if state is None else \
+                    Outcome(slot, state)
             if getattr(settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False):
                 state = _unsafe_take_place(slot)
             else:
@@ -185,6 +190,50 @@ def _book_one(child, slot, existing, family, user, join_waiting_list, now, sourc
             raise Busy() from error
         raise
     return Outcome(slot, state)
+
+
+def _one_statement() -> bool:
+    return connection.vendor == "postgresql" and not getattr(
+        settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False)
+
+
+# The common case of the opening-day rush, a day never requested, in one statement: lock the
+# slot's row, take a place if one is free, and write the confirmed or waiting reservation.
+# The row lock is held from the first line to the commit that follows at once, as in
+# `_take_place`; a failing insert (the same child booked from another tab) undoes the count.
+_TAKE_PLACE_AND_INSERT = """
+WITH place AS (
+    SELECT NOT closed AND booked < capacity AS free
+    FROM reservations_slot WHERE id = %(slot)s FOR UPDATE
+), taken AS (
+    UPDATE reservations_slot SET booked = booked + 1
+    WHERE id = %(slot)s AND (SELECT free FROM place)
+    RETURNING id
+), decided AS (
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM taken) THEN 'confirmed' ELSE 'waiting' END AS state
+)
+INSERT INTO reservations_reservation (
+    child_id, slot_id, family_id, state, source, created_at, waiting_since, confirmed_at,
+    cancelled_at, cancelled_late, updated_by_id)
+SELECT %(child)s, %(slot)s, %(family)s, state, %(source)s, %(created)s,
+    CASE WHEN state = 'waiting' THEN %(now)s::timestamptz END,
+    CASE WHEN state = 'confirmed' THEN %(now)s::timestamptz END,
+    NULL, false, %(user)s
+FROM decided WHERE state = 'confirmed' OR %(join)s
+RETURNING state
+"""
+
+
+def _take_place_and_insert(child, slot, family, user, join_waiting_list, now,
+                           source) -> str | None:
+    """Confirmed, waiting, or None (full, and the parent did not ask for the waiting list)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_PLACE_AND_INSERT, {
+            "slot": slot.pk, "child": child.pk, "family": family.pk, "source": source,
+            "created": timezone.now(), "now": now, "user": getattr(user, "pk", None),
+            "join": bool(join_waiting_list)})
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _take_place(slot: Slot) -> str | None:

@@ -318,10 +318,11 @@ def test_the_subscription_and_its_email_stand_even_if_booking_is_interrupted(
     tuesday = quiet_tuesday(year)
     open_days(canteen, tuesday, tuesday + timedelta(days=6))
 
-    def busy(slot):
+    def busy(*_args):
         raise Busy()
 
     monkeypatch.setattr(booking, "_take_place", busy)
+    monkeypatch.setattr(booking, "_take_place_and_insert", busy)
     with time_machine.travel(paris(tuesday - timedelta(days=14), 8), tick=False), \
             pytest.raises(Busy):
         subscribe(family, enrolment.pk, [0, 1], guardian.user)
