@@ -8,15 +8,19 @@ number of queries is fixed, whatever the number of days, units and activities.""
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache, cached_property
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from familles.models import Child
-from inscriptions.models import Activity, Enrolment, SchoolYear
-from inscriptions.services import FileNotValidated, require_validated_file
+from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
+from inscriptions.services import FileNotValidated, file_refusal
 
 from .deadlines import (
     WEEKDAYS,
@@ -57,10 +61,15 @@ class Row:
     can_join: bool = False  # full: booking puts the child on the waiting list
     can_cancel: bool = False
     can_justify: bool = False  # booked, past the deadline, within the 48 h after the day
+    label: str = ""  # « unit, day »: ends each button's name for screen readers
 
     @property
     def tone(self) -> str:
         return TONES[self.state]
+
+    @property
+    def justify_url(self) -> str:
+        return reverse("reservations:justify", args=[self.reservation.pk])
 
 
 @dataclass
@@ -71,17 +80,48 @@ class Day:
     date: date
     deadline: datetime
     rule: str
+    endpoints: "Endpoints"
     rows: list[Row] = field(default_factory=list)
     messages: list[tuple[str, str]] = field(default_factory=list)  # (tone, text)
 
-    @property
+    # Each is read several times per day by the template: computed once.
+    @cached_property
     def dom_id(self) -> str:
         return f"jour-{self.activity.pk}-{self.date:%Y%m%d}"
 
-    @property
+    @cached_property
+    def short_label(self) -> str:
+        return date_format(self.date, "l j F")
+
+    @cached_property
+    def heading(self) -> str:
+        # date_format(…, "l j F Y"), from the label already formatted.
+        return capfirst(f"{self.short_label} {self.date.year:04d}")
+
+    @cached_property
     def deadline_text(self) -> str:
         return _("Réserver ou annuler jusqu'au %(moment)s (%(rule)s).") % {
             "moment": format_moment(self.deadline), "rule": self.rule}
+
+    @property
+    def book_url(self) -> str:
+        return self.endpoints.book
+
+    @property
+    def cancel_url(self) -> str:
+        return self.endpoints.cancel
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The forms' addresses, reversed once for all the days of a page."""
+
+    book: str
+    cancel: str
+
+    @classmethod
+    def reverse(cls) -> "Endpoints":
+        return cls(book=reverse("reservations:book"), cancel=reverse("reservations:cancel"))
 
 
 @dataclass
@@ -147,29 +187,40 @@ def first_month_with_slots(child: Child, today: date) -> date | None:
 def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     """Everything the calendar shows for a child and a month."""
     month = ChildMonth(child=child, first=first)
-    month.year = SchoolYear.objects.filter(start_date__lte=month.last,
-                                           end_date__gte=first).order_by("start_date").first()
+    # The year and the state of the child's file for it in one query; the gate itself is the
+    # one `require_validated_file` applies.
+    month.year = SchoolYear.objects.filter(
+        start_date__lte=month.last, end_date__gte=first,
+    ).annotate(file_state=Subquery(AnnualFile.objects.filter(
+        child=child, school_year=OuterRef("pk")).order_by().values("state")[:1]),
+    ).order_by("start_date").first()
     if month.year is None:
         return month
-    try:
-        require_validated_file(child, month.year)
-    except FileNotValidated as error:
-        month.file_error = error
+    state = month.year.file_state
+    month.file_error = file_refusal(child, month.year,
+                                    None if state is None else AnnualFile(state=state))
+    if month.file_error is not None:
         return month
     enrolments = list(Enrolment.objects.filter(
         child=child, activity__school_year=month.year, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").prefetch_related("activity__units")
-        .order_by("activity__kind", "activity__name"))
+    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
+                                                                 "activity__name"))
     month.without_reservation = [e for e in enrolments if not e.activity.needs_reservation]
     booked = {e.activity_id: e for e in enrolments if e.activity.needs_reservation}
-    periods = list(BookingPeriod.objects.filter(activity_id__in=booked))
-    days = _days(child, booked, periods, now, Q(date__range=(first, month.last)))
+    periods = _periods(booked)
+    # Read once for the period forms and the slots (which then need no join to their unit).
+    units: dict[int, list[ActivityUnit]] = {activity_id: [] for activity_id in booked}
+    if booked:
+        for unit in ActivityUnit.objects.filter(activity_id__in=booked).order_by("position", "pk"):
+            units[unit.activity_id].append(unit)
+    days = _days(child, booked, periods, now, Q(date__range=(first, month.last)), units)
     today = now.astimezone(local_zone()).date()
     for enrolment in booked.values():
         block = ActivityMonth(enrolment=enrolment)
         block.days = [day for day in days if day.activity.pk == enrolment.activity_id]
         block.periods = [
-            _period_choice(period, enrolment.activity, now) for period in periods
+            _period_choice(period, enrolment.activity, units[enrolment.activity_id], now)
+            for period in periods
             if period.activity_id == enrolment.activity_id and period.last_day >= max(first, today)
             and period.first_day <= month.last
             and not (period.closes_at and now >= period.closes_at)
@@ -187,36 +238,72 @@ def child_days(child: Child, slot_ids, now: datetime) -> list[Day]:
         child=child, activity_id__in={a for a, _d in pairs}, state=Enrolment.State.VALIDATED,
         activity__needs_reservation=True,
     ).select_related("activity__deadline_rule", "site")}
-    periods = list(BookingPeriod.objects.filter(activity_id__in=enrolments))
+    periods = _periods(enrolments)
     where = Q()
     for activity_id, day in pairs:
         where |= Q(activity_id=activity_id, date=day)
     return _days(child, enrolments, periods, now, where)
 
 
-def _days(child, enrolments: dict, periods, now, where: Q) -> list[Day]:
+def _periods(enrolments: dict) -> list[BookingPeriod]:
+    # Per activity, by first day: the model's ordering would join the activity and the year.
+    return list(BookingPeriod.objects.filter(activity_id__in=enrolments).order_by(
+        "first_day", "pk"))
+
+
+_SLOT_ACTIVITY = Slot._meta.get_field("activity")
+_SLOT_SITE = Slot._meta.get_field("site")
+_SLOT_UNIT = Slot._meta.get_field("unit")
+
+
+def _days(child, enrolments: dict, periods, now, where: Q, units=None) -> list[Day]:
+    """`enrolments`: by activity id, with their activity (and its deadline rule) and site;
+    `units`: their units by activity, if already read (the slots then need no join)."""
     if not enrolments:
         return []
     at_site = Q()
     for enrolment in enrolments.values():
         at_site |= Q(activity_id=enrolment.activity_id, site_id=enrolment.site_id)
-    slots = [slot for slot in Slot.objects.filter(at_site).filter(where).select_related(
-        "activity__deadline_rule", "unit", "site", "age_group",
-    ).order_by("date", "activity_id", "unit__position", "unit_id")
-        if not eligibility_refusal(child, slot, enrolments)]
+    found = Slot.objects.filter(at_site).filter(where)
+    if units is None:
+        found = found.select_related("unit", "age_group").order_by(
+            "date", "activity_id", "unit__position", "unit_id")
+    else:
+        by_pk = {unit.pk: unit for some in units.values() for unit in some}
+        found = list(found.select_related("age_group").order_by())
+        for slot in found:
+            if slot.unit_id in by_pk:
+                _SLOT_UNIT.set_cached_value(slot, by_pk[slot.unit_id])
+        found.sort(key=lambda slot: (slot.date, slot.activity_id, slot.unit.position,
+                                     slot.unit_id))
+    slots = []
+    for slot in found:
+        # The enrolment already holds the activity and the site: no join, no copies.
+        enrolment = enrolments[slot.activity_id]
+        _SLOT_ACTIVITY.set_cached_value(slot, enrolment.activity)
+        _SLOT_SITE.set_cached_value(slot, enrolment.site)
+        if not eligibility_refusal(child, slot, enrolments):
+            slots.append(slot)
     reservations = {r.slot_id: r for r in Reservation.objects.filter(
-        child=child, slot__in=[slot.pk for slot in slots],
-    ).select_related("justification").annotate(ahead=_waiting_ahead())}
+        child=child, slot_id__in=[slot.pk for slot in slots],
+    ).select_related("justification").annotate(ahead=_waiting_ahead()).order_by()}
+    endpoints = Endpoints.reverse()
+    rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
     for slot in slots:
         key = (slot.activity_id, slot.date)
-        if key not in days:
-            rule = getattr(slot.activity, "deadline_rule", None)
-            days[key] = Day(activity=slot.activity, date=slot.date,
-                            deadline=deadline_for(rule, slot.date), rule=describe(rule))
-        day = days[key]
-        day.rows.append(_row(slot, reservations.get(slot.pk), period_for(slot, periods), now,
-                             day.deadline))
+        day = days.get(key)
+        if day is None:
+            if slot.activity_id not in rules:
+                rule = getattr(slot.activity, "deadline_rule", None)
+                rules[slot.activity_id] = (rule, describe(rule))
+            rule, words = rules[slot.activity_id]
+            day = days[key] = Day(activity=slot.activity, date=slot.date,
+                                  deadline=deadline_for(rule, slot.date), rule=words,
+                                  endpoints=endpoints)
+        row = _row(slot, reservations.get(slot.pk), period_for(slot, periods), now, day.deadline)
+        row.label = f"{slot.unit.label}, {day.short_label}"
+        day.rows.append(row)
     return list(days.values())
 
 
@@ -277,8 +364,8 @@ def _weekdays(activity: Activity) -> list[int]:
     return [0, 1, 2, 3, 4]
 
 
-def _period_choice(period, activity, now) -> PeriodChoice:
-    choice = PeriodChoice(period=period, units=list(activity.units.all()),
+def _period_choice(period, activity, units, now) -> PeriodChoice:
+    choice = PeriodChoice(period=period, units=units,
                           weekdays=[(d, str(WEEKDAYS[d])) for d in _weekdays(activity)])
     if now < period.opens_at:
         choice.opening = format_moment(period.opens_at)
@@ -331,8 +418,11 @@ def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | No
     return [slot.pk for slot in slots if not eligibility_refusal(child, slot, enrolments)]
 
 
+@cache
 def _waiting_ahead():
     """How many waiting requests are ahead of this one (by `waiting_since`, then id).
+
+    Built once: annotate() resolves copies of it, never the expression itself.
 
     Two counts rather than one with an OR: each is a range of the index
     (slot, state, waiting_since, id), which a full waiting list of thousands needs."""
