@@ -29,6 +29,7 @@ from ..calendar import (
     child_month,
     corresponding_slots,
     first_month_with_slots,
+    month_end,
     next_month,
     period_slots,
     previous_month,
@@ -243,12 +244,17 @@ class CancelView(_BookingEndpoint):
 
 
 class BookPeriodView(_BookingEndpoint):
-    """`child`, `period`, `unit`, `weekday` (0 = lundi; empty: every day), `waiting_list`."""
+    """`child`, `period`, `unit`, `weekday` (0 = lundi; empty: every day), `waiting_list`,
+    optional `children`: the same days for brothers and sisters, each at his own site.
+
+    With htmx the answer is the summary under the form and, out of band, the days of the
+    month on screen: the page is not rendered again for the 15 days booked."""
 
     def act(self, child, lines):
         post = self.request.POST
         period = get_object_or_404(BookingPeriod.objects.select_related("activity"),
                                    pk=(_ids([post.get("period")]) or [0])[0])
+        self.period = period
         units = list(period.activity.units.all())
         unit_ids = _ids([post.get("unit")])
         unit = next((u for u in units if unit_ids and u.pk == unit_ids[0]), None)
@@ -259,18 +265,48 @@ class BookPeriodView(_BookingEndpoint):
         weekday = _ids([post.get("weekday")])
         weekday = weekday[0] if weekday and weekday[0] < 7 else None
         join = post.get("waiting_list") == "1"
-        slot_ids = period_slots(child, period, unit.pk, weekday, timezone.localdate())
-        if not slot_ids:
-            lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")))
-            return []
-        outcomes = services.book(self.family, child.pk, slot_ids, self.request.user,
-                                 join_waiting_list=join)
-        lines.append(self.summary(child, period, outcomes))
-        lines.extend(line for line, outcome in zip(self.outcome_lines(child, outcomes),
-                                                    outcomes, strict=True)
-                     if outcome.state in ("full", "refused"))
-        self.book_for_others(child, slot_ids, join, lines)
-        return slot_ids
+        today = timezone.localdate()
+        shown = []
+        for each in [child, *self.others]:
+            try:
+                slot_ids = period_slots(each, period, unit.pk, weekday, today)
+            except ValidationError as error:
+                if each is child:
+                    raise
+                lines.extend((messages.WARNING, text) for text in error.messages)
+                continue  # a brother or sister not enrolled: the others are still booked
+            if each is child:
+                shown = slot_ids
+            if not slot_ids:
+                lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")
+                              if each is child else _(
+                    "%(child)s : aucun jour à venir dans cette période.") % {
+                    "child": each.first_name}))
+                continue
+            outcomes = services.book(self.family, each.pk, slot_ids, self.request.user,
+                                     join_waiting_list=join)
+            lines.append(self.summary(each, period, outcomes))
+            lines.extend(line for line, outcome in zip(self.outcome_lines(each, outcomes),
+                                                        outcomes, strict=True)
+                         if outcome.state in ("full", "refused"))
+        return shown
+
+    def answer(self, child, slot_ids, lines, status=200, retry=False):
+        if not self.request.htmx or not hasattr(self, "period"):
+            return super().answer(child, slot_ids, lines, status, retry)
+        if retry:  # the form's own button retries: nothing is booked twice
+            lines = [*lines, (messages.INFO, _("Appuyez de nouveau sur le bouton : les jours "
+                                              "déjà demandés ne sont pas réservés en double."))]
+        first = self.month(child, slot_ids)
+        on_screen = list(Slot.objects.filter(
+            pk__in=slot_ids, date__range=(first, month_end(first))).values_list(
+            "pk", flat=True)) if first else []
+        return render(self.request, "reservations/_period_result.html", {
+            "period": self.period, "lines": [(TONE_OF_LEVEL[level], text)
+                                             for level, text in lines],
+            "days": child_days(child, on_screen, timezone.now()), "child": child,
+            "mois": f"{first or timezone.localdate():%Y-%m}",
+        }, status=status)
 
     @staticmethod
     def summary(child, period, outcomes) -> tuple[int, str]:

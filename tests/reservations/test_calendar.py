@@ -462,6 +462,70 @@ def test_the_period_form_is_on_the_calendar(parent_client, setting):
     assert "Réserver tous les mercredis de la période" in page
 
 
+def test_the_period_form_with_htmx_answers_a_summary_and_the_days_on_screen(
+        parent_client, setting, family):
+    """A browser with JavaScript: the summary under the form, the month's days updated out of
+    band, brothers and sisters booked at their own site, nothing else re-rendered."""
+    s = setting
+    port = SiteFactory(name="École du Port")
+    s.activity.sites.add(port)
+    tom = ChildFactory(family=family, first_name="Tom")
+    AnnualFileFactory(child=tom, school_year=s.year, validated=True)
+    EnrolmentFactory(child=tom, activity=s.activity, site=port)
+    toms = {SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port).pk
+            for day in s.days}
+    noe = ChildFactory(family=family, first_name="Noé")
+    AnnualFileFactory(child=noe, school_year=s.year, validated=True)
+    page = open_month(parent_client, s).content.decode()
+    assert f'name="children" value="{tom.pk}"' in page  # « aussi pour Tom »
+    assert 'hx-post="/reservations/reserver-periode/"' in page
+
+    response = parent_client.post(BOOK_PERIOD, {
+        "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+        "mois": s.month, "children": [tom.pk, noe.pk]}, **HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = visible_text(response)
+    assert f"Léa, « Mercredis d'automne » : {len(s.days)} jour(s) réservé(s)" in summary
+    assert f"Tom, « Mercredis d'automne » : {len(s.days)} jour(s) réservé(s)" in summary
+    assert "Noé n'est pas inscrit(e) à Centre de loisirs." in summary
+    assert f'id="periode-{s.period.pk}-resultat"' in html
+    for day in s.days:  # each Wednesday on screen now says « réservé »
+        assert "Matin réservé" in day_block(response, s.activity, day)
+    assert html.count('hx-swap-oob="true"') == len(s.days)
+    assert "<html" not in html
+    assert set(Reservation.objects.filter(child=tom, state="confirmed").values_list(
+        "slot_id", flat=True)) == toms
+    assert Reservation.objects.filter(child=s.child, state="confirmed").count() == len(s.days)
+    assert not Reservation.objects.filter(child=noe).exists()
+
+
+def test_the_period_form_says_busy_with_htmx_and_books_nothing_twice_on_retry(
+        parent_client, setting, monkeypatch):
+    s = setting
+
+    def locked(*_args):
+        raise Busy()
+
+    monkeypatch.setattr(booking_service, "_take_place", locked)
+    monkeypatch.setattr(booking_service, "_take_place_and_insert", locked)
+    data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+            "mois": s.month}
+    response = parent_client.post(BOOK_PERIOD, data, **HTMX)
+    assert response.status_code == 503
+    text = visible_text(response)
+    assert "Trop de demandes en même temps sur ce jour : réessayez dans un instant." in text
+    assert "Appuyez de nouveau sur le bouton" in text
+    assert not Reservation.objects.exists()
+
+    monkeypatch.undo()
+    assert parent_client.post(BOOK_PERIOD, data, **HTMX).status_code == 200
+    again = visible_text(parent_client.post(BOOK_PERIOD, data, **HTMX))
+    assert f"0 jour(s) réservé(s), 0 en liste d'attente, {len(s.days)} déjà demandé(s)" in again
+    assert Reservation.objects.filter(child=s.child).count() == len(s.days)
+
+
 def test_several_children_at_once_each_at_his_own_site(parent_client, setting, family):
     s = setting
     port = SiteFactory(name="École du Port")
@@ -517,10 +581,12 @@ def test_busy_answers_503_with_a_retry_button(parent_client, setting, monkeypatc
     s = setting
     slot = s.slots[s.days[0], "Matin"]
 
-    def locked(_slot):
+    def locked(*_args):
         raise Busy()
 
+    # Both ways of taking a place (one statement on PostgreSQL, the ORM elsewhere).
     monkeypatch.setattr(booking_service, "_take_place", locked)
+    monkeypatch.setattr(booking_service, "_take_place_and_insert", locked)
     data = {"child": s.child.pk, "slot": slot.pk, "waiting_list": "1", "mois": s.month}
 
     response = parent_client.post(BOOK, data)
