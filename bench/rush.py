@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from bench import stack
+from bench import cpu, stack
 from bench.httpclient import Connection, CookieJar, now
 
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -35,8 +35,11 @@ def parse_args(argv=None):
     p.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--db", default="portail_bench")
+    p.add_argument("--no-js", action="store_true",
+                   help="a browser without JavaScript: one plain POST per child, each answered "
+                        "by a 303 that it follows back to the calendar")
     p.add_argument("--no-follow", action="store_true",
-                   help="do not follow the 303 after a booking (an htmx-less browser does)")
+                   help="with --no-js, do not follow the 303 after a booking")
     p.add_argument("--gunicorn-args", default="",
                    help="extra gunicorn arguments, e.g. '--max-requests 0' to compare")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -125,6 +128,9 @@ class Recorder:
         return response, start
 
 
+HTMX_HEADERS = {"HX-Request": "true", "HX-Current-URL": "/reservations/"}
+
+
 def headers_for(port):
     origin = f"https://{stack.HOST}:{port}"
     return {"X-Forwarded-Proto": "https", "Origin": origin, "Referer": origin + "/reservations/",
@@ -168,6 +174,16 @@ async def rush(args, data, rec: Recorder, opening: float):
         if token is None or "csrftoken" not in jar:
             rec.outcomes["calendar"]["no csrf form"] += 1
             return False
+        if not args.no_js:  # htmx: one POST for all the children, a fragment in return
+            form = {"csrfmiddlewaretoken": token[1].decode(), "child": children[0],
+                    "period": period, "mois": month, "unit": unit, "weekday": 2,
+                    "waiting_list": "1", "children": children[1:]}
+            response, sent = await rec.call(conn, "book_period", "POST",
+                                            "/reservations/reserver-periode/", jar, form=form,
+                                            headers=HTMX_HEADERS)
+            for child in children:
+                rec.posts[(child, user_id)] = (sent, now())
+            return response is not None and response.status == 200
         ok = True
         for child in children:
             form = {"csrfmiddlewaretoken": token[1].decode(), "child": child, "period": period,
@@ -247,7 +263,8 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def report(args, data, rec, trivial_rps, served, failed, finished, checks, sink, elapsed):
+def report(args, data, rec, trivial_rps, served, failed, finished, checks, sink, elapsed,
+           cpu_rush):
     parents = len(data["parents"])
     duration = max(finished) if finished else float("nan")
     pps = parents / duration if finished else 0.0
@@ -270,6 +287,11 @@ def report(args, data, rec, trivial_rps, served, failed, finished, checks, sink,
                      f"{max(values) * 1000:8.0f}")
         if kind != "trivial":
             p95_all.append(pct(values, .95))
+    lines.append("")
+    lines.append(f"CPU during the rush ({elapsed:.1f} s x {os.cpu_count()} cores = "
+                 f"{elapsed * (os.cpu_count() or 1):.0f} core-seconds), per parent:")
+    for kind, seconds in cpu_rush.most_common():
+        lines.append(f"  {kind:32} {seconds:7.1f} s  {seconds / parents * 1000:6.1f} ms")
     lines.append("")
     lines.append("answers by kind: " + "; ".join(
         f"{kind}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items(), key=str))
@@ -349,12 +371,14 @@ def main(argv=None) -> int:
         opening = now() + (opens_at - timezone.now()).total_seconds() + 0.05
         sink.messages = 0
         start = now()
+        cpu_before = cpu.snapshot()
         served, failed, finished = asyncio.run(rush(args, data, rec, opening))
         elapsed = now() - max(start, opening)
+        cpu_rush = cpu.spent(cpu_before, cpu.snapshot())
         time.sleep(2)  # the worker's last e-mails
         checks = check_slots(data, rec)
         ok = report(args, data, rec, trivial_rps, served, failed, finished, checks, sink,
-                    elapsed)
+                    elapsed, cpu_rush)
     finally:
         processes.stop()
         sink.stop()

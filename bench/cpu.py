@@ -1,0 +1,47 @@
+"""CPU seconds spent by each part of the stack during a measured interval, read from /proc
+(Linux): where a parent's cost goes, beyond the web process's own profile."""
+
+import os
+from collections import Counter
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _kind(pid: int, cmdline: str, comm: str) -> str:
+    if pid == os.getpid():
+        return "load generator (this process)"
+    if "gunicorn" in cmdline:
+        return "web (gunicorn)"
+    if "celery" in cmdline:
+        return "worker (celery)"
+    if comm.startswith("postgres") or cmdline.startswith("postgres"):
+        return "postgresql"
+    if comm.startswith("redis"):
+        return "redis"
+    return "other"
+
+
+def snapshot() -> Counter:
+    """Total user + system CPU seconds per kind of process, for every process alive now."""
+    totals = Counter()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        totals[_kind(int(name), cmdline, comm)] += ticks / TICKS
+    return totals
+
+
+def spent(before: Counter, after: Counter) -> Counter:
+    """CPU seconds per kind between two snapshots (processes that exited meanwhile are lost,
+    hence gunicorn's max_requests recycling is best turned off when this matters)."""
+    return Counter({k: max(0.0, after[k] - before[k]) for k in after})
