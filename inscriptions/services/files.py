@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from familles.models import Child, Contact, Document, Family
+from familles.models import Child, Contact, Document, Family, Guardian
 from familles.services import owned_child, upload_document
 from portail.outbox import queue_email
 
@@ -87,11 +87,13 @@ def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
 
 
 def family_emails_for_child(child) -> list[str]:
-    """Both households are told about a child in shared custody."""
-    emails = child.family.guardian_emails()
-    if child.second_family_id:
-        emails += child.second_family.guardian_emails()
-    return emails
+    """Both households are told about a child in shared custody: the first household's
+    guardians, then the second's, in one query (it runs for every booking on opening day)."""
+    households = [h for h in (child.family_id, child.second_family_id) if h]
+    rows = list(Guardian.objects.filter(family_id__in=households).order_by(
+        "last_name", "first_name").values_list("family_id", "user__email"))
+    return [email for household in households for family_id, email in rows
+            if family_id == household]
 
 
 @transaction.atomic

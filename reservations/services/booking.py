@@ -156,13 +156,13 @@ def _book_one(child, slot, existing, family, user, join_waiting_list, now, sourc
     write below checks it again: a row created meanwhile breaks the unique constraint, a row
     no longer cancelled fails the conditional update; both answer "already"."""
     try:
+        if existing is None and _one_statement():
+            state = _take_place_and_insert(child, slot, family, user, join_waiting_list, now,
+                                           source)
+            return Outcome(slot, "full", _("Complet.")) if state is None else \
+                Outcome(slot, state)
         with transaction.atomic():
             _short_lock_timeout()
-            if existing is None and _one_statement():
-                state = _take_place_and_insert(child, slot, family, user, join_waiting_list,
-                                               now, source)
-                return Outcome(slot, "full", _("Complet.")) if state is None else \
-                    Outcome(slot, state)
             if getattr(settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False):
                 state = _unsafe_take_place(slot)
             else:
@@ -227,12 +227,24 @@ RETURNING state
 def _take_place_and_insert(child, slot, family, user, join_waiting_list, now,
                            source) -> str | None:
     """Confirmed, waiting, or None (full, and the parent did not ask for the waiting list)."""
+    params = {"slot": slot.pk, "child": child.pk, "family": family.pk, "source": source,
+              "created": timezone.now(), "now": now, "user": getattr(user, "pk", None),
+              "join": bool(join_waiting_list),
+              "timeout": f"{settings.PORTAIL_BOOKING_LOCK_TIMEOUT_MS}ms"}
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_PLACE_AND_INSERT, {
-            "slot": slot.pk, "child": child.pk, "family": family.pk, "source": source,
-            "created": timezone.now(), "now": now, "user": getattr(user, "pk", None),
-            "join": bool(join_waiting_list)})
-        row = cursor.fetchone()
+        if connection.in_atomic_block:  # within a caller's transaction: a savepoint
+            with transaction.atomic():
+                _short_lock_timeout()
+                cursor.execute(_TAKE_PLACE_AND_INSERT, params)
+                row = cursor.fetchone()
+        else:
+            # One round trip. The server runs the two statements of one query string as one
+            # implicit transaction: the timeout lasts only for it, and a failure (lock timeout,
+            # the same child booked from another tab) undoes the count and the row together.
+            cursor.execute("SET LOCAL lock_timeout = %(timeout)s;" + _TAKE_PLACE_AND_INSERT,
+                           params)
+            cursor.nextset()
+            row = cursor.fetchone()
     return row[0] if row else None
 
 

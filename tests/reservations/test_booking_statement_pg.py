@@ -1,0 +1,72 @@
+"""The one-statement booking of a day never requested, as it runs in production: outside any
+transaction of the caller (autocommit), on PostgreSQL. The place, the row and the lock timeout
+must stand or fall together."""
+
+import pytest
+from django.db import connection
+
+from reservations.models import Reservation, Slot
+from reservations.services import booking
+from tests.reservations.conftest import book_as, bookable_activity, ready_child
+from tests.reservations.factories import SlotFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def two_places(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement booking runs on PostgreSQL")
+    activity = bookable_activity()
+    return SlotFactory(activity=activity, capacity=2), activity
+
+
+def lock_timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        return cursor.fetchone()[0]
+
+
+def test_places_then_the_waiting_list_then_full_for_who_does_not_want_to_wait(two_places):
+    slot, activity = two_places
+    default_timeout = lock_timeout()
+    first, second, third, fourth = (ready_child(activity) for _ in range(4))
+    assert not connection.in_atomic_block  # the production path, not a savepoint
+
+    assert book_as(first, slot).state == "confirmed"
+    assert book_as(second, slot).state == "confirmed"
+    assert book_as(third, slot, join_waiting_list=True).state == "waiting"
+    assert book_as(fourth, slot).state == "full"
+
+    slot.refresh_from_db()
+    assert slot.booked == 2
+    rows = {r.child_id: r for r in Reservation.objects.filter(slot=slot)}
+    assert rows[first.child.pk].state == "confirmed" and rows[first.child.pk].confirmed_at
+    assert rows[third.child.pk].state == "waiting" and rows[third.child.pk].waiting_since
+    assert rows[third.child.pk].confirmed_at is None
+    assert rows[first.child.pk].updated_by == first.user
+    assert fourth.child.pk not in rows
+    assert lock_timeout() == default_timeout  # local to each booking's transaction
+
+
+def test_a_row_written_meanwhile_answers_already_and_takes_no_place(two_places, monkeypatch):
+    """The same child booked from another tab between the read of his rows and the write."""
+    slot, activity = two_places
+    default_timeout = lock_timeout()
+    booker = ready_child(activity)
+    other_tab = Reservation(child=booker.child, slot=slot, family=booker.family,
+                            state="confirmed")
+    real = booking._take_place_and_insert
+
+    def meanwhile(*args):
+        other_tab.save()
+        Slot.objects.filter(pk=slot.pk).update(booked=1)
+        return real(*args)
+
+    monkeypatch.setattr(booking, "_take_place_and_insert", meanwhile)
+    outcome = book_as(booker, slot)
+
+    assert outcome.state == "already"
+    assert Slot.objects.get(pk=slot.pk).booked == 1  # the statement's count was undone
+    assert Reservation.objects.filter(slot=slot).count() == 1
+    assert lock_timeout() == default_timeout
