@@ -231,13 +231,13 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
 
 def child_days(child: Child, slot_ids, now: datetime) -> list[Day]:
     """The days (activity and date) the given slots fall on, as the calendar shows them."""
-    pairs = set(Slot.objects.filter(pk__in=slot_ids).values_list("activity_id", "date"))
+    pairs = set(Slot.objects.filter(pk__in=slot_ids).order_by().values_list("activity_id", "date"))
     if not pairs:
         return []
     enrolments = {e.activity_id: e for e in Enrolment.objects.filter(
         child=child, activity_id__in={a for a, _d in pairs}, state=Enrolment.State.VALIDATED,
         activity__needs_reservation=True,
-    ).select_related("activity__deadline_rule", "site")}
+    ).select_related("activity__deadline_rule", "site").order_by()}
     periods = _periods(enrolments)
     where = Q()
     for activity_id, day in pairs:

@@ -63,7 +63,8 @@ class FileNotValidated(ValidationError):
 
 def require_validated_file(child, school_year) -> None:
     """The gate in front of enrolments and reservations (the brochure: "obligatoire")."""
-    annual_file = AnnualFile.objects.filter(child=child, school_year=school_year).first()
+    annual_file = AnnualFile.objects.filter(child=child, school_year=school_year).order_by(
+        "pk").first()
     refusal = file_refusal(child, school_year, annual_file)
     if refusal is not None:
         raise refusal

@@ -115,7 +115,7 @@ def eligibility_refusal(child: Child, slot: Slot, enrolments: dict) -> str:
 
 def validated_enrolments(child: Child, activity_ids) -> dict:
     return {e.activity_id: e for e in Enrolment.objects.filter(
-        child=child, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED)}
+        child=child, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED).order_by()}
 
 
 def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, now=None,
@@ -128,11 +128,12 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
     for year in {slot.activity.school_year for slot in slots}:
         require_validated_file(child, year)
     enrolments = validated_enrolments(child, {slot.activity_id for slot in slots})
-    periods = list(BookingPeriod.objects.filter(activity_id__in=enrolments))
+    periods = list(BookingPeriod.objects.filter(activity_id__in=enrolments).order_by())
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are
     # re-checked by the conditional writes inside each day's transaction.
-    existing = {r.slot_id: r for r in Reservation.objects.filter(child=child, slot__in=slots)}
+    existing = {r.slot_id: r for r in Reservation.objects.filter(
+        child=child, slot__in=slots).order_by()}
     outcomes = []
     for slot in slots:
         refusal = eligibility_refusal(child, slot, enrolments) or time_refusal(

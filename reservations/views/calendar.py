@@ -286,9 +286,8 @@ class BookPeriodView(_BookingEndpoint):
             outcomes = services.book(self.family, each.pk, slot_ids, self.request.user,
                                      join_waiting_list=join)
             lines.append(self.summary(each, period, outcomes))
-            lines.extend(line for line, outcome in zip(self.outcome_lines(each, outcomes),
-                                                        outcomes, strict=True)
-                         if outcome.state in ("full", "refused"))
+            lines.extend(self.outcome_lines(each, [o for o in outcomes
+                                                   if o.state in ("full", "refused")]))
         return shown
 
     def answer(self, child, slot_ids, lines, status=200, retry=False):
@@ -299,7 +298,7 @@ class BookPeriodView(_BookingEndpoint):
                                               "déjà demandés ne sont pas réservés en double."))]
         first = self.month(child, slot_ids)
         on_screen = list(Slot.objects.filter(
-            pk__in=slot_ids, date__range=(first, month_end(first))).values_list(
+            pk__in=slot_ids, date__range=(first, month_end(first))).order_by().values_list(
             "pk", flat=True)) if first else []
         return render(self.request, "reservations/_period_result.html", {
             "period": self.period, "lines": [(TONE_OF_LEVEL[level], text)
