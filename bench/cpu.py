@@ -36,12 +36,14 @@ def snapshot() -> Counter:
             continue
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        # utime, stime, and cutime, cstime: the children it reaped (gunicorn's recycled
+        # workers, PostgreSQL's closed backends) would otherwise vanish from the count.
+        ticks = sum(int(value) for value in fields[11:15])
         totals[_kind(int(name), cmdline, comm)] += ticks / TICKS
     return totals
 
 
 def spent(before: Counter, after: Counter) -> Counter:
-    """CPU seconds per kind between two snapshots (processes that exited meanwhile are lost,
-    hence gunicorn's max_requests recycling is best turned off when this matters)."""
+    """CPU seconds per kind between two snapshots (a process that exits counts through the
+    parent that reaps it)."""
     return Counter({k: max(0.0, after[k] - before[k]) for k in after})

@@ -4,9 +4,10 @@
 
 Seeds a dedicated PostgreSQL database, starts gunicorn (docker/gunicorn.conf.py, production
 settings) and one Celery worker, measures a trivial page, then lets the parents in at the
-opening: each loads his calendar, books every Wednesday of the period for each child (the
-period form: a plain POST, answered by a 303 that the browser follows back to the calendar),
-through at most --connections connections. Reports, checks, cleans up."""
+opening: each loads his calendar and books every Wednesday of the period for his children
+(the period form sent by htmx, brothers and sisters ticked; with --no-js, a plain POST per
+child answered by a 303 that the browser follows back to the calendar), through at most
+--connections connections. Reports, checks, cleans up."""
 
 import argparse
 import asyncio

@@ -25,8 +25,12 @@ def owned_child(family: Family, child_id) -> Child:
 
 
 def family_of(user) -> Family | None:
-    guardian = Guardian.objects.select_related("family").filter(user=user).first()
-    return guardian.family if guardian else None
+    guardian = Guardian.objects.select_related("family").filter(user=user).order_by().first()
+    if guardian is None:
+        return None
+    # The page's menu asks `user.guardian` again: answer it from this query.
+    Guardian.user.field.remote_field.set_cached_value(user, guardian)
+    return guardian.family
 
 
 def _ensure_not_guardian(user) -> None:

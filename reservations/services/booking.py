@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from portail.outbox import queue_email
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline
 from ..models import BookingPeriod, Reservation, Slot
+from . import places
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +55,6 @@ class Outcome:
 def _is_lock_timeout(error: OperationalError) -> bool:
     cause = error.__cause__
     return getattr(cause, "sqlstate", None) == "55P03" or "locked" in str(error)
-
-
-def _short_lock_timeout():
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)",
-                           [f"{settings.PORTAIL_BOOKING_LOCK_TIMEOUT_MS}ms"])
 
 
 def period_for(slot: Slot, periods) -> BookingPeriod | None:
@@ -134,22 +128,46 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
     # re-checked by the conditional writes inside each day's transaction.
     existing = {r.slot_id: r for r in Reservation.objects.filter(
         child=child, slot__in=slots).order_by()}
-    outcomes = []
+    outcomes: dict[int, Outcome] = {}
+    fresh = []  # days never requested: all in one statement on PostgreSQL
     for slot in slots:
         refusal = eligibility_refusal(child, slot, enrolments) or time_refusal(
             slot, period_for(slot, periods), now, check_period=check_period)
         if refusal:
-            outcomes.append(Outcome(slot, "refused", refusal))
+            outcomes[slot.pk] = Outcome(slot, "refused", refusal)
             continue
         found = existing.get(slot.pk)
         if found is not None and found.state != Reservation.State.CANCELLED:
-            outcomes.append(Outcome(slot, "already", found.get_state_display()))
-            continue
-        outcomes.append(_book_one(child, slot, found, family, user, join_waiting_list, now,
-                                  source))
+            outcomes[slot.pk] = Outcome(slot, "already", found.get_state_display())
+        elif found is None and places.one_statement():
+            fresh.append(slot)
+        else:
+            outcomes[slot.pk] = _book_one(child, slot, found, family, user,
+                                          join_waiting_list, now, source)
+    if fresh:
+        outcomes.update(_book_fresh(child, fresh, family, user, join_waiting_list, now,
+                                    source))
+    ordered = [outcomes[slot.pk] for slot in slots]
     if notify:
-        _summarise(child, outcomes)
-    return outcomes
+        _summarise(child, ordered)
+    return ordered
+
+
+def _book_fresh(child, slots, family, user, join_waiting_list, now, source) -> dict:
+    try:
+        states = places.take_places_and_insert(child, slots, family, user, join_waiting_list,
+                                               now, source)
+    except IntegrityError:
+        # One of these days was booked meanwhile from another tab; nothing was written: day
+        # by day, each answers for itself ("already" for that one).
+        return {slot.pk: _book_one(child, slot, None, family, user, join_waiting_list, now,
+                                   source) for slot in slots}
+    except OperationalError as error:
+        if _is_lock_timeout(error):
+            raise Busy() from error
+        raise
+    return {slot.pk: Outcome(slot, states[slot.pk]) if slot.pk in states
+            else Outcome(slot, "full", _("Complet.")) for slot in slots}
 
 
 def _book_one(child, slot, existing, family, user, join_waiting_list, now, source) -> Outcome:
@@ -157,13 +175,8 @@ def _book_one(child, slot, existing, family, user, join_waiting_list, now, sourc
     write below checks it again: a row created meanwhile breaks the unique constraint, a row
     no longer cancelled fails the conditional update; both answer "already"."""
     try:
-        if existing is None and _one_statement():
-            state = _take_place_and_insert(child, slot, family, user, join_waiting_list, now,
-                                           source)
-            return Outcome(slot, "full", _("Complet.")) if state is None else \
-                Outcome(slot, state)
         with transaction.atomic():
-            _short_lock_timeout()
+            places.short_lock_timeout()
             if getattr(settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False):
                 state = _unsafe_take_place(slot)
             else:
@@ -191,62 +204,6 @@ def _book_one(child, slot, existing, family, user, join_waiting_list, now, sourc
             raise Busy() from error
         raise
     return Outcome(slot, state)
-
-
-def _one_statement() -> bool:
-    return connection.vendor == "postgresql" and not getattr(
-        settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False)
-
-
-# The common case of the opening-day rush, a day never requested, in one statement: lock the
-# slot's row, take a place if one is free, and write the confirmed or waiting reservation.
-# The row lock is held from the first line to the commit that follows at once, as in
-# `_take_place`; a failing insert (the same child booked from another tab) undoes the count.
-_TAKE_PLACE_AND_INSERT = """
-WITH place AS (
-    SELECT NOT closed AND booked < capacity AS free
-    FROM reservations_slot WHERE id = %(slot)s FOR UPDATE
-), taken AS (
-    UPDATE reservations_slot SET booked = booked + 1
-    WHERE id = %(slot)s AND (SELECT free FROM place)
-    RETURNING id
-), decided AS (
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM taken) THEN 'confirmed' ELSE 'waiting' END AS state
-)
-INSERT INTO reservations_reservation (
-    child_id, slot_id, family_id, state, source, created_at, waiting_since, confirmed_at,
-    cancelled_at, cancelled_late, updated_by_id)
-SELECT %(child)s, %(slot)s, %(family)s, state, %(source)s, %(created)s,
-    CASE WHEN state = 'waiting' THEN %(now)s::timestamptz END,
-    CASE WHEN state = 'confirmed' THEN %(now)s::timestamptz END,
-    NULL, false, %(user)s
-FROM decided WHERE state = 'confirmed' OR %(join)s
-RETURNING state
-"""
-
-
-def _take_place_and_insert(child, slot, family, user, join_waiting_list, now,
-                           source) -> str | None:
-    """Confirmed, waiting, or None (full, and the parent did not ask for the waiting list)."""
-    params = {"slot": slot.pk, "child": child.pk, "family": family.pk, "source": source,
-              "created": timezone.now(), "now": now, "user": getattr(user, "pk", None),
-              "join": bool(join_waiting_list),
-              "timeout": f"{settings.PORTAIL_BOOKING_LOCK_TIMEOUT_MS}ms"}
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:  # within a caller's transaction: a savepoint
-            with transaction.atomic():
-                _short_lock_timeout()
-                cursor.execute(_TAKE_PLACE_AND_INSERT, params)
-                row = cursor.fetchone()
-        else:
-            # One round trip. The server runs the two statements of one query string as one
-            # implicit transaction: the timeout lasts only for it, and a failure (lock timeout,
-            # the same child booked from another tab) undoes the count and the row together.
-            cursor.execute("SET LOCAL lock_timeout = %(timeout)s;" + _TAKE_PLACE_AND_INSERT,
-                           params)
-            cursor.nextset()
-            row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def _take_place(slot: Slot) -> str | None:
@@ -307,7 +264,7 @@ def release(reservation_id, user, *, now=None, late=False) -> Reservation | None
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            _short_lock_timeout()
+            places.short_lock_timeout()
             reservation = Reservation.objects.select_related("slot").get(pk=reservation_id)
             slot = Slot.objects.select_for_update().get(pk=reservation.slot_id)
             # Re-read under the slot lock: every change of this slot's places takes it.

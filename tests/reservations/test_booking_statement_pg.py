@@ -2,11 +2,14 @@
 transaction of the caller (autocommit), on PostgreSQL. The place, the row and the lock timeout
 must stand or fall together."""
 
+import threading
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 
 from reservations.models import Reservation, Slot
-from reservations.services import booking
+from reservations.services import booking, places
 from tests.reservations.conftest import book_as, bookable_activity, ready_child
 from tests.reservations.factories import SlotFactory
 
@@ -56,17 +59,70 @@ def test_a_row_written_meanwhile_answers_already_and_takes_no_place(two_places, 
     booker = ready_child(activity)
     other_tab = Reservation(child=booker.child, slot=slot, family=booker.family,
                             state="confirmed")
-    real = booking._take_place_and_insert
+    real = places.take_places_and_insert
 
     def meanwhile(*args):
         other_tab.save()
         Slot.objects.filter(pk=slot.pk).update(booked=1)
         return real(*args)
 
-    monkeypatch.setattr(booking, "_take_place_and_insert", meanwhile)
+    monkeypatch.setattr(places, "take_places_and_insert", meanwhile)
     outcome = book_as(booker, slot)
 
     assert outcome.state == "already"
     assert Slot.objects.get(pk=slot.pk).booked == 1  # the statement's count was undone
     assert Reservation.objects.filter(slot=slot).count() == 1
     assert lock_timeout() == default_timeout
+
+
+def test_several_days_in_one_statement_each_day_answers_for_itself(two_places):
+    slot, activity = two_places
+    full = SlotFactory(activity=activity, capacity=1, date=slot.date + timedelta(days=7))
+    roomy = SlotFactory(activity=activity, capacity=5, date=slot.date + timedelta(days=14))
+    book_as(ready_child(activity), full)
+    booker = ready_child(activity)
+    ids = [roomy.pk, full.pk, slot.pk]
+
+    outcomes = booking.book(booker.family, booker.child.pk, ids, booker.user,
+                            join_waiting_list=True)
+
+    assert [(o.slot.pk, o.state) for o in outcomes] == sorted(
+        [(slot.pk, "confirmed"), (full.pk, "waiting"), (roomy.pk, "confirmed")])
+    assert [s.booked for s in Slot.objects.filter(pk__in=ids).order_by("pk")] == [1, 1, 1]
+
+    late = ready_child(activity)
+    outcomes = booking.book(late.family, late.child.pk, ids, late.user)
+    assert {o.slot.pk: o.state for o in outcomes}[full.pk] == "full"
+    assert not Reservation.objects.filter(child=late.child, slot=full).exists()
+
+
+def test_a_rush_on_several_days_from_many_connections_never_overbooks(two_places):
+    """Ten parents at once on the same three days of four places: each day locks its rows in
+    the same order, so nobody deadlocks, and every counter matches its rows."""
+    slot, activity = two_places
+    days = [SlotFactory(activity=activity, capacity=4,
+                        date=slot.date + timedelta(days=7 * n)) for n in range(1, 4)]
+    bookers = [ready_child(activity) for _ in range(10)]
+    errors, start = [], threading.Barrier(len(bookers))
+
+    def rush(booker):
+        try:
+            start.wait(timeout=10)
+            booking.book(booker.family, booker.child.pk, [d.pk for d in reversed(days)],
+                         booker.user, join_waiting_list=True, notify=False)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rush, args=(b,)) for b in bookers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    for day in Slot.objects.filter(pk__in=[d.pk for d in days]):
+        states = list(Reservation.objects.filter(slot=day).values_list("state", flat=True))
+        assert day.booked == states.count("confirmed") == 4
+        assert states.count("waiting") == 6

@@ -19,7 +19,7 @@ from inscriptions.models import Enrolment
 from portail.models import OutboxMessage
 from reservations.deadlines import justification_deadline
 from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
-from reservations.services import Busy, absences, generate_slots
+from reservations.services import Busy, absences, generate_slots, places
 from reservations.services import booking as booking_service
 from tests.factories import ChildFactory, FamilyFactory
 from tests.helpers import flash_messages, visible_text
@@ -509,7 +509,7 @@ def test_the_period_form_says_busy_with_htmx_and_books_nothing_twice_on_retry(
         raise Busy()
 
     monkeypatch.setattr(booking_service, "_take_place", locked)
-    monkeypatch.setattr(booking_service, "_take_place_and_insert", locked)
+    monkeypatch.setattr(places, "take_places_and_insert", locked)
     data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
             "mois": s.month}
     response = parent_client.post(BOOK_PERIOD, data, **HTMX)
@@ -586,7 +586,7 @@ def test_busy_answers_503_with_a_retry_button(parent_client, setting, monkeypatc
 
     # Both ways of taking a place (one statement on PostgreSQL, the ORM elsewhere).
     monkeypatch.setattr(booking_service, "_take_place", locked)
-    monkeypatch.setattr(booking_service, "_take_place_and_insert", locked)
+    monkeypatch.setattr(places, "take_places_and_insert", locked)
     data = {"child": s.child.pk, "slot": slot.pk, "waiting_list": "1", "mois": s.month}
 
     response = parent_client.post(BOOK, data)

@@ -17,7 +17,7 @@ from inscriptions.models import ClosureDay, MealSubscription
 from portail.calendar import days_between, public_holiday, school_holiday
 from portail.models import OutboxMessage
 from reservations.models import Reservation, Slot
-from reservations.services import Busy, book, booking, cancel, generate_slots, subscribe
+from reservations.services import Busy, book, booking, cancel, generate_slots, places, subscribe
 from tests.factories import ChildFactory
 from tests.inscriptions.factories import (
     ActivityFactory,
@@ -322,7 +322,7 @@ def test_the_subscription_and_its_email_stand_even_if_booking_is_interrupted(
         raise Busy()
 
     monkeypatch.setattr(booking, "_take_place", busy)
-    monkeypatch.setattr(booking, "_take_place_and_insert", busy)
+    monkeypatch.setattr(places, "take_places_and_insert", busy)
     with time_machine.travel(paris(tuesday - timedelta(days=14), 8), tick=False), \
             pytest.raises(Busy):
         subscribe(family, enrolment.pk, [0, 1], guardian.user)
