@@ -34,6 +34,7 @@ from .deadlines import (
 )
 from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
 from .services.booking import (
+    SLOT_RELATIONS,
     eligibility_refusal,
     period_for,
     time_refusal,
@@ -402,8 +403,13 @@ def corresponding_slots(child: Child, slot_ids) -> tuple[list[int], list[str]]:
 
 def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | None,
                  today: date) -> list[int]:
+    return [slot.pk for slot in period_days(child, period, unit_id, weekday, today)]
+
+
+def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | None,
+                today: date) -> list[Slot]:
     """Every day of a period still to come, for one unit (and one weekday, if given), at
-    the child's enrolment site and in his age group."""
+    the child's enrolment site and in his age group: its slots, read as booking needs them."""
     enrolments = validated_enrolments(child, [period.activity_id])
     enrolment = enrolments.get(period.activity_id)
     if enrolment is None:
@@ -412,10 +418,10 @@ def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | No
     slots = Slot.objects.filter(
         activity_id=period.activity_id, unit_id=unit_id, site_id=enrolment.site_id,
         date__range=(max(period.first_day, today), period.last_day),
-    ).select_related("activity", "age_group").order_by("date")
+    ).select_related(*SLOT_RELATIONS).order_by("date")
     if weekday is not None:
         slots = slots.filter(date__iso_week_day=weekday + 1)
-    return [slot.pk for slot in slots if not eligibility_refusal(child, slot, enrolments)]
+    return [slot for slot in slots if not eligibility_refusal(child, slot, enrolments)]
 
 
 @cache

@@ -86,10 +86,14 @@ def time_refusal(slot: Slot, period: BookingPeriod | None, now, *, check_period=
     return ""
 
 
+# What booking reads with each slot (callers that already read the slots pass them in).
+SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "site",
+                  "age_group")
+
+
 def _load_slots(slot_ids) -> list[Slot]:
-    return list(Slot.objects.filter(pk__in=slot_ids).select_related(
-        "activity__school_year", "activity__deadline_rule", "unit", "site", "age_group",
-    ).order_by("pk"))
+    return list(Slot.objects.filter(pk__in=slot_ids).select_related(*SLOT_RELATIONS)
+                .order_by("pk"))
 
 
 def eligibility_refusal(child: Child, slot: Slot, enrolments: dict) -> str:
@@ -113,12 +117,15 @@ def validated_enrolments(child: Child, activity_ids) -> dict:
 
 
 def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, now=None,
-         source=Reservation.Source.PARENT, check_period=True, notify=True) -> list[Outcome]:
+         source=Reservation.Source.PARENT, check_period=True, notify=True,
+         loaded: list[Slot] | None = None) -> list[Outcome]:
     """Book a child on several slots; each one is confirmed, put on the waiting list (if the
-    parent accepts it), or refused with its reason. Raises Busy if a slot stays locked."""
+    parent accepts it), or refused with its reason. Raises Busy if a slot stays locked.
+    `loaded`: these slots, already read with SLOT_RELATIONS (then `slot_ids` is not read)."""
     now = now or timezone.now()
     child = owned_child(family, child_id)
-    slots = _load_slots(slot_ids)
+    slots = sorted(loaded, key=lambda slot: slot.pk) if loaded is not None else \
+        _load_slots(slot_ids)
     for year in {slot.activity.school_year for slot in slots}:
         require_validated_file(child, year)
     enrolments = validated_enrolments(child, {slot.activity_id for slot in slots})

@@ -31,7 +31,7 @@ from ..calendar import (
     first_month_with_slots,
     month_end,
     next_month,
-    period_slots,
+    period_days,
     previous_month,
 )
 from ..models import BookingPeriod, Slot
@@ -269,22 +269,22 @@ class BookPeriodView(_BookingEndpoint):
         shown = []
         for each in [child, *self.others]:
             try:
-                slot_ids = period_slots(each, period, unit.pk, weekday, today)
+                days = period_days(each, period, unit.pk, weekday, today)
             except ValidationError as error:
                 if each is child:
                     raise
                 lines.extend((messages.WARNING, text) for text in error.messages)
                 continue  # a brother or sister not enrolled: the others are still booked
             if each is child:
-                shown = slot_ids
-            if not slot_ids:
+                shown = [slot.pk for slot in days]
+            if not days:
                 lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")
                               if each is child else _(
                     "%(child)s : aucun jour à venir dans cette période.") % {
                     "child": each.first_name}))
                 continue
-            outcomes = services.book(self.family, each.pk, slot_ids, self.request.user,
-                                     join_waiting_list=join)
+            outcomes = services.book(self.family, each.pk, None, self.request.user,
+                                     join_waiting_list=join, loaded=days)
             lines.append(self.summary(each, period, outcomes))
             lines.extend(self.outcome_lines(each, [o for o in outcomes
                                                    if o.state in ("full", "refused")]))
