@@ -132,6 +132,12 @@ class Recorder:
 HTMX_HEADERS = {"HX-Request": "true", "HX-Current-URL": "/reservations/"}
 
 
+def answered(response) -> float:
+    """When the parent had his answer; never, for a request the client gave up on (the
+    server may still book it later, so it cannot count as served before later requests)."""
+    return now() if response is not None else float("inf")
+
+
 def headers_for(port):
     origin = f"https://{stack.HOST}:{port}"
     return {"X-Forwarded-Proto": "https", "Origin": origin, "Referer": origin + "/reservations/",
@@ -183,7 +189,7 @@ async def rush(args, data, rec: Recorder, opening: float):
                                             "/reservations/reserver-periode/", jar, form=form,
                                             headers=HTMX_HEADERS)
             for child in children:
-                rec.posts[(child, user_id)] = (sent, now())
+                rec.posts[(child, user_id)] = (sent, answered(response))
             return response is not None and response.status == 200
         ok = True
         for child in children:
@@ -191,7 +197,7 @@ async def rush(args, data, rec: Recorder, opening: float):
                     "mois": month, "unit": unit, "weekday": 2, "waiting_list": "1"}
             response, sent = await rec.call(conn, "book_period", "POST",
                                             "/reservations/reserver-periode/", jar, form=form)
-            rec.posts[(child, user_id)] = (sent, now())
+            rec.posts[(child, user_id)] = (sent, answered(response))
             if response is None or response.status != 303:
                 ok = False
                 continue
