@@ -1,11 +1,13 @@
 """Booking and cancelling: DESIGN.md's first two invariants.
 
 Capacity: every check that needs no lock (ownership, enrolment, age group, opening date,
-deadline) runs first. Then each slot is booked in its own short transaction, slots taken in
-id order: a conditional `UPDATE slot SET booked = booked + 1 WHERE booked < capacity` both
-checks and consumes the place, and the row lock it takes is held only until the reservation
-row is written. The database's check constraint `booked <= capacity` backs it up. Freeing a
-place promotes the first waiting reservation in the same transaction.
+deadline) runs first. On PostgreSQL the days never requested are then booked in one statement
+(`places.py`: slot rows locked in id order, each day confirmed or waiting). Otherwise each slot
+is booked in its own short transaction, slots taken in id order: a conditional
+`UPDATE slot SET booked = booked + 1 WHERE booked < capacity` both checks and consumes the
+place, and the row lock it takes is held only until the reservation row is written. The
+database's check constraint `booked <= capacity` backs it up. Freeing a place promotes the
+first waiting reservation in the same transaction.
 
 Time: opening dates and deadlines are checked here, on the server, in Europe/Paris."""
 

@@ -462,16 +462,22 @@ def test_the_period_form_is_on_the_calendar(parent_client, setting):
     assert "Réserver tous les mercredis de la période" in page
 
 
-def test_the_period_form_with_htmx_answers_a_summary_and_the_days_on_screen(
-        parent_client, setting, family):
-    """A browser with JavaScript: the summary under the form, the month's days updated out of
-    band, brothers and sisters booked at their own site, nothing else re-rendered."""
-    s = setting
+def brother_at_another_site(s, family):
+    """Tom, Léa's brother, enrolled in the same activity at the École du Port."""
     port = SiteFactory(name="École du Port")
     s.activity.sites.add(port)
     tom = ChildFactory(family=family, first_name="Tom")
     AnnualFileFactory(child=tom, school_year=s.year, validated=True)
     EnrolmentFactory(child=tom, activity=s.activity, site=port)
+    return tom, port
+
+
+def test_the_period_form_with_htmx_answers_a_summary_and_the_days_on_screen(
+        parent_client, setting, family):
+    """A browser with JavaScript: the summary under the form, the month's days updated out of
+    band, brothers and sisters booked at their own site, nothing else re-rendered."""
+    s = setting
+    tom, port = brother_at_another_site(s, family)
     toms = {SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port).pk
             for day in s.days}
     noe = ChildFactory(family=family, first_name="Noé")
@@ -528,11 +534,7 @@ def test_the_period_form_says_busy_with_htmx_and_books_nothing_twice_on_retry(
 
 def test_several_children_at_once_each_at_his_own_site(parent_client, setting, family):
     s = setting
-    port = SiteFactory(name="École du Port")
-    s.activity.sites.add(port)
-    tom = ChildFactory(family=family, first_name="Tom")
-    AnnualFileFactory(child=tom, school_year=s.year, validated=True)
-    EnrolmentFactory(child=tom, activity=s.activity, site=port)
+    tom, port = brother_at_another_site(s, family)
     day = s.days[2]
     toms_slot = SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port)
     noe = ChildFactory(family=family, first_name="Noé")
