@@ -3,8 +3,10 @@
 import html
 import io
 import re
+import threading
 
 from django.conf import settings
+from django.db import connection
 from PIL import Image
 
 
@@ -67,3 +69,28 @@ def stored_files() -> list:
     """Every file in the private vault (PRIVATE_MEDIA_ROOT is a fresh tmp dir per test)."""
     root = settings.PRIVATE_MEDIA_ROOT
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def together(action, items, timeout: float = 60) -> list:
+    """Run `action(item)` for every item, each in its own thread (and its own database
+    connection, closed afterwards), all released at the same instant. Returns each item's
+    exception or None, in the items' order; fails if one hangs."""
+    barrier = threading.Barrier(len(items))
+    errors: list = [None] * len(items)
+
+    def run(index, item):
+        try:
+            barrier.wait(timeout=30)
+            action(item)
+        except Exception as error:  # returned to the test, which asserts on it
+            errors[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return errors

@@ -250,6 +250,9 @@ class BookPeriodView(_BookingEndpoint):
     With htmx the answer is the summary under the form and, out of band, the days of the
     month on screen: the page is not rendered again for the 15 days booked."""
 
+    period = None  # set once the request names a period of ours
+    days: list = []  # the child's days of the period, as read for booking
+
     def act(self, child, lines):
         post = self.request.POST
         period = get_object_or_404(BookingPeriod.objects.select_related("activity"),
@@ -276,7 +279,7 @@ class BookPeriodView(_BookingEndpoint):
                 lines.extend((messages.WARNING, text) for text in error.messages)
                 continue  # a brother or sister not enrolled: the others are still booked
             if each is child:
-                shown = [slot.pk for slot in days]
+                self.days, shown = days, [slot.pk for slot in days]
             if not days:
                 lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")
                               if each is child else _(
@@ -291,15 +294,14 @@ class BookPeriodView(_BookingEndpoint):
         return shown
 
     def answer(self, child, slot_ids, lines, status=200, retry=False):
-        if not self.request.htmx or not hasattr(self, "period"):
+        if not self.request.htmx or self.period is None:
             return super().answer(child, slot_ids, lines, status, retry)
         if retry:  # the form's own button retries: nothing is booked twice
             lines = [*lines, (messages.INFO, _("Appuyez de nouveau sur le bouton : les jours "
                                               "déjà demandés ne sont pas réservés en double."))]
         first = self.month(child, slot_ids)
-        on_screen = list(Slot.objects.filter(
-            pk__in=slot_ids, date__range=(first, month_end(first))).order_by().values_list(
-            "pk", flat=True)) if first else []
+        on_screen = [slot.pk for slot in self.days
+                     if first and first <= slot.date <= month_end(first)]
         return render(self.request, "reservations/_period_result.html", {
             "period": self.period, "lines": [(TONE_OF_LEVEL[level], text)
                                              for level, text in lines],

@@ -16,7 +16,7 @@ import threading
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from facturation.models import BillingRun, CreditNote, Invoice, NumberSequence
 from facturation.services import billing
@@ -24,6 +24,7 @@ from facturation.services.billing import issue_run, prepare_run
 from portail.models import OutboxMessage
 from tests.factories import ChildFactory, GuardianFactory, StaffFactory
 from tests.facturation.conftest import priced_activity, weekdays_of
+from tests.helpers import together
 from tests.reservations.factories import ReservationFactory, SlotFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -62,26 +63,8 @@ class Months:
 
 def issue_together(runs, staff, now) -> dict:
     """Issue the runs from as many threads at the same instant; each run's error or None."""
-    barrier = threading.Barrier(len(runs))
-    errors = {}
-
-    def issue(run):
-        try:
-            barrier.wait(timeout=30)
-            issue_run(run.pk, staff, now=now)
-            errors[run.pk] = None
-        except Exception as error:  # reported by the assertions
-            errors[run.pk] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=issue, args=(run,)) for run in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "an issue hung"
-    return errors
+    errors = together(lambda run: issue_run(run.pk, staff, now=now), runs)
+    return {run.pk: error for run, error in zip(runs, errors, strict=True)}
 
 
 def numbers(year, run=None) -> list[int]:

@@ -2,7 +2,6 @@
 transaction of the caller (autocommit), on PostgreSQL. The place, the row and the lock timeout
 must stand or fall together."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from django.db import connection
 
 from reservations.models import Reservation, Slot
 from reservations.services import booking, places
+from tests.helpers import together
 from tests.reservations.conftest import book_as, bookable_activity, ready_child
 from tests.reservations.factories import SlotFactory
 
@@ -103,25 +103,14 @@ def test_a_rush_on_several_days_from_many_connections_never_overbooks(two_places
     days = [SlotFactory(activity=activity, capacity=4,
                         date=slot.date + timedelta(days=7 * n)) for n in range(1, 4)]
     bookers = [ready_child(activity) for _ in range(10)]
-    errors, start = [], threading.Barrier(len(bookers))
 
     def rush(booker):
-        try:
-            start.wait(timeout=10)
-            booking.book(booker.family, booker.child.pk, [d.pk for d in reversed(days)],
-                         booker.user, join_waiting_list=True, notify=False)
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
+        booking.book(booker.family, booker.child.pk, [d.pk for d in reversed(days)],
+                     booker.user, join_waiting_list=True, notify=False)
 
-    threads = [threading.Thread(target=rush, args=(b,)) for b in bookers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = together(rush, bookers)
 
-    assert errors == []
+    assert errors == [None] * len(bookers)
     for day in Slot.objects.filter(pk__in=[d.pk for d in days]):
         states = list(Reservation.objects.filter(slot=day).values_list("state", flat=True))
         assert day.booked == states.count("confirmed") == 4
