@@ -284,7 +284,7 @@ def pct(values, q):
 
 
 def report(args, data, rec, trivial_rps, served, failed, finished, checks, sink, elapsed,
-           cpu_rush, drained):
+           cpu_rush, drained, sessions):
     parents = len(data["parents"])
     duration = max(finished) if finished else float("nan")
     pps = parents / duration if finished else 0.0
@@ -312,6 +312,8 @@ def report(args, data, rec, trivial_rps, served, failed, finished, checks, sink,
                  f"{elapsed * (os.cpu_count() or 1):.0f} core-seconds), per parent:")
     for kind, seconds in cpu_rush.most_common():
         lines.append(f"  {kind:32} {seconds:7.1f} s  {seconds / parents * 1000:6.1f} ms")
+    lines.append(f"PostgreSQL connections opened during the rush: {sessions} (each one a new "
+                 f"server process: pools should keep this near zero)")
     lines.append("")
     lines.append("answers by kind: " + "; ".join(
         f"{kind}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items(), key=str))
@@ -348,6 +350,15 @@ def report(args, data, rec, trivial_rps, served, failed, finished, checks, sink,
     lines.extend(f"[{'PASS' if ok else 'MISS'}] {name}" for name, ok in verdict.items())
     print("\n".join(lines), flush=True)
     return all(verdict[k] for k in ("no overbooking",))
+
+
+def database_sessions() -> int:
+    """Connections ever opened to this database (PostgreSQL's own count)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
 
 
 def cpu_model() -> str:
@@ -393,14 +404,16 @@ def main(argv=None) -> int:
         opening = now() + (opens_at - timezone.now()).total_seconds() + 0.05
         sink.messages = 0
         start = now()
+        sessions_before = database_sessions()
         cpu_before = cpu.snapshot()
         served, failed, finished = asyncio.run(rush(args, data, rec, opening))
         elapsed = now() - max(start, opening)
         cpu_rush = cpu.spent(cpu_before, cpu.snapshot())
+        sessions = database_sessions() - sessions_before
         drained = drain_outbox()
         checks = check_slots(data, rec)
         ok = report(args, data, rec, trivial_rps, served, failed, finished, checks, sink,
-                    elapsed, cpu_rush, drained)
+                    elapsed, cpu_rush, drained, sessions)
     finally:
         processes.stop()
         sink.stop()
