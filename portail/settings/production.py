@@ -12,6 +12,12 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["OPTIONS"] = {
+    # Parameters travel apart from the SQL, and a query a connection has run five times is
+    # prepared: PostgreSQL stops parsing and planning it (rush bench: 10 -> 6 ms of its CPU
+    # per parent). Migrations therefore run before the web and worker processes start
+    # (docker-compose.yml), never under them. The test suite binds this way on PostgreSQL.
+    "server_side_binding": True,
+    "prepare_threshold": 5,
     "pool": {
         "min_size": env.int("PORTAIL_DB_POOL_MIN", default=2),
         "max_size": env.int("PORTAIL_DB_POOL_MAX", default=8),

@@ -18,3 +18,8 @@ PORTAIL_REQUIRE_SERVICES = env.bool("PORTAIL_REQUIRE_SERVICES", default=False)
 # Test-only switch: book by "count, then insert" without any lock, so that the concurrency
 # test can show the race it guards against. Never read outside the test settings.
 PORTAIL_BOOKING_UNSAFE_NO_LOCK = False
+# On PostgreSQL, queries bind their parameters on the server, as in production: a query that
+# only works with client-side binding fails here first.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        server_side_binding=True, prepare_threshold=5)

@@ -12,6 +12,7 @@ the waiting list (or is left, if the parent does not want to wait), it refuses n
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg import ClientCursor
 
 TAKE_PLACES_AND_INSERT = """
 WITH place AS (
@@ -60,13 +61,16 @@ def take_places_and_insert(child, slots, family, user, join_waiting_list, now,
               "family": family.pk, "source": source, "created": timezone.now(), "now": now,
               "user": getattr(user, "pk", None), "join": bool(join_waiting_list),
               "timeout": f"{settings.PORTAIL_BOOKING_LOCK_TIMEOUT_MS}ms"}
-    with connection.cursor() as cursor:
-        if connection.in_atomic_block:  # within a caller's transaction: a savepoint
-            with transaction.atomic():
-                short_lock_timeout()
-                cursor.execute(TAKE_PLACES_AND_INSERT, params)
-                rows = cursor.fetchall()
-        else:
+    if connection.in_atomic_block:  # within a caller's transaction: a savepoint
+        with transaction.atomic(), connection.cursor() as cursor:
+            short_lock_timeout()
+            cursor.execute(TAKE_PLACES_AND_INSERT, params)
+            rows = cursor.fetchall()
+    else:
+        # Two statements in one query string need client-side binding, whatever binding
+        # the connection's other queries use (production binds on the server).
+        connection.ensure_connection()
+        with connection.wrap_database_errors, ClientCursor(connection.connection) as cursor:
             cursor.execute("SET LOCAL lock_timeout = %(timeout)s;" + TAKE_PLACES_AND_INSERT,
                            params)
             cursor.nextset()
