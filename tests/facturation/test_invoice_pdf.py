@@ -5,6 +5,7 @@ stored once in the private storage, for issued invoices only."""
 import datetime
 
 import pytest
+from django.utils import timezone
 from django.utils.formats import date_format
 
 from facturation.models import Invoice, euros
@@ -59,7 +60,9 @@ def test_the_pdf_holds_header_family_lines_totals_due_date_and_how_to_pay(activi
     assert "Famille Le Goff" in text and "12 rue des Mouettes" in text
     assert "56000 Kerbrume" in text
     assert f"Facture n° {invoice.number}" in text
-    assert f"Émise le {date_format(invoice.issued_at, 'j F Y')}" in text
+    # The commune's date, which is not UTC's between midnight and 1 or 2 a.m.
+    issued = timezone.localtime(invoice.issued_at)
+    assert f"Émise le {date_format(issued, 'j F Y')}" in text
     assert f"période facturée : {date_format(month, 'F Y')}" in text
     assert (f"Léa Le Goff Mercredis des Tilleuls Journée {days_text(wednesdays)} "
             f"{len(wednesdays)} {euros(LOW_PRICE)} {euros(len(wednesdays) * LOW_PRICE)}") in text
