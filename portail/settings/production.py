@@ -16,6 +16,7 @@ DATABASES["default"]["OPTIONS"] = {
     # prepared: PostgreSQL stops parsing and planning it (rush bench: 10 -> 6 ms of its CPU
     # per parent). Migrations therefore run before the web and worker processes start
     # (docker-compose.yml), never under them. The test suite binds this way on PostgreSQL.
+    # Behind a transaction-mode PgBouncer older than 1.21, set prepare_threshold to None.
     "server_side_binding": True,
     "prepare_threshold": 5,
     "pool": {
