@@ -116,8 +116,8 @@ class Worker:
                     f"--- worker log ---\n{self.log()}")
 
 
-@pytest.fixture
-def worker(django_db_setup, tmp_path):
+@contextmanager
+def _running_worker(tmp_path, pool_args, extra_env=None):
     broker_url = settings.REDIS_URL
     queue = _queue_name()
     client = redis.Redis.from_url(broker_url)
@@ -135,10 +135,11 @@ def worker(django_db_setup, tmp_path):
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(CELERY), "-A", "portail", "worker", "--pool=solo", "--concurrency=1", "-l", "info",
+            [str(CELERY), "-A", "portail", "worker", *pool_args, "-l", "info",
              "-Q", queue, "-n", f"{queue}@%h",
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -162,3 +163,17 @@ def worker(django_db_setup, tmp_path):
         # The queue and kombu's bookkeeping for it (bindings named after our queue/exchange).
         client.delete(queue, *client.keys(f"_kombu.binding*.{queue}"))
         client.close()
+
+
+@pytest.fixture
+def worker(django_db_setup, tmp_path):
+    with _running_worker(tmp_path, ["--pool=solo", "--concurrency=1"]) as w:
+        yield w
+
+
+@pytest.fixture
+def pooled_worker(django_db_setup, tmp_path):
+    """As production runs it: prefork children, each with a pool of database connections."""
+    with _running_worker(tmp_path, ["--pool=prefork", "--concurrency=1"],
+                         {"PORTAIL_TEST_DB_POOL": "1"}) as w:
+        yield w

@@ -23,3 +23,6 @@ PORTAIL_BOOKING_UNSAFE_NO_LOCK = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
         server_side_binding=True, prepare_threshold=5)
+    # The real-worker test of connection reuse starts its worker with a pool, as production.
+    if env.bool("PORTAIL_TEST_DB_POOL", default=False):
+        DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": 2}  # noqa: F405

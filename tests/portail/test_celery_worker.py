@@ -13,7 +13,7 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from portail import outbox, tasks
@@ -88,3 +88,29 @@ def test_a_broker_outage_delays_the_message_and_the_beat_job_delivers_it_once(wo
     assert len(worker.copies_of(message)) == 1, "sent once, not twice"
     assert len(worker.sent()) == 1
     assert tasks.requeue_unsent_messages() == 0
+
+
+def connections_opened() -> int:
+    """Connections ever opened to the test database, by anyone (PostgreSQL's own count)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_the_worker_keeps_its_database_connections_from_one_e_mail_to_the_next(pooled_worker):
+    # Celery closes a prefork child's connection pool after each task unless told otherwise:
+    # on opening day that was three new PostgreSQL server processes per e-mail.
+    first = queue_decision_email("Dossier validé")
+    pooled_worker.wait_for(lambda: pooled_worker.copies_of(first), what="the first e-mail")
+    pooled_worker.wait_for(pooled_worker.idle, what="the worker to be idle")
+    before = connections_opened()
+
+    messages = [queue_decision_email(f"Dossier validé n° {n}") for n in range(8)]
+    pooled_worker.wait_for(lambda: all(pooled_worker.copies_of(m) for m in messages),
+                           what="the eight e-mails")
+    pooled_worker.wait_for(pooled_worker.idle, what="the worker to be idle")
+
+    assert OutboxMessage.objects.filter(
+        pk__in=[m.pk for m in messages], status=OutboxMessage.Status.SENT).count() == 8
+    opened = connections_opened() - before
+    assert opened <= 1, f"{opened} connections opened for 8 e-mails"
