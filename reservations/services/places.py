@@ -53,6 +53,17 @@ def short_lock_timeout() -> None:
                            [f"{settings.PORTAIL_BOOKING_LOCK_TIMEOUT_MS}ms"])
 
 
+def _client_binding_cursor():
+    """Two statements in one query string need client-side binding, whatever binding the
+    connection's other queries use (production binds on the server). Wrapped as Django wraps
+    its own cursors: errors translated, the query logged and seen by execute wrappers."""
+    connection.ensure_connection()
+    raw = ClientCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
 def take_places_and_insert(child, slots, family, user, join_waiting_list, now,
                            source) -> dict[int, str]:
     """{slot id: "confirmed" or "waiting"}; a full slot is missing when the parent does not
@@ -67,10 +78,7 @@ def take_places_and_insert(child, slots, family, user, join_waiting_list, now,
             cursor.execute(TAKE_PLACES_AND_INSERT, params)
             rows = cursor.fetchall()
     else:
-        # Two statements in one query string need client-side binding, whatever binding
-        # the connection's other queries use (production binds on the server).
-        connection.ensure_connection()
-        with connection.wrap_database_errors, ClientCursor(connection.connection) as cursor:
+        with _client_binding_cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = %(timeout)s;" + TAKE_PLACES_AND_INSERT,
                            params)
             cursor.nextset()
