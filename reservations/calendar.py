@@ -11,10 +11,9 @@ from datetime import date, datetime, timedelta
 from functools import cache, cached_property
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -326,8 +325,8 @@ def _row(slot: Slot, reservation, period, now, deadline) -> Row:
             return Row(slot, "booked", _("réservé"), detail, reservation, can_cancel=can_cancel,
                        can_justify=not can_cancel
                        and now <= justification_deadline(slot.date))
-        return Row(slot, "waiting", _("en liste d'attente (rang %(rank)s)") % {
-            "rank": reservation.ahead + 1}, detail, reservation, can_cancel=can_cancel)
+        return Row(slot, "waiting", waiting_words(reservation.ahead), detail, reservation,
+                   can_cancel=can_cancel)
     refusal = time_refusal(slot, period, now)
     if refusal:
         if period is None:
@@ -424,19 +423,39 @@ def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | Non
     return [slot for slot in slots if not eligibility_refusal(child, slot, enrolments)]
 
 
+# Ranks are counted up to here. Each rank counts the index entries ahead of it: on opening
+# day a Wednesday's waiting list holds thousands, and « rang 4 512 » tells a family no more
+# than « more than a thousand ahead » does, at a quarter of PostgreSQL's work per page.
+WAITING_RANKS_COUNTED = 1000
+
+
+class _CappedCount(Subquery):
+    """How many rows the (sliced) queryset yields: count(*) over at most its LIMIT rows."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) AS capped)"
+    output_field = IntegerField()
+
+
 @cache
 def _waiting_ahead():
-    """How many waiting requests are ahead of this one (by `waiting_since`, then id).
+    """How many waiting requests are ahead of this one (by `waiting_since`, then id), counted
+    up to WAITING_RANKS_COUNTED.
 
     Built once: annotate() resolves copies of it, never the expression itself.
 
     Two counts rather than one with an OR: each is a range of the index
     (slot, state, waiting_since, id), which a full waiting list of thousands needs."""
     def count(**condition):
-        rows = Reservation.objects.filter(
+        return _CappedCount(Reservation.objects.filter(
             slot=OuterRef("slot"), state=Reservation.State.WAITING, **condition,
-        ).order_by().values("slot").annotate(n=Count("pk")).values("n")
-        return Coalesce(Subquery(rows), 0)
+        ).order_by().values("pk")[:WAITING_RANKS_COUNTED])
 
     return (count(waiting_since__lt=OuterRef("waiting_since"))
             + count(waiting_since=OuterRef("waiting_since"), pk__lt=OuterRef("pk")))
+
+
+def waiting_words(ahead: int) -> str:
+    if ahead >= WAITING_RANKS_COUNTED:
+        return _("en liste d'attente (plus de %(count)s demandes avant la vôtre)") % {
+            "count": number_format(WAITING_RANKS_COUNTED, force_grouping=True)}
+    return _("en liste d'attente (rang %(rank)s)") % {"rank": ahead + 1}

@@ -3,6 +3,7 @@ booking endpoints behind it, without JavaScript (303 and messages) and with htmx
 updated day). Time is frozen with time-machine wherever a deadline or an opening matters."""
 
 import datetime
+import functools
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from django.utils.formats import date_format
 
 from inscriptions.models import Enrolment
 from portail.models import OutboxMessage
+from reservations import calendar as calendar_module
 from reservations.deadlines import justification_deadline
 from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
 from reservations.services import Busy, absences, generate_slots, places
@@ -390,6 +392,31 @@ def test_a_full_day_offers_the_waiting_list_and_joins_it_only_when_accepted(
     assert "Matin en liste d'attente (rang 1)" in day_block(page, s.activity, s.days[0])
     slot.refresh_from_db()
     assert slot.booked == 2
+
+
+def test_a_rank_far_down_the_waiting_list_is_said_without_counting_everyone(
+        parent_client, setting, monkeypatch):
+    """On opening day thousands wait on the same Wednesday: ranks are counted up to a bound
+    (here lowered to 3), beyond which the page says how many are at least ahead."""
+    monkeypatch.setattr(calendar_module, "WAITING_RANKS_COUNTED", 3)
+    monkeypatch.setattr(calendar_module, "_waiting_ahead",
+                        functools.cache(calendar_module._waiting_ahead.__wrapped__))
+    s = setting
+    near, far = s.slots[s.days[0], "Matin"], s.slots[s.days[1], "Matin"]
+    earlier = timezone.now() - datetime.timedelta(hours=1)
+    for slot, ahead in ((near, 2), (far, 4)):
+        for _ in range(slot.capacity):
+            other_child_on(slot)
+        for _ in range(ahead):
+            other_child_on(slot, state=Reservation.State.WAITING, waiting_since=earlier)
+        ReservationFactory(child=s.child, slot=slot, state=Reservation.State.WAITING,
+                           waiting_since=timezone.now())
+
+    response = open_month(parent_client, s)
+
+    assert "Matin en liste d'attente (rang 3)" in day_block(response, s.activity, s.days[0])
+    assert "Matin en liste d'attente (plus de 3 demandes avant la vôtre)" in day_block(
+        response, s.activity, s.days[1])
 
 
 def test_cancel_before_the_deadline_frees_the_place(parent_client, setting):
