@@ -24,6 +24,13 @@ def owned_child(family: Family, child_id) -> Child:
     return child
 
 
+def require_own_child(family: Family, child: Child) -> Child:
+    """The check `owned_child` makes, on a child the caller has already read."""
+    if family.pk not in (child.family_id, child.second_family_id):
+        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
+    return child
+
+
 def family_of(user) -> Family | None:
     guardian = Guardian.objects.select_related("family").filter(user=user).order_by().first()
     if guardian is None:

@@ -409,18 +409,39 @@ def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | Non
                 today: date) -> list[Slot]:
     """Every day of a period still to come, for one unit (and one weekday, if given), at
     the child's enrolment site and in his age group: its slots, read as booking needs them."""
-    enrolments = validated_enrolments(child, [period.activity_id])
-    enrolment = enrolments.get(period.activity_id)
-    if enrolment is None:
-        raise ValidationError(_("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
-            "child": child.first_name, "activity": period.activity.name})
+    days = period_days_for([child], period, unit_id, weekday, today)[child.pk]
+    if isinstance(days, ValidationError):
+        raise days
+    return days
+
+
+def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | None,
+                    today: date) -> dict[int, list[Slot] | ValidationError]:
+    """`period_days` for brothers and sisters in two queries, whatever their number: by child
+    id, his days, or why he has none (not enrolled)."""
+    enrolments = {e.child_id: e for e in Enrolment.objects.filter(
+        child__in=children, activity_id=period.activity_id,
+        state=Enrolment.State.VALIDATED).order_by()}
     slots = Slot.objects.filter(
-        activity_id=period.activity_id, unit_id=unit_id, site_id=enrolment.site_id,
+        activity_id=period.activity_id, unit_id=unit_id,
+        site_id__in={e.site_id for e in enrolments.values()},
         date__range=(max(period.first_day, today), period.last_day),
-    ).select_related(*SLOT_RELATIONS).order_by("date")
+    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
     if weekday is not None:
         slots = slots.filter(date__iso_week_day=weekday + 1)
-    return [slot for slot in slots if not eligibility_refusal(child, slot, enrolments)]
+    slots = list(slots) if enrolments else []
+    days: dict[int, list[Slot] | ValidationError] = {}
+    for child in children:
+        enrolment = enrolments.get(child.pk)
+        if enrolment is None:
+            days[child.pk] = ValidationError(
+                _("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
+                    "child": child.first_name, "activity": period.activity.name})
+            continue
+        own = {period.activity_id: enrolment}
+        days[child.pk] = [slot for slot in slots if slot.site_id == enrolment.site_id
+                          and not eligibility_refusal(child, slot, own)]
+    return days
 
 
 # Ranks are counted up to here. Each rank counts the index entries ahead of it: on opening

@@ -63,11 +63,25 @@ class FileNotValidated(ValidationError):
 
 def require_validated_file(child, school_year) -> None:
     """The gate in front of enrolments and reservations (the brochure: "obligatoire")."""
-    annual_file = AnnualFile.objects.filter(child=child, school_year=school_year).order_by(
-        "pk").first()
-    refusal = file_refusal(child, school_year, annual_file)
+    refusal = file_refusals([child], [school_year]).get((child.pk, school_year.pk))
     if refusal is not None:
         raise refusal
+
+
+def file_refusals(children, school_years) -> dict[tuple[int, int], FileNotValidated]:
+    """The same gate for several children and years in one query: {(child id, year id): why},
+    only for those whose file does not open enrolments yet."""
+    files = {}
+    for annual_file in AnnualFile.objects.filter(
+            child__in=children, school_year__in=school_years).order_by("-pk"):
+        files[annual_file.child_id, annual_file.school_year_id] = annual_file  # lowest pk wins
+    refusals = {}
+    for child in children:
+        for year in school_years:
+            refusal = file_refusal(child, year, files.get((child.pk, year.pk)))
+            if refusal is not None:
+                refusals[child.pk, year.pk] = refusal
+    return refusals
 
 
 def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
@@ -90,11 +104,24 @@ def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
 def family_emails_for_child(child) -> list[str]:
     """Both households are told about a child in shared custody: the first household's
     guardians, then the second's, in one query (it runs for every booking on opening day)."""
-    households = [h for h in (child.family_id, child.second_family_id) if h]
-    rows = list(Guardian.objects.filter(family_id__in=households).order_by(
-        "last_name", "first_name").values_list("family_id", "user__email"))
-    return [email for household in households for family_id, email in rows
-            if family_id == household]
+    emails = household_emails([child])
+    return [email for household in households(child) for email in emails[household]]
+
+
+def households(child) -> list[int]:
+    """The child's household, then his second one in shared custody."""
+    return [h for h in (child.family_id, child.second_family_id) if h]
+
+
+def household_emails(children) -> dict[int, list[str]]:
+    """{household id: its guardians' e-mails} for every household of these children, in one
+    query."""
+    wanted = {h for child in children for h in households(child)}
+    emails: dict[int, list[str]] = {h: [] for h in wanted}
+    for family_id, email in Guardian.objects.filter(family_id__in=wanted).order_by(
+            "last_name", "first_name").values_list("family_id", "user__email"):
+        emails[family_id].append(email)
+    return emails
 
 
 @transaction.atomic

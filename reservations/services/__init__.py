@@ -10,11 +10,14 @@ from .absences import (
 )
 from .booking import (
     Busy,
+    ChildBooking,
     Outcome,
     book,
+    book_children,
     cancel,
     cancel_by_staff,
     close_slot,
+    load_slots,
     promote_waiting,
     release,
     reopen_slot,
@@ -47,6 +50,7 @@ from .subscriptions import (
 __all__ = [
     "AttendanceMark",
     "Busy",
+    "ChildBooking",
     "Outcome",
     "Register",
     "RegisterRow",
@@ -57,6 +61,7 @@ __all__ = [
     "apply_closure",
     "apply_opened_periods",
     "book",
+    "book_children",
     "cancel",
     "cancel_by_staff",
     "close_slot",
@@ -72,6 +77,7 @@ __all__ = [
     "justifiable_reservations",
     "justification_refusal",
     "justify_absence",
+    "load_slots",
     "open_register",
     "promote_waiting",
     "record_attendance",

@@ -12,20 +12,26 @@ first waiting reservation in the same transaction.
 Time: opening dates and deadlines are checked here, on the server, in Europe/Paris."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from familles.models import Child, Family
-from familles.services import owned_child
+from familles.services import owned_child, require_own_child
 from inscriptions.models import Enrolment
-from inscriptions.services import family_emails_for_child, require_validated_file
+from inscriptions.services import (
+    family_emails_for_child,
+    file_refusals,
+    household_emails,
+    households,
+)
 from portail.outbox import queue_email
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline
@@ -93,7 +99,8 @@ SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "s
                   "age_group")
 
 
-def _load_slots(slot_ids) -> list[Slot]:
+def load_slots(slot_ids) -> list[Slot]:
+    """The slots as booking reads them, in id order."""
     return list(Slot.objects.filter(pk__in=slot_ids).select_related(*SLOT_RELATIONS)
                 .order_by("pk"))
 
@@ -118,25 +125,85 @@ def validated_enrolments(child: Child, activity_ids) -> dict:
         child=child, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED).order_by()}
 
 
+@dataclass
+class ChildBooking:
+    """What one booking action did for one child: each day's outcome, or why he could book
+    nothing at all (his file)."""
+
+    child: Child
+    outcomes: list[Outcome] = field(default_factory=list)
+    refusal: ValidationError | None = None
+
+
 def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, now=None,
          source=Reservation.Source.PARENT, check_period=True, notify=True,
          loaded: list[Slot] | None = None) -> list[Outcome]:
     """Book a child on several slots; each one is confirmed, put on the waiting list (if the
     parent accepts it), or refused with its reason. Raises Busy if a slot stays locked.
     `loaded`: these slots, already read with SLOT_RELATIONS (then `slot_ids` is not read)."""
-    now = now or timezone.now()
     child = owned_child(family, child_id)
-    slots = sorted(loaded, key=lambda slot: slot.pk) if loaded is not None else \
-        _load_slots(slot_ids)
-    for year in {slot.activity.school_year for slot in slots}:
-        require_validated_file(child, year)
-    enrolments = validated_enrolments(child, {slot.activity_id for slot in slots})
-    periods = list(BookingPeriod.objects.filter(activity_id__in=enrolments).order_by())
+    slots = loaded if loaded is not None else load_slots(slot_ids)
+    (done,) = book_children(family, [(child, slots)], user,
+                            join_waiting_list=join_waiting_list, now=now, source=source,
+                            check_period=check_period, notify=notify)
+    if done.refusal is not None:
+        raise done.refusal
+    return done.outcomes
+
+
+def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, *,
+                  join_waiting_list=False, now=None, source=Reservation.Source.PARENT,
+                  check_period=True, notify=True) -> list[ChildBooking]:
+    """One action for brothers and sisters: each child (as read by the caller) on his own
+    slots (read with SLOT_RELATIONS). Files, enrolments, periods and existing rows are read
+    once for all of them, before anything is booked; each child's new days are then taken in
+    one statement; each household told gets one summary for all the children.
+    Raises Busy if a slot stays locked (the children booked before it stay booked)."""
+    now = now or timezone.now()
+    children = [require_own_child(family, child) for child, _slots in wanted]
+    slots = {slot.pk: slot for _child, some in wanted for slot in some}
+    years = list({slot.activity.school_year for slot in slots.values()})
+    refusals = file_refusals(children, years) if children and years else {}
+    activity_ids = {slot.activity_id for slot in slots.values()}
+    enrolments: dict[int, dict] = {child.pk: {} for child in children}
+    for enrolment in Enrolment.objects.filter(
+            child__in=children, activity_id__in=activity_ids,
+            state=Enrolment.State.VALIDATED).order_by():
+        enrolments[enrolment.child_id][enrolment.activity_id] = enrolment
+    periods = list(BookingPeriod.objects.filter(activity_id__in={
+        a for some in enrolments.values() for a in some}).order_by()) if slots else []
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are
     # re-checked by the conditional writes inside each day's transaction.
-    existing = {r.slot_id: r for r in Reservation.objects.filter(
-        child=child, slot__in=slots).order_by()}
+    existing = {(r.child_id, r.slot_id): r for r in Reservation.objects.filter(
+        child__in=children, slot_id__in=slots).order_by()} if slots else {}
+    done = []
+    try:
+        for child, some in wanted:
+            result = ChildBooking(child)
+            done.append(result)
+            refused = [refusals[child.pk, year.pk] for year in sorted(
+                {slot.activity.school_year for slot in some}, key=lambda year: year.pk)
+                if (child.pk, year.pk) in refusals]
+            if refused:
+                result.refusal = refused[0]
+                continue
+            result.outcomes = _book_child(
+                child, sorted(some, key=lambda slot: slot.pk), enrolments[child.pk], periods,
+                {slot_id: r for (child_id, slot_id), r in existing.items()
+                 if child_id == child.pk},
+                family, user, join_waiting_list, now, source, check_period)
+    except Busy:
+        if notify:  # what the children before the busy one got is booked: say it
+            _summarise([(r.child, r.outcomes) for r in done])
+        raise
+    if notify:
+        _summarise([(r.child, r.outcomes) for r in done])
+    return done
+
+
+def _book_child(child, slots, enrolments, periods, existing, family, user, join_waiting_list,
+                now, source, check_period) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     fresh = []  # days never requested: all in one statement on PostgreSQL
     for slot in slots:
@@ -156,10 +223,7 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
     if fresh:
         outcomes.update(_book_fresh(child, fresh, family, user, join_waiting_list, now,
                                     source))
-    ordered = [outcomes[slot.pk] for slot in slots]
-    if notify:
-        _summarise(child, ordered)
-    return ordered
+    return [outcomes[slot.pk] for slot in slots]
 
 
 def _book_fresh(child, slots, family, user, join_waiting_list, now, source) -> dict:
@@ -264,7 +328,7 @@ def cancel(family: Family, child_id, slot_ids, user, *, now=None,
         release(reservation.pk, user, now=now)
         outcomes.append(Outcome(slot, "cancelled"))
     if notify:
-        _summarise(child, outcomes)
+        _summarise([(child, outcomes)])
     return outcomes
 
 
@@ -397,17 +461,28 @@ def reopen_slot(slot_id, staff_user) -> Slot:
     return slot
 
 
-def _summarise(child: Child, outcomes: list[Outcome]) -> None:
-    """One e-mail listing what a parent's action changed (written after the bookings: each
-    booking is its own short transaction, and the calendar page shows the same facts)."""
-    changed = [o for o in outcomes if o.changed]
+def _summarise(changes: list[tuple[Child, list[Outcome]]]) -> None:
+    """One e-mail per household, listing what a parent's action changed for each of its
+    children (written after the bookings: each booking is its own short transaction, and the
+    calendar page shows the same facts). Brothers and sisters booked together share one
+    e-mail; a child in shared custody is also in his other household's own e-mail."""
+    changed = [(child, [o for o in outcomes if o.changed]) for child, outcomes in changes]
+    changed = [(child, outcomes) for child, outcomes in changed if outcomes]
     if not changed:
         return
-    lines = [{"day": format_day(o.slot.date), "activity": o.slot.activity.name,
-              "unit": o.slot.unit.label, "state": _STATE_WORDS[o.state]} for o in changed]
+    letters: dict[int, list] = {}
+    for child, outcomes in changed:
+        lines = [{"day": format_day(o.slot.date), "activity": o.slot.activity.name,
+                  "unit": o.slot.unit.label, "state": _STATE_WORDS[o.state]} for o in outcomes]
+        for household in households(child):
+            letters.setdefault(household, []).append({"child": child, "lines": lines})
+    emails = household_emails([child for child, _outcomes in changed])
     with transaction.atomic():
-        queue_email("reservations_summary", family_emails_for_child(child), {
-            "child": child, "lines": lines})
+        for household, groups in letters.items():
+            queue_email("reservations_summary", emails[household], {
+                "groups": groups,
+                "names": get_text_list([group["child"].first_name for group in groups],
+                                       _("et"))})
 
 
 _STATE_WORDS = {

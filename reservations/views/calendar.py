@@ -31,7 +31,7 @@ from ..calendar import (
     first_month_with_slots,
     month_end,
     next_month,
-    period_days,
+    period_days_for,
     previous_month,
 )
 from ..models import BookingPeriod, Slot
@@ -196,21 +196,21 @@ class _BookingEndpoint(FamilyMixin, View):
     def outcome_lines(self, child, outcomes) -> list[tuple[int, str]]:
         return [(OUTCOME_LEVELS[o.state], self.outcome_text(child, o)) for o in outcomes]
 
-    def book_for_others(self, child, slot_ids, join, lines):
-        for other in self.others:
-            ids, missing = corresponding_slots(other, slot_ids)
-            lines.extend((messages.WARNING, text) for text in missing)
-            if not ids:
-                continue
-            try:
-                outcomes = services.book(self.family, other.pk, ids, self.request.user,
+    def book_together(self, child, wanted, join, lines) -> list:
+        """Book the child and his brothers and sisters in one action. A child whose file
+        refuses him is said in the lines; the child's own refusal is the whole answer when
+        he was alone. Returns the other results, in the order asked."""
+        results = services.book_children(self.family, wanted, self.request.user,
                                          join_waiting_list=join)
-            except services.Busy:
-                raise
-            except ValidationError as error:
-                lines.extend((messages.ERROR, text) for text in error.messages)
-                continue
-            lines.extend(self.outcome_lines(other, outcomes))
+        booked = []
+        for result in results:
+            if result.refusal is None:
+                booked.append(result)
+            elif len(results) == 1 and result.child is child:
+                raise result.refusal
+            else:
+                lines.extend((messages.ERROR, text) for text in result.refusal.messages)
+        return booked
 
 
 class BookView(_BookingEndpoint):
@@ -222,12 +222,21 @@ class BookView(_BookingEndpoint):
         if not slot_ids:
             lines.append((messages.WARNING, _("Choisissez au moins un jour.")))
             return []
-        outcomes = services.book(self.family, child.pk, slot_ids, self.request.user,
-                                 join_waiting_list=join)
-        if not outcomes:
-            lines.append((messages.WARNING, _("Ce jour n'existe pas ou plus.")))
-        lines.extend(self.outcome_lines(child, outcomes))
-        self.book_for_others(child, slot_ids, join, lines)
+        wanted = [(child, services.load_slots(slot_ids))]
+        missing = {}  # by brother or sister: the days he has no match for, in words
+        for other in self.others:
+            ids, missing[other.pk] = corresponding_slots(other, slot_ids)
+            if ids:
+                wanted.append((other, services.load_slots(ids)))
+        booked = {result.child.pk: result for result in
+                  self.book_together(child, wanted, join, lines)}
+        for each in [child, *self.others]:
+            lines.extend((messages.WARNING, text) for text in missing.get(each.pk, []))
+            result = booked.get(each.pk)
+            if each is child and result is not None and not result.outcomes:
+                lines.append((messages.WARNING, _("Ce jour n'existe pas ou plus.")))
+            if result is not None:
+                lines.extend(self.outcome_lines(each, result.outcomes))
         return slot_ids
 
 
@@ -268,30 +277,30 @@ class BookPeriodView(_BookingEndpoint):
         weekday = _ids([post.get("weekday")])
         weekday = weekday[0] if weekday and weekday[0] < 7 else None
         join = post.get("waiting_list") == "1"
-        today = timezone.localdate()
-        shown = []
-        for each in [child, *self.others]:
-            try:
-                days = period_days(each, period, unit.pk, weekday, today)
-            except ValidationError as error:
+        children = [child, *self.others]
+        plans = period_days_for(children, period, unit.pk, weekday, timezone.localdate())
+        wanted = []
+        for each in children:
+            days = plans[each.pk]
+            if isinstance(days, ValidationError):
                 if each is child:
-                    raise
-                lines.extend((messages.WARNING, text) for text in error.messages)
+                    raise days
+                lines.extend((messages.WARNING, text) for text in days.messages)
                 continue  # a brother or sister not enrolled: the others are still booked
             if each is child:
-                self.days, shown = days, [slot.pk for slot in days]
+                self.days = days
             if not days:
                 lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")
                               if each is child else _(
                     "%(child)s : aucun jour à venir dans cette période.") % {
                     "child": each.first_name}))
                 continue
-            outcomes = services.book(self.family, each.pk, None, self.request.user,
-                                     join_waiting_list=join, loaded=days)
-            lines.append(self.summary(each, period, outcomes))
-            lines.extend(self.outcome_lines(each, [o for o in outcomes
-                                                   if o.state in ("full", "refused")]))
-        return shown
+            wanted.append((each, days))
+        for result in self.book_together(child, wanted, join, lines) if wanted else []:
+            lines.append(self.summary(result.child, period, result.outcomes))
+            lines.extend(self.outcome_lines(result.child, [
+                o for o in result.outcomes if o.state in ("full", "refused")]))
+        return [slot.pk for slot in self.days]
 
     def answer(self, child, slot_ids, lines, status=200, retry=False):
         if not self.request.htmx or self.period is None:

@@ -16,14 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from inscriptions.models import Enrolment
+from inscriptions.models import AnnualFile, Enrolment
 from portail.models import OutboxMessage
 from reservations import calendar as calendar_module
 from reservations.deadlines import justification_deadline
 from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
 from reservations.services import Busy, absences, generate_slots, places
 from reservations.services import booking as booking_service
-from tests.factories import ChildFactory, FamilyFactory
+from tests.factories import ChildFactory, FamilyFactory, GuardianFactory
 from tests.helpers import flash_messages, visible_text
 from tests.inscriptions.factories import (
     ActivityFactory,
@@ -557,6 +557,119 @@ def test_the_period_form_says_busy_with_htmx_and_books_nothing_twice_on_retry(
     again = visible_text(parent_client.post(BOOK_PERIOD, data, **HTMX))
     assert f"0 jour(s) réservé(s), 0 en liste d'attente, {len(s.days)} déjà demandé(s)" in again
     assert Reservation.objects.filter(child=s.child).count() == len(s.days)
+
+
+def test_brothers_and_sisters_booked_together_get_one_summary_per_household(
+        parent_client, setting, family, guardian):
+    """One action, one e-mail: Léa and Tom in the same summary to their parents; Tom, in
+    shared custody, also in his father's household's own e-mail, where Léa is not."""
+    s = setting
+    tom, port = brother_at_another_site(s, family)
+    for day in s.days:
+        SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port)
+    fathers = GuardianFactory(user__email="pere-de-tom@example.org").family
+    tom.second_family = fathers
+    tom.save()
+
+    response = parent_client.post(BOOK_PERIOD, {
+        "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+        "mois": s.month, "children": [tom.pk]}, **HTMX)
+
+    assert response.status_code == 200
+    summaries = {tuple(m.to): m for m in OutboxMessage.objects.filter(
+        template="reservations_summary")}
+    assert set(summaries) == {(guardian.user.email,), ("pere-de-tom@example.org",)}
+    both = summaries[guardian.user.email,]
+    assert both.subject == ("Réservations de Léa et Tom : récapitulatif de vos "
+                            "changements")
+    assert "pour Léa :" in both.body_text and "pour Tom :" in both.body_text
+    assert both.body_text.count("(Matin) : réservé") == 2 * len(s.days)
+    fathers_letter = summaries["pere-de-tom@example.org",]
+    assert "Léa" not in fathers_letter.subject + fathers_letter.body_text
+    assert fathers_letter.body_text.count("(Matin) : réservé") == len(s.days)
+
+
+def test_booking_a_period_for_more_children_adds_only_their_booking_statements(
+        parent_client, setting, family):
+    """Files, enrolments, periods, existing rows, the summary: read and written once per
+    action, whatever the number of brothers and sisters; each child adds only the writes
+    that book his own days."""
+    s = setting
+    tom = enrolled_child(family, s.year, s.activity, first_name="Tom")
+    zoe = enrolled_child(family, s.year, s.activity, first_name="Zoé")
+    Slot.objects.filter(activity=s.activity).update(capacity=10)
+
+    def queries(child, unit, *others):
+        with CaptureQueriesContext(connection) as captured:
+            response = parent_client.post(BOOK_PERIOD, {
+                "child": child.pk, "period": s.period.pk, "unit": unit.pk, "weekday": "2",
+                "mois": s.month, "children": [o.pk for o in others]}, **HTMX)
+        assert response.status_code == 200
+        return len(captured)
+
+    one = queries(s.child, s.morning)
+    two = queries(tom, s.morning, zoe)
+    three = queries(s.child, s.afternoon, tom, zoe)
+
+    assert Reservation.objects.filter(state="confirmed").count() == 6 * len(s.days)
+    assert OutboxMessage.objects.filter(template="reservations_summary").count() == 3
+    per_child = three - two
+    assert two - one == per_child + 1  # + reading the brothers and sisters the form names
+    # The booking's own writes: on PostgreSQL one statement for all his days (here in a
+    # savepoint with its lock timeout, the test being a transaction); elsewhere day by day.
+    assert per_child == 4 if connection.vendor == "postgresql" else per_child <= 6 * len(s.days)
+
+
+def test_busy_on_a_brother_still_tells_the_family_what_was_booked_before(
+        parent_client, setting, family, monkeypatch):
+    s = setting
+    tom = enrolled_child(family, s.year, s.activity, first_name="Tom")
+    book_child = booking_service._book_child
+
+    def busy_for_tom(child, *args):
+        if child.pk == tom.pk:
+            raise Busy()
+        return book_child(child, *args)
+
+    monkeypatch.setattr(booking_service, "_book_child", busy_for_tom)
+
+    response = parent_client.post(BOOK_PERIOD, {
+        "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+        "mois": s.month, "children": [tom.pk]}, **HTMX)
+
+    assert response.status_code == 503
+    assert Reservation.objects.filter(child=s.child).count() == len(s.days)
+    assert not Reservation.objects.filter(child=tom).exists()
+    summary = OutboxMessage.objects.get(template="reservations_summary")
+    assert "pour Léa :" in summary.body_text and "Tom" not in summary.body_text
+    assert summary.body_text.count("(Matin) : réservé") == len(s.days)
+
+
+def test_a_brother_whose_file_is_not_validated_does_not_stop_the_others(
+        parent_client, setting, family):
+    s = setting
+    tom, port = brother_at_another_site(s, family)
+    for day in s.days:
+        SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port)
+    AnnualFile.objects.filter(child=tom).update(state=AnnualFile.State.SUBMITTED)
+
+    response = parent_client.post(BOOK_PERIOD, {
+        "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+        "mois": s.month, "children": [tom.pk]}, **HTMX)
+
+    assert response.status_code == 200
+    text = visible_text(response)
+    assert f"Léa, « Mercredis d'automne » : {len(s.days)} jour(s) réservé(s)" in text
+    assert "Le dossier administratif" in text and "de Tom est en cours de traitement" in text
+    assert not Reservation.objects.filter(child=tom).exists()
+    assert Reservation.objects.filter(child=s.child).count() == len(s.days)
+
+    AnnualFile.objects.filter(child=s.child).update(state=AnnualFile.State.SUBMITTED)
+    alone = parent_client.post(BOOK_PERIOD, {
+        "child": s.child.pk, "period": s.period.pk, "unit": s.afternoon.pk, "weekday": "2",
+        "mois": s.month}, **HTMX)
+    assert alone.status_code == 422
+    assert "de Léa est en cours de traitement" in visible_text(alone)
 
 
 def test_several_children_at_once_each_at_his_own_site(parent_client, setting, family):
