@@ -191,13 +191,16 @@ class Reservation(models.Model):
         SUBSCRIPTION = "subscription", _("Abonnement")
         STAFF = "staff", _("Service")
 
+    # Opening day inserts a hundred thousand rows: no index the constraints' and the waiting
+    # order's already serve (child: the unique (child, slot); slot: (slot, state, …); state
+    # alone: four values, never a selective filter).
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="reservations",
-                              verbose_name=_("enfant"))
+                              verbose_name=_("enfant"), db_index=False)
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="reservations",
-                             verbose_name=_("créneau"))
+                             verbose_name=_("créneau"), db_index=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="reservations",
                                verbose_name=_("famille qui a réservé"))
-    state = models.CharField(_("état"), max_length=10, choices=State.choices, db_index=True)
+    state = models.CharField(_("état"), max_length=10, choices=State.choices)
     source = models.CharField(_("origine"), max_length=15, choices=Source.choices,
                               default=Source.PARENT)
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
