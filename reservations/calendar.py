@@ -229,15 +229,24 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     return month
 
 
-def child_days(child: Child, slot_ids, now: datetime) -> list[Day]:
-    """The days (activity and date) the given slots fall on, as the calendar shows them."""
-    pairs = set(Slot.objects.filter(pk__in=slot_ids).order_by().values_list("activity_id", "date"))
+def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | None" = None
+               ) -> list[Day]:
+    """The days (activity and date) the given slots fall on, as the calendar shows them.
+    `read`: the child's period days as booking read them, holding these slots (then neither
+    they nor his enrolment are read again)."""
+    if read is not None:
+        wanted = set(slot_ids)
+        pairs = {(slot.activity_id, slot.date) for slot in read.slots if slot.pk in wanted}
+        enrolments = {read.enrolment.activity_id: read.enrolment}
+    else:
+        pairs = set(Slot.objects.filter(pk__in=slot_ids).order_by().values_list(
+            "activity_id", "date"))
+        enrolments = {e.activity_id: e for e in Enrolment.objects.filter(
+            child=child, activity_id__in={a for a, _d in pairs},
+            state=Enrolment.State.VALIDATED, activity__needs_reservation=True,
+        ).select_related("activity__deadline_rule", "site").order_by()} if pairs else {}
     if not pairs:
         return []
-    enrolments = {e.activity_id: e for e in Enrolment.objects.filter(
-        child=child, activity_id__in={a for a, _d in pairs}, state=Enrolment.State.VALIDATED,
-        activity__needs_reservation=True,
-    ).select_related("activity__deadline_rule", "site").order_by()}
     periods = _periods(enrolments)
     where = Q()
     for activity_id, day in pairs:
@@ -405,23 +414,33 @@ def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | No
     return [slot.pk for slot in period_days(child, period, unit_id, weekday, today)]
 
 
+@dataclass
+class PeriodDays:
+    """One child's days of a period still to come, read as booking needs them, with the
+    enrolment they come from (its activity, deadline rule and site read too); or why he has
+    none."""
+
+    enrolment: Enrolment | None
+    slots: list[Slot] = field(default_factory=list)
+    refusal: ValidationError | None = None
+
+
 def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | None,
                 today: date) -> list[Slot]:
     """Every day of a period still to come, for one unit (and one weekday, if given), at
     the child's enrolment site and in his age group: its slots, read as booking needs them."""
     days = period_days_for([child], period, unit_id, weekday, today)[child.pk]
-    if isinstance(days, ValidationError):
-        raise days
-    return days
+    if days.refusal is not None:
+        raise days.refusal
+    return days.slots
 
 
 def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | None,
-                    today: date) -> dict[int, list[Slot] | ValidationError]:
-    """`period_days` for brothers and sisters in two queries, whatever their number: by child
-    id, his days, or why he has none (not enrolled)."""
+                    today: date) -> dict[int, PeriodDays]:
+    """`period_days` for brothers and sisters in two queries, whatever their number."""
     enrolments = {e.child_id: e for e in Enrolment.objects.filter(
-        child__in=children, activity_id=period.activity_id,
-        state=Enrolment.State.VALIDATED).order_by()}
+        child__in=children, activity_id=period.activity_id, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by()}
     slots = Slot.objects.filter(
         activity_id=period.activity_id, unit_id=unit_id,
         site_id__in={e.site_id for e in enrolments.values()},
@@ -430,17 +449,18 @@ def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | Non
     if weekday is not None:
         slots = slots.filter(date__iso_week_day=weekday + 1)
     slots = list(slots) if enrolments else []
-    days: dict[int, list[Slot] | ValidationError] = {}
+    days: dict[int, PeriodDays] = {}
     for child in children:
         enrolment = enrolments.get(child.pk)
         if enrolment is None:
-            days[child.pk] = ValidationError(
+            days[child.pk] = PeriodDays(None, refusal=ValidationError(
                 _("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
-                    "child": child.first_name, "activity": period.activity.name})
+                    "child": child.first_name, "activity": period.activity.name}))
             continue
         own = {period.activity_id: enrolment}
-        days[child.pk] = [slot for slot in slots if slot.site_id == enrolment.site_id
-                          and not eligibility_refusal(child, slot, own)]
+        days[child.pk] = PeriodDays(enrolment, [
+            slot for slot in slots if slot.site_id == enrolment.site_id
+            and not eligibility_refusal(child, slot, own)])
     return days
 
 

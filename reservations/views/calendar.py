@@ -260,7 +260,8 @@ class BookPeriodView(_BookingEndpoint):
     month on screen: the page is not rendered again for the 15 days booked."""
 
     period = None  # set once the request names a period of ours
-    days: list = []  # the child's days of the period, as read for booking
+    plan = None  # the child's days of the period and his enrolment, as read for booking
+    days: list = []  # those days
 
     def act(self, child, lines):
         post = self.request.POST
@@ -281,14 +282,15 @@ class BookPeriodView(_BookingEndpoint):
         plans = period_days_for(children, period, unit.pk, weekday, timezone.localdate())
         wanted = []
         for each in children:
-            days = plans[each.pk]
-            if isinstance(days, ValidationError):
+            plan = plans[each.pk]
+            if plan.refusal is not None:
                 if each is child:
-                    raise days
-                lines.extend((messages.WARNING, text) for text in days.messages)
+                    raise plan.refusal
+                lines.extend((messages.WARNING, text) for text in plan.refusal.messages)
                 continue  # a brother or sister not enrolled: the others are still booked
+            days = plan.slots
             if each is child:
-                self.days = days
+                self.plan, self.days = plan, days
             if not days:
                 lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")
                               if each is child else _(
@@ -314,7 +316,7 @@ class BookPeriodView(_BookingEndpoint):
         return render(self.request, "reservations/_period_result.html", {
             "period": self.period, "lines": [(TONE_OF_LEVEL[level], text)
                                              for level, text in lines],
-            "days": child_days(child, on_screen, timezone.now()), "child": child,
+            "days": child_days(child, on_screen, timezone.now(), read=self.plan), "child": child,
             "mois": f"{first or timezone.localdate():%Y-%m}",
         }, status=status)
 
