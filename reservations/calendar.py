@@ -8,11 +8,11 @@ number of queries is fixed, whatever the number of days, units and activities.""
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, OuterRef, Q, Subquery
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -121,7 +121,13 @@ class Endpoints:
 
     @classmethod
     def reverse(cls) -> "Endpoints":
-        return cls(book=reverse("reservations:book"), cancel=reverse("reservations:cancel"))
+        return _endpoints(get_script_prefix())
+
+
+@lru_cache(maxsize=4)
+def _endpoints(_prefix: str) -> Endpoints:
+    """Reversed once per script prefix (the URLs never change while the server runs)."""
+    return Endpoints(book=reverse("reservations:book"), cancel=reverse("reservations:cancel"))
 
 
 @dataclass
