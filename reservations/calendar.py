@@ -13,7 +13,7 @@ from functools import cache, cached_property, lru_cache
 from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.urls import get_script_prefix, reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from .deadlines import (
     WEEKDAYS,
     deadline_for,
     describe,
+    format_date,
     format_day,
     format_moment,
     justification_deadline,
@@ -91,7 +92,7 @@ class Day:
 
     @cached_property
     def short_label(self) -> str:
-        return date_format(self.date, "l j F")
+        return format_date(self.date, "l j F")
 
     @cached_property
     def heading(self) -> str:

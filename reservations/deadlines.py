@@ -4,13 +4,14 @@ A deadline is a wall-clock time on a local date, made aware with the commune's z
 that "10 h" stays 10 h on both sides of the daylight-saving change."""
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from portail.calendar import working_days_before
 
@@ -80,7 +81,18 @@ def justification_deadline(day: date) -> datetime:
 
 def format_day(day: date) -> str:
     """"mercredi 7 octobre 2026"."""
-    return date_format(day, "l j F Y")
+    return format_date(day, "l j F Y")
+
+
+def format_date(day: date, fmt: str) -> str:
+    """`date_format` in the active language, remembered: every calendar page writes the same
+    few weeks of dates, for every parent."""
+    return _formatted(day, fmt, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _formatted(day: date, fmt: str, _language: str) -> str:
+    return date_format(day, fmt)
 
 
 def format_moment(moment: datetime) -> str:
