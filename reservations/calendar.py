@@ -436,10 +436,10 @@ def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | Non
                 today: date) -> list[Slot]:
     """Every day of a period still to come, for one unit (and one weekday, if given), at
     the child's enrolment site and in his age group: its slots, read as booking needs them."""
-    days = period_days_for([child], period, unit_id, weekday, today)[child.pk]
-    if days.refusal is not None:
-        raise days.refusal
-    return days.slots
+    plan = period_days_for([child], period, unit_id, weekday, today)[child.pk]
+    if plan.refusal is not None:
+        raise plan.refusal
+    return plan.slots
 
 
 def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | None,

@@ -199,7 +199,7 @@ class _BookingEndpoint(FamilyMixin, View):
     def book_together(self, child, wanted, join, lines) -> list:
         """Book the child and his brothers and sisters in one action. A child whose file
         refuses him is said in the lines; the child's own refusal is the whole answer when
-        he was alone. Returns the other results, in the order asked."""
+        he was alone. Returns the results of those who could book, in the order asked."""
         results = services.book_children(self.family, wanted, self.request.user,
                                          join_waiting_list=join)
         booked = []
