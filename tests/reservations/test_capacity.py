@@ -12,7 +12,14 @@ from django.db.models import F
 
 from portail.models import OutboxMessage
 from reservations.models import Reservation, Slot
-from reservations.services import cancel, close_slot, reopen_slot, set_capacity
+from reservations.services import (
+    book_children,
+    cancel,
+    close_slot,
+    load_slots,
+    reopen_slot,
+    set_capacity,
+)
 from tests.factories import StaffFactory
 from tests.reservations.conftest import book_as, ready_child
 from tests.reservations.factories import SlotFactory
@@ -186,3 +193,14 @@ def test_the_refusal_counts_one_child_in_the_singular(booker, slot, staff_user):
         set_capacity(slot.pk, 0, staff_user)
     assert error.value.messages == [
         "1 enfant a déjà une place confirmée : la capacité ne peut pas descendre en dessous."]
+
+
+def test_booking_brothers_and_sisters_never_books_another_familys_child(activity, slot):
+    """The view reads the children; the service still checks each one belongs to the family."""
+    ours, theirs = ready_child(activity), ready_child(activity)
+    with pytest.raises(ValidationError) as refusal:
+        book_children(ours.family, [(ours.child, load_slots([slot.pk])),
+                                    (theirs.child, load_slots([slot.pk]))], ours.user)
+    assert refusal.value.messages == ["Cet enfant n'appartient pas à votre famille."]
+    assert not Reservation.objects.exists()
+    assert not OutboxMessage.objects.filter(template="reservations_summary").exists()
