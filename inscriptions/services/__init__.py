@@ -17,8 +17,8 @@ from .files import (
     UPLOAD_KINDS,
     FileNotValidated,
     contacts_for_child,
+    email_households,
     families_of,
-    family_emails_for_child,
     family_quotient_on,
     file_refusal,
     file_refusals,
@@ -39,7 +39,7 @@ from .files import (
 
 __all__ = [
     "CARRIED_FIELDS", "DOCUMENT_FIELDS", "UPLOAD_KINDS", "CatalogueRow", "FileNotValidated",
-    "catalogue", "contacts_for_child", "families_of", "family_emails_for_child",
+    "catalogue", "contacts_for_child", "email_households", "families_of",
     "family_quotient_on", "file_refusal", "file_refusals",
     "file_rows", "has_validated_file", "household_emails", "households", "latest_enrolments",
     "missing_document_reason", "missing_items", "reasons_not_eligible", "record_health_access",

@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 
 from familles.models import Child, Document, Family
 from familles.services import owned_child
-from portail.outbox import queue_email
 
 from ..models import Activity, AnnualFile, Enrolment, SchoolLevel, SchoolYear, Site
 from ..signals import enrolment_ended
-from .files import families_of, family_emails_for_child, file_refusal, require_validated_file
+from .files import email_households, families_of, file_refusal, require_validated_file
 
 
 @dataclass
@@ -196,7 +195,7 @@ def withdraw_enrolment(family: Family, enrolment_id: int, user, now=None) -> Enr
 
 
 def _notify(enrolment: Enrolment, template: str) -> None:
-    queue_email(template, family_emails_for_child(enrolment.child), {
+    email_households(template, enrolment.child, {
         "enrolment": enrolment, "child": enrolment.child, "activity": enrolment.activity,
     })
 

@@ -101,11 +101,12 @@ def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
     return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
-def family_emails_for_child(child) -> list[str]:
-    """Both households are told about a child in shared custody: the first household's
-    guardians, then the second's, in one query (it runs for every booking on opening day)."""
+def email_households(template: str, child, context: dict) -> None:
+    """Queue the e-mail to each household of the child, one message each: in shared custody
+    the two households are both told, and neither sees the other's addresses."""
     emails = household_emails([child])
-    return [email for household in households(child) for email in emails[household]]
+    for household in households(child):
+        queue_email(template, emails[household], context)
 
 
 def households(child) -> list[int]:
@@ -303,7 +304,7 @@ def return_to_family(annual_file: AnnualFile, staff_user, comment: str) -> Annua
 
 
 def _notify(annual_file: AnnualFile, template: str) -> None:
-    queue_email(template, family_emails_for_child(annual_file.child), {
+    email_households(template, annual_file.child, {
         "annual_file": annual_file, "child": annual_file.child,
         "school_year": annual_file.school_year,
     })

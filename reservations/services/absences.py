@@ -26,8 +26,7 @@ from django.utils.translation import gettext as _
 
 from familles.models import Child, Document, Family
 from familles.services import delete_document, upload_document
-from inscriptions.services import family_emails_for_child
-from portail.outbox import queue_email
+from inscriptions.services import email_households
 
 from ..deadlines import (
     deadline_for,
@@ -231,7 +230,7 @@ def _decide(justification, state, staff_user, comment, now):
 def _notify(justification: AbsenceJustification, template: str) -> None:
     reservation = justification.reservation
     slot = reservation.slot
-    queue_email(template, family_emails_for_child(reservation.child), {
+    email_households(template, reservation.child, {
         "justification": justification, "reservation": reservation,
         "child": reservation.child, "slot": slot, "activity": slot.activity,
         "reason": justification.get_reason_display(),

@@ -27,7 +27,7 @@ from familles.models import Child, Family
 from familles.services import owned_child, require_own_child
 from inscriptions.models import Enrolment
 from inscriptions.services import (
-    family_emails_for_child,
+    email_households,
     file_refusals,
     household_emails,
     households,
@@ -373,10 +373,9 @@ def cancel_by_staff(reservation_id, staff_user, *, late=False, now=None) -> bool
         if reservation.state == Reservation.State.CANCELLED:
             return False
         release(reservation_id, staff_user, now=now, late=late)
-        queue_email("reservation_cancelled_by_staff", family_emails_for_child(reservation.child),
-                    {"reservation": reservation, "child": reservation.child,
-                     "slot": reservation.slot, "activity": reservation.slot.activity,
-                     "billed": late})
+        email_households("reservation_cancelled_by_staff", reservation.child, {
+            "reservation": reservation, "child": reservation.child, "slot": reservation.slot,
+            "activity": reservation.slot.activity, "billed": late})
     return True
 
 
@@ -398,7 +397,7 @@ def promote_waiting(slot: Slot, now) -> list[Reservation]:
         reservation.state = Reservation.State.CONFIRMED
         reservation.confirmed_at = now
         reservation.save(update_fields=["state", "confirmed_at"])
-        queue_email("reservation_promoted", family_emails_for_child(reservation.child), {
+        email_households("reservation_promoted", reservation.child, {
             "reservation": reservation, "child": reservation.child, "slot": slot,
             "activity": slot.activity})
     if promoted:
@@ -446,7 +445,7 @@ def close_slot(slot_id, reason: str, staff_user, *, now=None) -> Slot:
         reservation.cancelled_at = now
         reservation.updated_by = staff_user
         reservation.save(update_fields=["state", "cancelled_at", "updated_by"])
-        queue_email("slot_closed", family_emails_for_child(reservation.child), {
+        email_households("slot_closed", reservation.child, {
             "reservation": reservation, "child": reservation.child, "slot": slot,
             "activity": slot.activity, "reason": reason})
     return slot

@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 
 from familles.models import Child, Family
 from inscriptions.models import Enrolment, MealSubscription
-from inscriptions.services import family_emails_for_child
-from portail.outbox import queue_email
+from inscriptions.services import email_households
 
 from ..deadlines import deadline_for, format_day
 from ..models import BookingPeriod, Reservation, Slot
@@ -121,7 +120,7 @@ def subscribe(family: Family, enrolment_id, weekdays, user, *, now=None) -> Meal
         subscription.save()
         # Written with the decision (DESIGN.md, "Messages"); the days themselves follow, each
         # in its own short booking transaction.
-        queue_email("meal_subscription_changed", family_emails_for_child(enrolment.child), {
+        email_households("meal_subscription_changed", enrolment.child, {
             "child": enrolment.child, "subscription": subscription, "activity": activity,
             "first_day": format_day(first),
         })
@@ -149,7 +148,7 @@ def end_subscription(family: Family, enrolment_id, user, *, now=None) -> MealSub
         subscription.applies_from = first
         subscription.updated_by = user
         subscription.save()
-        queue_email("meal_subscription_ended", family_emails_for_child(enrolment.child), {
+        email_households("meal_subscription_ended", enrolment.child, {
             "child": enrolment.child, "activity": enrolment.activity,
             "first_day": format_day(first),
         })

@@ -271,9 +271,10 @@ def test_shared_custody_both_households_are_told(commit, staff, guardian):
     annual_file = submitted_file(guardian, child=child)
     with commit():
         staff.post(validate_url(annual_file))
-    [message] = mail.outbox
-    assert sorted(message.to) == sorted([guardian.user.email, other.user.email])
-    assert "Lou Martin" in message.body
+    # each household in its own message: neither sees the other's addresses
+    assert sorted(m.to for m in mail.outbox) == sorted([[guardian.user.email],
+                                                         [other.user.email]])
+    assert all("Lou Martin" in m.body for m in mail.outbox)
 
 
 def test_return_with_comment_then_the_parent_corrects_and_submits_again(commit, staff, staff_user,

@@ -172,8 +172,10 @@ def test_shared_custody_second_household_may_justify(client, slot, family):
     with at(cancel_deadline(reservation), client, second.user):
         response = post_justification(client, reservation)
     assert response.status_code == 302
-    message = OutboxMessage.objects.get(template="absence_justification_received")
-    assert second.user.email in message.to  # both households are told
+    messages = OutboxMessage.objects.filter(template="absence_justification_received")
+    # both households are told, each in its own message
+    assert sorted(m.to for m in messages) == sorted([[second.user.email],
+                                                     [family.guardians.get().user.email]])
 
 
 # Documents -----------------------------------------------------------------------------------

@@ -184,8 +184,9 @@ def test_promotion_tells_both_households_of_a_child_in_shared_custody(activity, 
     with time_machine.travel(morning(full_slot, 10), tick=False):
         set_capacity(full_slot.pk, 2, StaffFactory())
 
-    [message] = promoted_mail()
-    assert sorted(message.to) == sorted([waiting.user.email, other_parent.user.email])
+    # each household in its own message: neither sees the other's addresses
+    assert sorted(m.to for m in promoted_mail()) == sorted([[waiting.user.email],
+                                                            [other_parent.user.email]])
 
 
 def test_nobody_is_promoted_after_the_days_deadline(activity, full_slot):
