@@ -302,7 +302,7 @@ def _days(child, enrolments: dict, periods, now, where: Q, units=None) -> list[D
             slots.append(slot)
     reservations = {r.slot_id: r for r in Reservation.objects.filter(
         child=child, slot_id__in=[slot.pk for slot in slots],
-    ).select_related("justification").annotate(ahead=_waiting_ahead()).order_by()}
+    ).select_related("justification").annotate(ahead=_waiting_ahead(WAITING_RANKS_COUNTED)).order_by()}
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
@@ -485,9 +485,9 @@ class _CappedCount(Subquery):
 
 
 @cache
-def _waiting_ahead():
+def _waiting_ahead(counted: int):
     """How many waiting requests are ahead of this one (by `waiting_since`, then id), counted
-    up to WAITING_RANKS_COUNTED.
+    up to `counted`.
 
     Built once: annotate() resolves copies of it, never the expression itself.
 
@@ -496,7 +496,7 @@ def _waiting_ahead():
     def count(**condition):
         return _CappedCount(Reservation.objects.filter(
             slot=OuterRef("slot"), state=Reservation.State.WAITING, **condition,
-        ).order_by().values("pk")[:WAITING_RANKS_COUNTED])
+        ).order_by().values("pk")[:counted])
 
     return (count(waiting_since__lt=OuterRef("waiting_since"))
             + count(waiting_since=OuterRef("waiting_since"), pk__lt=OuterRef("pk")))

@@ -63,24 +63,27 @@ class FileNotValidated(ValidationError):
 
 def require_validated_file(child, school_year) -> None:
     """The gate in front of enrolments and reservations (the brochure: "obligatoire")."""
-    refusal = file_refusals([child], [school_year]).get((child.pk, school_year.pk))
+    refusal = file_refusals([(child, school_year)]).get((child.pk, school_year.pk))
     if refusal is not None:
         raise refusal
 
 
-def file_refusals(children, school_years) -> dict[tuple[int, int], FileNotValidated]:
-    """The same gate for several children and years in one query: {(child id, year id): why},
-    only for those whose file does not open enrolments yet."""
+def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
+    """The same gate for several (child, school year) pairs in one query: {(child id, year
+    id): why}, only for those whose file does not open enrolments yet."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
     files = {}
     for annual_file in AnnualFile.objects.filter(
-            child__in=children, school_year__in=school_years).order_by("-pk"):
+            child__in={child for child, _year in pairs},
+            school_year__in={year for _child, year in pairs}).order_by("-pk"):
         files[annual_file.child_id, annual_file.school_year_id] = annual_file  # lowest pk wins
     refusals = {}
-    for child in children:
-        for year in school_years:
-            refusal = file_refusal(child, year, files.get((child.pk, year.pk)))
-            if refusal is not None:
-                refusals[child.pk, year.pk] = refusal
+    for child, year in pairs:
+        refusal = file_refusal(child, year, files.get((child.pk, year.pk)))
+        if refusal is not None:
+            refusals[child.pk, year.pk] = refusal
     return refusals
 
 

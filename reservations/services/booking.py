@@ -121,8 +121,17 @@ def eligibility_refusal(child: Child, slot: Slot, enrolments: dict) -> str:
 
 
 def validated_enrolments(child: Child, activity_ids) -> dict:
-    return {e.activity_id: e for e in Enrolment.objects.filter(
-        child=child, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED).order_by()}
+    return validated_enrolments_of([child], activity_ids)[child.pk]
+
+
+def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
+    """{child id: {activity id: his validated enrolment}}, in one query."""
+    found: dict[int, dict] = {child.pk: {} for child in children}
+    for enrolment in Enrolment.objects.filter(
+            child__in=children, activity_id__in=activity_ids,
+            state=Enrolment.State.VALIDATED).order_by():
+        found[enrolment.child_id][enrolment.activity_id] = enrolment
+    return found
 
 
 @dataclass
@@ -136,14 +145,11 @@ class ChildBooking:
 
 
 def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, now=None,
-         source=Reservation.Source.PARENT, check_period=True, notify=True,
-         loaded: list[Slot] | None = None) -> list[Outcome]:
+         source=Reservation.Source.PARENT, check_period=True, notify=True) -> list[Outcome]:
     """Book a child on several slots; each one is confirmed, put on the waiting list (if the
-    parent accepts it), or refused with its reason. Raises Busy if a slot stays locked.
-    `loaded`: these slots, already read with SLOT_RELATIONS (then `slot_ids` is not read)."""
+    parent accepts it), or refused with its reason. Raises Busy if a slot stays locked."""
     child = owned_child(family, child_id)
-    slots = loaded if loaded is not None else load_slots(slot_ids)
-    (done,) = book_children(family, [(child, slots)], user,
+    (done,) = book_children(family, [(child, load_slots(slot_ids))], user,
                             join_waiting_list=join_waiting_list, now=now, source=source,
                             check_period=check_period, notify=notify)
     if done.refusal is not None:
@@ -161,38 +167,34 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     Raises Busy if a slot stays locked (the children booked before it stay booked)."""
     now = now or timezone.now()
     children = [require_own_child(family, child) for child, _slots in wanted]
+    # Each child's school years, in a fixed order: the first refused one is his answer.
+    years = {child.pk: sorted({slot.activity.school_year for slot in some},
+                              key=lambda year: year.pk) for child, some in wanted}
+    refusals = file_refusals([(child, year) for child in children for year in years[child.pk]])
     slots = {slot.pk: slot for _child, some in wanted for slot in some}
-    years = list({slot.activity.school_year for slot in slots.values()})
-    refusals = file_refusals(children, years) if children and years else {}
-    activity_ids = {slot.activity_id for slot in slots.values()}
-    enrolments: dict[int, dict] = {child.pk: {} for child in children}
-    for enrolment in Enrolment.objects.filter(
-            child__in=children, activity_id__in=activity_ids,
-            state=Enrolment.State.VALIDATED).order_by():
-        enrolments[enrolment.child_id][enrolment.activity_id] = enrolment
+    enrolments = validated_enrolments_of(children, {slot.activity_id for slot in slots.values()})
     periods = list(BookingPeriod.objects.filter(activity_id__in={
         a for some in enrolments.values() for a in some}).order_by()) if slots else []
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are
     # re-checked by the conditional writes inside each day's transaction.
-    existing = {(r.child_id, r.slot_id): r for r in Reservation.objects.filter(
-        child__in=children, slot_id__in=slots).order_by()} if slots else {}
+    existing: dict[int, dict] = {child.pk: {} for child in children}
+    for row in Reservation.objects.filter(child__in=children, slot_id__in=slots).order_by() \
+            if slots else []:
+        existing[row.child_id][row.slot_id] = row
     done = []
     try:
         for child, some in wanted:
             result = ChildBooking(child)
             done.append(result)
-            refused = [refusals[child.pk, year.pk] for year in sorted(
-                {slot.activity.school_year for slot in some}, key=lambda year: year.pk)
-                if (child.pk, year.pk) in refusals]
+            refused = [refusals[child.pk, year.pk] for year in years[child.pk]
+                       if (child.pk, year.pk) in refusals]
             if refused:
                 result.refusal = refused[0]
                 continue
             result.outcomes = _book_child(
                 child, sorted(some, key=lambda slot: slot.pk), enrolments[child.pk], periods,
-                {slot_id: r for (child_id, slot_id), r in existing.items()
-                 if child_id == child.pk},
-                family, user, join_waiting_list, now, source, check_period)
+                existing[child.pk], family, user, join_waiting_list, now, source, check_period)
     except Busy:
         if notify:  # what the children before the busy one got is booked: say it
             _summarise([(r.child, r.outcomes) for r in done])

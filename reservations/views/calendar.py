@@ -261,7 +261,10 @@ class BookPeriodView(_BookingEndpoint):
 
     period = None  # set once the request names a period of ours
     plan = None  # the child's days of the period and his enrolment, as read for booking
-    days: list = []  # those days
+
+    @property
+    def days(self) -> list:
+        return self.plan.slots if self.plan else []
 
     def act(self, child, lines):
         post = self.request.POST
@@ -290,7 +293,7 @@ class BookPeriodView(_BookingEndpoint):
                 continue  # a brother or sister not enrolled: the others are still booked
             days = plan.slots
             if each is child:
-                self.plan, self.days = plan, days
+                self.plan = plan
             if not days:
                 lines.append((messages.WARNING, _("Aucun jour à venir dans cette période.")
                               if each is child else _(

@@ -3,7 +3,6 @@ booking endpoints behind it, without JavaScript (303 and messages) and with htmx
 updated day). Time is frozen with time-machine wherever a deadline or an opening matters."""
 
 import datetime
-import functools
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -399,8 +398,6 @@ def test_a_rank_far_down_the_waiting_list_is_said_without_counting_everyone(
     """On opening day thousands wait on the same Wednesday: ranks are counted up to a bound
     (here lowered to 3), beyond which the page says how many are at least ahead."""
     monkeypatch.setattr(calendar_module, "WAITING_RANKS_COUNTED", 3)
-    monkeypatch.setattr(calendar_module, "_waiting_ahead",
-                        functools.cache(calendar_module._waiting_ahead.__wrapped__))
     s = setting
     near, far = s.slots[s.days[0], "Matin"], s.slots[s.days[1], "Matin"]
     earlier = timezone.now() - datetime.timedelta(hours=1)
