@@ -164,7 +164,8 @@ class Invitation(models.Model):
 
 class ChildQuerySet(models.QuerySet):
     def for_family(self, family):
-        """The children a family may see: its own, and those in shared custody with it."""
+        """The children a family (or a family's id) may see: its own, and those in shared
+        custody with it."""
         return self.filter(Q(family=family) | Q(second_family=family))
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portail.compiled import compiled_read
 from portail.outbox import queue_email
 
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
@@ -31,10 +32,27 @@ def require_own_child(family: Family, child: Child) -> Child:
     return child
 
 
+def children_of(family: Family) -> list[Child]:
+    """The family's children (either household in shared custody), by first name: every
+    parent page starts with them."""
+    return _children_of(family.pk)
+
+
+@compiled_read
+def _children_of(family_id):
+    return Child.objects.for_family(family_id).order_by("first_name", "pk")
+
+
+@compiled_read
+def _guardian_of(user_id):
+    return Guardian.objects.select_related("family").filter(user_id=user_id).order_by()[:1]
+
+
 def family_of(user) -> Family | None:
-    guardian = Guardian.objects.select_related("family").filter(user=user).order_by().first()
-    if guardian is None:
+    found = _guardian_of(user.pk)
+    if not found:
         return None
+    guardian = found[0]
     # The page's menu asks `user.guardian` again: answer it from this query.
     Guardian.user.field.remote_field.set_cached_value(user, guardian)
     return guardian.family

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from familles.models import Child
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 from inscriptions.services import FileNotValidated, file_refusal
+from portail.compiled import compiled_read
 
 from .deadlines import (
     WEEKDAYS,
@@ -37,6 +38,7 @@ from .services.booking import (
     SLOT_RELATIONS,
     eligibility_refusal,
     period_for,
+    periods_of,
     time_refusal,
     validated_enrolments,
 )
@@ -184,11 +186,17 @@ def previous_month(first: date) -> date:
 
 def first_month_with_slots(child: Child, today: date) -> date | None:
     """The month of the child's next bookable day (where the calendar opens by default)."""
-    day = Slot.objects.filter(
-        activity__enrolments__child=child, activity__enrolments__state=Enrolment.State.VALIDATED,
+    found = _next_day(child.pk, today)
+    return found[0].replace(day=1) if found else None
+
+
+@compiled_read
+def _next_day(child_id, today):
+    return Slot.objects.filter(
+        activity__enrolments__child_id=child_id,
+        activity__enrolments__state=Enrolment.State.VALIDATED,
         activity__needs_reservation=True, date__gte=today,
-    ).order_by("date").values_list("date", flat=True).first()
-    return day.replace(day=1) if day else None
+    ).order_by("date").values_list("date", flat=True)[:1]
 
 
 def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
@@ -196,31 +204,24 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     month = ChildMonth(child=child, first=first)
     # The year and the state of the child's file for it in one query; the gate itself is the
     # one `require_validated_file` applies.
-    month.year = SchoolYear.objects.filter(
-        start_date__lte=month.last, end_date__gte=first,
-    ).annotate(file_state=Subquery(AnnualFile.objects.filter(
-        child=child, school_year=OuterRef("pk")).order_by().values("state")[:1]),
-    ).order_by("start_date").first()
-    if month.year is None:
+    years = _year_and_file_state(child.pk, first, month.last)
+    if not years:
         return month
+    month.year = years[0]
     state = month.year.file_state
     month.file_error = file_refusal(child, month.year,
                                     None if state is None else AnnualFile(state=state))
     if month.file_error is not None:
         return month
-    enrolments = list(Enrolment.objects.filter(
-        child=child, activity__school_year=month.year, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
-                                                                 "activity__name"))
+    enrolments = _enrolments_in_year(child.pk, month.year.pk)
     month.without_reservation = [e for e in enrolments if not e.activity.needs_reservation]
     booked = {e.activity_id: e for e in enrolments if e.activity.needs_reservation}
-    periods = _periods(booked)
+    periods = periods_of(booked)
     # Read once for the period forms and the slots (which then need no join to their unit).
     units: dict[int, list[ActivityUnit]] = {activity_id: [] for activity_id in booked}
-    if booked:
-        for unit in ActivityUnit.objects.filter(activity_id__in=booked).order_by("position", "pk"):
-            units[unit.activity_id].append(unit)
-    days = _days(child, booked, periods, now, Q(date__range=(first, month.last)), units)
+    for unit in units_of(booked):
+        units[unit.activity_id].append(unit)
+    days = _days(child, booked, periods, now, _month_slots(booked, first, month.last, units))
     today = now.astimezone(local_zone()).date()
     for enrolment in booked.values():
         block = ActivityMonth(enrolment=enrolment)
@@ -236,6 +237,32 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     return month
 
 
+@compiled_read
+def _year_and_file_state(child_id, first, last):
+    """The school year of the month, with the state of the child's file for it."""
+    return SchoolYear.objects.filter(start_date__lte=last, end_date__gte=first).annotate(
+        file_state=Subquery(AnnualFile.objects.filter(
+            child_id=child_id, school_year=OuterRef("pk")).order_by().values("state")[:1]),
+    ).order_by("start_date")[:1]
+
+
+@compiled_read
+def _enrolments_in_year(child_id, year_id):
+    return Enrolment.objects.filter(
+        child_id=child_id, activity__school_year_id=year_id, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
+                                                                 "activity__name")
+
+
+def units_of(activity_ids) -> list[ActivityUnit]:
+    return _units_of(sorted(activity_ids)) if activity_ids else []
+
+
+@compiled_read
+def _units_of(activity_ids):
+    return ActivityUnit.objects.filter(activity_id__in=activity_ids).order_by("position", "pk")
+
+
 def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | None" = None
                ) -> list[Day]:
     """The days (activity and date) the given slots fall on, as the calendar shows them.
@@ -246,25 +273,70 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
         pairs = {(slot.activity_id, slot.date) for slot in read.slots if slot.pk in wanted}
         enrolments = {read.enrolment.activity_id: read.enrolment}
     else:
-        pairs = set(Slot.objects.filter(pk__in=slot_ids).order_by().values_list(
-            "activity_id", "date"))
-        enrolments = {e.activity_id: e for e in Enrolment.objects.filter(
-            child=child, activity_id__in={a for a, _d in pairs},
-            state=Enrolment.State.VALIDATED, activity__needs_reservation=True,
-        ).select_related("activity__deadline_rule", "site").order_by()} if pairs else {}
+        ids = sorted({pk for pk in slot_ids if 0 < pk < 2**63})
+        pairs = set(_days_of_slots(ids)) if ids else set()
+        enrolments = {e.activity_id: e for e in _enrolments_for_booking(
+            child.pk, sorted({a for a, _d in pairs}))} if pairs else {}
+    pairs = sorted((a, d) for a, d in pairs if a in enrolments)
     if not pairs:
         return []
-    periods = _periods(enrolments)
-    where = Q()
+    return _days(child, enrolments, periods_of(enrolments), now,
+                 _slots_on(_sites(enrolments), pairs))
+
+
+@compiled_read
+def _days_of_slots(slot_ids):
+    return Slot.objects.filter(pk__in=slot_ids).order_by().values_list("activity_id", "date")
+
+
+@compiled_read
+def _enrolments_for_booking(child_id, activity_ids):
+    return Enrolment.objects.filter(
+        child_id=child_id, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED,
+        activity__needs_reservation=True,
+    ).select_related("activity__deadline_rule", "site").order_by()
+
+
+def _sites(enrolments: dict) -> list[tuple[int, int]]:
+    """(activity id, site id) of each enrolment: where the child's slots are."""
+    return sorted((e.activity_id, e.site_id) for e in enrolments.values())
+
+
+def _at_site(sites) -> Q:
+    at_site = Q()
+    for activity_id, site_id in sites:
+        at_site |= Q(activity_id=activity_id, site_id=site_id)
+    return at_site
+
+
+@compiled_read
+def _slots_between(sites, first, last):
+    return Slot.objects.filter(_at_site(sites), date__range=(first, last)).select_related(
+        "age_group").order_by()
+
+
+@compiled_read
+def _slots_on(sites, pairs):
+    on = Q()
     for activity_id, day in pairs:
-        where |= Q(activity_id=activity_id, date=day)
-    return _days(child, enrolments, periods, now, where)
+        on |= Q(activity_id=activity_id, date=day)
+    return Slot.objects.filter(_at_site(sites)).filter(on).select_related(
+        "unit", "age_group").order_by("date", "activity_id", "unit__position", "unit_id")
 
 
-def _periods(enrolments: dict) -> list[BookingPeriod]:
-    # Per activity, by first day: the model's ordering would join the activity and the year.
-    return list(BookingPeriod.objects.filter(activity_id__in=enrolments).order_by(
-        "first_day", "pk"))
+def _month_slots(enrolments: dict, first: date, last: date, units: dict) -> list[Slot]:
+    """The month's slots at the child's sites, each with its unit (read already), in the
+    calendar's order."""
+    if not enrolments:
+        return []
+    by_pk = {unit.pk: unit for some in units.values() for unit in some}
+    found = _slots_between(_sites(enrolments), first, last)
+    for slot in found:
+        if slot.unit_id in by_pk:
+            _SLOT_UNIT.set_cached_value(slot, by_pk[slot.unit_id])
+    found.sort(key=lambda slot: (slot.date, slot.activity_id, slot.unit.position,
+                                 slot.unit_id))
+    return found
 
 
 _SLOT_ACTIVITY = Slot._meta.get_field("activity")
@@ -272,26 +344,9 @@ _SLOT_SITE = Slot._meta.get_field("site")
 _SLOT_UNIT = Slot._meta.get_field("unit")
 
 
-def _days(child, enrolments: dict, periods, now, where: Q, units=None) -> list[Day]:
+def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]:
     """`enrolments`: by activity id, with their activity (and its deadline rule) and site;
-    `units`: their units by activity, if already read (the slots then need no join)."""
-    if not enrolments:
-        return []
-    at_site = Q()
-    for enrolment in enrolments.values():
-        at_site |= Q(activity_id=enrolment.activity_id, site_id=enrolment.site_id)
-    found = Slot.objects.filter(at_site).filter(where)
-    if units is None:
-        found = found.select_related("unit", "age_group").order_by(
-            "date", "activity_id", "unit__position", "unit_id")
-    else:
-        by_pk = {unit.pk: unit for some in units.values() for unit in some}
-        found = list(found.select_related("age_group").order_by())
-        for slot in found:
-            if slot.unit_id in by_pk:
-                _SLOT_UNIT.set_cached_value(slot, by_pk[slot.unit_id])
-        found.sort(key=lambda slot: (slot.date, slot.activity_id, slot.unit.position,
-                                     slot.unit_id))
+    `found`: the slots at their sites, in the calendar's order."""
     slots = []
     for slot in found:
         # The enrolment already holds the activity and the site: no join, no copies.
@@ -300,9 +355,8 @@ def _days(child, enrolments: dict, periods, now, where: Q, units=None) -> list[D
         _SLOT_SITE.set_cached_value(slot, enrolment.site)
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
-    reservations = {r.slot_id: r for r in Reservation.objects.filter(
-        child=child, slot_id__in=[slot.pk for slot in slots],
-    ).select_related("justification").annotate(ahead=_waiting_ahead(WAITING_RANKS_COUNTED)).order_by()}
+    reservations = {r.slot_id: r for r in _reservations_with_ranks(
+        child.pk, [slot.pk for slot in slots], counted=WAITING_RANKS_COUNTED)} if slots else {}
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
@@ -445,17 +499,12 @@ def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | Non
 def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | None,
                     today: date) -> dict[int, PeriodDays]:
     """`period_days` for brothers and sisters in two queries, whatever their number."""
-    enrolments = {e.child_id: e for e in Enrolment.objects.filter(
-        child__in=children, activity_id=period.activity_id, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by()}
-    slots = Slot.objects.filter(
-        activity_id=period.activity_id, unit_id=unit_id,
-        site_id__in={e.site_id for e in enrolments.values()},
-        date__range=(max(period.first_day, today), period.last_day),
-    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
-    if weekday is not None:
-        slots = slots.filter(date__iso_week_day=weekday + 1)
-    slots = list(slots) if enrolments else []
+    enrolments = {e.child_id: e for e in _enrolments_in_activity(
+        sorted({child.pk for child in children}), period.activity_id)}
+    slots = _period_slots(
+        period.activity_id, unit_id, sorted({e.site_id for e in enrolments.values()}),
+        max(period.first_day, today), period.last_day,
+        None if weekday is None else weekday + 1) if enrolments else []
     days: dict[int, PeriodDays] = {}
     for child in children:
         enrolment = enrolments.get(child.pk)
@@ -469,6 +518,30 @@ def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | Non
             slot for slot in slots if slot.site_id == enrolment.site_id
             and not eligibility_refusal(child, slot, own)])
     return days
+
+
+@compiled_read
+def _enrolments_in_activity(child_ids, activity_id):
+    return Enrolment.objects.filter(
+        child_id__in=child_ids, activity_id=activity_id, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by()
+
+
+@compiled_read
+def _period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday):
+    slots = Slot.objects.filter(
+        activity_id=activity_id, unit_id=unit_id, site_id__in=site_ids,
+        date__range=(first, last),
+    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
+    if iso_weekday is not None:
+        slots = slots.filter(date__iso_week_day=iso_weekday)
+    return slots
+
+
+@compiled_read
+def _reservations_with_ranks(child_id, slot_ids, *, counted):
+    return Reservation.objects.filter(child_id=child_id, slot_id__in=slot_ids).select_related(
+        "justification").annotate(ahead=_waiting_ahead(counted)).order_by()
 
 
 # Ranks are counted up to here. Each rank counts the index entries ahead of it: on opening

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from familles.models import Child, Contact, Document, Family, Guardian
 from familles.services import owned_child, upload_document
+from portail.compiled import compiled_read
 from portail.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -75,9 +76,8 @@ def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
     if not pairs:
         return {}
     files = {}
-    for annual_file in AnnualFile.objects.filter(
-            child__in={child for child, _year in pairs},
-            school_year__in={year for _child, year in pairs}).order_by("-pk"):
+    for annual_file in _files_of(sorted({child.pk for child, _year in pairs}),
+                                 sorted({year.pk for _child, year in pairs})):
         files[annual_file.child_id, annual_file.school_year_id] = annual_file  # lowest pk wins
     refusals = {}
     for child, year in pairs:
@@ -85,6 +85,12 @@ def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
         if refusal is not None:
             refusals[child.pk, year.pk] = refusal
     return refusals
+
+
+@compiled_read
+def _files_of(child_ids, year_ids):
+    return AnnualFile.objects.filter(child_id__in=child_ids, school_year_id__in=year_ids
+                                     ).order_by("-pk")
 
 
 def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
@@ -120,12 +126,17 @@ def households(child) -> list[int]:
 def household_emails(children) -> dict[int, list[str]]:
     """{household id: its guardians' e-mails} for every household of these children, in one
     query."""
-    wanted = {h for child in children for h in households(child)}
+    wanted = sorted({h for child in children for h in households(child)})
     emails: dict[int, list[str]] = {h: [] for h in wanted}
-    for family_id, email in Guardian.objects.filter(family_id__in=wanted).order_by(
-            "last_name", "first_name").values_list("family_id", "user__email"):
+    for family_id, email in _guardian_emails(wanted):
         emails[family_id].append(email)
     return emails
+
+
+@compiled_read
+def _guardian_emails(family_ids):
+    return Guardian.objects.filter(family_id__in=family_ids).order_by(
+        "last_name", "first_name").values_list("family_id", "user__email")
 
 
 @transaction.atomic

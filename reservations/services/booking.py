@@ -32,6 +32,7 @@ from inscriptions.services import (
     household_emails,
     households,
 )
+from portail.compiled import compiled_read
 from portail.outbox import queue_email
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline
@@ -100,9 +101,14 @@ SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "s
 
 
 def load_slots(slot_ids) -> list[Slot]:
-    """The slots as booking reads them, in id order."""
-    return list(Slot.objects.filter(pk__in=slot_ids).select_related(*SLOT_RELATIONS)
-                .order_by("pk"))
+    """The slots as booking reads them, in id order (ids that cannot exist are ignored)."""
+    ids = sorted({pk for pk in slot_ids if 0 < pk < 2**63})
+    return _slots_by_id(ids) if ids else []
+
+
+@compiled_read
+def _slots_by_id(slot_ids):
+    return Slot.objects.filter(pk__in=slot_ids).select_related(*SLOT_RELATIONS).order_by("pk")
 
 
 def eligibility_refusal(child: Child, slot: Slot, enrolments: dict) -> str:
@@ -127,11 +133,32 @@ def validated_enrolments(child: Child, activity_ids) -> dict:
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
     """{child id: {activity id: his validated enrolment}}, in one query."""
     found: dict[int, dict] = {child.pk: {} for child in children}
-    for enrolment in Enrolment.objects.filter(
-            child__in=children, activity_id__in=activity_ids,
-            state=Enrolment.State.VALIDATED).order_by():
-        found[enrolment.child_id][enrolment.activity_id] = enrolment
+    if activity_ids:
+        for enrolment in _validated_enrolments(sorted(found), sorted(activity_ids)):
+            found[enrolment.child_id][enrolment.activity_id] = enrolment
     return found
+
+
+@compiled_read
+def _validated_enrolments(child_ids, activity_ids):
+    return Enrolment.objects.filter(child_id__in=child_ids, activity_id__in=activity_ids,
+                                    state=Enrolment.State.VALIDATED).order_by()
+
+
+def periods_of(activity_ids) -> list[BookingPeriod]:
+    """The activities' booking periods, by first day (the model's ordering would join the
+    activity and the year)."""
+    return _periods_of(sorted(activity_ids)) if activity_ids else []
+
+
+@compiled_read
+def _periods_of(activity_ids):
+    return BookingPeriod.objects.filter(activity_id__in=activity_ids).order_by("first_day", "pk")
+
+
+@compiled_read
+def _requested(child_ids, slot_ids):
+    return Reservation.objects.filter(child_id__in=child_ids, slot_id__in=slot_ids).order_by()
 
 
 @dataclass
@@ -173,14 +200,12 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     refusals = file_refusals([(child, year) for child in children for year in years[child.pk]])
     slots = {slot.pk: slot for _child, some in wanted for slot in some}
     enrolments = validated_enrolments_of(children, {slot.activity_id for slot in slots.values()})
-    periods = list(BookingPeriod.objects.filter(activity_id__in={
-        a for some in enrolments.values() for a in some}).order_by()) if slots else []
+    periods = periods_of({a for some in enrolments.values() for a in some}) if slots else []
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are
     # re-checked by the conditional writes inside each day's transaction.
     existing: dict[int, dict] = {child.pk: {} for child in children}
-    for row in Reservation.objects.filter(child__in=children, slot_id__in=slots).order_by() \
-            if slots else []:
+    for row in _requested(sorted(existing), sorted(slots)) if slots else []:
         existing[row.child_id][row.slot_id] = row
     done = []
     try:

@@ -21,6 +21,7 @@ from django.views import View
 from django_htmx.http import reswap
 
 from familles.models import Child
+from familles.services import children_of
 from familles.views import FamilyMixin
 
 from .. import services
@@ -68,7 +69,7 @@ class CalendarView(FamilyMixin, View):
 
     def get(self, request):
         now = timezone.now()
-        children = list(Child.objects.for_family(self.family).order_by("first_name", "pk"))
+        children = children_of(self.family)
         if not children:
             return render(request, "reservations/calendar.html", {"children": []})
         wanted = request.GET.get("enfant")
@@ -99,23 +100,21 @@ class _BookingEndpoint(FamilyMixin, View):
 
     http_method_names = ["post"]
 
-    def own_child(self, value) -> Child:
-        ids = _ids([value])
-        if not ids:
+    def own_children(self) -> tuple[Child, list[Child]]:
+        """The child named, and the brothers and sisters ticked: all of them the family's
+        own, checked before anything is booked."""
+        ids = _ids([self.request.POST.get("child")])
+        mine = {c.pk: c for c in children_of(self.family)}
+        if not ids or ids[0] not in mine:
             raise Http404
-        return get_object_or_404(Child.objects.for_family(self.family), pk=ids[0])
-
-    def other_children(self, child) -> list[Child]:
-        ids = set(_ids(self.request.POST.getlist("children"))) - {child.pk}
-        found = list(Child.objects.for_family(self.family).filter(pk__in=ids).order_by(
-            "first_name"))
-        if len(found) != len(ids):
+        child = mine[ids[0]]
+        others = set(_ids(self.request.POST.getlist("children"))) - {child.pk}
+        if not others <= mine.keys():
             raise Http404
-        return found
+        return child, [c for c in mine.values() if c.pk in others]
 
     def post(self, request):
-        child = self.own_child(request.POST.get("child"))
-        self.others = self.other_children(child)  # all checked before anything is booked
+        child, self.others = self.own_children()
         lines: list[tuple[int, str]] = []
         try:
             slot_ids = self.act(child, lines)

@@ -611,7 +611,7 @@ def test_booking_a_period_for_more_children_adds_only_their_booking_statements(
     assert Reservation.objects.filter(state="confirmed").count() == 6 * len(s.days)
     assert OutboxMessage.objects.filter(template="reservations_summary").count() == 3
     per_child = three - two
-    assert two - one == per_child + 1  # + reading the brothers and sisters the form names
+    assert two - one == per_child  # the brothers and sisters named: read with the child
     # The booking's own writes: on PostgreSQL one statement for all his days (here in a
     # savepoint with its lock timeout, the test being a transaction); elsewhere day by day.
     assert per_child == 4 if connection.vendor == "postgresql" else per_child <= 6 * len(s.days)
