@@ -258,6 +258,16 @@ def units_of(activity_ids) -> list[ActivityUnit]:
     return _units_of(sorted(activity_ids)) if activity_ids else []
 
 
+def periods_with_activity(period_ids) -> list[BookingPeriod]:
+    return _periods_with_activity(sorted(period_ids)) if period_ids else []
+
+
+@compiled_read
+def _periods_with_activity(period_ids):
+    return BookingPeriod.objects.filter(pk__in=period_ids).select_related("activity").order_by(
+        "pk")
+
+
 @compiled_read
 def _units_of(activity_ids):
     return ActivityUnit.objects.filter(activity_id__in=activity_ids).order_by("position", "pk")

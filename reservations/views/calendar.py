@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -33,9 +33,11 @@ from ..calendar import (
     month_end,
     next_month,
     period_days_for,
+    periods_with_activity,
     previous_month,
+    units_of,
 )
-from ..models import BookingPeriod, Slot
+from ..models import Slot
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -267,10 +269,11 @@ class BookPeriodView(_BookingEndpoint):
 
     def act(self, child, lines):
         post = self.request.POST
-        period = get_object_or_404(BookingPeriod.objects.select_related("activity"),
-                                   pk=(_ids([post.get("period")]) or [0])[0])
-        self.period = period
-        units = list(period.activity.units.all())
+        found = periods_with_activity([pk for pk in _ids([post.get("period")]) if pk < 2**63])
+        if not found:
+            raise Http404
+        period = self.period = found[0]
+        units = units_of([period.activity_id])
         unit_ids = _ids([post.get("unit")])
         unit = next((u for u in units if unit_ids and u.pk == unit_ids[0]), None)
         if unit is None:
