@@ -164,6 +164,20 @@ def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, se
     assert "Délai de réservation et d'annulation : le mercredi précédent, 12 h." in page
 
 
+def test_the_texts_a_day_shows_are_written_as_text_never_as_markup(parent_client, setting):
+    """The day is written by Python (reservations/day_html.py): what staff typed is escaped."""
+    s = setting
+    Slot.objects.filter(pk=s.slots[s.days[0], "Matin"].pk).update(
+        closed=True, closed_reason='<script>alert("grève")</script>')
+
+    response = open_month(parent_client, s)
+
+    assert b'<script>alert(' not in response.content
+    assert "&lt;script&gt;alert(&quot;grève&quot;)&lt;/script&gt;" in response.content.decode()
+    assert 'Matin fermé : <script>alert("grève")</script>' in day_block(
+        response, s.activity, s.days[0])
+
+
 def test_before_the_opening_the_day_says_when_it_opens(parent_client, setting):
     s = setting
     opens = paris(datetime.date(s.year.start_date.year, 7, 10), 9)
