@@ -158,9 +158,9 @@ def _plan(build, args, kwargs) -> _Plan:
             slots.append(tuple(i for i, p in enumerate(params) if p == adapted))
         found.append((queryset, compiler, sql, params, slots))
     (queryset, compiler, sql, params, slots), (_q, _c, sql2, _p, slots2) = found
-    if sql is None:
+    if sql is None and sql2 is None:  # an empty list: no row, whatever the values
         return _Plan(queryset, compiler, None, (), [])
-    if sql != sql2 or slots != slots2 or not all(slots):
+    if sql is None or sql != sql2 or slots != slots2 or not all(slots):
         raise ImproperlyConfigured(
             f"compiled_read({build.__qualname__}): each argument must reach the SQL "
             "unchanged, in the same places whatever its value")
