@@ -46,6 +46,12 @@ _MOMENT = (datetime.datetime(2401, 1, 1, tzinfo=datetime.UTC),
 _BIGINT = 2**63
 
 
+def possible_ids(values) -> list[int]:
+    """The values that can be a row's id, once each, in order: an id typed into a form may be
+    any number, and a compiled read refuses integers no column can hold."""
+    return sorted({v for v in values if 0 < v < _BIGINT})
+
+
 def _kind(value):
     """How a value enters the SQL: as a parameter ('int', 'str', 'date', 'datetime'), or as
     part of the shape (None, booleans)."""

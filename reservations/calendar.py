@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from familles.models import Child
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 from inscriptions.services import FileNotValidated, file_refusal
-from portail.compiled import compiled_read
+from portail.compiled import compiled_read, possible_ids
 
 from .deadlines import (
     WEEKDAYS,
@@ -283,7 +283,7 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
         pairs = {(slot.activity_id, slot.date) for slot in read.slots if slot.pk in wanted}
         enrolments = {read.enrolment.activity_id: read.enrolment}
     else:
-        ids = sorted({pk for pk in slot_ids if 0 < pk < 2**63})
+        ids = possible_ids(slot_ids)
         pairs = set(_days_of_slots(ids)) if ids else set()
         enrolments = {e.activity_id: e for e in _enrolments_for_booking(
             child.pk, sorted({a for a, _d in pairs}))} if pairs else {}

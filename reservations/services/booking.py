@@ -32,7 +32,7 @@ from inscriptions.services import (
     household_emails,
     households,
 )
-from portail.compiled import compiled_read
+from portail.compiled import compiled_read, possible_ids
 from portail.outbox import queue_email
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline
@@ -102,7 +102,7 @@ SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "s
 
 def load_slots(slot_ids) -> list[Slot]:
     """The slots as booking reads them, in id order (ids that cannot exist are ignored)."""
-    ids = sorted({pk for pk in slot_ids if 0 < pk < 2**63})
+    ids = possible_ids(slot_ids)
     return _slots_by_id(ids) if ids else []
 
 

@@ -23,6 +23,7 @@ from django_htmx.http import reswap
 from familles.models import Child
 from familles.services import children_of
 from familles.views import FamilyMixin
+from portail.compiled import possible_ids
 
 from .. import services
 from ..calendar import (
@@ -269,7 +270,7 @@ class BookPeriodView(_BookingEndpoint):
 
     def act(self, child, lines):
         post = self.request.POST
-        found = periods_with_activity([pk for pk in _ids([post.get("period")]) if pk < 2**63])
+        found = periods_with_activity(possible_ids(_ids([post.get("period")])))
         if not found:
             raise Http404
         period = self.period = found[0]

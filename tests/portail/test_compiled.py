@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from familles.models import Child, Guardian
-from portail.compiled import compiled_read
+from portail.compiled import compiled_read, possible_ids
 from reservations.models import Slot
 from tests.factories import ChildFactory, GuardianFactory
 from tests.reservations.factories import SlotFactory
@@ -122,3 +122,7 @@ def test_values_it_cannot_bind_are_refused():
         guardian_with_family(Guardian())
     with pytest.raises(ValueError):
         guardian_with_family(2**64)
+
+
+def test_ids_typed_into_a_form_are_kept_only_if_a_row_can_have_them():
+    assert possible_ids([3, 3, 0, -1, 2**64, 1]) == [1, 3]
