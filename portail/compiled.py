@@ -15,9 +15,10 @@ them) the compiled SQL is kept and reused:
 The function is called with stand-in values (sentinels) twice per process and shape, and the
 parameters of the SQL are matched to them; later calls put their own values there. Rules:
 
-- Positional arguments are ints, strings, dates or aware datetimes, or lists/tuples of them
-  (the SQL's shape is kept per length); None and booleans select a shape rather than a
-  value. Keyword arguments are compiled in (each value its own shape): a LIMIT, a flag.
+- Positional arguments are ints, strings, dates or aware datetimes, or lists, tuples or sets
+  of them (a set is read in sorted order; the SQL's shape is kept per length, and an empty
+  one reads no row without asking the database); None and booleans select a shape rather
+  than a value. Keyword arguments are compiled in (each value its own shape): a LIMIT, a flag.
 - The function only builds a queryset from them: no Python decision on a value.
 - Each value must reach the SQL unchanged: a value that a lookup transforms (`date__year`)
   or that is never used is refused at the first call (ImproperlyConfigured), never guessed.
@@ -32,6 +33,7 @@ import datetime
 import functools
 import itertools
 import threading
+from collections.abc import Set
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections
@@ -180,6 +182,7 @@ def compiled_read(build):
 
     @functools.wraps(build)
     def read(*args, **kwargs):
+        args = tuple(tuple(sorted(a)) if isinstance(a, Set) else a for a in args)
         key = (tuple(_shape(a) for a in args), tuple(sorted(kwargs.items())))
         plan = plans.get(key)
         if plan is None:

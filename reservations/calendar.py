@@ -37,6 +37,7 @@ from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
 from .services.booking import (
     SLOT_RELATIONS,
     eligibility_refusal,
+    enrolments_read,
     period_for,
     periods_of,
     time_refusal,
@@ -216,10 +217,10 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     enrolments = _enrolments_in_year(child.pk, month.year.pk)
     month.without_reservation = [e for e in enrolments if not e.activity.needs_reservation]
     booked = {e.activity_id: e for e in enrolments if e.activity.needs_reservation}
-    periods = periods_of(booked)
+    periods = periods_of(booked.keys())
     # Read once for the period forms and the slots (which then need no join to their unit).
     units: dict[int, list[ActivityUnit]] = {activity_id: [] for activity_id in booked}
-    for unit in units_of(booked):
+    for unit in units_of(booked.keys()):
         units[unit.activity_id].append(unit)
     days = _days(child, booked, periods, now, _month_slots(booked, first, month.last, units))
     today = now.astimezone(local_zone()).date()
@@ -254,22 +255,14 @@ def _enrolments_in_year(child_id, year_id):
                                                                  "activity__name")
 
 
-def units_of(activity_ids) -> list[ActivityUnit]:
-    return _units_of(sorted(activity_ids)) if activity_ids else []
-
-
-def periods_with_activity(period_ids) -> list[BookingPeriod]:
-    return _periods_with_activity(sorted(period_ids)) if period_ids else []
-
-
 @compiled_read
-def _periods_with_activity(period_ids):
+def periods_with_activity(period_ids):
     return BookingPeriod.objects.filter(pk__in=period_ids).select_related("activity").order_by(
         "pk")
 
 
 @compiled_read
-def _units_of(activity_ids):
+def units_of(activity_ids):
     return ActivityUnit.objects.filter(activity_id__in=activity_ids).order_by("position", "pk")
 
 
@@ -283,14 +276,13 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
         pairs = {(slot.activity_id, slot.date) for slot in read.slots if slot.pk in wanted}
         enrolments = {read.enrolment.activity_id: read.enrolment}
     else:
-        ids = possible_ids(slot_ids)
-        pairs = set(_days_of_slots(ids)) if ids else set()
-        enrolments = {e.activity_id: e for e in _enrolments_for_booking(
-            child.pk, sorted({a for a, _d in pairs}))} if pairs else {}
+        pairs = set(_days_of_slots(possible_ids(slot_ids)))
+        enrolments = {e.activity_id: e for e in enrolments_read(
+            [child.pk], {a for a, _d in pairs}) if e.activity.needs_reservation}
     pairs = sorted((a, d) for a, d in pairs if a in enrolments)
     if not pairs:
         return []
-    return _days(child, enrolments, periods_of(enrolments), now,
+    return _days(child, enrolments, periods_of(enrolments.keys()), now,
                  _slots_on(_sites(enrolments), pairs))
 
 
@@ -299,21 +291,13 @@ def _days_of_slots(slot_ids):
     return Slot.objects.filter(pk__in=slot_ids).order_by().values_list("activity_id", "date")
 
 
-@compiled_read
-def _enrolments_for_booking(child_id, activity_ids):
-    return Enrolment.objects.filter(
-        child_id=child_id, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED,
-        activity__needs_reservation=True,
-    ).select_related("activity__deadline_rule", "site").order_by()
-
-
 def _sites(enrolments: dict) -> list[tuple[int, int]]:
     """(activity id, site id) of each enrolment: where the child's slots are."""
     return sorted((e.activity_id, e.site_id) for e in enrolments.values())
 
 
 def _at_site(sites) -> Q:
-    at_site = Q()
+    at_site = Q(pk__in=[])  # no site: no slot (an empty Q would match them all)
     for activity_id, site_id in sites:
         at_site |= Q(activity_id=activity_id, site_id=site_id)
     return at_site
@@ -337,8 +321,6 @@ def _slots_on(sites, pairs):
 def _month_slots(enrolments: dict, first: date, last: date, units: dict) -> list[Slot]:
     """The month's slots at the child's sites, each with its unit (read already), in the
     calendar's order."""
-    if not enrolments:
-        return []
     by_pk = {unit.pk: unit for some in units.values() for unit in some}
     found = _slots_between(_sites(enrolments), first, last)
     for slot in found:
@@ -366,7 +348,7 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
     reservations = {r.slot_id: r for r in _reservations_with_ranks(
-        child.pk, [slot.pk for slot in slots], counted=WAITING_RANKS_COUNTED)} if slots else {}
+        child.pk, [slot.pk for slot in slots], counted=WAITING_RANKS_COUNTED)}
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
@@ -509,12 +491,12 @@ def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | Non
 def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | None,
                     today: date) -> dict[int, PeriodDays]:
     """`period_days` for brothers and sisters in two queries, whatever their number."""
-    enrolments = {e.child_id: e for e in _enrolments_in_activity(
-        sorted({child.pk for child in children}), period.activity_id)}
+    enrolments = {e.child_id: e for e in enrolments_read(
+        {child.pk for child in children}, [period.activity_id])}
     slots = _period_slots(
-        period.activity_id, unit_id, sorted({e.site_id for e in enrolments.values()}),
+        period.activity_id, unit_id, {e.site_id for e in enrolments.values()},
         max(period.first_day, today), period.last_day,
-        None if weekday is None else weekday + 1) if enrolments else []
+        None if weekday is None else weekday + 1)
     days: dict[int, PeriodDays] = {}
     for child in children:
         enrolment = enrolments.get(child.pk)
@@ -528,13 +510,6 @@ def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | Non
             slot for slot in slots if slot.site_id == enrolment.site_id
             and not eligibility_refusal(child, slot, own)])
     return days
-
-
-@compiled_read
-def _enrolments_in_activity(child_ids, activity_id):
-    return Enrolment.objects.filter(
-        child_id__in=child_ids, activity_id=activity_id, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by()
 
 
 @compiled_read

@@ -76,8 +76,8 @@ def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
     if not pairs:
         return {}
     files = {}
-    for annual_file in _files_of(sorted({child.pk for child, _year in pairs}),
-                                 sorted({year.pk for _child, year in pairs})):
+    for annual_file in _files_of({child.pk for child, _year in pairs},
+                                 {year.pk for _child, year in pairs}):
         files[annual_file.child_id, annual_file.school_year_id] = annual_file  # lowest pk wins
     refusals = {}
     for child, year in pairs:
@@ -126,7 +126,7 @@ def households(child) -> list[int]:
 def household_emails(children) -> dict[int, list[str]]:
     """{household id: its guardians' e-mails} for every household of these children, in one
     query."""
-    wanted = sorted({h for child in children for h in households(child)})
+    wanted = {h for child in children for h in households(child)}
     emails: dict[int, list[str]] = {h: [] for h in wanted}
     for family_id, email in _guardian_emails(wanted):
         emails[family_id].append(email)

@@ -102,8 +102,7 @@ SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "s
 
 def load_slots(slot_ids) -> list[Slot]:
     """The slots as booking reads them, in id order (ids that cannot exist are ignored)."""
-    ids = possible_ids(slot_ids)
-    return _slots_by_id(ids) if ids else []
+    return _slots_by_id(possible_ids(slot_ids))
 
 
 @compiled_read
@@ -133,26 +132,24 @@ def validated_enrolments(child: Child, activity_ids) -> dict:
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
     """{child id: {activity id: his validated enrolment}}, in one query."""
     found: dict[int, dict] = {child.pk: {} for child in children}
-    if activity_ids:
-        for enrolment in _validated_enrolments(sorted(found), sorted(activity_ids)):
-            found[enrolment.child_id][enrolment.activity_id] = enrolment
+    for enrolment in enrolments_read(found.keys(), set(activity_ids)):
+        found[enrolment.child_id][enrolment.activity_id] = enrolment
     return found
 
 
 @compiled_read
-def _validated_enrolments(child_ids, activity_ids):
-    return Enrolment.objects.filter(child_id__in=child_ids, activity_id__in=activity_ids,
-                                    state=Enrolment.State.VALIDATED).order_by()
-
-
-def periods_of(activity_ids) -> list[BookingPeriod]:
-    """The activities' booking periods, by first day (the model's ordering would join the
-    activity and the year)."""
-    return _periods_of(sorted(activity_ids)) if activity_ids else []
+def enrolments_read(child_ids, activity_ids):
+    """The children's validated enrolments in these activities, with the activity (and its
+    deadline rule) and the site: what booking and the calendar need of them."""
+    return Enrolment.objects.filter(
+        child_id__in=child_ids, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by()
 
 
 @compiled_read
-def _periods_of(activity_ids):
+def periods_of(activity_ids):
+    """The activities' booking periods, by first day (the model's ordering would join the
+    activity and the year)."""
     return BookingPeriod.objects.filter(activity_id__in=activity_ids).order_by("first_day", "pk")
 
 
@@ -200,12 +197,12 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     refusals = file_refusals([(child, year) for child in children for year in years[child.pk]])
     slots = {slot.pk: slot for _child, some in wanted for slot in some}
     enrolments = validated_enrolments_of(children, {slot.activity_id for slot in slots.values()})
-    periods = periods_of({a for some in enrolments.values() for a in some}) if slots else []
+    periods = periods_of({a for some in enrolments.values() for a in some})
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are
     # re-checked by the conditional writes inside each day's transaction.
     existing: dict[int, dict] = {child.pk: {} for child in children}
-    for row in _requested(sorted(existing), sorted(slots)) if slots else []:
+    for row in _requested(existing.keys(), slots.keys()):
         existing[row.child_id][row.slot_id] = row
     done = []
     try:

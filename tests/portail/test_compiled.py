@@ -59,6 +59,7 @@ def test_lists_of_any_length_and_a_shared_value():
         "Anna", "Chloé", "Zoé"]
     assert children_of(other.family_id, ["Anna", "Chloé"]) == []
     assert [c.pk for c in children_of(family, ["Chloé"])] == [shared.pk]
+    assert [c.first_name for c in children_of(family, {"Zoé", "Anna"})] == ["Anna", "Zoé"]
 
 
 def test_dates_and_a_value_that_selects_the_shape():
