@@ -257,7 +257,7 @@ def check_slots(data, rec: Recorder) -> dict:
     late_confirmed = out_of_order = checked = 0
     for slot in Slot.objects.filter(activity=data["alsh"]):
         reservations = list(Reservation.objects.filter(slot=slot).exclude(
-            state="cancelled").order_by("waiting_since", "pk").values_list(
+            state="cancelled").order_by("waiting_ticket", "pk").values_list(
             "child_id", "updated_by_id", "state"))
         times = [(rec.posts.get((c, u)), state) for c, u, state in reservations]
         times = [(t, state) for t, state in times if t is not None]

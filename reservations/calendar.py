@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import IntegerField, OuterRef, Q, Subquery
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import number_format
 from django.utils.text import capfirst
@@ -33,7 +34,7 @@ from .deadlines import (
     justification_limit_text,
     local_zone,
 )
-from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
+from .models import AbsenceJustification, BookingPeriod, Reservation, Slot, WaitingListExit
 from .services.booking import (
     SLOT_RELATIONS,
     eligibility_refusal,
@@ -348,7 +349,7 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
     reservations = {r.slot_id: r for r in _reservations_with_ranks(
-        child.pk, [slot.pk for slot in slots], counted=WAITING_RANKS_COUNTED)}
+        child.pk, [slot.pk for slot in slots])}
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
@@ -387,7 +388,7 @@ def _row(slot: Slot, reservation, period, now, deadline) -> Row:
             return Row(slot, "booked", _("réservé"), detail, reservation, can_cancel=can_cancel,
                        can_justify=not can_cancel
                        and now <= justification_deadline(slot.date))
-        return Row(slot, "waiting", waiting_words(reservation.ahead), detail, reservation,
+        return Row(slot, "waiting", waiting_words(waiting_rank(reservation)), detail, reservation,
                    can_cancel=can_cancel)
     refusal = time_refusal(slot, period, now)
     if refusal:
@@ -524,44 +525,28 @@ def _period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday):
 
 
 @compiled_read
-def _reservations_with_ranks(child_id, slot_ids, *, counted):
+def _reservations_with_ranks(child_id, slot_ids):
     return Reservation.objects.filter(child_id=child_id, slot_id__in=slot_ids).select_related(
-        "justification").annotate(ahead=_waiting_ahead(counted)).order_by()
-
-
-# Ranks are counted up to here. Each rank counts the index entries ahead of it: on opening
-# day a Wednesday's waiting list holds thousands, and « rang 4 512 » tells a family no more
-# than « more than a thousand ahead » does, at a quarter of PostgreSQL's work per page.
-WAITING_RANKS_COUNTED = 1000
-
-
-class _CappedCount(Subquery):
-    """How many rows the (sliced) queryset yields: count(*) over at most its LIMIT rows."""
-
-    template = "(SELECT count(*) FROM (%(subquery)s) AS capped)"
-    output_field = IntegerField()
+        "justification").annotate(exits_ahead=_exits_ahead()).order_by()
 
 
 @cache
-def _waiting_ahead(counted: int):
-    """How many waiting requests are ahead of this one (by `waiting_since`, then id), counted
-    up to `counted`.
+def _exits_ahead():
+    """How many of the slot's tickets before this one have left the waiting list: its rank is
+    its ticket less these. A handful (withdrawals, promotions), even when thousands wait.
 
-    Built once: annotate() resolves copies of it, never the expression itself.
-
-    Two counts rather than one with an OR: each is a range of the index
-    (slot, state, waiting_since, id), which a full waiting list of thousands needs."""
-    def count(**condition):
-        return _CappedCount(Reservation.objects.filter(
-            slot=OuterRef("slot"), state=Reservation.State.WAITING, **condition,
-        ).order_by().values("pk")[:counted])
-
-    return (count(waiting_since__lt=OuterRef("waiting_since"))
-            + count(waiting_since=OuterRef("waiting_since"), pk__lt=OuterRef("pk")))
+    Built once: annotate() resolves copies of it, never the expression itself."""
+    exits = WaitingListExit.objects.filter(
+        slot=OuterRef("slot"), ticket__lt=OuterRef("waiting_ticket"),
+    ).order_by().values("slot").annotate(count=Count("pk")).values("count")
+    return Case(When(state=Reservation.State.WAITING, then=Coalesce(Subquery(exits), 0)),
+                output_field=IntegerField())
 
 
-def waiting_words(ahead: int) -> str:
-    if ahead >= WAITING_RANKS_COUNTED:
-        return _("en liste d'attente (plus de %(count)s demandes avant la vôtre)") % {
-            "count": number_format(WAITING_RANKS_COUNTED, force_grouping=True)}
-    return _("en liste d'attente (rang %(rank)s)") % {"rank": ahead + 1}
+def waiting_rank(reservation: Reservation) -> int:
+    return reservation.waiting_ticket - reservation.exits_ahead
+
+
+def waiting_words(rank: int) -> str:
+    return _("en liste d'attente (rang %(rank)s)") % {
+        "rank": number_format(rank, force_grouping=True)}

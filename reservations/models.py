@@ -157,6 +157,10 @@ class Slot(models.Model):
     booked = models.PositiveIntegerField(_("places réservées"), default=0, editable=False)
     closed = models.BooleanField(_("fermé"), default=False)
     closed_reason = models.CharField(_("motif de fermeture"), max_length=150, blank=True)
+    # The waiting list's tickets handed out so far, under the slot's lock: the next one
+    # joining gets waiting_tickets + 1 (see Reservation.waiting_ticket).
+    waiting_tickets = models.PositiveIntegerField(_("tickets d'attente délivrés"), default=0,
+                                                  editable=False)
 
     class Meta:
         verbose_name = _("créneau")
@@ -204,8 +208,13 @@ class Reservation(models.Model):
     source = models.CharField(_("origine"), max_length=15, choices=Source.choices,
                               default=Source.PARENT)
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
-    # The waiting list's order: the time the request joined it, then the id.
     waiting_since = models.DateTimeField(_("en attente depuis"), null=True, blank=True)
+    # The waiting list's order: the slot's tickets are numbered 1, 2, 3… in the order the
+    # requests joined it under the slot's lock. Each ticket is either held by a waiting
+    # reservation or recorded as a WaitingListExit, so a rank is the ticket less the exits
+    # before it: exact, without counting the thousands ahead on opening day.
+    waiting_ticket = models.PositiveIntegerField(_("ticket d'attente"), null=True, blank=True,
+                                                 editable=False)
     confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
     cancelled_late = models.BooleanField(_("annulée hors délai"), default=False)
@@ -219,16 +228,37 @@ class Reservation(models.Model):
         ordering = ["slot__date", "child__first_name"]
         constraints = [
             models.UniqueConstraint(fields=["child", "slot"], name="reservation_one_per_slot"),
-            models.CheckConstraint(condition=~Q(state="waiting") | Q(waiting_since__isnull=False),
-                                   name="reservation_waiting_has_rank"),
-        ]
-        indexes = [
-            models.Index(fields=["slot", "state", "waiting_since", "id"],
-                         name="reservation_waiting_order"),
+            models.CheckConstraint(
+                condition=~Q(state="waiting") | Q(waiting_since__isnull=False,
+                                                  waiting_ticket__isnull=False),
+                name="reservation_waiting_has_ticket"),
+            # Also the index of the slot's reservations by state, and of its waiting order.
+            models.UniqueConstraint(fields=["slot", "state", "waiting_ticket"],
+                                    name="reservation_waiting_ticket_unique"),
         ]
 
     def __str__(self):
         return f"{self.child} – {self.slot}"
+
+
+class WaitingListExit(models.Model):
+    """A ticket that left its slot's waiting list: the request was given a place, withdrawn,
+    or cancelled by staff. Written under the slot's lock by the service that did it."""
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("créneau"), db_index=False)
+    ticket = models.PositiveIntegerField(_("ticket d'attente"))
+    left_at = models.DateTimeField(_("sorti de la liste le"))
+
+    class Meta:
+        verbose_name = _("sortie de liste d'attente")
+        verbose_name_plural = _("sorties de liste d'attente")
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "ticket"], name="waitinglistexit_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.slot} – {self.ticket}"
 
 
 class AbsenceJustification(models.Model):

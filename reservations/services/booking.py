@@ -36,7 +36,7 @@ from portail.compiled import compiled_read, possible_ids
 from portail.outbox import queue_email
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline
-from ..models import BookingPeriod, Reservation, Slot
+from ..models import BookingPeriod, Reservation, Slot, WaitingListExit
 from . import places
 
 logger = logging.getLogger(__name__)
@@ -278,13 +278,16 @@ def _book_one(child, slot, existing, family, user, join_waiting_list, now, sourc
                 state = _unsafe_take_place(slot)
             else:
                 state = _take_place(slot)
+            ticket = None
             if state is None:
                 if not join_waiting_list:
                     return Outcome(slot, "full", _("Complet."))
                 state = Reservation.State.WAITING
+                ticket = _next_ticket(slot)
             fields = {
                 "state": state, "family": family, "source": source, "updated_by": user,
                 "waiting_since": now if state == Reservation.State.WAITING else None,
+                "waiting_ticket": ticket,
                 "confirmed_at": now if state == Reservation.State.CONFIRMED else None,
                 "cancelled_at": None, "cancelled_late": False,
             }
@@ -316,6 +319,13 @@ def _take_place(slot: Slot) -> str | None:
         Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
         return Reservation.State.CONFIRMED
     return None
+
+
+def _next_ticket(slot: Slot) -> int:
+    """The waiting list's next ticket. The caller holds the slot's lock (`_take_place` took
+    it on finding the slot full), so tickets follow the order requests joined."""
+    Slot.objects.filter(pk=slot.pk).update(waiting_tickets=F("waiting_tickets") + 1)
+    return Slot.objects.values_list("waiting_tickets", flat=True).get(pk=slot.pk)
 
 
 def _unsafe_take_place(slot: Slot) -> str | None:
@@ -369,6 +379,9 @@ def release(reservation_id, user, *, now=None, late=False) -> Reservation | None
             if reservation.state == Reservation.State.CANCELLED:
                 return reservation
             was_confirmed = reservation.state == Reservation.State.CONFIRMED
+            if reservation.state == Reservation.State.WAITING:
+                WaitingListExit.objects.create(slot=slot, ticket=reservation.waiting_ticket,
+                                               left_at=now)
             reservation.state = Reservation.State.CANCELLED
             reservation.cancelled_at = now
             reservation.cancelled_late = late
@@ -416,7 +429,10 @@ def promote_waiting(slot: Slot, now) -> list[Reservation]:
     promoted = list(Reservation.objects.filter(
         slot=slot, state=Reservation.State.WAITING).select_related("child__family",
                                                                    "child__second_family")
-        .order_by("waiting_since", "pk")[:free])
+        .order_by("waiting_ticket")[:free])
+    WaitingListExit.objects.bulk_create([
+        WaitingListExit(slot=slot, ticket=reservation.waiting_ticket, left_at=now)
+        for reservation in promoted])
     for reservation in promoted:
         reservation.state = Reservation.State.CONFIRMED
         reservation.confirmed_at = now

@@ -2,12 +2,13 @@
 child has never requested.
 
 One statement locks the slots' rows in id order (the same order for everyone: no deadlock),
-takes a place on each slot that has one, and writes each day's reservation, confirmed or
-waiting. Outside a caller's transaction it is sent with its lock timeout as one query string,
-which the server runs as one implicit transaction: one round trip, locks held for that
-statement only, and a failure (lock timeout, a day booked meanwhile from another tab) undoes
-every count and row together. Each day still gets its own answer: a full day puts the child on
-the waiting list (or is left, if the parent does not want to wait), it refuses nothing else."""
+takes a place on each slot that has one or else the waiting list's next ticket, and writes each
+day's reservation, confirmed or waiting. Outside a caller's transaction it is sent with its
+lock timeout as one query string, which the server runs as one implicit transaction: one round
+trip, locks held for that statement only, and a failure (lock timeout, a day booked meanwhile
+from another tab) undoes every count and row together. Each day still gets its own answer: a
+full day puts the child on the waiting list (or is left, if the parent does not want to wait),
+it refuses nothing else."""
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -18,23 +19,22 @@ TAKE_PLACES_AND_INSERT = """
 WITH place AS (
     SELECT id, NOT closed AND booked < capacity AS free
     FROM reservations_slot WHERE id = ANY(%(slots)s) ORDER BY id FOR UPDATE
-), taken AS (
-    UPDATE reservations_slot AS slot SET booked = slot.booked + 1
-    FROM place WHERE slot.id = place.id AND place.free
-    RETURNING slot.id
 ), decided AS (
-    SELECT place.id AS slot_id,
-           CASE WHEN taken.id IS NULL THEN 'waiting' ELSE 'confirmed' END AS state
-    FROM place LEFT JOIN taken ON taken.id = place.id
+    UPDATE reservations_slot AS slot
+    SET booked = slot.booked + CASE WHEN place.free THEN 1 ELSE 0 END,
+        waiting_tickets = slot.waiting_tickets + CASE WHEN place.free THEN 0 ELSE 1 END
+    FROM place WHERE slot.id = place.id AND (place.free OR %(join)s)
+    RETURNING slot.id AS slot_id, CASE WHEN place.free THEN 'confirmed' ELSE 'waiting' END
+        AS state, CASE WHEN place.free THEN NULL ELSE slot.waiting_tickets END AS ticket
 )
 INSERT INTO reservations_reservation (
-    child_id, slot_id, family_id, state, source, created_at, waiting_since, confirmed_at,
-    cancelled_at, cancelled_late, updated_by_id)
+    child_id, slot_id, family_id, state, source, created_at, waiting_since, waiting_ticket,
+    confirmed_at, cancelled_at, cancelled_late, updated_by_id)
 SELECT %(child)s, slot_id, %(family)s, state, %(source)s, %(created)s,
-    CASE WHEN state = 'waiting' THEN %(now)s::timestamptz END,
+    CASE WHEN state = 'waiting' THEN %(now)s::timestamptz END, ticket,
     CASE WHEN state = 'confirmed' THEN %(now)s::timestamptz END,
     NULL, false, %(user)s
-FROM decided WHERE state = 'confirmed' OR %(join)s
+FROM decided
 ORDER BY slot_id
 RETURNING slot_id, state
 """

@@ -73,7 +73,7 @@ def _first_wednesday(start: datetime.date) -> datetime.date:
 
 
 class ReservationFactory(factory.django.DjangoModelFactory):
-    """A confirmed reservation; keeps the slot's counter right."""
+    """A confirmed reservation; keeps the slot's counters right (places, waiting tickets)."""
 
     class Meta:
         model = Reservation
@@ -86,6 +86,12 @@ class ReservationFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
+        if kwargs.get("state") == Reservation.State.WAITING and not kwargs.get(
+                "waiting_ticket"):  # the slot's next ticket, as the booking service takes it
+            slot = kwargs["slot"]
+            Slot.objects.filter(pk=slot.pk).update(waiting_tickets=F("waiting_tickets") + 1)
+            kwargs["waiting_ticket"] = Slot.objects.values_list(
+                "waiting_tickets", flat=True).get(pk=slot.pk)
         reservation = super()._create(model_class, *args, **kwargs)
         if reservation.state == Reservation.State.CONFIRMED:
             Slot.objects.filter(pk=reservation.slot_id).update(booked=F("booked") + 1)

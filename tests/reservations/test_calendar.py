@@ -17,12 +17,11 @@ from django.utils.formats import date_format
 
 from inscriptions.models import AnnualFile, Enrolment
 from portail.models import OutboxMessage
-from reservations import calendar as calendar_module
 from reservations.deadlines import justification_deadline
 from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
-from reservations.services import Busy, absences, generate_slots, places
+from reservations.services import Busy, absences, generate_slots, places, release
 from reservations.services import booking as booking_service
-from tests.factories import ChildFactory, FamilyFactory, GuardianFactory
+from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
 from tests.helpers import flash_messages, visible_text
 from tests.inscriptions.factories import (
     ActivityFactory,
@@ -129,8 +128,8 @@ def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, se
     other_child_on(waiting)
     earlier = timezone.now() - datetime.timedelta(hours=2)
     other_child_on(waiting, state=Reservation.State.WAITING, waiting_since=earlier)
-    Reservation.objects.create(child=s.child, slot=waiting, family=s.child.family,
-                               state=Reservation.State.WAITING, waiting_since=timezone.now())
+    ReservationFactory(child=s.child, slot=waiting, state=Reservation.State.WAITING,
+                       confirmed_at=None, waiting_since=timezone.now())
     Slot.objects.filter(pk=s.slots[second, "Après-midi"].pk).update(
         closed=True, closed_reason="grève du personnel")
     ReservationFactory(child=s.child, slot=s.slots[third, "Matin"],
@@ -407,27 +406,28 @@ def test_a_full_day_offers_the_waiting_list_and_joins_it_only_when_accepted(
     assert slot.booked == 2
 
 
-def test_a_rank_far_down_the_waiting_list_is_said_without_counting_everyone(
-        parent_client, setting, monkeypatch):
-    """On opening day thousands wait on the same Wednesday: ranks are counted up to a bound
-    (here lowered to 3), beyond which the page says how many are at least ahead."""
-    monkeypatch.setattr(calendar_module, "WAITING_RANKS_COUNTED", 3)
+def test_the_rank_is_exact_and_moves_up_as_requests_ahead_leave(parent_client, setting):
+    """However long the list (thousands on opening day), the page says the exact rank, and
+    it moves up when a request ahead is withdrawn or given a place that frees."""
     s = setting
-    near, far = s.slots[s.days[0], "Matin"], s.slots[s.days[1], "Matin"]
+    slot = s.slots[s.days[0], "Matin"]
+    holders = [other_child_on(slot) for _ in range(slot.capacity)]
     earlier = timezone.now() - datetime.timedelta(hours=1)
-    for slot, ahead in ((near, 2), (far, 4)):
-        for _ in range(slot.capacity):
-            other_child_on(slot)
-        for _ in range(ahead):
-            other_child_on(slot, state=Reservation.State.WAITING, waiting_since=earlier)
-        ReservationFactory(child=s.child, slot=slot, state=Reservation.State.WAITING,
-                           waiting_since=timezone.now())
+    ahead = [other_child_on(slot, state=Reservation.State.WAITING, waiting_since=earlier)
+             for _ in range(4)]
+    ReservationFactory(child=s.child, slot=slot, state=Reservation.State.WAITING,
+                       waiting_since=timezone.now())
+    staff = StaffFactory()
 
-    response = open_month(parent_client, s)
+    def said():
+        return day_block(open_month(parent_client, s), s.activity, s.days[0])
 
-    assert "Matin en liste d'attente (rang 3)" in day_block(response, s.activity, s.days[0])
-    assert "Matin en liste d'attente (plus de 3 demandes avant la vôtre)" in day_block(
-        response, s.activity, s.days[1])
+    assert "Matin en liste d'attente (rang 5)" in said()
+    release(ahead[1].pk, staff)  # withdrawn
+    assert "Matin en liste d'attente (rang 4)" in said()
+    release(holders[0].pk, staff)  # a place frees: the first waiting takes it
+    assert Reservation.objects.get(pk=ahead[0].pk).state == Reservation.State.CONFIRMED
+    assert "Matin en liste d'attente (rang 3)" in said()
 
 
 def test_cancel_before_the_deadline_frees_the_place(parent_client, setting):

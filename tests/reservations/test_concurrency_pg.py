@@ -131,9 +131,10 @@ def test_fifty_parents_five_places_exactly_five_confirmed(live_server, rush):
     assert all(r.family_id == r.child.family_id for r in reservations)
     assert all(r.confirmed_at and r.waiting_since is None for r in confirmed)
     assert all(r.waiting_since and r.confirmed_at is None for r in waiting)
-    # The rank is the arrival time, taken in the race itself.
     assert all(started <= r.waiting_since <= timezone.now() for r in waiting)
-    order = sorted(waiting, key=lambda r: (r.waiting_since, r.pk))
+    # The order is the ticket each took under the slot's lock: 1, 2, 3… none twice, none lost.
+    order = sorted(waiting, key=lambda r: r.waiting_ticket)
+    assert [r.waiting_ticket for r in order] == list(range(1, len(waiting) + 1))
 
     # The order holds when a place frees: a confirmed parent cancels, the first waits no more.
     leaver = next(b for b in bookers if b.child.pk == confirmed[0].child_id)

@@ -9,8 +9,10 @@ import pytest
 import time_machine
 
 from portail.models import OutboxMessage
+from reservations import calendar
+from reservations.calendar import waiting_rank
 from reservations.deadlines import deadline_for
-from reservations.models import Reservation
+from reservations.models import Reservation, Slot, WaitingListExit
 from reservations.services import cancel, release, set_capacity
 from tests.factories import StaffFactory
 from tests.reservations.conftest import book_as, bookable_activity, ready_child
@@ -83,8 +85,9 @@ def test_joining_the_waiting_list_takes_no_place_and_keeps_arrival_time(activity
     full_slot.refresh_from_db()
     assert full_slot.booked == 1
     waiting = list(Reservation.objects.filter(slot=full_slot, state=Reservation.State.WAITING)
-                   .order_by("waiting_since"))
+                   .order_by("waiting_ticket"))
     assert [r.child for r in waiting] == [first.child, second.child]
+    assert [r.waiting_ticket for r in waiting] == [1, 2]
     assert [r.waiting_since for r in waiting] == [morning(full_slot, 20, 0),
                                                    morning(full_slot, 20, 1)]
     assert all(r.confirmed_at is None for r in waiting)
@@ -132,17 +135,20 @@ def test_a_waiting_request_that_is_withdrawn_frees_nothing(activity, full_slot):
     assert promoted_mail() == []
 
 
-def test_order_is_waiting_since_then_id(activity, full_slot):
-    """Arrival time decides, not the row's id; the id only breaks ties."""
+def test_order_is_the_waiting_ticket_not_the_time_or_the_id(activity, full_slot):
+    """The ticket handed out under the slot's lock decides: neither the clock of the request
+    (taken before the lock) nor the row's id."""
     base = morning(full_slot, 20)
     children = {}
-    for name, minutes in [("arrived_third", 5), ("arrived_first", 0), ("tie_a", 9),
-                          ("tie_b", 9)]:
+    for name, ticket, minutes in [("third", 3, 0), ("first", 1, 9), ("fourth", 4, 1),
+                                  ("second", 2, 5)]:
         booker = ready_child(activity)
         reservation = ReservationFactory(
             slot=full_slot, child=booker.child, state=Reservation.State.WAITING,
-            confirmed_at=None, waiting_since=base + datetime.timedelta(minutes=minutes))
+            confirmed_at=None, waiting_ticket=ticket,
+            waiting_since=base + datetime.timedelta(minutes=minutes))
         children[reservation.child_id] = name
+    Slot.objects.filter(pk=full_slot.pk).update(waiting_tickets=4)
     staff = StaffFactory()
 
     order, seen = [], {full_slot.holder.child.pk}
@@ -155,7 +161,7 @@ def test_order_is_waiting_since_then_id(activity, full_slot):
             seen.add(newly)
             order.append(children[newly])
 
-    assert order == ["arrived_first", "arrived_third", "tie_a", "tie_b"]
+    assert order == ["first", "second", "third", "fourth"]
 
 
 def test_raising_capacity_promotes_several_at_once(activity, full_slot):
@@ -242,3 +248,40 @@ def test_a_waiting_request_can_be_withdrawn_after_the_deadline_but_a_place_canno
     assert kept.state == "refused"
     assert "justifier l'absence" in kept.message
     assert states(full_slot) == {holder.child.pk: "confirmed", waiting.child.pk: "cancelled"}
+
+
+def test_a_request_withdrawn_and_made_again_goes_to_the_back_and_every_rank_stays_exact(
+        activity, full_slot):
+    """Each ticket is held by a waiting request or recorded as gone: so each rank (its ticket
+    less the tickets ahead that left) is its place among those still waiting, whatever
+    joined, left, came back or was given a place."""
+    first, second, third, fourth = wait_for(activity, full_slot, 4)
+
+    def ranks():
+        waiting = Reservation.objects.filter(slot=full_slot, state=Reservation.State.WAITING)
+        said = {}
+        for reservation in waiting:
+            [read] = calendar._reservations_with_ranks(reservation.child_id, [full_slot.pk])
+            said[reservation.child_id] = waiting_rank(read)
+        exits = set(WaitingListExit.objects.filter(slot=full_slot).values_list("ticket",
+                                                                              flat=True))
+        held = {r.waiting_ticket for r in waiting}
+        full_slot.refresh_from_db()
+        assert held | exits == set(range(1, full_slot.waiting_tickets + 1))
+        assert not held & exits
+        return said
+
+    assert ranks() == {first.child.pk: 1, second.child.pk: 2, third.child.pk: 3,
+                       fourth.child.pk: 4}
+    with time_machine.travel(morning(full_slot, 15), tick=False):
+        cancel(second.family, second.child.pk, [full_slot.pk], second.user)
+    assert ranks() == {first.child.pk: 1, third.child.pk: 2, fourth.child.pk: 3}
+    with time_machine.travel(morning(full_slot, 14), tick=False):
+        assert book_as(second, full_slot, join_waiting_list=True).state == "waiting"
+    assert ranks() == {first.child.pk: 1, third.child.pk: 2, fourth.child.pk: 3,
+                       second.child.pk: 4}
+    with time_machine.travel(morning(full_slot, 13), tick=False):
+        cancel(full_slot.holder.family, full_slot.holder.child.pk, [full_slot.pk],
+               full_slot.holder.user)
+    assert states(full_slot)[first.child.pk] == "confirmed"
+    assert ranks() == {third.child.pk: 1, fourth.child.pk: 2, second.child.pk: 3}
