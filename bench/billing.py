@@ -96,6 +96,7 @@ def main(argv=None) -> int:
         stack.migrate_and_collect(static=False)
         t = time.perf_counter()
         month, staff, reservations = seed(args)
+        stack.analyze()
         print(f"seeded in {time.perf_counter() - t:.1f} s: {args.families} families, "
               f"{args.children} children, {reservations:,} reservations in {month:%m/%Y}",
               flush=True)

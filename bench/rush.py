@@ -43,6 +43,8 @@ def parse_args(argv=None):
                    help="with --no-js, do not follow the 303 after a booking")
     p.add_argument("--gunicorn-args", default="",
                    help="extra gunicorn arguments, e.g. '--max-requests 0' to compare")
+    p.add_argument("--history-weeks", type=int, default=8,
+                   help="weeks of past canteen days every child was booked on")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     p.add_argument("--seed", type=int, default=2026)
     return p.parse_args(argv)
@@ -87,6 +89,9 @@ def seed(args):
     alsh_slots = s.slots(alsh, alsh_unit, site, wednesdays, args.capacity)
     canteen_days = [w + datetime.timedelta(days=d) for w in wednesdays for d in (-2, -1, 1, 2)]
     s.slots(canteen, canteen_unit, site, canteen_days, len(children))
+    past = [today - datetime.timedelta(days=d) for d in range(1, 7 * args.history_weeks + 1)]
+    history = s.history(canteen, canteen_unit, site,
+                        [d for d in past if d.weekday() in (0, 1, 3, 4)], len(children))
     far = timezone.now() + datetime.timedelta(days=3650)
     period = BookingPeriod.objects.create(
         activity=alsh, label="Mercredis de l'hiver", first_day=wednesdays[0],
@@ -102,7 +107,8 @@ def seed(args):
     rng.shuffle(parents)
     print(f"seeded in {time.perf_counter() - t0:.1f} s: {len(fams)} families, {len(users)} "
           f"logged-in guardians, {len(children)} children, {len(alsh_slots)} Wednesdays of "
-          f"{args.capacity} places, {len(canteen_days)} canteen days", flush=True)
+          f"{args.capacity} places, {len(canteen_days)} canteen days, {history:,} past "
+          "reservations", flush=True)
     return {"parents": parents, "period": period, "unit": alsh_unit.pk,
             "month": f"{wednesdays[0]:%Y-%m}", "alsh": alsh}
 
@@ -387,6 +393,7 @@ def main(argv=None) -> int:
         print(f"migrated and collected static files in {time.perf_counter() - t:.1f} s",
               flush=True)
         data = seed(args)
+        stack.analyze()
         processes.start_gunicorn(args.gunicorn_args.split())
         processes.start_worker()
         processes.wait_http(args.port)

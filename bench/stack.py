@@ -58,6 +58,17 @@ def drop_database(db_name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
+def analyze() -> None:
+    """Statistics for the freshly seeded tables, as autovacuum has long gathered them on a
+    commune's database before its opening day. Without them PostgreSQL plans a prepared
+    query once with default guesses and keeps it: a brother and sister's enrolments were read
+    through the activity's 8,000 rows (2 ms) instead of the two children's (0.04 ms)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def flush_redis(url: str = REDIS_URL) -> None:
     import redis
 

@@ -366,7 +366,7 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list), never by editing the state."""
 
     list_display = ["child", "day", "activity", "unit", "site", "state", "source",
-                    "waiting_since", "cancelled_late"]
+                    "waiting_since", "waiting_ticket", "cancelled_late"]
     list_filter = ["state", "source", "cancelled_late", "slot__activity__school_year",
                    "slot__activity", "slot__site"]
     list_select_related = ["child", "slot__activity", "slot__unit", "slot__site"]

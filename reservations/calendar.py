@@ -526,7 +526,7 @@ def _period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday):
 
 @compiled_read
 def _reservations_with_ranks(child_id, slot_ids):
-    return Reservation.objects.filter(child_id=child_id, slot_id__in=slot_ids).select_related(
+    return Reservation.objects.of_children_on([child_id], slot_ids).select_related(
         "justification").annotate(exits_ahead=_exits_ahead()).order_by()
 
 

@@ -184,6 +184,19 @@ class Slot(models.Model):
         return max(self.capacity - self.booked, 0)
 
 
+class ReservationQuerySet(models.QuerySet):
+    def of_children_on(self, child_ids, slot_ids):
+        """These children's reservations on these slots, found through the children's index.
+
+        The slot is compared as `slot_id + 0`, which no index serves, so PostgreSQL cannot
+        pick the slots' index instead. It would on opening day: the period's slots are new
+        to its statistics, which therefore count nobody on them, and the slots' index looks
+        free while it holds every family's request for those days (a brother and sister's
+        days read in 89 ms at the rush's end, against 0.05 ms by the children's index)."""
+        return self.filter(child_id__in=child_ids).alias(
+            unindexed_slot=F("slot_id") + 0).filter(unindexed_slot__in=slot_ids)
+
+
 class Reservation(models.Model):
     class State(models.TextChoices):
         CONFIRMED = "confirmed", _("Réservé")
@@ -221,6 +234,8 @@ class Reservation(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("modifiée par"))
+
+    objects = ReservationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("réservation")

@@ -155,7 +155,7 @@ def periods_of(activity_ids):
 
 @compiled_read
 def _requested(child_ids, slot_ids):
-    return Reservation.objects.filter(child_id__in=child_ids, slot_id__in=slot_ids).order_by()
+    return Reservation.objects.of_children_on(child_ids, slot_ids).order_by()
 
 
 @dataclass

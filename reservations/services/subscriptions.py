@@ -60,7 +60,7 @@ def _days_to_book(enrolment: Enrolment, weekdays, first: date, now, *,
     parent cancelled by hand is otherwise left alone, so applying again repairs an
     interrupted run without undoing the parent's choices."""
     slots = _subscription_slots(enrolment, weekdays, first, now)
-    rows = dict(Reservation.objects.filter(child_id=enrolment.child_id, slot__in=slots)
+    rows = dict(Reservation.objects.of_children_on([enrolment.child_id], [s.pk for s in slots])
                 .values_list("slot_id", "state"))
     return [s for s in slots if s.pk not in rows or (
         rows[s.pk] == Reservation.State.CANCELLED and s.date.weekday() in rebook_weekdays)]
