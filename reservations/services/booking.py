@@ -480,6 +480,10 @@ def close_slot(slot_id, reason: str, staff_user, *, now=None) -> Slot:
     active = Reservation.objects.filter(
         slot=slot, state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING]
     ).select_related("child__family", "child__second_family")
+    active = list(active)
+    WaitingListExit.objects.bulk_create([
+        WaitingListExit(slot=slot, ticket=reservation.waiting_ticket, left_at=now)
+        for reservation in active if reservation.state == Reservation.State.WAITING])
     for reservation in active:
         reservation.state = Reservation.State.CANCELLED
         reservation.cancelled_at = now

@@ -13,7 +13,7 @@ from reservations import calendar
 from reservations.calendar import waiting_rank
 from reservations.deadlines import deadline_for
 from reservations.models import Reservation, Slot, WaitingListExit
-from reservations.services import cancel, release, set_capacity
+from reservations.services import cancel, close_slot, release, reopen_slot, set_capacity
 from tests.factories import StaffFactory
 from tests.reservations.conftest import book_as, bookable_activity, ready_child
 from tests.reservations.factories import ReservationFactory, SlotFactory
@@ -46,6 +46,22 @@ def morning(slot, days_before: int, minute: int = 0) -> datetime.datetime:
 
 def states(slot) -> dict:
     return dict(Reservation.objects.filter(slot=slot).values_list("child", "state"))
+
+
+def ranks(slot) -> dict[int, int]:
+    """{child id: the rank his calendar says}, after checking that each of the slot's tickets
+    is held by a waiting request or recorded as gone, never both."""
+    waiting = Reservation.objects.filter(slot=slot, state=Reservation.State.WAITING)
+    said = {}
+    for reservation in waiting:
+        [read] = calendar._reservations_with_ranks(reservation.child_id, [slot.pk])
+        said[reservation.child_id] = waiting_rank(read)
+    exits = set(WaitingListExit.objects.filter(slot=slot).values_list("ticket", flat=True))
+    held = {r.waiting_ticket for r in waiting}
+    slot.refresh_from_db()
+    assert held | exits == set(range(1, slot.waiting_tickets + 1))
+    assert not held & exits
+    return said
 
 
 def promoted_mail() -> list[OutboxMessage]:
@@ -257,31 +273,32 @@ def test_a_request_withdrawn_and_made_again_goes_to_the_back_and_every_rank_stay
     joined, left, came back or was given a place."""
     first, second, third, fourth = wait_for(activity, full_slot, 4)
 
-    def ranks():
-        waiting = Reservation.objects.filter(slot=full_slot, state=Reservation.State.WAITING)
-        said = {}
-        for reservation in waiting:
-            [read] = calendar._reservations_with_ranks(reservation.child_id, [full_slot.pk])
-            said[reservation.child_id] = waiting_rank(read)
-        exits = set(WaitingListExit.objects.filter(slot=full_slot).values_list("ticket",
-                                                                              flat=True))
-        held = {r.waiting_ticket for r in waiting}
-        full_slot.refresh_from_db()
-        assert held | exits == set(range(1, full_slot.waiting_tickets + 1))
-        assert not held & exits
-        return said
 
-    assert ranks() == {first.child.pk: 1, second.child.pk: 2, third.child.pk: 3,
+    assert ranks(full_slot) == {first.child.pk: 1, second.child.pk: 2, third.child.pk: 3,
                        fourth.child.pk: 4}
     with time_machine.travel(morning(full_slot, 15), tick=False):
         cancel(second.family, second.child.pk, [full_slot.pk], second.user)
-    assert ranks() == {first.child.pk: 1, third.child.pk: 2, fourth.child.pk: 3}
+    assert ranks(full_slot) == {first.child.pk: 1, third.child.pk: 2, fourth.child.pk: 3}
     with time_machine.travel(morning(full_slot, 14), tick=False):
         assert book_as(second, full_slot, join_waiting_list=True).state == "waiting"
-    assert ranks() == {first.child.pk: 1, third.child.pk: 2, fourth.child.pk: 3,
+    assert ranks(full_slot) == {first.child.pk: 1, third.child.pk: 2, fourth.child.pk: 3,
                        second.child.pk: 4}
     with time_machine.travel(morning(full_slot, 13), tick=False):
         cancel(full_slot.holder.family, full_slot.holder.child.pk, [full_slot.pk],
                full_slot.holder.user)
     assert states(full_slot)[first.child.pk] == "confirmed"
-    assert ranks() == {third.child.pk: 1, fourth.child.pk: 2, second.child.pk: 3}
+    assert ranks(full_slot) == {third.child.pk: 1, fourth.child.pk: 2, second.child.pk: 3}
+
+
+def test_a_day_closed_with_requests_waiting_starts_its_list_afresh_when_reopened(
+        activity, full_slot):
+    wait_for(activity, full_slot, 2)
+    staff = StaffFactory()
+    close_slot(full_slot.pk, "Grève du personnel", staff)
+    reopen_slot(full_slot.pk, staff)
+    assert ranks(full_slot) == {}  # the two tickets recorded as gone with the closure
+    first = ready_child(activity)
+    with time_machine.travel(morning(full_slot, 10), tick=False):
+        assert book_as(first, full_slot).state == "confirmed"
+    [late] = wait_for(activity, full_slot, 1, days_before=9)
+    assert ranks(full_slot) == {late.child.pk: 1}
