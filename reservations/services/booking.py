@@ -328,6 +328,16 @@ def _next_ticket(slot: Slot) -> int:
     return Slot.objects.values_list("waiting_tickets", flat=True).get(pk=slot.pk)
 
 
+def _leave_waiting_list(slot: Slot, reservations, now) -> None:
+    """Record the tickets of those still waiting among these reservations as gone, before
+    their state changes; the caller holds the slot's lock. Every way off the list passes
+    here (withdrawn, given a place, the day closed), so each ticket is held by a waiting
+    request or recorded as gone, and a rank is its ticket less the exits before it."""
+    WaitingListExit.objects.bulk_create([
+        WaitingListExit(slot=slot, ticket=reservation.waiting_ticket, left_at=now)
+        for reservation in reservations if reservation.state == Reservation.State.WAITING])
+
+
 def _unsafe_take_place(slot: Slot) -> str | None:
     """Count, then insert, with no lock: the race other portals have. Test settings only."""
     confirmed = Reservation.objects.filter(slot=slot, state=Reservation.State.CONFIRMED).count()
@@ -379,9 +389,7 @@ def release(reservation_id, user, *, now=None, late=False) -> Reservation | None
             if reservation.state == Reservation.State.CANCELLED:
                 return reservation
             was_confirmed = reservation.state == Reservation.State.CONFIRMED
-            if reservation.state == Reservation.State.WAITING:
-                WaitingListExit.objects.create(slot=slot, ticket=reservation.waiting_ticket,
-                                               left_at=now)
+            _leave_waiting_list(slot, [reservation], now)
             reservation.state = Reservation.State.CANCELLED
             reservation.cancelled_at = now
             reservation.cancelled_late = late
@@ -430,9 +438,7 @@ def promote_waiting(slot: Slot, now) -> list[Reservation]:
         slot=slot, state=Reservation.State.WAITING).select_related("child__family",
                                                                    "child__second_family")
         .order_by("waiting_ticket")[:free])
-    WaitingListExit.objects.bulk_create([
-        WaitingListExit(slot=slot, ticket=reservation.waiting_ticket, left_at=now)
-        for reservation in promoted])
+    _leave_waiting_list(slot, promoted, now)
     for reservation in promoted:
         reservation.state = Reservation.State.CONFIRMED
         reservation.confirmed_at = now
@@ -481,9 +487,7 @@ def close_slot(slot_id, reason: str, staff_user, *, now=None) -> Slot:
         slot=slot, state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING]
     ).select_related("child__family", "child__second_family")
     active = list(active)
-    WaitingListExit.objects.bulk_create([
-        WaitingListExit(slot=slot, ticket=reservation.waiting_ticket, left_at=now)
-        for reservation in active if reservation.state == Reservation.State.WAITING])
+    _leave_waiting_list(slot, active, now)
     for reservation in active:
         reservation.state = Reservation.State.CANCELLED
         reservation.cancelled_at = now
