@@ -19,6 +19,13 @@ def calendar_day(context, day, oob=None, retry=None):
         with context.push(day=day):
             retry_html = context.template.engine.get_template(
                 "reservations/_day_retry.html").render(context)
+    # One CSRF field for the page's days: each rendering masks the token afresh (32 random
+    # characters), which twenty days paid twenty times.
+    csrf_input = context.render_context.get(_CSRF_KEY)
+    if csrf_input is None:
+        csrf_input = context.render_context[_CSRF_KEY] = CsrfTokenNode().render(context)
     return day_html(day, child_id=context["child"].pk, month=context.get("mois", ""),
-                    csrf_input=CsrfTokenNode().render(context), oob=oob,
-                    retry_html=retry_html)
+                    csrf_input=csrf_input, oob=oob, retry_html=retry_html)
+
+
+_CSRF_KEY = "calendar_day_csrf_input"
