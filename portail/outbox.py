@@ -1,16 +1,23 @@
 """Writing and delivering e-mails through the outbox (ground module: imports no app).
 
 `queue_email` is called inside the transaction that takes the decision, so the message exists
-if and only if the decision does. Delivery happens after commit, in Celery; if the broker is
-down, the beat job `requeue_unsent_messages` picks the message up later. `deliver` locks the
-row and checks its state, so a message is sent once however many times it is queued.
+if and only if the decision does. Delivery happens after commit, in Celery: the commit queues
+a `drain_outbox` task unless one is already queued and not started (a flag in the cache, which
+web and worker share), and the drain sends every new message through one mail-server
+connection. On opening day, 5,000 summaries are then a few broker messages instead of 5,000,
+each request pays a cache `add` instead of Celery's publishing (1.6 ms of CPU, measured), and
+the mail server sees one connection per batch. If the cache or the broker is down, the beat
+job `requeue_unsent_messages` picks the message up later, one task per message. `deliver`
+locks the row and checks its state, so a message is sent once however many times it is
+queued.
 """
 
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -56,12 +63,37 @@ def queue_message(
         from_email=settings.DEFAULT_FROM_EMAIL,
         reply_to=commune()["service_email"],
     )
-    transaction.on_commit(lambda: dispatch(message.pk))
+    transaction.on_commit(lambda: kick(message.pk))
     return message
 
 
+# Set while a drain is queued and not started: a message committed meanwhile needs no task of
+# its own, that drain will read it. The flag expires by itself, should that task be lost (the
+# beat job sends the messages meanwhile).
+DRAIN_QUEUED = "portail:outbox:drain-queued"
+DRAIN_QUEUED_SECONDS = 60
+DRAIN_BATCH = 100
+
+
+def kick(message_id: int) -> None:
+    """After a new message's commit: make sure a drain is queued. Never lets a cache or
+    broker outage reach the caller."""
+    from .tasks import drain_outbox
+
+    try:
+        if cache.add(DRAIN_QUEUED, True, DRAIN_QUEUED_SECONDS):
+            try:
+                drain_outbox.delay()
+            except Exception:
+                cache.delete(DRAIN_QUEUED)  # nothing was queued: the next message tries
+                raise
+    except Exception:  # any cache or broker failure: the row is safe, the beat job sends it
+        logger.warning("Outbox message %s not queued; the beat job will retry it", message_id)
+
+
 def dispatch(message_id: int) -> None:
-    """Hand a message to Celery; never let a broker outage reach the caller."""
+    """Hand one message to Celery (the beat job's retries, the admin's action); never let a
+    broker outage reach the caller."""
     from .tasks import send_outbox_message
 
     try:
@@ -70,7 +102,41 @@ def dispatch(message_id: int) -> None:
         logger.warning("Outbox message %s not queued; the beat job will retry it", message_id)
 
 
-def deliver(message_id: int) -> bool:
+def drain() -> int:
+    """Send the messages never tried yet, oldest first, through one connection to the mail
+    server; returns how many this call sent. A message that failed once waits for the beat
+    job's back-off instead."""
+    cache.delete(DRAIN_QUEUED)  # first: a message committed from now on queues a new drain
+    sent, after, connection = 0, 0, None
+    try:
+        while True:
+            ids = list(OutboxMessage.objects.filter(
+                status=OutboxMessage.Status.PENDING, attempts=0, pk__gt=after,
+            ).order_by("pk").values_list("pk", flat=True)[:DRAIN_BATCH])
+            if not ids:
+                return sent
+            if connection is None:
+                connection = _open_connection()
+            for message_id in ids:
+                sent += deliver(message_id, connection=connection)
+            after = ids[-1]
+    finally:
+        if connection is not None:
+            connection.close()
+
+
+def _open_connection():
+    """The mail server's connection for a whole drain; if it cannot be opened now, each
+    message tries on its own and records its failure for the back-off."""
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:
+        logger.warning("Mail server unreachable at the start of a drain", exc_info=True)
+    return connection
+
+
+def deliver(message_id: int, *, connection=None) -> bool:
     """Send one message if still pending. Returns True when this call sent it."""
     with transaction.atomic():
         message = (
@@ -83,8 +149,10 @@ def deliver(message_id: int) -> bool:
         message.attempts += 1
         message.last_attempt_at = timezone.now()
         try:
-            _send(message)
+            _send(message, connection)
         except Exception as exc:
+            if connection is not None:
+                connection.close()  # perhaps broken: the next message opens a new one
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 message.status = OutboxMessage.Status.FAILED
@@ -100,8 +168,9 @@ def deliver(message_id: int) -> bool:
         return True
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: OutboxMessage, connection=None) -> None:
     email = EmailMultiAlternatives(
+        connection=connection,
         subject=message.subject,
         body=message.body_text,
         from_email=message.from_email,

@@ -9,6 +9,11 @@ def send_outbox_message(message_id: int) -> bool:
 
 
 @shared_task(ignore_result=True)
+def drain_outbox() -> int:
+    return outbox.drain()
+
+
+@shared_task(ignore_result=True)
 def requeue_unsent_messages() -> int:
     ids = outbox.stale_message_ids()
     for message_id in ids:

@@ -6,7 +6,9 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
+from portail import outbox
 from tests.factories import FamilyFactory, GuardianFactory, StaffFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the
@@ -44,6 +46,13 @@ def _required_services(request):
         _missing(f"needs Redis at {settings.REDIS_URL}")
     if request.node.get_closest_marker("browser") and not shutil.which(CHROMIUM):
         _missing(f"needs Debian's Chromium at {CHROMIUM}")
+
+
+@pytest.fixture(autouse=True)
+def _no_drain_queued():
+    """The outbox's "drain queued" flag lives in the cache, which outlives a test: a test
+    that queued a drain nobody ran (a worker down) must not silence the next one's."""
+    cache.delete(outbox.DRAIN_QUEUED)
 
 
 @pytest.fixture(autouse=True)

@@ -21,8 +21,11 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from django.test.utils import override_settings
 
+from portail import outbox
 from portail.celery import app as celery_app
 from portail.models import OutboxMessage
 
@@ -56,6 +59,12 @@ def celery_conf(**values):
     finally:
         conf.update(saved)
         _reset_producer()
+
+
+def _shared_cache(url: str, prefix: str) -> dict:
+    """The cache the worker is given too (portail/settings/test.py)."""
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": url, "KEY_PREFIX": prefix}}
 
 
 def _database_url() -> str:
@@ -135,6 +144,8 @@ def _running_worker(tmp_path, pool_args, extra_env=None):
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "PYTHONUNBUFFERED": "1",
+        "PORTAIL_TEST_CACHE_URL": broker_url,
+        "PORTAIL_TEST_CACHE_PREFIX": queue,
         **(extra_env or {}),
     }
     with log_path.open("wb") as log:
@@ -150,7 +161,9 @@ def _running_worker(tmp_path, pool_args, extra_env=None):
         w.wait_for(lambda: " ready." in w.log(), timeout=WORKER_START_TIMEOUT,
                    what="the worker to start")
         with celery_conf(task_always_eager=False, broker_url=broker_url,
-                         task_default_queue=queue):
+                         task_default_queue=queue), override_settings(CACHES=_shared_cache(
+                             broker_url, queue)):
+            cache.delete(outbox.DRAIN_QUEUED)
             yield w
     finally:
         if process.poll() is None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from familles.models import DocumentAccess
 from inscriptions import services
 from inscriptions.models import AnnualFile, FamilyQuotient, HealthDataAccess
+from portail import outbox
 from portail.models import OutboxMessage
 from portail.staff import staff_permissions
 from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
@@ -75,6 +76,7 @@ def submitted_file(guardian, **kwargs):
                                             last_name="Martin"))
     annual_file = AnnualFileFactory(**kwargs)
     annual_file = services.submit(guardian.family, annual_file, guardian.user)
+    outbox.drain()  # the submission's own e-mail, sent as its request's commit would
     mail.outbox.clear()
     return annual_file
 

@@ -203,7 +203,7 @@ def test_a_broker_outage_at_dispatch_does_not_reach_the_caller_and_the_message_w
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_outbox_message, "delay", broker_down)
+    monkeypatch.setattr(tasks.drain_outbox, "delay", broker_down)
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         message = queue()
@@ -270,3 +270,67 @@ def test_blank_addresses_are_dropped_and_a_message_to_nobody_is_not_queued(
 
     assert list(OutboxMessage.objects.values_list("to", flat=True)) == [["parent@example.org"]]
     assert [m.to for m in sent_to(kept)] == [["parent@example.org"]]
+
+
+class CountingBackend(BaseEmailBackend):
+    """The local memory backend, counting the connections opened to the "mail server"."""
+
+    opened = 0
+
+    def open(self):
+        type(self).opened += 1
+        return True
+
+    def send_messages(self, email_messages):
+        mail.outbox.extend(email_messages)
+        return len(email_messages)
+
+
+@pytest.mark.django_db
+def test_messages_committed_while_a_drain_is_queued_need_no_task_and_share_a_connection(
+    monkeypatch, settings, django_capture_on_commit_callbacks,
+):
+    """Opening day: thousands of summaries in a minute. The first commit queues a drain; the
+    next ones find it queued and queue nothing; the drain sends them all through one
+    connection to the mail server; a message committed after it started queues another."""
+    queued = []
+    monkeypatch.setattr(tasks.drain_outbox, "delay", lambda: queued.append("drain"))
+    settings.EMAIL_BACKEND = "tests.portail.test_outbox.CountingBackend"
+    CountingBackend.opened = 0
+    messages = []
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            messages.append(queue(subject=f"Réservations n° {n}"))
+    assert queued == ["drain"]
+    assert mail.outbox == []
+
+    assert tasks.drain_outbox() == 3
+    assert [len(sent_to(m)) for m in messages] == [1, 1, 1]
+    assert CountingBackend.opened == 1
+    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT).count() == 3
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        late = queue(subject="Arrivé après le départ du lot")
+    assert queued == ["drain", "drain"]
+    assert tasks.drain_outbox() == 1
+    assert len(sent_to(late)) == 1
+    assert tasks.drain_outbox() == 0  # nothing left: and no connection opened for nothing
+    assert CountingBackend.opened == 2
+
+
+@pytest.mark.django_db
+def test_a_drain_leaves_a_message_that_already_failed_to_the_beat_jobs_back_off(settings):
+    settings.EMAIL_BACKEND = BROKEN
+    failed = queue(subject="Serveur en panne")
+    assert tasks.drain_outbox() == 0
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (OutboxMessage.Status.PENDING, 1)
+
+    settings.EMAIL_BACKEND = LOCMEM  # the server is back: the drain does not hammer it again
+    fresh = queue(subject="Nouveau message")
+    assert tasks.drain_outbox() == 1
+    assert sent_to(failed) == [] and len(sent_to(fresh)) == 1
+    failed.refresh_from_db()
+    assert failed.attempts == 1  # the beat job retries it after its back-off
+    later = timezone.now() + timedelta(minutes=5)
+    assert outbox.stale_message_ids(now=later) == [failed.pk]
