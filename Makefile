@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint demo bench-rush bench-billing clean
+.PHONY: install run test lint demo bench-rush bench-billing bench-outbox clean
 
 $(PY_STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-rush: install
 
 bench-billing: install
 	$(BIN)/python -m bench.billing $(BENCH_ARGS)
+
+bench-outbox: install
+	$(BIN)/python -m bench.outbox $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var/portail.sqlite3
