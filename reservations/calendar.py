@@ -8,7 +8,7 @@ number of queries is fixed, whatever the number of days, units and activities.""
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
@@ -526,21 +526,16 @@ def _period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday):
 
 @compiled_read
 def _reservations_with_ranks(child_id, slot_ids):
-    return Reservation.objects.of_children_on([child_id], slot_ids).select_related(
-        "justification").annotate(exits_ahead=_exits_ahead()).order_by()
-
-
-@cache
-def _exits_ahead():
-    """How many of the slot's tickets before this one have left the waiting list: its rank is
-    its ticket less these. A handful (withdrawals, promotions), even when thousands wait.
-
-    Built once: annotate() resolves copies of it, never the expression itself."""
+    """The child's reservations on these slots; a waiting one with `exits_ahead`, the slot's
+    tickets before its own that have left the list (a handful: withdrawals, promotions, even
+    when thousands wait), so that its rank is its ticket less these."""
     exits = WaitingListExit.objects.filter(
         slot=OuterRef("slot"), ticket__lt=OuterRef("waiting_ticket"),
     ).order_by().values("slot").annotate(count=Count("pk")).values("count")
-    return Case(When(state=Reservation.State.WAITING, then=Coalesce(Subquery(exits), 0)),
-                output_field=IntegerField())
+    return Reservation.objects.of_children_on([child_id], slot_ids).select_related(
+        "justification").annotate(exits_ahead=Case(
+            When(state=Reservation.State.WAITING, then=Coalesce(Subquery(exits), 0)),
+            output_field=IntegerField())).order_by()
 
 
 def waiting_rank(reservation: Reservation) -> int:

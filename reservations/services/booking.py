@@ -483,10 +483,9 @@ def close_slot(slot_id, reason: str, staff_user, *, now=None) -> Slot:
     slot.closed_reason = reason
     slot.booked = 0
     slot.save(update_fields=["closed", "closed_reason", "booked"])
-    active = Reservation.objects.filter(
+    active = list(Reservation.objects.filter(
         slot=slot, state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING]
-    ).select_related("child__family", "child__second_family")
-    active = list(active)
+    ).select_related("child__family", "child__second_family"))
     _leave_waiting_list(slot, active, now)
     for reservation in active:
         reservation.state = Reservation.State.CANCELLED

@@ -9,6 +9,8 @@ from ..day_html import day_html
 
 register = template.Library()
 
+_CSRF_KEY = "calendar_day_csrf_input"  # the page's CSRF field, kept in its render context
+
 
 @register.simple_tag(takes_context=True)
 def calendar_day(context, day, oob=None, retry=None):
@@ -27,5 +29,3 @@ def calendar_day(context, day, oob=None, retry=None):
     return day_html(day, child_id=context["child"].pk, month=context.get("mois", ""),
                     csrf_input=csrf_input, oob=oob, retry_html=retry_html)
 
-
-_CSRF_KEY = "calendar_day_csrf_input"

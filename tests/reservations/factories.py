@@ -13,6 +13,7 @@ from reservations.models import (
     Reservation,
     Slot,
 )
+from reservations.services import booking
 from tests.inscriptions.factories import ActivityFactory
 
 
@@ -88,10 +89,7 @@ class ReservationFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         if kwargs.get("state") == Reservation.State.WAITING and not kwargs.get(
                 "waiting_ticket"):  # the slot's next ticket, as the booking service takes it
-            slot = kwargs["slot"]
-            Slot.objects.filter(pk=slot.pk).update(waiting_tickets=F("waiting_tickets") + 1)
-            kwargs["waiting_ticket"] = Slot.objects.values_list(
-                "waiting_tickets", flat=True).get(pk=slot.pk)
+            kwargs["waiting_ticket"] = booking._next_ticket(kwargs["slot"])
         reservation = super()._create(model_class, *args, **kwargs)
         if reservation.state == Reservation.State.CONFIRMED:
             Slot.objects.filter(pk=reservation.slot_id).update(booked=F("booked") + 1)
