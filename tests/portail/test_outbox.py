@@ -203,7 +203,7 @@ def test_a_broker_outage_at_dispatch_does_not_reach_the_caller_and_the_message_w
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.drain_outbox, "delay", broker_down)
+    monkeypatch.setattr(tasks.drain_outbox, "apply_async", broker_down)
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         message = queue()
@@ -294,14 +294,15 @@ def test_messages_committed_while_a_drain_is_queued_need_no_task_and_share_a_con
     next ones find it queued and queue nothing; the drain sends them all through one
     connection to the mail server; a message committed after it started queues another."""
     queued = []
-    monkeypatch.setattr(tasks.drain_outbox, "delay", lambda: queued.append("drain"))
+    monkeypatch.setattr(tasks.drain_outbox, "apply_async",
+                        lambda countdown: queued.append(("drain", countdown)))
     settings.EMAIL_BACKEND = "tests.portail.test_outbox.CountingBackend"
     CountingBackend.opened = 0
     messages = []
     for n in range(3):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             messages.append(queue(subject=f"Réservations n° {n}"))
-    assert queued == ["drain"]
+    assert queued == [("drain", outbox.DRAIN_GATHER_SECONDS)]  # a burst gathers meanwhile
     assert mail.outbox == []
 
     assert tasks.drain_outbox() == 3
@@ -311,7 +312,7 @@ def test_messages_committed_while_a_drain_is_queued_need_no_task_and_share_a_con
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         late = queue(subject="Arrivé après le départ du lot")
-    assert queued == ["drain", "drain"]
+    assert len(queued) == 2
     assert tasks.drain_outbox() == 1
     assert len(sent_to(late)) == 1
     assert tasks.drain_outbox() == 0  # nothing left: and no connection opened for nothing
