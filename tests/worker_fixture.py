@@ -63,7 +63,7 @@ def celery_conf(**values):
 
 def _shared_cache(url: str, prefix: str) -> dict:
     """The cache the worker is given too (portail/settings/test.py)."""
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    return {"default": {"BACKEND": "portail.redis_cache.Cache",
                         "LOCATION": url, "KEY_PREFIX": prefix}}
 
 

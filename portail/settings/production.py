@@ -28,7 +28,7 @@ DATABASES["default"]["OPTIONS"] = {
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "portail.redis_cache.Cache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
     }
 }

@@ -29,6 +29,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
 # The real-worker tests give their worker the test process's cache (Redis, a prefix of their
 # own): the outbox's "drain queued" flag is shared by web and worker, as in production.
 if env("PORTAIL_TEST_CACHE_URL", default=""):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    CACHES = {"default": {"BACKEND": "portail.redis_cache.Cache",
                           "LOCATION": env("PORTAIL_TEST_CACHE_URL"),
                           "KEY_PREFIX": env("PORTAIL_TEST_CACHE_PREFIX", default="")}}
