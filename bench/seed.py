@@ -134,7 +134,7 @@ def sessions(users, *, warm_cache: bool = True) -> dict[int, str]:
 
     store = SessionStore()
     auth_hash = User.objects.get(pk=users[0].pk).get_session_auth_hash()
-    backend = "django.contrib.auth.backends.ModelBackend"
+    backend = settings.AUTHENTICATION_BACKENDS[0]
     expire = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     keys: dict[int, str] = {}
     rows, cached = [], {}

@@ -49,6 +49,10 @@ def _guardian_of(user_id):
 
 
 def family_of(user) -> Family | None:
+    cache = Guardian.user.field.remote_field  # `user.guardian`, when already read
+    if cache.is_cached(user):  # the session's user is read with it (familles/auth_backends.py)
+        guardian = cache.get_cached_value(user)
+        return guardian.family if guardian is not None else None
     found = _guardian_of(user.pk)
     if not found:
         return None
