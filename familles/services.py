@@ -57,8 +57,7 @@ def family_of(user) -> Family | None:
     if not found:
         return None
     guardian = found[0]
-    # The page's menu asks `user.guardian` again: answer it from this query.
-    Guardian.user.field.remote_field.set_cached_value(user, guardian)
+    cache.set_cached_value(user, guardian)  # the page's menu asks `user.guardian` again
     return guardian.family
 
 

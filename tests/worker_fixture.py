@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from portail import outbox
 from portail.celery import app as celery_app
 from portail.models import OutboxMessage
+from portail.settings.test import shared_cache
 
 BASE_DIR = Path(settings.BASE_DIR)
 CELERY = Path(sys.executable).parent / "celery"  # the virtualenv's, e.g. .venv/bin/celery
@@ -59,12 +60,6 @@ def celery_conf(**values):
     finally:
         conf.update(saved)
         _reset_producer()
-
-
-def _shared_cache(url: str, prefix: str) -> dict:
-    """The cache the worker is given too (portail/settings/test.py)."""
-    return {"default": {"BACKEND": "portail.redis_cache.Cache",
-                        "LOCATION": url, "KEY_PREFIX": prefix}}
 
 
 def _database_url() -> str:
@@ -161,7 +156,7 @@ def _running_worker(tmp_path, pool_args, extra_env=None):
         w.wait_for(lambda: " ready." in w.log(), timeout=WORKER_START_TIMEOUT,
                    what="the worker to start")
         with celery_conf(task_always_eager=False, broker_url=broker_url,
-                         task_default_queue=queue), override_settings(CACHES=_shared_cache(
+                         task_default_queue=queue), override_settings(CACHES=shared_cache(
                              broker_url, queue)):
             cache.delete(outbox.DRAIN_QUEUED)
             yield w

@@ -26,9 +26,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     # The real-worker test of connection reuse starts its worker with a pool, as production.
     if env.bool("PORTAIL_TEST_DB_POOL", default=False):
         DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": 2}  # noqa: F405
-# The real-worker tests give their worker the test process's cache (Redis, a prefix of their
-# own): the outbox's "drain queued" flag is shared by web and worker, as in production.
+
+
+def shared_cache(url: str, prefix: str) -> dict:
+    """The real-worker tests give their worker the test process's cache (Redis, a prefix of
+    their own), and take it themselves (tests/worker_fixture.py): the outbox's "drain queued"
+    flag is shared by web and worker, as in production."""
+    return {"default": {"BACKEND": "portail.redis_cache.Cache", "LOCATION": url,
+                        "KEY_PREFIX": prefix}}
+
+
 if env("PORTAIL_TEST_CACHE_URL", default=""):
-    CACHES = {"default": {"BACKEND": "portail.redis_cache.Cache",
-                          "LOCATION": env("PORTAIL_TEST_CACHE_URL"),
-                          "KEY_PREFIX": env("PORTAIL_TEST_CACHE_PREFIX", default="")}}
+    CACHES = shared_cache(env("PORTAIL_TEST_CACHE_URL"),
+                          env("PORTAIL_TEST_CACHE_PREFIX", default=""))

@@ -3,9 +3,9 @@
 The layout around every page (stylesheets, the menu, the footer) is the same for every parent:
 rendering it again for each request cost about 0.4 ms of CPU on the calendar page (its
 `{% url %}` and `{% trans %}` tags), measured, on reservation-opening day as on any other.
-This block renders its content once per language and per combination of the values it is
-given, each counted as true or false (`{% fixed user.is_authenticated user.is_staff %}`), and
-then writes it back as it was.
+This block renders its content once per language, per address the portal is mounted at, and
+per combination of the values it is given, each counted as true or false
+(`{% fixed user.is_authenticated user.is_staff %}`), then writes it back as it was.
 
 The content must therefore depend on nothing else: no CSRF token, no form, no message, no
 value of the request or of the user beyond the ones given. Settings (the commune's name) are
@@ -16,6 +16,7 @@ import weakref
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -30,7 +31,10 @@ class FixedNode(template.Node):
         _nodes.add(self)
 
     def render(self, context):
-        key = (get_language(), *(bool(c.resolve(context)) for c in self.conditions))
+        # The addresses inside (`{% url %}`, `{% static %}`) depend on where the portal is
+        # mounted, as `reservations.calendar.Endpoints` does.
+        key = (get_language(), get_script_prefix(),
+               *(bool(c.resolve(context)) for c in self.conditions))
         found = self.rendered.get(key)
         if found is None:
             found = self.rendered[key] = self.nodelist.render(context)

@@ -1,9 +1,12 @@
 """The layout rendered once per language and kind of visitor ({% fixed %})."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import override_settings
+from django.urls import set_script_prefix
 
+from portail.views import faq
 from tests.helpers import page_text
 
 
@@ -38,6 +41,20 @@ def test_each_kind_of_visitor_gets_his_own_menu_from_the_same_process(
 
     client.logout()
     assert menu(client.get("/faq/")) == anonymous
+
+
+@pytest.mark.django_db
+def test_the_layout_follows_the_address_the_portal_is_mounted_at(client, rf):
+    assert 'href="/faq/"' in menu(client.get("/faq/"))
+    request = rf.get("/faq/")  # as gunicorn behind /portail/ hands it over
+    request.user = AnonymousUser()
+    set_script_prefix("/portail/")
+    try:
+        mounted = menu(faq(request))
+    finally:
+        set_script_prefix("/")
+    assert 'href="/portail/faq/"' in mounted and 'href="/faq/"' not in mounted
+    assert 'href="/faq/"' in menu(client.get("/faq/"))
 
 
 @pytest.mark.django_db
