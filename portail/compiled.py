@@ -10,7 +10,7 @@ them) the compiled SQL is kept and reused:
     def enrolments_of(child_id, year_id):
         return Enrolment.objects.filter(child_id=child_id, activity__school_year_id=year_id)
 
-    enrolments_of(child.pk, year.pk)   # a list of Enrolment, through Django's own iterator
+    enrolments_of(child.pk, year.pk)   # a list of Enrolment (made by portail.instances)
 
 The function is called with stand-in values (sentinels) twice per process and shape, and the
 parameters of the SQL are matched to them; later calls put their own values there. Rules:
@@ -25,8 +25,10 @@ parameters of the SQL are matched to them; later calls put their own values ther
 - The result is a list, not a queryset: slicing or filtering it again would need a new SQL.
 
 It relies on three internals of Django 5.2's compiler (`select`, `klass_info`,
-`annotation_col_map`, filled by `as_sql()`) and on QuerySet's `_query`: the tests of this
-module run on SQLite and PostgreSQL, so that an upgrade that changes them fails there first."""
+`annotation_col_map`, filled by `as_sql()`), on QuerySet's `_query` and `_iterable_class`,
+and on what `ModelIterable` and `RelatedPopulator` make of a row (portail.instances): the tests
+of both modules run on SQLite and PostgreSQL and compare with the ORM's own instances, so that
+an upgrade that changes them fails there first."""
 
 import copy
 import datetime
@@ -38,6 +40,9 @@ from collections.abc import Set
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections
+from django.db.models.query import ModelIterable
+
+from .instances import Instances
 
 # Sentinels sit inside every integer column's range (Django turns out-of-range integer
 # lookups into "no row" before any SQL), far from real constants; two rounds, so that a
@@ -126,13 +131,40 @@ class _Plan:
         # The columns' converters (dates, JSON…), found once per connection rather than
         # asked of every field at every read (a tenth of a compiled read's CPU, measured).
         self.converters = weakref.WeakKeyDictionary()
+        # Instances made from the rows here rather than by QuerySet (models.Instances says
+        # why); other reads (values(), values_list()) keep Django's iterables.
+        self.instances = (Instances(compiler) if sql is not None
+                          and queryset._iterable_class is ModelIterable else None)
 
-    def converters_for(self, compiler):
-        found = self.converters.get(compiler.connection)
+    def converters_for(self, connection):
+        found = self.converters.get(connection)
         if found is None:
+            compiler = copy.copy(self.compiler)
+            compiler.connection = connection
             fields = [column[0] for column in compiler.select[:compiler.col_count]]
-            found = self.converters[compiler.connection] = compiler.get_converters(fields)
+            found = self.converters[connection] = compiler.get_converters(fields)
         return found
+
+    def model_rows(self, connection, params) -> list:
+        """The rows, converted, made into instances: what ModelIterable does, minus its
+        per-row `Model.__init__` and the query's machinery around one cursor."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        converters = list(self.converters_for(connection).items())
+        if converters:
+            rows = [_converted(row, converters, connection) for row in rows]
+        return self.instances.make(rows, connection.alias)
+
+
+def _converted(row, converters, connection) -> list:
+    row = list(row)
+    for position, (functions, expression) in converters:
+        value = row[position]
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+    return row
 
 
 class _BoundQuery:
@@ -210,11 +242,13 @@ def compiled_read(build):
             adapted = _adapt(value, connection)
             for i in positions:
                 params[i] = adapted
+        if plan.instances is not None:
+            return plan.model_rows(connection, tuple(params))
         compiler = copy.copy(plan.compiler)
         compiler.connection = connection
         sql, bound = plan.sql, tuple(params)
         compiler.as_sql = lambda *a, **k: (sql, bound)
-        converters = plan.converters_for(compiler)
+        converters = plan.converters_for(connection)
         compiler.get_converters = lambda expressions: converters  # results_iter's only use
         # A new queryset sharing the template's state (copy.copy would evaluate it).
         queryset = object.__new__(type(template))
