@@ -16,12 +16,12 @@ from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import number_format
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from familles.models import Child
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 from inscriptions.services import FileNotValidated, file_refusal
 from portail.compiled import compiled_read, possible_ids
+from portail.i18n import gettext as _
 
 from .deadlines import (
     WEEKDAYS,
@@ -123,6 +123,7 @@ class Endpoints:
 
     book: str
     cancel: str
+    book_period: str
 
     @classmethod
     def reverse(cls) -> "Endpoints":
@@ -132,7 +133,8 @@ class Endpoints:
 @lru_cache(maxsize=4)
 def _endpoints(_prefix: str) -> Endpoints:
     """Reversed once per script prefix (the URLs never change while the server runs)."""
-    return Endpoints(book=reverse("reservations:book"), cancel=reverse("reservations:cancel"))
+    return Endpoints(book=reverse("reservations:book"), cancel=reverse("reservations:cancel"),
+                     book_period=reverse("reservations:book_period"))
 
 
 @dataclass

@@ -500,6 +500,33 @@ def test_the_period_form_is_on_the_calendar(parent_client, setting):
     assert "Réserver tous les mercredis de la période" in page
 
 
+def test_the_activity_section_writes_what_staff_and_parents_typed_as_text(
+        parent_client, setting, family):
+    """The section is written by Python (reservations/activity_html.py)."""
+    s = setting
+    s.activity.name = "Centre <b>loisirs</b>"
+    s.activity.save(update_fields=["name"])
+    s.period.label = 'Hiver "<i>"'
+    s.period.save(update_fields=["label"])
+    s.morning.label = "Matin <u>"
+    s.morning.save(update_fields=["label"])
+    tom, _port = brother_at_another_site(s, family)
+    tom.first_name = "Tom<script>"
+    tom.save(update_fields=["first_name"])
+
+    response = open_month(parent_client, s)
+
+    html = response.content.decode()
+    for typed in ("<b>loisirs", '"<i>"', "Matin <u>", "Tom<script>"):
+        assert typed not in html
+    assert "Centre &lt;b&gt;loisirs&lt;/b&gt;" in html
+    assert f'<option value="{s.morning.pk}">Matin &lt;u&gt;</option>' in html
+    page = visible_text(response)
+    assert "Période « Hiver \"<i>\" »" in page
+    assert "aussi pour Tom<script>" in page
+    assert f'name="children" value="{tom.pk}"' in html
+
+
 def brother_at_another_site(s, family):
     """Tom, Léa's brother, enrolled in the same activity at the École du Port."""
     port = SiteFactory(name="École du Port")
