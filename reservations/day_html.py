@@ -16,7 +16,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
-from django.utils.translation import gettext as _
+
+from portail.i18n import gettext as _
 
 from .calendar import Day, Row
 

@@ -8,11 +8,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
 from familles.models import Child, Contact, Document, Family, Guardian
 from familles.services import owned_child, upload_document
 from portail.compiled import compiled_read
+from portail.i18n import gettext as _
 from portail.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear

@@ -20,7 +20,6 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_text_list
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from familles.models import Child, Family
@@ -33,6 +32,7 @@ from inscriptions.services import (
     households,
 )
 from portail.compiled import compiled_read, possible_ids
+from portail.i18n import gettext as _
 from portail.outbox import queue_email
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline

@@ -16,7 +16,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import reswap
 
@@ -24,6 +23,7 @@ from familles.models import Child
 from familles.services import children_of
 from familles.views import FamilyMixin
 from portail.compiled import possible_ids
+from portail.i18n import gettext as _
 
 from .. import services
 from ..calendar import (

@@ -1,0 +1,37 @@
+"""`gettext`, remembered per language (ground module: imports no app).
+
+Django looks a message up in every catalog of every installed app in turn (its own, allauth's,
+crispy's…), and our messages are the French originals, found in none of them: each call walked
+the whole chain, about three times the cost of the rest of the call. A calendar page asks for
+some ninety messages (each day's deadline sentence, each row's state), a booking answer as
+many, and they are the same few dozen for every parent. Here each language keeps what Django
+answered, so a message is looked up once per process and language.
+
+Only for messages written in the code (a bounded set): a dict per language, emptied should it
+ever grow past `LIMIT`, and emptied when a setting that changes the catalogs changes (tests),
+as Django empties its own."""
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.translation import get_language
+from django.utils.translation import gettext as django_gettext
+
+LIMIT = 4096
+_known: dict[str | None, dict[str, str]] = {}
+
+
+def gettext(message: str) -> str:
+    language = get_language()
+    known = _known.get(language)
+    if known is None or len(known) > LIMIT:
+        known = _known[language] = {}
+    text = known.get(message)
+    if text is None:
+        text = known[message] = django_gettext(message)
+    return text
+
+
+@receiver(setting_changed)
+def _forget(*, setting, **kwargs):
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
+        _known.clear()
