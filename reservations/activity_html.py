@@ -27,7 +27,8 @@ def activity_html(block: ActivityMonth, *, child_id: int, month: str, others,
     """One `<section>`: the activity's name, place and rule, its period forms, its days.
     `others`: the brothers and sisters the period forms offer to book too."""
     activity = block.activity
-    words = _words(get_language())
+    language = get_language()
+    words = _words(language)
     pk = esc(activity.pk)
     parts = [
         f'\n  <section class="card mb-3 activity-month" aria-labelledby="activite-{pk}">'
@@ -39,8 +40,8 @@ def activity_html(block: ActivityMonth, *, child_id: int, month: str, others,
     context = (esc(child_id), esc(month), esc(csrf_input), others, words)
     parts.extend(f"\n    {_period_html(choice, context)}\n    " for choice in block.periods)
     parts.append('\n\n    <ul class="calendar-days list-unstyled mb-0">\n      ')
-    parts.extend(day_html(day, child_id=child_id, month=month, csrf_input=csrf_input)
-                 for day in block.days)
+    parts.extend(day_html(day, child_id=child_id, month=month, csrf_input=csrf_input,
+                          language=language) for day in block.days)
     if not block.days:
         parts.append(f'\n      <li>{words["no_day"]}</li>\n      ')
     parts.append("\n    </ul>\n  </div></section>\n  ")

@@ -26,6 +26,7 @@ from portail.i18n import gettext as _
 from .deadlines import (
     WEEKDAYS,
     deadline_for,
+    deadline_sentence,
     describe,
     format_date,
     format_day,
@@ -105,8 +106,7 @@ class Day:
 
     @cached_property
     def deadline_text(self) -> str:
-        return _("Réserver ou annuler jusqu'au %(moment)s (%(rule)s).") % {
-            "moment": format_moment(self.deadline), "rule": self.rule}
+        return deadline_sentence(self.deadline, self.rule)
 
     @property
     def book_url(self) -> str:

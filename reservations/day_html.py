@@ -23,9 +23,10 @@ from .calendar import Day, Row
 
 
 def day_html(day: Day, *, child_id: int, month: str, csrf_input: str, oob: bool = False,
-             retry_html: str = "") -> SafeString:
+             retry_html: str = "", language: str | None = None) -> SafeString:
     """One day (`<li>`), its messages, an optional « réessayer » form and its rows.
-    `csrf_input`: the `{% csrf_token %}` field, already written."""
+    `csrf_input`: the `{% csrf_token %}` field, already written; `language`: the active one,
+    when the caller writes many days."""
     hidden = (f'{esc(csrf_input)}\n          <input type="hidden" name="child"'
               f' value="{esc(child_id)}">')
     dom_id = esc(day.dom_id)
@@ -37,7 +38,7 @@ def day_html(day: Day, *, child_id: int, month: str, csrf_input: str, oob: bool 
                  for tone, text in day.messages)
     parts.append(esc(retry_html))
     parts.append(_ROWS_OPEN)
-    context = (dom_id, hidden, esc(month), _words(get_language()))
+    context = (dom_id, hidden, esc(month), _words(language or get_language()))
     parts.extend(_row_html(day, row, context) for row in day.rows)
     parts.append(_ROWS_CLOSE)
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

@@ -102,6 +102,18 @@ def format_moment(moment: datetime) -> str:
                                       "hour": _hour(local.time())}
 
 
+def deadline_sentence(deadline: datetime, rule: str) -> str:
+    """Under each day: until when it can be booked or cancelled, and the rule. Remembered per
+    language and time zone: the same few weeks of deadlines are on every parent's calendar."""
+    return _deadline_sentence(deadline, rule, get_language(), local_zone())
+
+
+@lru_cache(maxsize=4096)
+def _deadline_sentence(deadline: datetime, rule: str, _language: str, _zone) -> str:
+    return _("Réserver ou annuler jusqu'au %(moment)s (%(rule)s).") % {
+        "moment": format_moment(deadline), "rule": rule}
+
+
 def justification_limit_text(day: date) -> str:
     """Until when a day's absence can be justified, in words: "vendredi 8 octobre 2027
     inclus" rather than "samedi à 0 h" when the window ends at midnight."""

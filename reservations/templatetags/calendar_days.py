@@ -3,7 +3,9 @@ written in Python). Reads `child`, `mois`, `oob`, `retry` and the CSRF token fro
 context, as `{% include "…_day.html" %}` did; `oob=` and `retry=` override them.
 
 `{% calendar_activity block %}`: one activity's section of the month, its period forms and
-its days (reservations/activity_html.py); reads `child`, `mois` and `others`."""
+its days (reservations/activity_html.py); reads `child`, `mois` and `others`.
+
+`{% calendar_csrf %}`: the page's other forms' CSRF field, the same one."""
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode
@@ -33,6 +35,12 @@ def calendar_day(context, day, oob=None, retry=None):
 def calendar_activity(context, block):
     return activity_html(block, child_id=context["child"].pk, month=context.get("mois", ""),
                          others=context.get("others", ()), csrf_input=_csrf_input(context))
+
+
+@register.simple_tag(takes_context=True)
+def calendar_csrf(context):
+    """`{% csrf_token %}`, sharing the page's one CSRF field with its days and sections."""
+    return _csrf_input(context)
 
 
 def _csrf_input(context) -> str:

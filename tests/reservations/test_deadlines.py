@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.calendar import public_holiday
-from reservations.deadlines import deadline_for, describe
+from reservations.deadlines import deadline_for, deadline_sentence, describe
 from reservations.models import DeadlineRule, Reservation
 from reservations.services import cancel
 from tests.helpers import flash_messages, visible_text
@@ -301,3 +301,14 @@ def test_through_the_page_the_last_second_counts_not_what_the_page_showed(
     assert said in visible_text(refused)
     assert dict(Reservation.objects.filter(slot=slot).values_list("child", "state")) == {
         booker.child.pk: Reservation.State.CONFIRMED}
+
+
+def test_the_deadline_sentence_is_written_in_the_communes_zone_even_after_it_changes(settings):
+    """The sentence under each day is remembered (reservations.deadlines.deadline_sentence),
+    per time zone and language: never one zone's words for another."""
+    moment = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.UTC)
+    assert deadline_sentence(moment, "la veille") == (
+        "Réserver ou annuler jusqu'au lundi 5 octobre 2026 à 10 h (la veille).")
+    settings.TIME_ZONE = "America/Cayenne"
+    assert deadline_sentence(moment, "la veille") == (
+        "Réserver ou annuler jusqu'au lundi 5 octobre 2026 à 5 h (la veille).")
