@@ -269,11 +269,12 @@ def units_of(activity_ids):
     return ActivityUnit.objects.filter(activity_id__in=activity_ids).order_by("position", "pk")
 
 
-def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | None" = None
-               ) -> list[Day]:
+def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | None" = None,
+               periods=None) -> list[Day]:
     """The days (activity and date) the given slots fall on, as the calendar shows them.
     `read`: the child's period days as booking read them, holding these slots (then neither
-    they nor his enrolment are read again)."""
+    they nor his enrolment are read again); `periods`: every booking period of their
+    activities, as booking read them."""
     if read is not None:
         wanted = set(slot_ids)
         pairs = {(slot.activity_id, slot.date) for slot in read.slots if slot.pk in wanted}
@@ -285,8 +286,9 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
     pairs = sorted((a, d) for a, d in pairs if a in enrolments)
     if not pairs:
         return []
-    return _days(child, enrolments, periods_of(enrolments.keys()), now,
-                 _slots_on(_sites(enrolments), pairs))
+    if periods is None:
+        periods = periods_of(enrolments.keys())
+    return _days(child, enrolments, periods, now, _slots_on(_sites(enrolments), pairs))
 
 
 @compiled_read

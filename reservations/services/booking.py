@@ -12,6 +12,7 @@ first waiting reservation in the same transaction.
 Time: opening dates and deadlines are checked here, on the server, in Europe/Paris."""
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_text_list
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from familles.models import Child, Family
 from familles.services import owned_child, require_own_child
@@ -166,6 +167,9 @@ class ChildBooking:
     child: Child
     outcomes: list[Outcome] = field(default_factory=list)
     refusal: ValidationError | None = None
+    # The booking periods of the activities booked, as the days were judged by them: the
+    # answer that shows these days needs them again.
+    periods: list[BookingPeriod] = field(default_factory=list)
 
 
 def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, now=None,
@@ -207,7 +211,7 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     done = []
     try:
         for child, some in wanted:
-            result = ChildBooking(child)
+            result = ChildBooking(child, periods=periods)
             done.append(result)
             refused = [refusals[child.pk, year.pk] for year in years[child.pk]
                        if (child.pk, year.pk) in refusals]
@@ -519,11 +523,12 @@ def _summarise(changes: list[tuple[Child, list[Outcome]]]) -> None:
     letters: dict[int, list] = {}
     for child, outcomes in changed:
         lines = [{"day": format_day(o.slot.date), "activity": o.slot.activity.name,
-                  "unit": o.slot.unit.label, "state": _STATE_WORDS[o.state]} for o in outcomes]
+                  "unit": o.slot.unit.label, "state": _(_STATE_WORDS[o.state])} for o in outcomes]
         for household in households(child):
             letters.setdefault(household, []).append({"child": child, "lines": lines})
     emails = household_emails([child for child, _outcomes in changed])
-    with transaction.atomic():
+    # Both households' letters or neither; one letter is one statement, atomic by itself.
+    with transaction.atomic() if len(letters) > 1 else nullcontext():
         for household, groups in letters.items():
             queue_email("reservations_summary", emails[household], {
                 "groups": groups,
@@ -531,8 +536,8 @@ def _summarise(changes: list[tuple[Child, list[Outcome]]]) -> None:
                                        _("et"))})
 
 
-_STATE_WORDS = {
-    "confirmed": gettext_lazy("réservé"),
-    "waiting": gettext_lazy("en liste d'attente"),
-    "cancelled": gettext_lazy("annulé"),
+_STATE_WORDS = {  # translated line by line, through the per-language memory
+    "confirmed": gettext_noop("réservé"),
+    "waiting": gettext_noop("en liste d'attente"),
+    "cancelled": gettext_noop("annulé"),
 }

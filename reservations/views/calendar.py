@@ -263,6 +263,7 @@ class BookPeriodView(_BookingEndpoint):
 
     period = None  # set once the request names a period of ours
     plan = None  # the child's days of the period and his enrolment, as read for booking
+    periods = None  # the activity's booking periods, as booking read them
 
     @property
     def days(self) -> list:
@@ -305,6 +306,7 @@ class BookPeriodView(_BookingEndpoint):
                 continue
             wanted.append((each, days))
         for result in self.book_together(child, wanted, join, lines) if wanted else []:
+            self.periods = result.periods
             lines.append(self.summary(result.child, period, result.outcomes))
             lines.extend(self.outcome_lines(result.child, [
                 o for o in result.outcomes if o.state in ("full", "refused")]))
@@ -322,7 +324,8 @@ class BookPeriodView(_BookingEndpoint):
         return render(self.request, "reservations/_period_result.html", {
             "period": self.period, "lines": [(TONE_OF_LEVEL[level], text)
                                              for level, text in lines],
-            "days": child_days(child, on_screen, timezone.now(), read=self.plan), "child": child,
+            "days": child_days(child, on_screen, timezone.now(), read=self.plan,
+                               periods=self.periods), "child": child,
             "mois": f"{first or timezone.localdate():%Y-%m}",
         }, status=status)
 

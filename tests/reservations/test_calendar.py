@@ -658,6 +658,21 @@ def test_booking_a_period_for_more_children_adds_only_their_booking_statements(
     assert per_child == 4 if connection.vendor == "postgresql" else per_child <= 6 * len(s.days)
 
 
+def test_the_period_answer_shows_its_days_by_the_periods_booking_read(parent_client, setting):
+    """The days sent back are judged by the booking periods the booking itself read: the
+    period named is read, then its activity's periods once, never a third time."""
+    s = setting
+    with CaptureQueriesContext(connection) as captured:
+        response = parent_client.post(BOOK_PERIOD, {
+            "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+            "mois": s.month}, **HTMX)
+    assert response.status_code == 200
+    assert "Matin réservé" in day_block(response, s.activity, s.days[0])
+    period_reads = [q for q in captured.captured_queries
+                    if 'FROM "reservations_bookingperiod"' in q["sql"]]
+    assert len(period_reads) == 2
+
+
 def test_busy_on_a_brother_still_tells_the_family_what_was_booked_before(
         parent_client, setting, family, monkeypatch):
     s = setting
