@@ -242,7 +242,7 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
             continue
         found = existing.get(slot.pk)
         if found is not None and found.state != Reservation.State.CANCELLED:
-            outcomes[slot.pk] = Outcome(slot, "already", found.get_state_display())
+            outcomes[slot.pk] = Outcome(slot, "already", _state_label(found.state))
         elif found is None and places.one_statement():
             fresh.append(slot)
         else:
@@ -252,6 +252,12 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
         outcomes.update(_book_fresh(child, fresh, family, user, join_waiting_list, now,
                                     source))
     return [outcomes[slot.pk] for slot in slots]
+
+
+def _state_label(state: str) -> str:
+    """`get_state_display()`, without its walk over the field's choices: a second guardian
+    pressing the same button gets "already" for each of fifteen days."""
+    return str(Reservation.State(state).label)
 
 
 def _book_fresh(child, slots, family, user, join_waiting_list, now, source) -> dict:
