@@ -102,3 +102,18 @@ def test_a_file_column_keeps_djangos_construction():
     [made] = documents_of(document.family_id)
     assert made.child is None and made.pk == document.pk
     assert made.file.name == document.file.name and made.file.instance is made
+
+
+@compiled_read
+def first_names(family_id):
+    return Child.objects.filter(family_id=family_id).only("first_name").order_by("pk")
+
+
+def test_a_deferred_column_is_read_when_asked_for(django_assert_num_queries):
+    child = ChildFactory(first_name="Anna", last_name="Martin")
+    [made] = first_names(child.family_id)
+    [orm] = first_names.__wrapped__(child.family_id)
+    assert _described(made) == _described(orm)
+    assert made.get_deferred_fields() == orm.get_deferred_fields() and made.get_deferred_fields()
+    with django_assert_num_queries(1):
+        assert made.last_name == "Martin"
