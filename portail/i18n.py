@@ -9,7 +9,11 @@ answered, so a message is looked up once per process and language.
 
 Only for messages written in the code (a bounded set): a dict per language, emptied should it
 ever grow past `LIMIT`, and emptied when a setting that changes the catalogs changes (tests),
-as Django empties its own."""
+as Django empties its own. Keyed by `get_language()`, which names the default language when
+translation is deactivated (`deactivate_all()`, management commands): there Django answers the
+message itself, here that language's words, the same as long as no catalog rewords our
+French. Module-level constants use `gettext_noop` and are translated where used, as with
+Django's own `gettext`."""
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
