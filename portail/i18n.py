@@ -2,10 +2,11 @@
 
 Django looks a message up in every catalog of every installed app in turn (its own, allauth's,
 crispy's…), and our messages are the French originals, found in none of them: each call walked
-the whole chain, about three times the cost of the rest of the call. A calendar page asks for
+the whole chain and missed everywhere. A calendar page asks for
 some ninety messages (each day's deadline sentence, each row's state), a booking answer as
 many, and they are the same few dozen for every parent. Here each language keeps what Django
-answered, so a message is looked up once per process and language.
+answered, so a message is looked up once per process and language (calendar page about −4 %,
+period booking about −8 % of CPU, old and new alternating in one process).
 
 Only for messages written in the code (a bounded set): a dict per language, emptied should it
 ever grow past `LIMIT`, and emptied when a setting that changes the catalogs changes (tests),
