@@ -13,7 +13,6 @@ them."""
 
 from functools import lru_cache
 
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -21,6 +20,7 @@ from portail.i18n import gettext as _
 
 from .calendar import ActivityMonth, Endpoints, PeriodChoice
 from .day_html import day_html, esc
+from .deadlines import format_date
 
 
 def activity_html(block: ActivityMonth, *, child_id: int, month: str, others,
@@ -55,8 +55,8 @@ def _period_html(choice: PeriodChoice, context) -> str:
     pk = esc(period.pk)
     url = esc(Endpoints.reverse().book_period)
     legend = _("Période « %(label)s », du %(first)s au %(last)s") % {
-        "label": esc(period.label), "first": esc(_day(period.first_day)),
-        "last": esc(_day(period.last_day))}
+        "label": esc(period.label), "first": esc(format_date(period.first_day, "j F Y")),
+        "last": esc(format_date(period.last_day, "j F Y"))}
     head = (
         f'<form method="post" action="{url}" hx-post="{url}" hx-target="#periode-{pk}-resultat"'
         ' hx-swap="outerHTML" class="period-form mb-3">\n      '
@@ -131,11 +131,3 @@ def _words(language: str) -> dict[str, str]:
         ("these_days", _("Réserver ces jours de la période")),
         ("wait", _("Si un jour est complet, m'inscrire sur la liste d'attente")))}
 
-
-@lru_cache(maxsize=256)
-def _day_in_language(day, _language: str) -> str:
-    return date_format(day, "j F Y")
-
-
-def _day(day) -> str:
-    return _day_in_language(day, get_language())
