@@ -131,16 +131,21 @@ class _Plan:
         # The columns' converters (dates, JSON…), found once per connection rather than
         # asked of every field at every read (a tenth of a compiled read's CPU, measured).
         self.converters = weakref.WeakKeyDictionary()
-        # Instances made from the rows here rather than by QuerySet (models.Instances says
+        # Instances made from the rows here rather than by QuerySet (portail.instances says
         # why); other reads (values(), values_list()) keep Django's iterables.
         self.instances = (Instances(compiler) if sql is not None
                           and queryset._iterable_class is ModelIterable else None)
 
+    def bound(self, connection):
+        """The kept compiler, on this connection (each thread has its own)."""
+        compiler = copy.copy(self.compiler)
+        compiler.connection = connection
+        return compiler
+
     def converters_for(self, connection):
         found = self.converters.get(connection)
         if found is None:
-            compiler = copy.copy(self.compiler)
-            compiler.connection = connection
+            compiler = self.bound(connection)
             fields = [column[0] for column in compiler.select[:compiler.col_count]]
             found = self.converters[connection] = compiler.get_converters(fields)
         return found
@@ -151,20 +156,10 @@ class _Plan:
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        converters = list(self.converters_for(connection).items())
+        converters = self.converters_for(connection)
         if converters:
-            rows = [_converted(row, converters, connection) for row in rows]
+            rows = self.bound(connection).apply_converters(rows, converters)
         return self.instances.make(rows, connection.alias)
-
-
-def _converted(row, converters, connection) -> list:
-    row = list(row)
-    for position, (functions, expression) in converters:
-        value = row[position]
-        for function in functions:
-            value = function(value, expression, connection)
-        row[position] = value
-    return row
 
 
 class _BoundQuery:
@@ -244,8 +239,7 @@ def compiled_read(build):
                 params[i] = adapted
         if plan.instances is not None:
             return plan.model_rows(connection, tuple(params))
-        compiler = copy.copy(plan.compiler)
-        compiler.connection = connection
+        compiler = plan.bound(connection)
         sql, bound = plan.sql, tuple(params)
         compiler.as_sql = lambda *a, **k: (sql, bound)
         converters = plan.converters_for(connection)
