@@ -24,6 +24,14 @@ def _kind(pid: int, cmdline: str, comm: str) -> str:
 def snapshot() -> Counter:
     """Total user + system CPU seconds per kind of process, for every process alive now."""
     totals = Counter()
+    for (kind, _pid), seconds in by_process().items():
+        totals[kind] += seconds
+    return totals
+
+
+def by_process() -> Counter:
+    """User + system CPU seconds per (kind, process id), for every process alive now."""
+    totals = Counter()
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -39,11 +47,11 @@ def snapshot() -> Counter:
         # utime, stime, and cutime, cstime: the children it reaped (gunicorn's recycled
         # workers, PostgreSQL's closed backends) would otherwise vanish from the count.
         ticks = sum(int(value) for value in fields[11:15])
-        totals[_kind(int(name), cmdline, comm)] += ticks / TICKS
+        totals[(_kind(int(name), cmdline, comm), int(name))] += ticks / TICKS
     return totals
 
 
 def spent(before: Counter, after: Counter) -> Counter:
-    """CPU seconds per kind between two snapshots (a process that exits counts through the
-    parent that reaps it)."""
+    """CPU seconds per key (kind, or kind and process) between two snapshots (a process that
+    exits counts through the parent that reaps it)."""
     return Counter({k: max(0.0, after[k] - before[k]) for k in after})

@@ -18,7 +18,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from bench import cpu, stack
+from bench import cpu, sockets, stack
 from bench.httpclient import Connection, CookieJar, now
 
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -117,8 +117,10 @@ def seed(args):
 class Recorder:
     def __init__(self):
         self.latency = defaultdict(list)     # kind -> seconds
+        self.sent = defaultdict(list)        # kind -> when each of those was sent
         self.outcomes = defaultdict(Counter)  # kind -> status or error name
         self.posts = {}                      # (child, user) -> (sent, received)
+        self.connections_per_worker = []     # sampled once during the rush, most first
 
     async def call(self, conn, kind, method, path, jar, **kw):
         start = now()
@@ -131,6 +133,7 @@ class Recorder:
             self.outcomes[kind][type(error).__name__] += 1
             return None, start
         self.latency[kind].append(now() - start)
+        self.sent[kind].append(start)
         self.outcomes[kind][response.status] += 1
         return response, start
 
@@ -168,6 +171,15 @@ async def trivial(args, rec: Recorder, seconds: float) -> float:
     start = now()
     await asyncio.gather(*(worker() for _ in range(args.connections)))
     return count / (now() - start)
+
+
+def measure_trivial(args, rec: Recorder) -> tuple[float, float, Counter]:
+    """(req/s, seconds measured, CPU seconds per kind of process meanwhile)."""
+    before = cpu.snapshot()
+    start = now()
+    rps = asyncio.run(trivial(args, rec, args.trivial_seconds))
+    seconds = now() - start
+    return rps, seconds, cpu.spent(before, cpu.snapshot())
 
 
 async def rush(args, data, rec: Recorder, opening: float):
@@ -227,8 +239,17 @@ async def rush(args, data, rec: Recorder, opening: float):
             finished.append(now() - opening)
         await conn.close()
 
+    async def sample_connections():
+        # Ten seconds in: every client has connected, and no worker has been recycled yet.
+        await asyncio.sleep(10.0)
+        if not queue.empty():
+            held = await asyncio.to_thread(sockets.connections_by_process, args.port)
+            rec.connections_per_worker = sorted(held.values(), reverse=True)
+
     await asyncio.sleep(max(0.0, opening - now()))
+    sampler = asyncio.create_task(sample_connections())
     await asyncio.gather(*(worker() for _ in range(args.connections)))
+    sampler.cancel()
     return served[0], failed[0], finished
 
 
@@ -289,26 +310,61 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+WEB = "web (gunicorn)"
+
+
+def over_time(rec: Recorder, parts: int = 5) -> list[str]:
+    """The rush's requests by when they were sent, in equal parts of its duration: whether
+    the slow ones were slow all along or at one moment."""
+    sent = [(at, took) for kind in rec.latency if kind != "trivial"
+            for at, took in zip(rec.sent[kind], rec.latency[kind], strict=True)]
+    if not sent:
+        return []
+    first, last = min(at for at, _ in sent), max(at for at, _ in sent)
+    width = (last - first) / parts or 1.0
+    groups = [[] for _ in range(parts)]
+    for at, took in sent:
+        groups[min(parts - 1, int((at - first) / width))].append(took)
+    cells = ", ".join(f"{pct(g, .5):.1f} / {pct(g, .95):.1f}" if g else "-" for g in groups)
+    return [f"rush requests in {parts} parts of the rush, by when sent (p50 / p95 s): {cells}"]
+
+
+def busy_share(spent: Counter, seconds: float, but: str = "") -> float:
+    """The share of the machine's cores that processes (other than `but`) kept busy."""
+    total = sum(v for k, v in spent.items() if k != but)
+    return total / (seconds * (os.cpu_count() or 1))
+
+
 def report(args, data, rec, trivial_pair, served, failed, finished, checks, sink, elapsed,
            cpu_rush, drained, sessions):
-    """`trivial_pair`: the trivial page's req/s before and after the rush."""
+    """`trivial_pair`: the trivial page's measures before and after the rush (req/s, seconds,
+    CPU by kind of process)."""
     parents = len(data["parents"])
     duration = max(finished) if finished else float("nan")
     pps = parents / duration if finished else 0.0
-    trivial_rps = sum(trivial_pair) / 2
+    trivial_rps = sum(rps for rps, _, _ in trivial_pair) / 2
     ratio = pps / trivial_rps if trivial_rps else float("nan")
-    each = " and ".join(f"{pps / rps:.3f}" if rps else "nan" for rps in trivial_pair)
+    each = " and ".join(f"{pps / rps:.3f}" if rps else "nan" for rps, _, _ in trivial_pair)
     rush_requests = sum(len(v) for k, v in rec.latency.items() if k != "trivial")
     lines = ["", "=== Opening-day rush ===",
              f"machine: {os.cpu_count()} CPU(s), {cpu_model()}",
              f"parents: {parents} ({served} served, {failed} with an error), "
              f"{args.connections} connections",
-             f"trivial page /sante/: {trivial_pair[0]:,.0f} req/s before the rush, "
-             f"{trivial_pair[1]:,.0f} after, mean {trivial_rps:,.0f}",
+             f"trivial page /sante/: {trivial_pair[0][0]:,.0f} req/s before the rush, "
+             f"{trivial_pair[1][0]:,.0f} after, mean {trivial_rps:,.0f}",
+             *(f"  {when}: the cores {busy_share(spent, seconds):.0%} busy, "
+               f"{busy_share(spent, seconds, but=WEB):.0%} by other processes than the web"
+               for when, (_, seconds, spent) in zip(("before", "after"), trivial_pair,
+                                                     strict=True)),
              f"all parents done in {duration:.1f} s -> {pps:,.1f} parents/s; "
              f"ratio parents/s / trivial req/s = {ratio:.3f} (target >= 0.05; "
              f"{each} against each measure alone)",
-             f"requests during the rush: {rush_requests:,} ({elapsed:.1f} s of rush)",
+             f"requests during the rush: {rush_requests:,} ({elapsed:.1f} s of rush); with "
+             f"{args.connections} connections always busy, a request's mean time is "
+             f"{args.connections * duration / rush_requests:.1f} s whatever the order served "
+             f"(Little's law)" if rush_requests else "no request during the rush",
+             "connections held by each web worker 10 s into the rush: "
+             + (", ".join(map(str, rec.connections_per_worker)) or "not sampled"),
              "", f"{'kind':24} {'count':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
              f"{'max ms':>8}"]
     p95_all = []
@@ -318,11 +374,18 @@ def report(args, data, rec, trivial_pair, served, failed, finished, checks, sink
                      f"{max(values) * 1000:8.0f}")
         if kind != "trivial":
             p95_all.append(pct(values, .95))
+    lines.extend(over_time(rec))
     lines.append("")
     lines.append(f"CPU during the rush ({elapsed:.1f} s x {os.cpu_count()} cores = "
                  f"{elapsed * (os.cpu_count() or 1):.0f} core-seconds), per parent:")
-    for kind, seconds in cpu_rush.most_common():
+    by_kind = Counter()
+    for (kind, _pid), seconds in cpu_rush.items():
+        by_kind[kind] += seconds
+    for kind, seconds in by_kind.most_common():
         lines.append(f"  {kind:32} {seconds:7.1f} s  {seconds / parents * 1000:6.1f} ms")
+    workers = sorted((seconds for (kind, _pid), seconds in cpu_rush.items()
+                      if kind == WEB and seconds >= 1.0), reverse=True)
+    lines.append("  of which each web worker (s): " + ", ".join(f"{s:.1f}" for s in workers))
     lines.append(f"PostgreSQL connections opened during the rush: {sessions} (each one a new "
                  f"server process: pools should keep this near zero)")
     lines.append("")
@@ -405,8 +468,8 @@ def main(argv=None) -> int:
         rec = Recorder()
         asyncio.run(trivial(args, rec, 2.0))  # warm-up: imports, pools, template caches
         rec = Recorder()
-        trivial_rps = asyncio.run(trivial(args, rec, args.trivial_seconds))
-        print(f"trivial page: {trivial_rps:,.0f} req/s", flush=True)
+        trivial_before = measure_trivial(args, rec)
+        print(f"trivial page: {trivial_before[0]:,.0f} req/s", flush=True)
         # The opening, a few seconds from now; parents come in at that instant.
         from django.utils import timezone
 
@@ -417,17 +480,21 @@ def main(argv=None) -> int:
         sink.messages = 0
         start = now()
         sessions_before = database_sessions()
-        cpu_before = cpu.snapshot()
+        cpu_before = cpu.by_process()
         served, failed, finished = asyncio.run(rush(args, data, rec, opening))
         elapsed = now() - max(start, opening)
-        cpu_rush = cpu.spent(cpu_before, cpu.snapshot())
+        cpu_rush = cpu.spent(cpu_before, cpu.by_process())
         sessions = database_sessions() - sessions_before
         drained = drain_outbox()
         # Again after the rush: this machine's speed drifts by tens of per cent within minutes,
-        # and the ratio is judged against the mean of the two measures.
-        trivial_after = asyncio.run(trivial(args, Recorder(), args.trivial_seconds))
+        # and the ratio is judged against the mean of the two measures. The rush's 120,000
+        # rows set autovacuum and a checkpoint going, which took half the cores from the
+        # trivial page (1,444 req/s before, 656 after, in one run): the same VACUUM and
+        # CHECKPOINT as after the seeding first, so that both measures find a quiet machine.
+        stack.analyze()
+        trivial_after = measure_trivial(args, Recorder())
         checks = check_slots(data, rec)
-        ok = report(args, data, rec, (trivial_rps, trivial_after), served, failed, finished,
+        ok = report(args, data, rec, (trivial_before, trivial_after), served, failed, finished,
                     checks, sink, elapsed, cpu_rush, drained, sessions)
     finally:
         processes.stop()
