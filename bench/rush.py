@@ -488,9 +488,9 @@ def main(argv=None) -> int:
         drained = drain_outbox()
         # Again after the rush: this machine's speed drifts by tens of per cent within minutes,
         # and the ratio is judged against the mean of the two measures. The rush's 120,000
-        # rows set autovacuum and a checkpoint going, which took half the cores from the
-        # trivial page (1,444 req/s before, 656 after, in one run): the same VACUUM and
-        # CHECKPOINT as after the seeding first, so that both measures find a quiet machine.
+        # rows would set autovacuum and a checkpoint going during this measure only: the same
+        # VACUUM and CHECKPOINT as after the seeding first, so that both find a quiet
+        # database (the report prints what else kept the cores busy meanwhile).
         stack.analyze()
         trivial_after = measure_trivial(args, Recorder())
         checks = check_slots(data, rec)
