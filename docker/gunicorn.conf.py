@@ -10,18 +10,10 @@ connections were quiet (the rush at 2 × 4: 43–50 parents/s, the cores 76 % bu
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-worker_class = "gthread"
+# gthread, with each worker taking no more than its share of the connections (see the module).
+worker_class = "portail.web_worker.FairThreadWorker"
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-# A worker serves the connections it accepted, in turn. Left at gunicorn's 1,000 per worker,
-# the rush's 500 connections went 193 / 133 / 112 / 62 to the four workers, and a parent on
-# the first waited three times as long as one on the last (p95 8.5 s for a mean of 3.5 s).
-# Capped at an equal share of the connections the server is sized for, the workers hold
-# 125 each, and any connection beyond waits in the kernel's queue, first come first served,
-# for the first worker that frees a place (a reverse proxy's, or an idle one closed after
-# `keepalive`).
-max_connections = int(os.environ.get("GUNICORN_MAX_CONNECTIONS", "500"))
-worker_connections = max(threads + 1, -(-max_connections // workers))
 # A request slower than this is a bug or a hung dependency: the worker is replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30

@@ -1,0 +1,90 @@
+"""The web worker class takes no more than its share of the connections: started for real,
+four gunicorn workers each hold a quarter of the kept-alive connections, however they arrive.
+gunicorn's own gthread worker, in the same test, gave 40/38/1/1 and 72/5/2/1 for 80."""
+
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+WORKERS = 4
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "tests.portail.pid_wsgi:application",
+         "--worker-class", "portail.web_worker.FairThreadWorker", "--workers", str(WORKERS),
+         "--threads", "2", "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
+         "--log-level", "warning"],
+        cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(port):
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: portail.test\r\nConnection: close\r\n\r\n")
+            return sock.recv(16).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: portail.test\r\n\r\n")
+    return sock
+
+
+def _ask(sock: socket.socket) -> bytes:
+    """The pid in the answer to the request already sent on `sock`."""
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < 1:
+        chunk = sock.recv(4096)
+        assert chunk, "connection closed before the answer"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(4096)
+    return body
+
+
+@pytest.mark.parametrize("connections", [80, 37])
+def test_each_worker_holds_its_share_of_the_kept_alive_connections(server, connections):
+    # All at once, as at the opening: the connections queue while the workers wake up.
+    socks = [_connect(server) for _ in range(connections)]
+    try:
+        holders = [_ask(sock) for sock in socks]
+        counts = sorted(Counter(holders).values(), reverse=True)
+        assert len(counts) == WORKERS and counts[0] - counts[-1] <= 2, counts
+        # Kept alive, a connection stays with its worker: asked again, the same one answers.
+        for sock in socks[:10]:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: portail.test\r\n\r\n")
+        assert [_ask(sock) for sock in socks[:10]] == holders[:10]
+    finally:
+        for sock in socks:
+            sock.close()
