@@ -109,10 +109,19 @@ class Processes:
         return process
 
     def start_gunicorn(self, extra_args: list[str] = ()) -> None:
-        self.start("gunicorn", [sys.executable, "-m", "gunicorn", "portail.wsgi:application",
-                                "--config", str(BASE_DIR / "docker" / "gunicorn.conf.py"),
-                                "--access-logfile", str(WORK_DIR / "access.log"),
-                                *extra_args])
+        self.web = self.start(
+            "gunicorn", [sys.executable, "-m", "gunicorn", "portail.wsgi:application",
+                         "--config", str(BASE_DIR / "docker" / "gunicorn.conf.py"),
+                         "--access-logfile", str(WORK_DIR / "access.log"), *extra_args])
+        self.web_args = extra_args
+
+    def restart_gunicorn(self, port: int) -> None:
+        """gunicorn stopped and started again, with the same arguments: fresh workers."""
+        os.killpg(self.web.pid, signal.SIGTERM)
+        self.web.wait(timeout=60)
+        self.children.remove(self.web)
+        self.start_gunicorn(self.web_args)
+        self.wait_http(port)
 
     def start_worker(self, niceness: int = 10) -> None:
         """At a lower CPU priority, as docker-compose.yml gives it fewer CPU shares: the

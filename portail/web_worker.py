@@ -4,7 +4,7 @@ A gthread worker serves the connections it accepted, in turn, and keeps them whi
 alive. Whichever worker wakes first accepts: at the rush's opening the 500 connections went
 186, 180, 111 and 23 to the four workers, which spent the same CPU each, so a parent on the
 first would wait about eight times as long as one on the last (186 ÷ 23). p95 was 1.7–2.4
-times the mean wait, 1.3–1.5 with the connections shared equally (docs/performance.md).
+times the mean wait, 1.3–1.7 with the connections shared equally (docs/performance.md).
 
 Here the workers count their open connections together, in memory shared since the fork,
 and a worker holding its share leaves a new connection to the others: it waits in the kernel's
