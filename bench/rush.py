@@ -7,7 +7,8 @@ settings) and one Celery worker, measures a trivial page, then lets the parents 
 opening: each loads his calendar and books every Wednesday of the period for his children
 (the period form sent by htmx, brothers and sisters ticked; with --no-js, a plain POST per
 child answered by a 303 that the browser follows back to the calendar), through at most
---connections connections. Reports, checks, cleans up."""
+--connections connections, and measures the trivial page again. gunicorn is restarted
+before the rush and before that second measure. Reports, checks, cleans up."""
 
 import argparse
 import asyncio
