@@ -6,47 +6,79 @@ alive. Whichever worker wakes first accepts: at the rush's opening the 500 conne
 first would wait about eight times as long as one on the last (186 ÷ 23). p95 was 1.7–2.4
 times the mean wait, 1.3–1.7 with the connections shared equally (docs/performance.md).
 
-Here the workers count their open connections together, in memory shared since the fork,
+Here each worker publishes how many connections it holds, in memory shared since the fork,
 and a worker holding its share leaves a new connection to the others: it waits in the kernel's
 queue, first come first served, for a worker below its share. gunicorn's
-`worker_connections` remains each worker's hard limit.
+`worker_connections` remains each worker's hard limit. A worker killed without cleaning up
+(a timeout's SIGKILL) leaves its count behind until the next worker starts, which clears
+it: gunicorn starts a replacement at once.
 
-It relies on `ThreadWorker`'s `nr_conns`, which it keeps up to date, and its `accept`. A
-test starts real workers and checks the balance, so an upgrade of gunicorn that changes them
-cannot go unseen.
+It relies on `ThreadWorker`'s `nr_conns`, which it publishes, and its `accept`. A test starts
+real workers and checks the balance, so an upgrade of gunicorn that changes them cannot go
+unseen.
 """
 
 import multiprocessing
+import os
 import time
 
 from gunicorn.workers.gthread import ThreadWorker
 
-# Created when gunicorn loads the worker class, in the master, before it forks the workers: a
-# counter a worker killed without cleaning up leaves too high, which only loosens the share
-# back toward gunicorn's own behaviour.
-_OPEN = multiprocessing.Value("i", 0)
+# Created when gunicorn loads the worker class, in the master, before it forks any worker.
+# One place per live worker; a replacement reuses a dead worker's place.
+PLACES = 64
+_PIDS = multiprocessing.Array("i", PLACES, lock=False)
+_HELD = multiprocessing.Array("i", PLACES, lock=False)  # each written by its worker only
+_CLAIM = multiprocessing.Lock()
 STAND_ASIDE_SECONDS = 0.002
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process, which took the number since
+        return False
+    return True
+
+
+def _claim_place(pid: int) -> int | None:
+    """A place for a starting worker, after clearing those of workers that died."""
+    with _CLAIM:
+        for place in range(PLACES):
+            if _PIDS[place] and not _alive(_PIDS[place]):
+                _PIDS[place], _HELD[place] = 0, 0
+        for place in range(PLACES):
+            if _PIDS[place] == 0:
+                _PIDS[place], _HELD[place] = pid, 0
+                return place
+    return None  # more workers than places: this one counts for nobody, and takes any
+
+
 class FairThreadWorker(ThreadWorker):
+    _place = None  # set in the worker's process, after the fork
+
     @property
     def nr_conns(self) -> int:
         return self._nr_conns
 
     @nr_conns.setter
     def nr_conns(self, value: int) -> None:
-        change = value - getattr(self, "_nr_conns", 0)
         self._nr_conns = value
-        if change:
-            with _OPEN.get_lock():
-                _OPEN.value += change
+        if self._place is not None:
+            _HELD[self._place] = value
+
+    def init_process(self) -> None:
+        self._place = _claim_place(os.getpid())
+        super().init_process()
 
     def accept(self, listener) -> None:
         # An equal share of the connections open now and of this one: the shares add up to
         # more than are open, so some worker is below its share and takes the connection
         # (every worker's loop wakes for it). This one pauses a moment rather than spin on
         # a connection still waiting for that worker.
-        if self.nr_conns >= -(-(_OPEN.value + 1) // self.cfg.workers):
+        if self._place is not None and self.nr_conns >= -(-(sum(_HELD) + 1) // self.cfg.workers):
             time.sleep(STAND_ASIDE_SECONDS)
             return
         super().accept(listener)
@@ -56,3 +88,5 @@ class FairThreadWorker(ThreadWorker):
             super().run()
         finally:
             self.nr_conns = 0  # what it still held no longer counts against the others
+            if self._place is not None:
+                _PIDS[self._place] = 0
