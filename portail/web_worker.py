@@ -25,7 +25,7 @@ import time
 from gunicorn.workers.gthread import ThreadWorker
 
 # Created when gunicorn loads the worker class, in the master, before it forks any worker.
-# One place per live worker; a replacement reuses a dead worker's place.
+# One place per live worker; the next worker to start clears the places of dead ones.
 PLACES = 64
 _PIDS = multiprocessing.Array("i", PLACES, lock=False)
 _HELD = multiprocessing.Array("i", PLACES, lock=False)  # each written by its worker only
@@ -44,8 +44,12 @@ def _alive(pid: int) -> bool:
 
 
 def _claim_place(pid: int) -> int | None:
-    """A place for a starting worker, after clearing those of workers that died."""
-    with _CLAIM:
+    """A place for a starting worker, after clearing those of workers that died. None, and
+    the worker then accepts as gunicorn's own does, if there is no place left or if the lock
+    stays taken (a worker killed while holding it)."""
+    if not _CLAIM.acquire(timeout=1):
+        return None
+    try:
         for place in range(PLACES):
             if _PIDS[place] and not _alive(_PIDS[place]):
                 _PIDS[place], _HELD[place] = 0, 0
@@ -53,7 +57,9 @@ def _claim_place(pid: int) -> int | None:
             if _PIDS[place] == 0:
                 _PIDS[place], _HELD[place] = pid, 0
                 return place
-    return None  # more workers than places: this one counts for nobody, and takes any
+        return None
+    finally:
+        _CLAIM.release()
 
 
 class FairThreadWorker(ThreadWorker):
