@@ -422,6 +422,9 @@ def report(args, data, rec, trivial_pair, served, failed, finished, checks, sink
     verdict = {
         "all served within 60 s": finished and duration <= 60 and failed == 0,
         "ratio >= 0.05": ratio >= 0.05,
+        # The stricter reading, should the machine's speed have moved between the measures.
+        "ratio >= 0.05 against each trivial measure alone": all(
+            rps and pps / rps >= 0.05 for rps, _, _ in trivial_pair),
         "no 5xx": five == 0,
         "no error at all": errors == 0,
         "no overbooking": over == 0,
