@@ -5,17 +5,19 @@ import os
 from collections import Counter
 
 TICKS = os.sysconf("SC_CLK_TCK")
+WEB, LOAD, WORKER, POSTGRES = ("web (gunicorn)", "load generator (this process)",
+                               "worker (celery)", "postgresql")
 
 
 def _kind(pid: int, cmdline: str, comm: str) -> str:
     if pid == os.getpid():
-        return "load generator (this process)"
+        return LOAD
     if "gunicorn" in cmdline:
-        return "web (gunicorn)"
+        return WEB
     if "celery" in cmdline:
-        return "worker (celery)"
+        return WORKER
     if comm.startswith("postgres") or cmdline.startswith("postgres"):
-        return "postgresql"
+        return POSTGRES
     if comm.startswith("redis"):
         return "redis"
     return "other"

@@ -316,9 +316,6 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-WEB, LOAD, POSTGRES = "web (gunicorn)", "load generator (this process)", "postgresql"
-
-
 def over_time(rec: Recorder, parts: int = 5) -> list[str]:
     """The rush's requests by when they were sent, in equal parts of its duration: whether
     the slow ones were slow all along or at one moment."""
@@ -359,9 +356,9 @@ def report(args, data, rec, trivial_pair, served, failed, finished, checks, sink
              f"trivial page /sante/: {trivial_pair[0][0]:,.0f} req/s before the rush, "
              f"{trivial_pair[1][0]:,.0f} after, mean {trivial_rps:,.0f}",
              *(f"  {when}: the cores {busy_share(spent, seconds):.0%} busy: the web "
-               f"{busy_share(spent, seconds, only=WEB):.0%}, the load generator "
-               f"{busy_share(spent, seconds, only=LOAD):.0%}, PostgreSQL "
-               f"{busy_share(spent, seconds, only=POSTGRES):.0%}"
+               f"{busy_share(spent, seconds, only=cpu.WEB):.0%}, the load generator "
+               f"{busy_share(spent, seconds, only=cpu.LOAD):.0%}, PostgreSQL "
+               f"{busy_share(spent, seconds, only=cpu.POSTGRES):.0%}"
                for when, (_, seconds, spent) in zip(("before", "after"), trivial_pair,
                                                      strict=True)),
              f"all parents done in {duration:.1f} s -> {pps:,.1f} parents/s; "
@@ -392,7 +389,7 @@ def report(args, data, rec, trivial_pair, served, failed, finished, checks, sink
     for kind, seconds in by_kind.most_common():
         lines.append(f"  {kind:32} {seconds:7.1f} s  {seconds / parents * 1000:6.1f} ms")
     workers = sorted((seconds for (kind, _pid), seconds in cpu_rush.items()
-                      if kind == WEB and seconds >= 1.0), reverse=True)
+                      if kind == cpu.WEB and seconds >= 1.0), reverse=True)
     lines.append("  of which each web worker (s): " + ", ".join(f"{s:.1f}" for s in workers))
     lines.append(f"PostgreSQL connections opened during the rush: {sessions} (each one a new "
                  f"server process: pools should keep this near zero)")

@@ -36,9 +36,7 @@ STAND_ASIDE_SECONDS = 0.002
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process, which took the number since
+    except (ProcessLookupError, PermissionError):  # gone, or its number taken by another's
         return False
     return True
 

@@ -3,6 +3,7 @@
 import html
 import io
 import re
+import socket
 import threading
 
 from django.conf import settings
@@ -69,6 +70,13 @@ def stored_files() -> list:
     """Every file in the private vault (PRIVATE_MEDIA_ROOT is a fresh tmp dir per test)."""
     root = settings.PRIVATE_MEDIA_ROOT
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def free_port() -> int:
+    """A local port where nothing listens (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def together(action, items, timeout: float = 60) -> list:

@@ -33,7 +33,7 @@ from portail import tasks
 from portail.models import OutboxMessage
 from reservations.models import Reservation, Slot
 from tests.facturation.factories import SECRET_KEY, WEBHOOK_SECRET, InvoiceFactory
-from tests.helpers import flash_messages, page_text
+from tests.helpers import flash_messages, free_port, page_text
 from tests.reservations.conftest import bookable_activity, ready_child
 from tests.reservations.factories import SlotFactory
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf
@@ -141,11 +141,7 @@ def test_worker_down_the_message_stays_pending_and_the_requeue_picks_it(booking)
 @pytest.fixture
 def closed_port():
     """A local port where nothing listens (bound, then released)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 def test_stripe_unreachable_on_the_network_gives_a_french_message_and_no_payment(

@@ -4,6 +4,7 @@ With gunicorn's own gthread worker this test fails: the 80 connections went to t
 workers, the 37 to three."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,19 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 WORKERS = 4
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "tests.portail.pid_wsgi:application",
          "--worker-class", "portail.web_worker.FairThreadWorker", "--workers", str(WORKERS),
@@ -64,16 +61,14 @@ def _connect(port: int) -> socket.socket:
 def _ask(sock: socket.socket) -> bytes:
     """The pid in the answer to the request already sent on `sock`."""
     data = b""
-    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < 1:
+    while True:
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head) if _ else None
+        if length and len(body) >= int(length[1]):
+            return body
         chunk = sock.recv(4096)
         assert chunk, "connection closed before the answer"
         data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length")))
-    while len(body) < length:
-        body += sock.recv(4096)
-    return body
 
 
 @pytest.mark.parametrize("connections", [80, 37])
