@@ -71,6 +71,24 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def playwright(playwright):
+    """pytest-playwright's, closing the database connections opened while it ran.
+
+    Playwright's sync API leaves an event loop running in the test thread from the first
+    browser test to the end of the session. Django keeps its connections in an asgiref
+    `Local`, which then stores them per context instead of per thread: every test after the
+    first browser test works on connections the sync thread never sees again. Once Playwright
+    stops, pytest-django closes the thread's own connection and drops the test database, and
+    a connection still open in the other storage made that drop fail ("being accessed by
+    other users") whenever the garbage collector had not yet freed it. They are closed here,
+    while that storage is still the one in use."""
+    yield playwright
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture
 def guardian(db):
     return GuardianFactory()
