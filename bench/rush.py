@@ -47,7 +47,7 @@ def parse_args(argv=None):
                    help="extra gunicorn arguments, e.g. '--max-requests 0' to compare")
     p.add_argument("--history-weeks", type=int, default=8,
                    help="weeks of past canteen days every child was booked on")
-    p.add_argument("--arrivals", type=rates, default=None, metavar="RATES",
+    p.add_argument("--arrivals", type=rate_list, default=None, metavar="RATES",
                    help="instead of everyone at once, parents arriving at these rates, step "
                         "after step (parents per second, e.g. 40,60,80,100): the highest rate "
                         "whose requests keep p95 < 2 s")
@@ -58,7 +58,7 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def rates(text: str) -> list[float]:
+def rate_list(text: str) -> list[float]:
     try:
         found = [float(part) for part in text.split(",")]
     except ValueError:
@@ -427,7 +427,7 @@ def by_step(args, rec: Recorder) -> tuple[list[str], float]:
         waits = [waited for waited, _times in visits]
         if not visits:
             break
-        lines.append(f"{rate:16.0f} {len(visits):8} {pct(times, .5):7.2f} {pct(times, .95):7.2f}"
+        lines.append(f"{rate:16g} {len(visits):8} {pct(times, .5):7.2f} {pct(times, .95):7.2f}"
                      f" {pct(times, .99):7.2f} {pct(waits, .95):30.2f} / {max(waits):.2f}")
         broken = broken or pct(times, .95) >= 2
         if not broken:  # this step and every one before it
