@@ -7,11 +7,14 @@ from collections import Counter
 TICKS = os.sysconf("SC_CLK_TCK")
 WEB, LOAD, WORKER, POSTGRES = ("web (gunicorn)", "load generator (this process)",
                                "worker (celery)", "postgresql")
+REFERENCE = "the issue's reference page (minimal Django)"
 
 
 def _kind(pid: int, cmdline: str, comm: str) -> str:
     if pid == os.getpid():
         return LOAD
+    if "bench.minimal_app" in cmdline:
+        return REFERENCE
     if "gunicorn" in cmdline:
         return WEB
     if "celery" in cmdline:
