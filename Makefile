@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint demo bench-rush bench-billing bench-outbox clean
+.PHONY: install run test lint demo bench-rush bench-billing bench-outbox bench-reference clean
 
 $(PY_STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-billing: install
 
 bench-outbox: install
 	$(BIN)/python -m bench.outbox $(BENCH_ARGS)
+
+bench-reference: install
+	$(BIN)/python -m bench.reference $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var/portail.sqlite3

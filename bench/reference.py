@@ -1,6 +1,6 @@
 """This machine against the issue's: its reference page, measured beside ours.
 
-    .venv/bin/python -m bench.reference
+    make bench-reference        # or: .venv/bin/python -m bench.reference
 
 Issue 7 measured "a trivial page: about 3,300 requests/s" with a minimal Django 5.2 under
 gunicorn gthread 2 × 4 on its 2-core machine, and set the rush's absolute targets (p95 < 2 s,
