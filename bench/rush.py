@@ -550,25 +550,25 @@ def report(args, data, rec, trivial_pair, reference, served, failed, finished, c
     pending, waited = drained
     lines.append(f"e-mails received by the SMTP sink: {sink.messages}, the last one {waited:.0f} s "
                  f"after the last parent's answer; still pending in the outbox: {pending}")
-    verdict = {
+    throughput_verdict = {
         "all served within 60 s": finished and duration <= 60 and failed == 0,
-        "ratio >= 0.05": ratio >= 0.05,
-        # The stricter reading, should the machine's speed have moved between the measures.
-        "ratio >= 0.05 against each trivial measure alone": all(
-            rps and pps / rps >= 0.05 for rps, _, _ in trivial_pair),
-        # The issue's own trivial page: what its "within 60 s" stands for.
+        # The issue's own trivial page: what its "within 60 s" stands for on this machine.
         "ratio >= 0.05 against the issue's reference page": reference_ratio >= 0.05,
+        # The portal's /sante/ costs 2-3 times as much per request: the easier reading, and
+        # the stricter form of it, should the machine's speed have moved between the measures.
+        "ratio >= 0.05 against /sante/ (mean of the two measures)": ratio >= 0.05,
+        "ratio >= 0.05 against /sante/ (each measure alone)": all(
+            rps and pps / rps >= 0.05 for rps, _, _ in trivial_pair),
+        "p95 < 2 s (every kind)": bool(p95_all) and max(p95_all) < 2,
+    }
+    verdict = {
+        # With --arrivals the bench set the pace: no throughput to judge.
+        **({} if args.arrivals else throughput_verdict),
         "no 5xx": five == 0,
         "no error at all": errors == 0,
         "no overbooking": over == 0,
-        "p95 < 2 s (every kind)": bool(p95_all) and max(p95_all) < 2,
         "arrival order kept": checks["late_confirmed"] == 0 and checks["out_of_order"] == 0,
     }
-    if args.arrivals:  # no throughput to judge: the bench set the pace
-        for name in ("all served within 60 s", "ratio >= 0.05", "p95 < 2 s (every kind)",
-                     "ratio >= 0.05 against each trivial measure alone",
-                     "ratio >= 0.05 against the issue's reference page"):
-            del verdict[name]
     lines.append("")
     lines.extend(f"[{'PASS' if ok else 'MISS'}] {name}" for name, ok in verdict.items())
     if args.arrivals:
