@@ -7,7 +7,7 @@ from collections import Counter
 TICKS = os.sysconf("SC_CLK_TCK")
 WEB, LOAD, WORKER, POSTGRES = ("web (gunicorn)", "load generator (this process)",
                                "worker (celery)", "postgresql")
-REFERENCE = "the issue's reference page (minimal Django)"
+REFERENCE = "reference page (minimal Django)"
 
 
 def _kind(pid: int, cmdline: str, comm: str) -> str:

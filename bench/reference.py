@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--connections", type=int, default=500)
+    p.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--db", default="portail_reference")
     args = p.parse_args(argv)
@@ -42,11 +43,10 @@ def main(argv=None) -> int:
         processes.wait_http(minimal_port)
         ports = dict(zip(rates, (minimal_port, args.port), strict=True))
         for port in ports.values():  # warm-up: imports, pools
-            asyncio.run(trivial(measure_args(args, port, 2.0), Recorder(), 2.0))
+            asyncio.run(trivial(args, Recorder(), 2.0, port=port))
         for _ in range(args.rounds):
             for name, port in ports.items():
-                rate = asyncio.run(trivial(measure_args(args, port, args.seconds), Recorder(),
-                                           args.seconds))
+                rate = asyncio.run(trivial(args, Recorder(), args.seconds, port=port))
                 rates[name].append(rate)
                 print(f"{name}: {rate:,.0f} req/s", flush=True)
     finally:
@@ -62,12 +62,6 @@ def main(argv=None) -> int:
           f"issue's {issue:,}), the portal's /sante/ {ours:,.0f} req/s "
           f"({ours / minimal:.2f} x minimal Django)")
     return 0
-
-
-def measure_args(args, port: int, seconds: float) -> argparse.Namespace:
-    """What `bench.rush.trivial` reads of its arguments."""
-    return argparse.Namespace(port=port, connections=args.connections, timeout=30.0,
-                              trivial_seconds=seconds)
 
 
 if __name__ == "__main__":

@@ -182,15 +182,16 @@ def headers_for(port):
             "User-Agent": "portail-bench", "Accept": "text/html"}
 
 
-async def trivial(args, rec: Recorder, seconds: float) -> float:
-    """Requests per second of /sante/ through the server on `args.port`: the portal's (one
-    SELECT 1, a JSON answer), or the issue's reference page."""
+async def trivial(args, rec: Recorder, seconds: float, *, port: int | None = None) -> float:
+    """Requests per second of /sante/ through the server on `port` (by default the portal's,
+    `args.port`: one SELECT 1, a JSON answer), through `args.connections` connections."""
+    port = port or args.port
     stop = now() + seconds
     count = 0
 
     async def worker():
         nonlocal count
-        conn = Connection(stack.HOST, args.port, headers_for(args.port), args.timeout)
+        conn = Connection(stack.HOST, port, headers_for(port), args.timeout)
         jar = CookieJar()
         while now() < stop:
             response, _ = await rec.call(conn, "trivial", "GET", "/sante/", jar)
@@ -203,13 +204,9 @@ async def trivial(args, rec: Recorder, seconds: float) -> float:
     return count / (now() - start)
 
 
-def reference_args(args) -> argparse.Namespace:
-    """The same client, pointed at the issue's reference page (`bench/minimal_app.py`)."""
-    return argparse.Namespace(**{**vars(args), "port": args.port + 1})
-
-
-def measure_reference(args) -> float:
-    return asyncio.run(trivial(reference_args(args), Recorder(), args.trivial_seconds))
+def measure_reference(args, port: int) -> float:
+    """The issue's reference page (`bench/minimal_app.py`) through the same client."""
+    return asyncio.run(trivial(args, Recorder(), args.trivial_seconds, port=port))
 
 
 def fresh_workers(args, processes: stack.Processes) -> None:
@@ -616,14 +613,15 @@ def main(argv=None) -> int:
         stack.analyze()
         processes.start_gunicorn(args.gunicorn_args.split())
         processes.start_worker()
-        processes.start_reference(args.port + 1)
+        reference_port = args.port + 1
+        processes.start_reference(reference_port)
         processes.wait_http(args.port)
-        processes.wait_http(args.port + 1)
+        processes.wait_http(reference_port)
         asyncio.run(trivial(args, Recorder(), 2.0))  # warm-up: imports, pools, template caches
-        asyncio.run(trivial(reference_args(args), Recorder(), 2.0))
+        asyncio.run(trivial(args, Recorder(), 2.0, port=reference_port))
         rec = Recorder()  # the report shows this measure's latencies with the rush's
         trivial_before = measure_trivial(args, rec)
-        reference = [measure_reference(args)]
+        reference = [measure_reference(args, reference_port)]
         print(f"trivial page: {trivial_before[0]:,.0f} req/s; the issue's reference page: "
               f"{reference[0]:,.0f} req/s", flush=True)
         # Each phase on fresh workers: otherwise the requests of the phases before it bring
@@ -656,7 +654,7 @@ def main(argv=None) -> int:
         stack.analyze()
         fresh_workers(args, processes)
         trivial_after = measure_trivial(args, Recorder())
-        reference.append(measure_reference(args))
+        reference.append(measure_reference(args, reference_port))
         checks = check_slots(data, rec)
         ok = report(args, data, rec, (trivial_before, trivial_after), reference, served, failed,
                     finished, checks, sink, elapsed, cpu_rush, drained, sessions)
