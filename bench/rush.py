@@ -23,7 +23,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from bench import cpu, sockets, stack
+from bench import ablated, cpu, sockets, stack
 from bench.httpclient import Connection, CookieJar, now
 
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -56,9 +56,20 @@ def parse_args(argv=None):
                         "whose requests keep p95 < 2 s")
     p.add_argument("--step-seconds", type=float, default=15.0,
                    help="with --arrivals, how long each rate lasts")
+    p.add_argument("--free", type=ablated_parts, default=[], metavar="PARTS",
+                   help="serve the portal with these parts of the two requests made free "
+                        "(bench/ablated.py: email, days, month, answer): an upper bound, "
+                        "not the portal's figures")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     p.add_argument("--seed", type=int, default=2026)
     return p.parse_args(argv)
+
+
+def ablated_parts(text: str) -> list[str]:
+    try:
+        return ablated.parts_from(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def rate_list(text: str) -> list[float]:
@@ -476,6 +487,9 @@ def report(args, data, rec, trivial_pair, reference, served, failed, finished, c
         f"{args.connections * duration / rush_requests:.1f} s whatever the order served "
         f"(Little's law)" if rush_requests else "no request during the rush"]
     lines = ["", "=== Opening-day rush ===",
+             *([f"NOT THE PORTAL: served with these parts made free (bench/ablated.py): "
+                f"{', '.join(args.free)}; an upper bound of what cutting them could give"]
+               if args.free else []),
              f"machine: {os.cpu_count()} CPU(s), {cpu_model()}",
              f"parents: {parents} ({served} served, {failed} with an error), "
              f"{args.connections} connections",
@@ -611,7 +625,7 @@ def main(argv=None) -> int:
               flush=True)
         data = seed(args)
         stack.analyze()
-        processes.start_gunicorn(args.gunicorn_args.split())
+        processes.start_gunicorn(args.gunicorn_args.split(), free=args.free)
         processes.start_worker()
         reference_port = args.port + 1
         processes.start_reference(reference_port)

@@ -112,12 +112,15 @@ class Processes:
         self.children.append(process)
         return process
 
-    def start_gunicorn(self, extra_args: list[str] = ()) -> None:
+    def start_gunicorn(self, extra_args: list[str] = (), *, free: list[str] = ()) -> None:
+        """`free`: the parts bench/ablated.py makes free (then bench/ablated_wsgi.py is served)."""
+        self.env["PORTAIL_BENCH_FREE"] = ",".join(free)
+        app = "bench.ablated_wsgi:application" if free else "portail.wsgi:application"
         self.web = self.start(
-            "gunicorn", [sys.executable, "-m", "gunicorn", "portail.wsgi:application",
+            "gunicorn", [sys.executable, "-m", "gunicorn", app,
                          "--config", str(BASE_DIR / "docker" / "gunicorn.conf.py"),
                          "--access-logfile", str(WORK_DIR / "access.log"), *extra_args])
-        self.web_args = extra_args
+        self.web_args, self.web_free = extra_args, free
 
     def start_reference(self, port: int) -> None:
         """The issue's reference page (`bench/minimal_app.py`): a minimal Django under
@@ -131,7 +134,7 @@ class Processes:
         os.killpg(self.web.pid, signal.SIGTERM)
         self.web.wait(timeout=60)
         self.children.remove(self.web)
-        self.start_gunicorn(self.web_args)
+        self.start_gunicorn(self.web_args, free=self.web_free)
         self.wait_http(port)
 
     def start_worker(self, niceness: int = 10) -> None:
