@@ -3,9 +3,8 @@
     .venv/bin/python -m bench.rush --free email,month,answer
 
 gunicorn serves `bench/ablated_wsgi.py` instead of `portail.wsgi` when the rush is given
-`--free`. Each
-part named in PORTAIL_BENCH_FREE is replaced by the cheapest stand-in that keeps both
-requests answering 200 with a CSRF token:
+`--free`. Each part named in PORTAIL_BENCH_FREE is replaced by the cheapest stand-in that keeps
+both requests answering 200 with a CSRF token (tests/bench/test_ablated.py checks each):
 
 - `email`: the booking's summary e-mail is not written (nor sent by the worker);
 - `days`: the calendar reads the month but writes no day and no period form;
