@@ -72,6 +72,13 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def base_url():
+    """Instead of pytest-playwright's fallback, an instance method that pytest 9 deprecates
+    (a warning in every run): the journeys give the live server's address themselves."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def playwright(playwright):
     """pytest-playwright's, closing the database connections opened while it ran.
 
