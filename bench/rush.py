@@ -27,6 +27,8 @@ from bench import ablated, cpu, sockets, stack
 from bench.httpclient import Connection, CookieJar, now
 
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+# The booking's summary for each child: « N jour(s) réservé(s), M en liste d'attente, … ».
+SUMMARY_COUNTS = re.compile(r"(\d+) jour\(s\) réservé\(s\), (\d+) en liste d".encode())
 
 
 def parse_args(argv=None):
@@ -152,6 +154,7 @@ class Recorder:
         self.sent = defaultdict(list)        # kind -> when each of those was sent
         self.outcomes = defaultdict(Counter)  # kind -> status or error name
         self.posts = {}                      # (child, user) -> (sent, received)
+        self.new_days = []                   # (sent, the booking asked for a new day)
         self.connections_per_worker = []     # sampled once during the rush, most first
         # --arrivals: (step, seconds waited for a free connection, the parent's requests'
         # times, the first counted from his arrival) for each parent
@@ -259,6 +262,9 @@ async def visit(args, data, rec: Recorder, conn, parent, arrived: float | None =
                                         headers=HTMX_HEADERS, into=times)
         for child in children:
             rec.posts[(child, user_id)] = (sent, answered(response))
+        if response is not None and response.status == 200:
+            rec.new_days.append((sent, any(int(booked) or int(waiting) for booked, waiting
+                                           in SUMMARY_COUNTS.findall(response.body))))
         return response is not None and response.status == 200
     ok = True
     for child in children:
@@ -428,12 +434,24 @@ def over_time(rec: Recorder, parts: int = 5) -> list[str]:
     if not sent:
         return []
     first, last = min(at for at, _ in sent), max(at for at, _ in sent)
+    cells = ", ".join(f"{pct(g, .5):.1f} / {pct(g, .95):.1f}" if g else "-"
+                      for g in in_parts(sent, first, last, parts))
+    lines = [f"rush requests in {parts} parts of the rush, by when sent (p50 / p95 s): {cells}"]
+    if rec.new_days:  # a booking that only finds days already asked costs less
+        shares = ", ".join(f"{100 * sum(g) / len(g):.0f} %" if g else "-"
+                           for g in in_parts(rec.new_days, first, last, parts))
+        lines.append(f"bookings that asked for at least one new day, in the same parts: "
+                     f"{shares}")
+    return lines
+
+
+def in_parts(pairs, first: float, last: float, parts: int) -> list[list]:
+    """The values of (when sent, value) pairs, in equal parts of [first, last]."""
     width = (last - first) / parts or 1.0
     groups = [[] for _ in range(parts)]
-    for at, took in sent:
-        groups[min(parts - 1, int((at - first) / width))].append(took)
-    cells = ", ".join(f"{pct(g, .5):.1f} / {pct(g, .95):.1f}" if g else "-" for g in groups)
-    return [f"rush requests in {parts} parts of the rush, by when sent (p50 / p95 s): {cells}"]
+    for at, value in pairs:
+        groups[max(0, min(parts - 1, int((at - first) / width)))].append(value)
+    return groups
 
 
 def by_step(args, rec: Recorder) -> tuple[list[str], float]:

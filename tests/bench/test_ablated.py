@@ -1,7 +1,6 @@
 """`bench.rush --free`: the parts it can make free are named, a wrong name is refused before
 anything starts, and each part made free really costs nothing while the rest still works."""
 
-import datetime
 import re
 
 import pytest
@@ -9,7 +8,8 @@ from django.urls import reverse
 
 from bench import ablated, rush
 from portail.models import OutboxMessage
-from reservations.models import BookingPeriod, Reservation
+from reservations.models import Reservation
+from tests.bench.portal import book_period
 
 
 def test_the_parts_named_are_read_in_order():
@@ -44,27 +44,8 @@ def restored(monkeypatch):
         monkeypatch.setattr(module, name, getattr(module, name))
 
 
-@pytest.fixture
-def ready(db, guardian):
-    """The guardian's child, ready to book two Wednesdays of a period open now."""
-    from tests.reservations.conftest import bookable_activity, ready_child
-    from tests.reservations.factories import SlotFactory
-
-    activity = bookable_activity()
-    first = SlotFactory(activity=activity)
-    SlotFactory(activity=activity, date=first.date + datetime.timedelta(days=7))
-    return ready_child(activity, guardian), first.date
-
-
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 DAY = re.compile(r'id="jour-\d+-\d{8}"')
-
-
-def book_period(client, booker, month):
-    period = BookingPeriod.objects.get(activity=booker.enrolment.activity)
-    return client.post(reverse("reservations:book_period"), {
-        "child": booker.child.pk, "period": period.pk, "weekday": "2", "mois": month},
-        HTTP_HX_REQUEST="true")
 
 
 def test_email_free_books_without_writing_the_summary(parent_client, ready, restored):
