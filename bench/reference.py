@@ -9,12 +9,15 @@ gunicorn gthread 2 × 4 on its 2-core machine, and set the rush's absolute targe
 `docker/gunicorn.conf.py`, as the rush bench does) side by side, through the rush bench's
 client (500 keep-alive connections), alternating 10-second measures, and prints both rates:
 how fast this machine is against the issue's, and what the portal's stack costs per request
-against a bare Django."""
+against a bare Django. Beside them, the portal's FAQ, a page with no data of its own, for
+visitors and for logged-in parents (500 of them, sessions written beforehand as the rush
+does): the floor every parent page stands on, in reference requests."""
 
 import argparse
 import asyncio
 import statistics
 import sys
+import urllib.request
 
 from bench import stack
 from bench.rush import Recorder, trivial
@@ -33,20 +36,27 @@ def main(argv=None) -> int:
     env = stack.bench_env(args.db, http_port=args.port, smtp_port=25)
     stack.apply_env(env)
     processes = stack.Processes(env)
-    rates = {"minimal Django (the issue's reference)": [], "the portal's /sante/": []}
+    rates = {"minimal Django (the issue's reference)": [], "the portal's /sante/": [],
+             "the portal's FAQ, anonymous": [], "the portal's FAQ, logged in": []}
     try:
         stack.create_database(args.db)
+        stack.flush_redis()
         stack.migrate_and_collect(static=True)
+        sessions = logged_in_parents(args.connections)
         processes.start_gunicorn()
         processes.start_reference(minimal_port)
         processes.wait_http(args.port)
         processes.wait_http(minimal_port)
-        ports = dict(zip(rates, (minimal_port, args.port), strict=True))
-        for port in ports.values():  # warm-up: imports, pools
-            asyncio.run(trivial(args, Recorder(), 2.0, port=port))
+        pages = dict(zip(rates, ((minimal_port, "/sante/", ()), (args.port, "/sante/", ()),
+                                 (args.port, "/faq/", ()), (args.port, "/faq/", sessions)),
+                         strict=True))
+        check_logged_in(args.port, sessions[0])
+        for port, path, keys in pages.values():  # warm-up: imports, pools, caches
+            asyncio.run(trivial(args, Recorder(), 2.0, port=port, path=path, sessions=keys))
         for _ in range(args.rounds):
-            for name, port in ports.items():
-                rate = asyncio.run(trivial(args, Recorder(), args.seconds, port=port))
+            for name, (port, path, keys) in pages.items():
+                rate = asyncio.run(trivial(args, Recorder(), args.seconds, port=port,
+                                           path=path, sessions=keys))
                 rates[name].append(rate)
                 print(f"{name}: {rate:,.0f} req/s", flush=True)
     finally:
@@ -54,14 +64,38 @@ def main(argv=None) -> int:
         from django.db import connections
 
         connections.close_all()
+        stack.flush_redis()
         stack.drop_database(args.db)
-    minimal, ours = (statistics.mean(v) for v in rates.values())
+    minimal, ours, faq, faq_logged_in = (statistics.mean(v) for v in rates.values())
     issue = stack.ISSUE_REFERENCE_RATE
     print(f"\nmeans over {args.rounds} rounds of {args.seconds:g} s, {args.connections} "
           f"connections: minimal Django {minimal:,.0f} req/s ({minimal / issue:.2f} x the "
           f"issue's {issue:,}), the portal's /sante/ {ours:,.0f} req/s "
           f"({ours / minimal:.2f} x minimal Django)")
+    print(f"the portal's FAQ: {faq:,.0f} req/s for visitors, {faq_logged_in:,.0f} for "
+          f"logged-in parents: each logged-in page costs {minimal / faq_logged_in:.1f} "
+          f"reference requests, of the 20 a parent may cost (calendar and booking) at the "
+          f"issue's ratio of 0.05")
     return 0
+
+
+def check_logged_in(port: int, session_key: str) -> None:
+    """The FAQ answers visitors too: make sure the sessions really log parents in."""
+    request = urllib.request.Request(
+        f"http://{stack.HOST}:{port}/faq/",
+        headers={"X-Forwarded-Proto": "https", "Cookie": f"sessionid={session_key}"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        if "Se déconnecter" not in response.read().decode():
+            raise RuntimeError("the seeded sessions do not log parents in")
+
+
+def logged_in_parents(count: int) -> list[str]:
+    """Session keys of `count` parents, each of a family with one child, logged in."""
+    from bench import seed
+
+    _families, users, _guardians, _children = seed.families(count, count, 1,
+                                                            rng=seed.rng_for(2026))
+    return list(seed.sessions(users).values())
 
 
 if __name__ == "__main__":

@@ -196,25 +196,27 @@ def headers_for(port):
             "User-Agent": "portail-bench", "Accept": "text/html"}
 
 
-async def trivial(args, rec: Recorder, seconds: float, *, port: int | None = None) -> float:
-    """Requests per second of /sante/ through the server on `port` (by default the portal's,
-    `args.port`: one SELECT 1, a JSON answer), through `args.connections` connections."""
+async def trivial(args, rec: Recorder, seconds: float, *, port: int | None = None,
+                  path: str = "/sante/", sessions=()) -> float:
+    """Requests per second of `path` (by default /sante/: one SELECT 1, a JSON answer)
+    through the server on `port` (by default the portal's, `args.port`), through
+    `args.connections` connections; with `sessions`, each connection is a logged-in parent."""
     port = port or args.port
     stop = now() + seconds
     count = 0
 
-    async def worker():
+    async def worker(i):
         nonlocal count
         conn = Connection(stack.HOST, port, headers_for(port), args.timeout)
-        jar = CookieJar()
+        jar = CookieJar(sessionid=sessions[i % len(sessions)]) if sessions else CookieJar()
         while now() < stop:
-            response, _ = await rec.call(conn, "trivial", "GET", "/sante/", jar)
+            response, _ = await rec.call(conn, "trivial", "GET", path, jar)
             if response is not None and response.status == 200:
                 count += 1
         await conn.close()
 
     start = now()
-    await asyncio.gather(*(worker() for _ in range(args.connections)))
+    await asyncio.gather(*(worker(i) for i in range(args.connections)))
     return count / (now() - start)
 
 
