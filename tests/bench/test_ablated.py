@@ -76,18 +76,21 @@ def test_month_free_answers_the_calendar_with_a_token_and_no_day(parent_client, 
     page = response.content.decode()
     assert CSRF.search(page), "the bench takes its token from the page"
     assert not DAY.findall(page)
+    assert "n'a pas d'inscription validée" in page  # nothing of the month was read
 
 
 def test_days_free_reads_the_month_but_writes_no_day(parent_client, ready, restored):
     booker, day = ready
+    url = f"{reverse('reservations:calendar')}?enfant={booker.child.pk}&mois={day:%Y-%m}"
+    assert len(DAY.findall(parent_client.get(url).content.decode())) == 2
+
     ablated.make_free(["days"])
 
-    page = parent_client.get(f"{reverse('reservations:calendar')}?enfant={booker.child.pk}"
-                             f"&mois={day:%Y-%m}").content.decode()
-
+    page = parent_client.get(url).content.decode()
     assert CSRF.search(page)
     assert not DAY.findall(page)
-    assert "pas d'inscription validée" not in page  # the month was read: he is enrolled
+    # The month was read (he is enrolled: the words `month` free shows are not there).
+    assert "n'a pas d'inscription validée" not in page
 
 
 def test_answer_free_books_and_answers_without_the_days(parent_client, ready, restored):
