@@ -36,8 +36,6 @@ def main(argv=None) -> int:
     env = stack.bench_env(args.db, http_port=args.port, smtp_port=25)
     stack.apply_env(env)
     processes = stack.Processes(env)
-    rates = {"minimal Django (the issue's reference)": [], "the portal's /sante/": [],
-             "the portal's FAQ, anonymous": [], "the portal's FAQ, logged in": []}
     try:
         stack.create_database(args.db)
         stack.flush_redis()
@@ -47,10 +45,14 @@ def main(argv=None) -> int:
         processes.start_reference(minimal_port)
         processes.wait_http(args.port)
         processes.wait_http(minimal_port)
-        pages = dict(zip(rates, ((minimal_port, "/sante/", ()), (args.port, "/sante/", ()),
-                                 (args.port, "/faq/", ()), (args.port, "/faq/", sessions)),
-                         strict=True))
         check_logged_in(args.port, sessions[0])
+        pages = {  # name: (port, path, sessions)
+            "minimal Django (the issue's reference)": (minimal_port, "/sante/", ()),
+            "the portal's /sante/": (args.port, "/sante/", ()),
+            "the portal's FAQ, anonymous": (args.port, "/faq/", ()),
+            "the portal's FAQ, logged in": (args.port, "/faq/", sessions),
+        }
+        rates = {name: [] for name in pages}
         for port, path, keys in pages.values():  # warm-up: imports, pools, caches
             asyncio.run(trivial(args, Recorder(), 2.0, port=port, path=path, sessions=keys))
         for _ in range(args.rounds):

@@ -104,22 +104,24 @@ class Processes:
         self.children: list[subprocess.Popen] = []
         WORK_DIR.mkdir(parents=True, exist_ok=True)
 
-    def start(self, name: str, argv: list[str], *, niceness: int = 0) -> subprocess.Popen:
+    def start(self, name: str, argv: list[str], *, niceness: int = 0,
+              env: dict[str, str] | None = None) -> subprocess.Popen:
+        """`env`: variables for this process only, beside the bench's."""
         log = open(WORK_DIR / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(argv, cwd=BASE_DIR, env=self.env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True,
+        process = subprocess.Popen(argv, cwd=BASE_DIR, env={**self.env, **(env or {})},
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
         self.children.append(process)
         return process
 
     def start_gunicorn(self, extra_args: list[str] = (), *, free: list[str] = ()) -> None:
         """`free`: the parts bench/ablated.py makes free (then bench/ablated_wsgi.py is served)."""
-        self.env["PORTAIL_BENCH_FREE"] = ",".join(free)
         app = "bench.ablated_wsgi:application" if free else "portail.wsgi:application"
         self.web = self.start(
             "gunicorn", [sys.executable, "-m", "gunicorn", app,
                          "--config", str(BASE_DIR / "docker" / "gunicorn.conf.py"),
-                         "--access-logfile", str(WORK_DIR / "access.log"), *extra_args])
+                         "--access-logfile", str(WORK_DIR / "access.log"), *extra_args],
+            env={"PORTAIL_BENCH_FREE": ",".join(free)})
         self.web_args, self.web_free = extra_args, free
 
     def start_reference(self, port: int) -> None:

@@ -62,8 +62,8 @@ def _ask(sock: socket.socket) -> bytes:
     """The pid in the answer to the request already sent on `sock`."""
     data = b""
     while True:
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = re.search(rb"(?im)^content-length:\s*(\d+)", head) if _ else None
+        head, blank_line, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head) if blank_line else None
         if length and len(body) >= int(length[1]):
             return body
         chunk = sock.recv(4096)
