@@ -1,3 +1,4 @@
+from cryptography.fernet import InvalidToken
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +46,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         if message.content == OutboxMessage.Content.SECRET:
             return _("Contient un lien ou un code personnel : jamais affiché, effacé dès "
                      "l'envoi.")
-        text, _html = outbox.bodies(message)
+        try:
+            text, _html = outbox.bodies(message)
+        except InvalidToken:  # sealed under a SECRET_KEY no longer in SECRET_KEY_FALLBACKS
+            return _("Illisible : scellé avec une clé qui n'est plus celle du portail.")
         return format_html('<div style="white-space: pre-wrap">{}</div>', text)
 
     @admin.display(description=_("texte"))

@@ -4,11 +4,13 @@ staff in the outbox, yet reach their owner with a working link (docs/security.md
 The review's attack: an anonymous reset request for the superuser's address, a staff agent
 opening the message in the admin's outbox, following the link and setting a password."""
 
+import importlib
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.apps import apps as django_apps
 from django.core import mail, serializers
 from django.test import Client
 from django.utils import timezone
@@ -203,3 +205,69 @@ def test_a_secret_message_that_fails_for_good_is_purged_and_never_resent_empty(s
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.FAILED
     assert mail.outbox == []
+
+
+def test_an_ordinary_message_still_shows_its_text_to_staff():
+    message = outbox.queue_message(to="parent@example.org", subject="Dossier validé",
+                                   body_text="Le dossier administratif de Léa est validé.")
+    page = page_text(agent().get(f"{OUTBOX_ADMIN}{message.pk}/change/"))
+    assert "Le dossier administratif de Léa est validé." in page
+
+
+def test_a_message_sealed_before_a_secret_key_rotation_is_still_delivered(settings):
+    message = outbox.queue_message(
+        to="parent@example.org", subject="Réinitialisation", template="account/email/x",
+        body_text="https://portail.example/compte/password/reset/key/1-cle/",
+        content=OutboxMessage.Content.SECRET)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789-abcdefghijklmnop"
+
+    assert outbox.deliver(message.pk) is True
+    [email] = mail.outbox
+    assert email.body == "https://portail.example/compte/password/reset/key/1-cle/"
+
+
+def test_a_message_sealed_under_a_forgotten_key_fails_and_its_secret_is_dropped(settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    message = outbox.queue_message(
+        to="parent@example.org", subject="Réinitialisation", template="account/email/x",
+        body_text="https://portail.example/compte/password/reset/key/1-cle/",
+        content=OutboxMessage.Content.SECRET)
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789-abcdefghijklmnop"
+
+    assert outbox.deliver(message.pk) is False
+    message.refresh_from_db()
+    assert (message.status, message.sealed_body) == (OutboxMessage.Status.FAILED, "")
+    assert "InvalidToken" in message.last_error
+    assert mail.outbox == []
+
+
+def test_the_migration_seals_or_drops_what_earlier_versions_wrote_in_clear():
+    migration = importlib.import_module("portail.migrations.0002_outbox_sealed_bodies")
+    link = "https://portail.example/compte/password/reset/key/1-cle/"
+
+    def written_in_clear(template, status, text):
+        return OutboxMessage.objects.create(
+            template=template, to=["parent@example.org"], subject="Objet", body_text=text,
+            body_html=f"<p>{text}</p>", from_email="portail@example.org", status=status,
+            sent_at=timezone.now() if status == OutboxMessage.Status.SENT else None)
+
+    sent = written_in_clear("account/email/password_reset_key", "sent", link)
+    pending = written_in_clear("invitation", "pending", link)
+    health = written_in_clear("absence_justification_received", "sent", "Maladie de l'enfant")
+    ordinary = written_in_clear("invoice_issued", "sent", "Votre facture")
+
+    migration.seal_existing_bodies(django_apps, None)
+
+    for message in (sent, pending, health, ordinary):
+        message.refresh_from_db()
+    assert (sent.content, sent.body_text, sent.body_html, sent.sealed_body) == (
+        "secret", "", "", "")
+    assert (pending.content, pending.body_text, pending.body_html) == ("secret", "", "")
+    assert (health.content, health.body_text) == ("health", "")
+    assert outbox.bodies(health)[0] == "Maladie de l'enfant"
+    assert (ordinary.content, ordinary.body_text) == ("ordinary", "Votre facture")
+    assert link not in database_dump()
+    # The invitation still waiting is sent as it was written.
+    assert outbox.deliver(pending.pk) is True
+    assert mail.outbox[0].body == link

@@ -75,3 +75,13 @@ def test_staff_with_the_health_permission_read_it_and_each_reading_is_recorded(
     # The journal of health data readings shows it to those who review it.
     journal = visible_text(staff.get("/gestion/inscriptions/healthdataaccess/"))
     assert acknowledgement.subject in journal
+
+
+def test_a_body_sealed_under_a_forgotten_key_is_said_unreadable_not_an_error(
+        acknowledgement, settings):
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-0123456789-abcdefghijklmnop"
+    response = login(StaffFactory()).get(f"{OUTBOX_ADMIN}{acknowledgement.pk}/change/")
+    assert response.status_code == 200
+    # (visible_text splits on blanks, non-breaking ones included)
+    assert "Illisible : scellé avec une clé qui n'est plus celle du portail." in \
+        visible_text(response)
