@@ -44,8 +44,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("texte"))
     def body(self, message):
         if message.content == OutboxMessage.Content.SECRET:
-            return _("Contient un lien ou un code personnel : jamais affiché, effacé dès "
-                     "l'envoi.")
+            return _("Contient un lien ou un code personnel : jamais affiché, effacé une "
+                     "fois envoyé ou abandonné.")
         try:
             text, _html = outbox.bodies(message)
         except InvalidToken:  # sealed under a SECRET_KEY no longer in SECRET_KEY_FALLBACKS
