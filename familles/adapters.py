@@ -1,9 +1,11 @@
-"""allauth hooks: its e-mails go through the outbox like every other message."""
+"""allauth hooks: its e-mails go through the outbox like every other message, sealed: each
+carries a secret (a reset or verification link or code) or is about an account's security."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 
+from portail.models import OutboxMessage
 from portail.outbox import queue_message
 
 
@@ -24,4 +26,5 @@ class AccountAdapter(DefaultAccountAdapter):
             body_text=message.body,
             body_html=html,
             template=template_prefix,
+            content=OutboxMessage.Content.SECRET,
         )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portail.compiled import compiled_read
+from portail.models import OutboxMessage
 from portail.outbox import queue_email
 
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
@@ -119,6 +120,7 @@ def invite_guardian(guardian: Guardian, email: str, *, accept_url_builder) -> In
             ),
             "valid_days": Invitation.VALID_DAYS,
         },
+        content=OutboxMessage.Content.SECRET,  # the link lets its reader join the family
     )
     return invitation
 

@@ -246,9 +246,10 @@ class FamilyQuotientAdmin(SimpleHistoryAdmin):
 
 @admin.register(HealthDataAccess)
 class HealthDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["accessed_at", "user", "annual_file"]
-    list_select_related = ["user", "annual_file__child", "annual_file__school_year"]
-    search_fields = ["user__email", "annual_file__child__last_name"]
+    list_display = ["accessed_at", "user", "annual_file", "outbox_message"]
+    list_select_related = ["user", "annual_file__child", "annual_file__school_year",
+                           "outbox_message"]
+    search_fields = ["user__email", "annual_file__child__last_name", "outbox_message__to"]
 
 
 # The activity catalogue -------------------------------------------------------------------

@@ -10,6 +10,12 @@ messages instead of 5,000, each request pays a cache `add` instead of Celery's p
 the cache or the broker is down, the beat job `requeue_unsent_messages` picks the message up
 later, one task per message. `deliver` locks the row and checks its state, so a message is
 sent once however many times it is queued.
+
+A message whose body carries a secret (a reset, verification or invitation link) or health data
+is queued with `content=SECRET` or `HEALTH`: its body is sealed (portail/sealing.py) instead of
+stored in clear, and opened only to be sent (or, for health data, shown to staff allowed to see
+it). A secret's seal is dropped in the transaction that marks the message sent, or abandoned:
+nothing of it stays once it has left (docs/security.md, section 1).
 """
 
 import logging
@@ -25,6 +31,7 @@ from django.utils import timezone
 
 from .commune import commune
 from .models import OutboxMessage
+from .sealing import seal, unseal
 
 logger = logging.getLogger(__name__)
 
@@ -41,27 +48,35 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def queue_email(template: str, to: list[str] | str, context: dict) -> OutboxMessage | None:
+def queue_email(template: str, to: list[str] | str, context: dict, *,
+                content=OutboxMessage.Content.ORDINARY) -> OutboxMessage | None:
     subject, text, html = render_email(template, context)
-    return queue_message(to=to, subject=subject, body_text=text, body_html=html, template=template)
+    return queue_message(to=to, subject=subject, body_text=text, body_html=html, template=template,
+                         content=content)
 
 
 def queue_message(
-    *, to, subject: str, body_text: str, body_html: str = "", template: str = ""
+    *, to, subject: str, body_text: str, body_html: str = "", template: str = "",
+    content=OutboxMessage.Content.ORDINARY,
 ) -> OutboxMessage | None:
+    """Write the message in the caller's transaction. ``content``: SECRET or HEALTH when the
+    body carries a secret or health data (the subject must carry neither: staff read it)."""
     recipients = [address for address in ([to] if isinstance(to, str) else to) if address]
     if not recipients:
         # e.g. a household whose guardians were all removed: nobody to write to
         logger.warning("No recipient for %r: message not queued", subject)
         return None
+    body = {"body_text": body_text, "body_html": body_html}
+    if content != OutboxMessage.Content.ORDINARY:
+        body = {"sealed_body": seal({"text": body_text, "html": body_html})}
     message = OutboxMessage.objects.create(
         template=template,
         to=recipients,
         subject=subject,
-        body_text=body_text,
-        body_html=body_html,
+        content=content,
         from_email=settings.DEFAULT_FROM_EMAIL,
         reply_to=commune()["service_email"],
+        **body,
     )
     transaction.on_commit(lambda: kick(message.pk))
     return message
@@ -160,30 +175,51 @@ def deliver(message_id: int, *, connection=None) -> bool:
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 message.status = OutboxMessage.Status.FAILED
-            message.save(update_fields=["attempts", "last_attempt_at", "last_error", "status"])
+                _drop_secret(message)  # a dead link is not kept: the person asks again
+            message.save(update_fields=["attempts", "last_attempt_at", "last_error", "status",
+                                        "sealed_body"])
             logger.warning("Outbox message %s failed: %s", message_id, message.last_error)
             return False
         message.status = OutboxMessage.Status.SENT
         message.sent_at = message.last_attempt_at
         message.last_error = ""
-        message.save(
-            update_fields=["attempts", "last_attempt_at", "last_error", "status", "sent_at"]
-        )
+        _drop_secret(message)
+        message.save(update_fields=["attempts", "last_attempt_at", "last_error", "status",
+                                    "sent_at", "sealed_body"])
         return True
 
 
+def _drop_secret(message: OutboxMessage) -> None:
+    if message.content == OutboxMessage.Content.SECRET:
+        message.sealed_body = ""
+
+
+def bodies(message: OutboxMessage) -> tuple[str, str]:
+    """The message's text and HTML bodies, unsealed if need be (to send it, or to show health
+    data to staff allowed to see it); ("", "") for a secret already sent or abandoned."""
+    if message.content == OutboxMessage.Content.ORDINARY:
+        return message.body_text, message.body_html
+    if not message.sealed_body:
+        return "", ""
+    parts = unseal(message.sealed_body)
+    return parts["text"], parts["html"]
+
+
 def _send(message: OutboxMessage, connection=None) -> None:
+    if message.content != OutboxMessage.Content.ORDINARY and not message.sealed_body:
+        raise ValueError("sealed body already dropped")  # never an empty e-mail
+    text, html = bodies(message)
     email = EmailMultiAlternatives(
         connection=connection,
         subject=message.subject,
-        body=message.body_text,
+        body=text,
         from_email=message.from_email,
         to=message.to,
         reply_to=[message.reply_to] if message.reply_to else None,
         headers={"Message-ID": f"<outbox-{message.pk}@portail-famille>"},
     )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
+    if html:
+        email.attach_alternative(html, "text/html")
     email.send(fail_silently=False)
 
 

@@ -210,11 +210,15 @@ class AnnualFile(models.Model):
 
 
 class HealthDataAccess(models.Model):
-    """Each time a staff member opens the health part of a file (GDPR art. 9)."""
+    """Each time a staff member opens the health part of a file, or an e-mail of the outbox
+    that carries health data, such as an absence's reason (GDPR art. 9)."""
 
-    annual_file = models.ForeignKey(AnnualFile, on_delete=models.CASCADE,
-                                    related_name="health_accesses",
+    annual_file = models.ForeignKey(AnnualFile, on_delete=models.CASCADE, null=True,
+                                    blank=True, related_name="health_accesses",
                                     verbose_name=_("dossier administratif"))
+    outbox_message = models.ForeignKey("portail.OutboxMessage", on_delete=models.CASCADE,
+                                       null=True, blank=True, related_name="+",
+                                       verbose_name=_("message sortant"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="+", verbose_name=_("agent"))
     accessed_at = models.DateTimeField(_("consulté le"), auto_now_add=True)
@@ -223,9 +227,17 @@ class HealthDataAccess(models.Model):
         verbose_name = _("consultation de données de santé")
         verbose_name_plural = _("consultations de données de santé")
         ordering = ["-accessed_at"]
+        constraints = [
+            models.CheckConstraint(  # what was read: a file or a message, exactly one
+                condition=Q(annual_file__isnull=False, outbox_message__isnull=True)
+                | Q(annual_file__isnull=True, outbox_message__isnull=False),
+                name="healthdataaccess_one_subject",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.user} – {self.annual_file} – {self.accessed_at:%d/%m/%Y %H:%M}"
+        return (f"{self.user} – {self.annual_file or self.outbox_message} – "
+                f"{self.accessed_at:%d/%m/%Y %H:%M}")
 
 
 class FamilyQuotient(models.Model):

@@ -13,6 +13,7 @@ from familles.models import Child, Contact, Document, Family, Guardian
 from familles.services import owned_child, upload_document
 from portail.compiled import compiled_read
 from portail.i18n import gettext as _
+from portail.models import OutboxMessage
 from portail.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -110,12 +111,13 @@ def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
     return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
-def email_households(template: str, child, context: dict) -> None:
+def email_households(template: str, child, context: dict, *,
+                     content=OutboxMessage.Content.ORDINARY) -> None:
     """Queue the e-mail to each household of the child, one message each: in shared custody
     the two households are both told, and neither sees the other's addresses."""
     emails = household_emails([child])
     for household in households(child):
-        queue_email(template, emails[household], context)
+        queue_email(template, emails[household], context, content=content)
 
 
 def households(child) -> list[int]:
@@ -349,6 +351,11 @@ def family_quotient_on(family: Family, day) -> FamilyQuotient | None:
 
 def record_health_access(annual_file: AnnualFile, user) -> None:
     HealthDataAccess.objects.create(annual_file=annual_file, user=user)
+
+
+def record_outbox_health_access(message: OutboxMessage, user) -> None:
+    """A staff member read an e-mail of the outbox that carries health data."""
+    HealthDataAccess.objects.create(outbox_message=message, user=user)
 
 
 def _format_datetime(value):

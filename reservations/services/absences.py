@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from familles.models import Child, Document, Family
 from familles.services import delete_document, upload_document
 from inscriptions.services import email_households
+from portail.models import OutboxMessage
 
 from ..deadlines import (
     deadline_for,
@@ -178,7 +179,9 @@ def _record(reservation_id, reason, details, document, user, now) -> AbsenceJust
             justification = AbsenceJustification.objects.create(
                 reservation=reservation, reason=reason, details=details, document=document,
                 submitted_by=user)
-            _notify(justification, "absence_justification_received")
+            # It repeats the reason and details: health data, sealed in the outbox.
+            _notify(justification, "absence_justification_received",
+                    content=OutboxMessage.Content.HEALTH)
             return justification
     except IntegrityError as exc:
         raise ValidationError(_("Une justification a déjà été envoyée pour cette absence.")) \
@@ -227,11 +230,12 @@ def _decide(justification, state, staff_user, comment, now):
     justification.save(update_fields=["state", "decided_by", "decided_at", "staff_comment"])
 
 
-def _notify(justification: AbsenceJustification, template: str) -> None:
+def _notify(justification: AbsenceJustification, template: str,
+            content=OutboxMessage.Content.ORDINARY) -> None:
     reservation = justification.reservation
     slot = reservation.slot
     email_households(template, reservation.child, {
         "justification": justification, "reservation": reservation,
         "child": reservation.child, "slot": slot, "activity": slot.activity,
         "reason": justification.get_reason_display(),
-    })
+    }, content=content)

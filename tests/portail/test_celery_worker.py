@@ -14,10 +14,12 @@ import time
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 
 from portail import outbox, tasks
 from portail.models import OutboxMessage
+from tests.factories import UserFactory
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf
 
 pytestmark = [
@@ -114,3 +116,26 @@ def test_the_worker_keeps_its_database_connections_from_one_e_mail_to_the_next(p
         pk__in=[m.pk for m in messages], status=OutboxMessage.Status.SENT).count() == 8
     opened = connections_opened() - before
     assert opened <= 1, f"{opened} connections opened for 8 e-mails"
+
+
+def test_a_reset_link_written_during_a_broker_outage_is_delivered_by_the_worker_and_purged(
+        worker):
+    user = UserFactory()
+    with celery_conf(broker_url=UNREACHABLE_BROKER):
+        Client().post("/compte/password/reset/", {"email": user.email})  # commits
+    message = OutboxMessage.objects.get(template="account/email/password_reset_key")
+    assert (message.status, message.attempts) == (OutboxMessage.Status.PENDING, 0)
+    assert "/password/reset/key/" not in message.body_text + message.sealed_body
+
+    # Later the beat job hands it to the worker, another process, which unseals and sends it.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        created_at=timezone.now() - timezone.timedelta(
+            seconds=settings.OUTBOX_REQUEUE_AFTER_SECONDS + 1))
+    assert tasks.requeue_unsent_messages() == 1
+    worker.wait_for(lambda: worker.copies_of(message), what="the e-mail")
+    worker.wait_for(worker.idle, what="the worker to be idle")
+
+    [email] = worker.copies_of(message)
+    assert "/compte/password/reset/key/" in email.get_content()
+    message.refresh_from_db()
+    assert (message.status, message.sealed_body) == (OutboxMessage.Status.SENT, "")

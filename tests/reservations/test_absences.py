@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from familles.models import Document
+from portail import outbox
 from portail.models import OutboxMessage
 from reservations.deadlines import deadline_for, justification_deadline
 from reservations.models import AbsenceJustification, Reservation
@@ -100,7 +101,9 @@ def test_after_the_deadline_and_within_48_hours_the_justification_is_received(
     assert "Lou" in text and "en cours d'examen par le service" in text
     message = OutboxMessage.objects.get(template="absence_justification_received")
     assert message.to == [guardian.user.email]
-    assert "Lou" in message.subject and "Maladie de l'enfant" in message.body_text
+    # The reason is health data: sealed in the outbox, opened to be sent.
+    assert message.content == OutboxMessage.Content.HEALTH and message.body_text == ""
+    assert "Lou" in message.subject and "Maladie de l'enfant" in outbox.bodies(message)[0]
 
 
 def test_more_than_48_hours_after_the_day_it_is_too_late(parent_client, guardian, reservation,
