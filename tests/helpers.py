@@ -1,14 +1,22 @@
 """Small helpers for HTTP-level tests: read a page as a parent would, make real files."""
 
+import base64
+import hashlib
+import hmac
 import html
 import io
 import re
 import socket
+import struct
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from PIL import Image
+
+from familles import second_factor
 
 
 def page_text(response) -> str:
@@ -102,3 +110,32 @@ def together(action, items, timeout: float = 60) -> list:
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
     return errors
+
+
+# --- staff's second factor -----------------------------------------------------------------
+
+DJANGO_FORCE_LOGIN = Client.force_login
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The code an authenticator app shows (RFC 6238: HMAC-SHA1, 30 s, 6 digits), computed
+    with the standard library from the device's base32 secret. Tests that post it stop the
+    clock (the `frozen_clock` fixture), so that the server checks the same 30 s."""
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter),
+                      hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def force_login_with_second_factor(client, user, backend=None):
+    """Django's `force_login` ("the details of how a user logged in aren't important"), with
+    the session marked as allauth's code step marks it when the user has a TOTP device: a
+    staff member built by the factories is then fully logged in, as after password and code.
+    tests/conftest.py makes every client's `force_login` this one; a test of the gate logs in
+    with the password only through `client.login` or the real login form instead."""
+    DJANGO_FORCE_LOGIN(client, user, backend)
+    session = client.session
+    second_factor.mark_passed(session, user)
+    session.save()
