@@ -1,10 +1,15 @@
-"""allauth hooks: its e-mails go through the outbox like every other message."""
+"""allauth hooks: its e-mails go through the outbox like every other message; staff keep
+their second factor."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.contrib.sites.shortcuts import get_current_site
 
 from portail.outbox import queue_message
+
+from . import second_factor
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -25,3 +30,11 @@ class AccountAdapter(DefaultAccountAdapter):
             body_html=html,
             template=template_prefix,
         )
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator):
+        """A staff member cannot turn his TOTP device off: the admin requires it. A lost
+        device is reset by an administrator (`manage.py reset_staff_mfa`)."""
+        return not (authenticator.type == Authenticator.Type.TOTP
+                    and second_factor.is_required(authenticator.user))
