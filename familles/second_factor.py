@@ -95,11 +95,13 @@ def reset_second_factor(email: str, operator: str = "") -> int:
     were removed; refuses an unknown address or a parent's account."""
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
-        raise ValidationError(_("Aucun compte n’a l’adresse « %(email)s ».") % {"email": email})
+        raise ValidationError(
+            _("Aucun compte n’a l’adresse «\u00a0%(email)s\u00a0».") % {"email": email})
     if not (user.is_staff or user.is_superuser):
         raise ValidationError(
-            _("« %(email)s » n’est pas un compte de l’équipe : la double authentification des "
-              "familles est facultative et se gère depuis leur espace.") % {"email": user.email})
+            _("«\u00a0%(email)s\u00a0» n’est pas un compte de l’équipe\u00a0: la double "
+              "authentification des familles est facultative et se gère depuis leur espace.")
+            % {"email": user.email})
     removed, _by_model = Authenticator.objects.filter(user=user).delete()
     logger.warning("Staff second factor reset: %s, %d authenticator(s) removed, by %s",
                    user.email, removed, operator or _operator())
