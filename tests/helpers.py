@@ -1,15 +1,10 @@
 """Small helpers for HTTP-level tests: read a page as a parent would, make real files."""
 
-import base64
-import hashlib
-import hmac
 import html
 import io
 import re
 import socket
-import struct
 import threading
-import time
 
 from django.conf import settings
 from django.db import connection
@@ -17,6 +12,7 @@ from django.test import Client
 from PIL import Image
 
 from familles import second_factor
+from portail import demo
 
 
 def page_text(response) -> str:
@@ -115,18 +111,9 @@ def together(action, items, timeout: float = 60) -> list:
 # --- staff's second factor -----------------------------------------------------------------
 
 DJANGO_FORCE_LOGIN = Client.force_login
-
-
-def totp_code(secret: str, at: float | None = None) -> str:
-    """The code an authenticator app shows (RFC 6238: HMAC-SHA1, 30 s, 6 digits), computed
-    with the standard library from the device's base32 secret. Tests that post it stop the
-    clock (the `frozen_clock` fixture), so that the server checks the same 30 s."""
-    counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter),
-                      hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+# The code an authenticator app shows for a key (RFC 6238, standard library). Tests that post
+# one stop the clock (the `frozen_clock` fixture), so that the server checks the same 30 s.
+totp_code = demo.totp_code
 
 
 def force_login_with_second_factor(client, user, backend=None):
