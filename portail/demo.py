@@ -4,8 +4,13 @@ Idempotent: running it again finds what exists and changes nothing. Later capabi
 their own part (school year, activities…) to `seed()`.
 """
 
+import base64
 import datetime
+import hashlib
+import hmac
 import itertools
+import struct
+import time
 
 from allauth.account.models import EmailAddress
 from dateutil.easter import easter
@@ -17,6 +22,7 @@ from django.utils import timezone
 
 from facturation.models import BillingRule, Invoice, Tariff, TariffBracket
 from facturation.services.billing import issue_run, prepare_run
+from familles import second_factor
 from familles.models import Child, Contact, Document, Family, Guardian, User
 from inscriptions import services as inscriptions
 from inscriptions.calendar import activity_days
@@ -46,6 +52,20 @@ from .staff import ensure_staff_group
 DEMO_PASSWORD = "portail-demo-2026"
 STAFF_EMAIL = "agent@mairie.example"
 ADMIN_EMAIL = "admin@mairie.example"
+# The demo staff's TOTP key (base32), public like their password: the admin requires a second
+# factor, and a newcomer adds this key to an authenticator app or runs `manage.py demo_code`.
+DEMO_TOTP_SECRET = "PORTAILDEMOKERBRUMEAGENTGESTION2"
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The code an authenticator app shows for a base32 key (RFC 6238: HMAC-SHA1, 30 s,
+    6 digits), with the standard library: for the demo's key, and for the tests."""
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(base64.b32decode(secret, casefold=True), struct.pack(">Q", counter),
+                      hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
 
 
 def _user(email, *, staff=False, superuser=False):
@@ -79,7 +99,10 @@ def seed() -> list[tuple[str, str, str]]:
     staff.groups.add(ensure_staff_group())
     staff.first_name, staff.last_name = "Agnès", "Le Goff"
     staff.save()
-    _user(ADMIN_EMAIL, superuser=True)
+    admin = _user(ADMIN_EMAIL, superuser=True)
+    for user in (staff, admin):
+        if second_factor.device_id(user) is None:
+            second_factor.add_totp_device(user, DEMO_TOTP_SECRET)
 
     _family(
         "Famille Martin",

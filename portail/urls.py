@@ -1,14 +1,12 @@
 """Root URLs (roof): gathers the apps."""
 
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from . import views
 
-# Staff log in through allauth, so that their second factor cannot be bypassed.
-admin.site.login = secure_admin_login(admin.site.login)
+# admin.site is portail.admin_site's: staff log in through allauth, with a second factor.
 admin.site.site_header = _("Portail Famille – Éducation Jeunesse")
 admin.site.site_title = _("Portail Famille")
 admin.site.index_title = _("Gestion du service")

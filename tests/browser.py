@@ -1,10 +1,12 @@
 """Helpers shared by the Chromium journeys."""
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD
+from tests.helpers import totp_code
 
 UNLABELLED_FIELDS_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(el => !['hidden', 'submit', 'button'].includes(el.type))
@@ -29,10 +31,21 @@ def main(page: Page):
     return page.get_by_role("main")
 
 
-def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> None:
-    """Log in through the real form, as a parent or a staff member does."""
+def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD,
+           totp_secret: str | None = None) -> None:
+    """Log in through the real form, as a parent or a staff member does; a staff member then
+    types the code of his authenticator app (totp_secret: his device's key)."""
     page.goto(base_url + "/compte/login/")
     main(page).get_by_label(re.compile(r"^Adresse e-mail", re.I)).fill(email)
     main(page).get_by_label(re.compile(r"^Mot de passe", re.I)).fill(password)
     main(page).get_by_role("button", name="Je me connecte").click()
     expect(page).not_to_have_url(re.compile(r"/compte/login/"))
+    if totp_secret:
+        expect(page).to_have_url(re.compile(r"/compte/2fa/authenticate/"))
+        left = 30 - time.time() % 30
+        if left < 5:  # the server allows no drift: not a code about to expire
+            time.sleep(left + 0.5)
+        code = main(page).locator("input[name=code]")
+        code.fill(totp_code(totp_secret))
+        code.press("Enter")
+        expect(page).not_to_have_url(re.compile(r"/compte/2fa/authenticate/"))

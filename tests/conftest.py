@@ -7,9 +7,12 @@ import shutil
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
 
 from portail import outbox
 from tests.factories import FamilyFactory, GuardianFactory, StaffFactory
+from tests.helpers import force_login_with_second_factor
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the
 # test itself (fixtures, assertions) are still synchronous and safe there.
@@ -53,6 +56,22 @@ def _no_drain_queued():
     """The outbox's "drain queued" flag lives in the cache, which outlives a test: a test
     that queued a drain nobody ran (a worker down) must not silence the next one's."""
     cache.delete(outbox.DRAIN_QUEUED)
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_second_factor(monkeypatch):
+    """Staff need a second factor before any admin page (familles/second_factor.py). A test
+    that calls `force_login` does not care how the user logged in: for a staff member with a
+    TOTP device, the session is marked as after the code, in this one place, instead of in
+    every staff test. The gate's own tests log in with the password only (`client.login`, the
+    login form) and show that this is not enough."""
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
+
+
+@pytest.fixture
+def frozen_clock(time_machine):
+    """A TOTP code lasts 30 s: stop the clock so that the code computed is the one checked."""
+    time_machine.move_to(timezone.now(), tick=False)
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,12 @@ import factory
 from allauth.account.models import EmailAddress
 
 from familles.models import Child, Contact, Family, Guardian, User
+from familles.second_factor import add_totp_device
 from portail.staff import ensure_staff_group, staff_permissions
 
 PASSWORD = "motdepasse-de-test-2026"
+# The TOTP secret of every staff account the factories build (base32, as an app is given it).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -22,6 +25,13 @@ class UserFactory(factory.django.DjangoModelFactory):
         user.save()
         if create and extracted is not False:
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    @factory.post_generation
+    def second_factor(user, create, extracted, **kwargs):
+        """Staff and superusers get an active TOTP device (TOTP_SECRET), as every staff account
+        has in production; `second_factor=False` builds one who has not enrolled yet."""
+        if create and (user.is_staff or user.is_superuser) and extracted is not False:
+            add_totp_device(user, TOTP_SECRET)
 
 
 class StaffFactory(UserFactory):

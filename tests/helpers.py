@@ -8,7 +8,11 @@ import threading
 
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from PIL import Image
+
+from familles import second_factor
+from portail import demo
 
 
 def page_text(response) -> str:
@@ -102,3 +106,23 @@ def together(action, items, timeout: float = 60) -> list:
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
     return errors
+
+
+# --- staff's second factor -----------------------------------------------------------------
+
+DJANGO_FORCE_LOGIN = Client.force_login
+# The code an authenticator app shows for a key (RFC 6238, standard library). Tests that post
+# one stop the clock (the `frozen_clock` fixture), so that the server checks the same 30 s.
+totp_code = demo.totp_code
+
+
+def force_login_with_second_factor(client, user, backend=None):
+    """Django's `force_login` ("the details of how a user logged in aren't important"), with
+    the session marked as allauth's code step marks it when the user has a TOTP device: a
+    staff member built by the factories is then fully logged in, as after password and code.
+    tests/conftest.py makes every client's `force_login` this one; a test of the gate logs in
+    with the password only through `client.login` or the real login form instead."""
+    DJANGO_FORCE_LOGIN(client, user, backend)
+    session = client.session
+    second_factor.mark_passed(session, user)
+    session.save()

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from inscriptions.models import AnnualFile
 from portail.models import OutboxMessage
 from tests.browser import assert_every_field_is_labelled, field, log_in, main
-from tests.factories import ChildFactory, GuardianFactory, StaffFactory
+from tests.factories import TOTP_SECRET, ChildFactory, GuardianFactory, StaffFactory
 from tests.helpers import pdf_bytes
 from tests.inscriptions.factories import SchoolYearFactory
 
@@ -87,7 +87,7 @@ def test_a_parent_submits_the_file_and_staff_validate_it(page: Page, browser, li
     try:
         agent = staff_context.new_page()
         agent.set_default_timeout(15_000)
-        log_in(agent, live_server.url, staff.email)
+        log_in(agent, live_server.url, staff.email, totp_secret=TOTP_SECRET)
         agent.goto(live_server.url + "/gestion/inscriptions/annualfile/")
         queue = agent.get_by_role("main").get_by_role("table")
         expect(queue).to_contain_text("Léa Le Goff")

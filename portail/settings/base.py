@@ -24,7 +24,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portail.admin_config.PortailAdminConfig",  # django.contrib.admin, staff's second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -160,6 +160,8 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "10/m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Staff must keep their TOTP device (familles/second_factor.py); parents may remove theirs.
+MFA_ADAPTER = "familles.adapters.MFAAdapter"
 MFA_TOTP_ISSUER = env("PORTAIL_COMMUNE_NAME", default="Portail Famille")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -31,7 +31,7 @@ from inscriptions.models import (
     MealSubscription,
     Site,
 )
-from portail.demo import STAFF_EMAIL
+from portail.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET, STAFF_EMAIL
 from portail.models import OutboxMessage
 from reservations.models import (
     AgeGroup,
@@ -172,6 +172,22 @@ def test_staff_find_the_pending_passerelle_request(seeded):
         str(Enrolment.objects.get(activity__name="Passerelle mercredi",
                                   child__first_name="Chloé"))]
     assert "Chloé Le Gall" in visible_text(response)
+
+
+def test_demo_staff_reach_the_admin_with_the_printed_key_and_code(seeded):
+    """The admin asks staff for a second factor: the demo prints the key of its staff, and
+    `demo_code` the code of the moment, so that a newcomer tries the admin on day one."""
+    assert DEMO_TOTP_SECRET in seeded and "demo_code" in seeded
+    out = io.StringIO()
+    call_command("demo_code", stdout=out)
+    code = out.getvalue().split()[0]
+    for email in (STAFF_EMAIL, ADMIN_EMAIL):
+        client = Client()
+        asked = client.post("/compte/login/?next=/gestion/",
+                            {"login": email, "password": DEMO_PASSWORD})
+        assert asked["Location"] == "/compte/2fa/authenticate/"
+        assert client.post(asked["Location"], {"code": code})["Location"] == "/gestion/"
+        assert client.get("/gestion/").status_code == 200
 
 
 def test_demo_messages_are_recorded_not_printed(seeded):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from portail.demo import seed
+from portail.demo import DEMO_TOTP_SECRET, seed
 
 
 class Command(BaseCommand):
@@ -13,5 +13,10 @@ class Command(BaseCommand):
         self.stdout.write("Identifiants de démonstration (mot de passe identique pour tous) :")
         for label, email, password in logins:
             self.stdout.write(f"  {label:<40} {email:<28} {password}")
+        self.stdout.write(
+            "Comptes de l'équipe\u00a0: la gestion demande aussi un code de double "
+            f"authentification. Ajoutez la clé {DEMO_TOTP_SECRET} à une application "
+            "d'authentification, ou obtenez le code du moment avec\u00a0: "
+            "python manage.py demo_code")
         self.stdout.write("Les e-mails envoyés s'affichent dans ce terminal.")
         self.stdout.write("")
