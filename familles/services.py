@@ -3,6 +3,7 @@ raises ValidationError with a message a parent can read."""
 
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -267,6 +268,18 @@ def delete_document(family: Family, document: Document) -> None:
         ) from exc
     # Only once the row is gone for good: a rolled-back delete keeps its file.
     storage.delete(stored)
+
+
+@transaction.atomic
+def release_unverified_claims(email_address) -> int:
+    """Once an account has verified an address, no other account keeps it as an unverified
+    second address (review, finding 9): the owner proved it, the others only typed it. Their
+    pending confirmations go with it. Their owners are not told: it would tell them that the
+    person they named has an account here. Returns how many were released."""
+    released, _by_model = EmailAddress.objects.filter(
+        email__iexact=email_address.email, verified=False, primary=False,
+    ).exclude(user_id=email_address.user_id).delete()
+    return released
 
 
 def record_staff_access(document: Document, user) -> None:

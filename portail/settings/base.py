@@ -138,6 +138,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # --- allauth ---------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "familles.adapters.AccountAdapter"
+# An unverified address never blocks a sign-up (security review, finding 9).
+ACCOUNT_FORMS = {"signup": "familles.adapters.PortalSignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
