@@ -121,9 +121,10 @@ class DocumentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class InvitationAdmin(admin.ModelAdmin):
     """Who invited whom, when, what became of it, and the text sent: never the token, which
-    is the invitee's key to the family (DESIGN.md invariant 7)."""
+    is the invitee's key to the family (DESIGN.md invariant 7). Invitations come only from
+    the parent's page; whoever may change one can only cancel it (« annulée le »)."""
 
     list_display = ["email", "family", "inviter", "created_at", "state"]
     search_fields = ["email", "family__name", "invited_by__user__email"]
@@ -131,7 +132,10 @@ class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ["family", "invited_by", "inviter", "email", "created_at", "state", "accepted_at",
               "accepted_by", "revoked_at", "sent_message"]
-    readonly_fields = fields
+    readonly_fields = [field for field in fields if field != "revoked_at"]
+
+    def has_add_permission(self, request):
+        return False
 
     @admin.display(description=_("invité par (compte)"), ordering="invited_by__user__email")
     def inviter(self, invitation):
