@@ -1,11 +1,15 @@
-"""allauth hooks: its e-mails go through the outbox like every other message, sealed: each
-carries a secret (a reset or verification link or code) or is about an account's security;
-staff keep their second factor."""
+"""allauth hooks: its e-mails go through the outbox like every other message, sealed (each
+carries a secret or is about an account's security); staff keep their second factor; and an
+address nobody verified is a claim, not a possession (review, finding 9): it neither blocks its
+owner's sign-up nor lets the owner of that mailbox reset the account that typed it."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import SignupForm
+from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 
 from portail.models import OutboxMessage
@@ -14,7 +18,37 @@ from portail.outbox import queue_message
 from . import second_factor
 
 
+def claimed_only_unverified(email: str) -> bool:
+    """True when accounts hold this address only as an unverified second address: nobody
+    proved it is theirs, and it is nobody's login."""
+    claims = EmailAddress.objects.filter(email__iexact=email)
+    return (
+        claims.exists()
+        and not claims.filter(verified=True).exists()
+        and not claims.filter(primary=True).exists()
+        and not get_user_model().objects.filter(email__iexact=email).exists()
+    )
+
+
+class PortalSignupForm(SignupForm):
+    def validate_unique_email(self, value):
+        # allauth counts any address row as taken, and would send "Ce compte existe déjà"
+        # instead of creating the account. Typing an address at sign-up proves nothing
+        # either, so the other account's claim is released only once this one verifies it
+        # (familles.receivers.release_unverified_claims).
+        if claimed_only_unverified(value):
+            return value
+        return super().validate_unique_email(value)
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def send_password_reset_mail(self, user, email, context):
+        # An address the account added but never verified gives nobody its password.
+        verified = EmailAddress.objects.filter(user=user, email__iexact=email, verified=True)
+        if user.email.lower() != email.lower() and not verified.exists():
+            return
+        super().send_password_reset_mail(user, email, context)
+
     def send_mail(self, template_prefix, email, context):
         request = self.request or allauth_context.request
         # allauth's templates read current_site (site name and domain), as its own send_mail gives.

@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from portail.admin_mixins import ReadOnlyAdminMixin
+from portail.outbox import render_email
 
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
+from .services import invitation_email_context
 
 
 @admin.register(User)
@@ -120,10 +122,39 @@ class DocumentAdmin(SimpleHistoryAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "family", "created_at", "accepted_at", "revoked_at"]
-    search_fields = ["email", "family__name"]
-    readonly_fields = ["token", "family", "email", "invited_by", "created_at", "accepted_at",
-                       "accepted_by"]
+    """Who invited whom, when, what became of it, and the text sent: never the token, which
+    is the invitee's key to the family (DESIGN.md invariant 7). Invitations come only from
+    the parent's page; whoever may change one can only cancel it (« annulée le »)."""
+
+    list_display = ["email", "family", "inviter", "created_at", "state"]
+    search_fields = ["email", "family__name", "invited_by__user__email"]
+    list_select_related = ["family", "invited_by__user"]
+    date_hierarchy = "created_at"
+    fields = ["family", "invited_by", "inviter", "email", "created_at", "state", "accepted_at",
+              "accepted_by", "revoked_at", "sent_message"]
+    readonly_fields = [field for field in fields if field != "revoked_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("invité par (compte)"), ordering="invited_by__user__email")
+    def inviter(self, invitation):
+        return invitation.invited_by.user.email
+
+    @admin.display(description=_("état"))
+    def state(self, invitation):
+        if invitation.accepted_at:
+            return _("acceptée")
+        if invitation.revoked_at:
+            return _("annulée")
+        return _("en attente") if invitation.is_open else _("expirée")
+
+    @admin.display(description=_("message envoyé"))
+    def sent_message(self, invitation):
+        subject, text, _html = render_email("invitation", invitation_email_context(
+            invitation, accept_url=str(_("[lien personnel de l'invité, non affiché]"))))
+        return format_html('<strong>{}</strong><pre style="white-space: pre-wrap">{}</pre>',
+                           subject, text)
 
 
 @admin.register(DocumentAccess)

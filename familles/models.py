@@ -273,6 +273,18 @@ def document_path(instance, filename):
     return f"documents/{instance.family_id}/{uuid.uuid4().hex}.{instance.extension}"
 
 
+class DocumentQuerySet(models.QuerySet):
+    def for_child_file(self, family, child):
+        """What a household may see and attach in a child's file: its own documents, for the
+        whole family or for this child, and the child's own documents filed by the other home
+        in shared custody. Never the other home's family-wide documents, nor its income proofs
+        even when filed for the child: a household's income is its own (review, finding 6)."""
+        return self.filter(
+            Q(family=family, child__isnull=True) | Q(family=family, child=child)
+            | (Q(child=child) & ~Q(kind__in=Document.INCOME_KINDS))
+        )
+
+
 class Document(models.Model):
     """A file in the family's secure vault (pièce justificative)."""
 
@@ -308,6 +320,8 @@ class Document(models.Model):
     expiry_notice_sent_at = models.DateTimeField(_("rappel d'expiration envoyé le"), null=True,
                                                  blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["file", "expiry_notice_sent_at"])
+
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pièce justificative")

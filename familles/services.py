@@ -1,12 +1,17 @@
 """Every change to family data. Each function runs in a transaction, checks its own rules and
 raises ValidationError with a message a parent can read."""
 
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portail.compiled import compiled_read
 from portail.models import OutboxMessage
@@ -95,6 +100,41 @@ def can_invite(family: Family) -> bool:
     return family.guardians.count() < MAX_GUARDIANS
 
 
+def invitation_email_context(invitation: Invitation, accept_url: str) -> dict:
+    """What the invitation e-mail may say: a fixed text around the inviter's verified login
+    address, the link and its validity. No name or text the sender typed (his names, his
+    family's name) goes into a message sent from the commune's address (review, finding 5)."""
+    return {
+        "inviter_email": invitation.invited_by.user.email,
+        "accept_url": accept_url,
+        "valid_days": Invitation.VALID_DAYS,
+    }
+
+
+def _check_invitation_limits(family: Family) -> None:
+    """At most PORTAIL_INVITATIONS_OPEN_MAX waiting at once, and PORTAIL_INVITATIONS_PER_DAY
+    sent in 24 hours whatever became of them (a cancelled one still counts). The caller holds
+    the family's row lock, so two tabs cannot both pass."""
+    open_max = settings.PORTAIL_INVITATIONS_OPEN_MAX
+    open_count = family.invitations.open().count()
+    if open_count >= open_max:
+        raise ValidationError(ngettext(
+            "Vous avez déjà %(count)s invitation en attente : attendez qu'elle soit acceptée "
+            "ou qu'elle expire avant d'en envoyer une autre.",
+            "Vous avez déjà %(count)s invitations en attente : attendez qu'elles soient "
+            "acceptées ou qu'elles expirent avant d'en envoyer une autre.",
+            open_count) % {"count": open_count})
+    per_day = settings.PORTAIL_INVITATIONS_PER_DAY
+    sent = family.invitations.filter(created_at__gt=timezone.now() - timedelta(days=1)).count()
+    if sent >= per_day:
+        raise ValidationError(ngettext(
+            "Votre famille a déjà envoyé %(count)s invitation en 24 heures : réessayez demain "
+            "ou contactez le service.",
+            "Votre famille a déjà envoyé %(count)s invitations en 24 heures : réessayez demain "
+            "ou contactez le service.",
+            sent) % {"count": sent})
+
+
 @transaction.atomic
 def invite_guardian(guardian: Guardian, email: str, *, accept_url_builder) -> Invitation:
     family = Family.objects.select_for_update().get(pk=guardian.family_id)
@@ -108,20 +148,12 @@ def invite_guardian(guardian: Guardian, email: str, *, accept_url_builder) -> In
             _("Une invitation a déjà été envoyée à cette adresse : elle est valable %(days)s "
               "jours.") % {"days": Invitation.VALID_DAYS}
         )
+    _check_invitation_limits(family)
     invitation = Invitation.objects.create(family=family, email=email, invited_by=guardian)
-    queue_email(
-        "invitation",
-        email,
-        {
-            "guardian": guardian,
-            "family": family,
-            "accept_url": accept_url_builder(
-                reverse("familles:invitation_accept", args=[invitation.token])
-            ),
-            "valid_days": Invitation.VALID_DAYS,
-        },
-        content=OutboxMessage.Content.SECRET,  # the link lets its reader join the family
-    )
+    accept_url = accept_url_builder(
+        reverse("familles:invitation_accept", args=[invitation.token]))
+    queue_email("invitation", email, invitation_email_context(invitation, accept_url),
+                content=OutboxMessage.Content.SECRET)  # the link lets its reader join the family
     return invitation
 
 
@@ -238,6 +270,18 @@ def delete_document(family: Family, document: Document) -> None:
         ) from exc
     # Only once the row is gone for good: a rolled-back delete keeps its file.
     storage.delete(stored)
+
+
+@transaction.atomic
+def release_unverified_claims(email_address) -> int:
+    """Once an account has verified an address, no other account keeps it as an unverified
+    second address (review, finding 9): the owner proved it, the others only typed it. Their
+    pending confirmations go with it. Their owners are not told: it would tell them that the
+    person they named has an account here. Returns how many were released."""
+    released, _by_model = EmailAddress.objects.filter(
+        email__iexact=email_address.email, verified=False, primary=False,
+    ).exclude(user_id=email_address.user_id).delete()
+    return released
 
 
 def record_staff_access(document: Document, user) -> None:

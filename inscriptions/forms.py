@@ -1,5 +1,4 @@
 from django import forms
-from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -40,15 +39,23 @@ class AnnualFileForm(forms.ModelForm):
             "doctor_phone": forms.TextInput(attrs={"inputmode": "tel"}),
         }
 
-    def __init__(self, *args, annual_file: AnnualFile, **kwargs):
+    def __init__(self, *args, annual_file: AnnualFile, family: Family, **kwargs):
         super().__init__(*args, instance=annual_file, **kwargs)
         child = annual_file.child
         families = families_of(child)
-        vault = Document.objects.filter(family__in=families).filter(
-            Q(child=child) | Q(child__isnull=True))
+        # Only this household's documents and the child's (shared custody: never the other
+        # home's tax notice). What the other home attached stays, unnamed, unless replaced.
+        vault = Document.objects.for_child_file(family, child)
+        current = {field: getattr(annual_file, f"{field}_id") for field in DOCUMENT_SLOTS}
+        visible = set(vault.filter(pk__in=[pk for pk in current.values() if pk])
+                      .values_list("pk", flat=True))
+        self.kept = {field: getattr(annual_file, field) for field, pk in current.items()
+                     if pk and pk not in visible}
         for field, kinds in DOCUMENT_SLOTS.items():
             self.fields[field].queryset = vault.filter(kind__in=kinds)
-            self.fields[field].empty_label = _("— choisir dans mes documents —")
+            self.fields[field].empty_label = (
+                _("— document joint par l'autre foyer (conservé) —") if field in self.kept
+                else _("— choisir dans mes documents —"))
             # Four upload fields on one page: each label names its document.
             self.fields[f"{field}_upload"] = forms.FileField(
                 required=False,
@@ -66,6 +73,13 @@ class AnnualFileForm(forms.ModelForm):
             annual_file.rules_version_accepted == annual_file.school_year.rules_version)
         if not child.second_family_id:
             del self.fields["payer_family"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for field, document in self.kept.items():
+            if cleaned_data.get(field) is None:
+                cleaned_data[field] = document
+        return cleaned_data
 
     def uploads(self) -> dict:
         return {field: self.cleaned_data.get(f"{field}_upload") for field in DOCUMENT_SLOTS

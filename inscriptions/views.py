@@ -191,7 +191,8 @@ class AnnualFileView(FamilyMixin, View):
         if annual_file is None:
             return render(request, "inscriptions/annual_file_start.html",
                           {"child": child, "year": year})
-        return self.render(annual_file, AnnualFileForm(annual_file=annual_file))
+        return self.render(annual_file, AnnualFileForm(annual_file=annual_file,
+                                                          family=self.family))
 
     def post(self, request, child_pk, year_pk):
         child, year, annual_file = self.get_objects(child_pk, year_pk)
@@ -206,7 +207,8 @@ class AnnualFileView(FamilyMixin, View):
             messages.error(request, _("Ce dossier a été transmis au service : il ne peut plus "
                                       "être modifié."))
             return redirect("inscriptions:annual_file", child_pk=child.pk, year_pk=year.pk)
-        form = AnnualFileForm(request.POST, request.FILES, annual_file=annual_file)
+        form = AnnualFileForm(request.POST, request.FILES, annual_file=annual_file,
+                              family=self.family)
         if not form.is_valid():
             return self.render(annual_file, form, status=400)
         try:
@@ -234,4 +236,5 @@ class AnnualFileView(FamilyMixin, View):
         return render(self.request, self.template_name, {
             "annual_file": annual_file, "form": form, "child": annual_file.child,
             "year": annual_file.school_year, "missing": services.missing_items(annual_file),
+            "attached_documents": services.attached_documents(self.family, annual_file),
         }, status=status)

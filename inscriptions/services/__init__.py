@@ -16,6 +16,7 @@ from .files import (
     DOCUMENT_FIELDS,
     UPLOAD_KINDS,
     FileNotValidated,
+    attached_documents,
     contacts_for_child,
     email_households,
     families_of,
@@ -40,7 +41,7 @@ from .files import (
 
 __all__ = [
     "CARRIED_FIELDS", "DOCUMENT_FIELDS", "UPLOAD_KINDS", "CatalogueRow", "FileNotValidated",
-    "catalogue", "contacts_for_child", "email_households", "families_of",
+    "attached_documents", "catalogue", "contacts_for_child", "email_households", "families_of",
     "family_quotient_on", "file_refusal", "file_refusals",
     "file_rows", "has_validated_file", "household_emails", "households", "latest_enrolments",
     "missing_document_reason", "missing_items", "reasons_not_eligible", "record_health_access",

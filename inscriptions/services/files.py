@@ -237,11 +237,28 @@ def _check_owner(family, annual_file):
 
 
 def _check_documents(family, annual_file, data):
-    allowed = families_of(annual_file.child)
-    for field in DOCUMENT_FIELDS:
-        document = data.get(field)
-        if document is not None and document.family_id not in allowed:
-            raise ValidationError(_("Choisissez un document de votre espace."))
+    """A household attaches only what it may see (`Document.objects.for_child_file`); what
+    the other home attached may stay as it is."""
+    attached = {data[field].pk for field in DOCUMENT_FIELDS
+                if data.get(field) is not None
+                and data[field].pk != getattr(annual_file, f"{field}_id")}
+    if not attached:
+        return
+    allowed = Document.objects.for_child_file(family, annual_file.child).filter(pk__in=attached)
+    if allowed.count() != len(attached):
+        raise ValidationError(_("Choisissez un document de votre espace."))
+
+
+def attached_documents(family: Family, annual_file: AnnualFile) -> list[str]:
+    """The file's documents as this household may read them: by name when it may see them,
+    by kind only when the other home attached one of its own."""
+    documents = [getattr(annual_file, field) for field in DOCUMENT_FIELDS
+                 if getattr(annual_file, f"{field}_id")]
+    visible = set(Document.objects.for_child_file(family, annual_file.child).filter(
+        pk__in=[d.pk for d in documents]).values_list("pk", flat=True))
+    return [str(d) if d.pk in visible
+            else _("%(kind)s (joint par l'autre foyer)") % {"kind": d.get_kind_display()}
+            for d in documents]
 
 
 def missing_items(annual_file: AnnualFile) -> list[str]:

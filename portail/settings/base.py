@@ -141,6 +141,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # --- allauth ---------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "familles.adapters.AccountAdapter"
+# An unverified address never blocks a sign-up (security review, finding 9).
+ACCOUNT_FORMS = {"signup": "familles.adapters.PortalSignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -254,6 +256,10 @@ STRIPE_CURRENCY = env("STRIPE_CURRENCY", default="eur")
 PORTAIL_JUSTIFICATION_HOURS = env.int("PORTAIL_JUSTIFICATION_HOURS", default=48)
 # How long a booking waits for a slot's lock before answering "try again" (PostgreSQL).
 PORTAIL_BOOKING_LOCK_TIMEOUT_MS = env.int("PORTAIL_BOOKING_LOCK_TIMEOUT_MS", default=2000)
+# Invitations of a second guardian (security review, finding 5): the most a family sends
+# in 24 hours (cancelled ones included), and the most it has waiting at once.
+PORTAIL_INVITATIONS_PER_DAY = env.int("PORTAIL_INVITATIONS_PER_DAY", default=5)
+PORTAIL_INVITATIONS_OPEN_MAX = env.int("PORTAIL_INVITATIONS_OPEN_MAX", default=3)
 
 LOGGING = {
     "version": 1,

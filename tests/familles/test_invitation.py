@@ -41,11 +41,13 @@ def test_invitation_is_e_mailed_with_a_link_the_invitee_uses_to_join(
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.to == [INVITEE]
-    assert family.name in sent.subject
+    assert "Kerbrume" in sent.subject
     invitation = Invitation.objects.get(family=family)
     link = f"http://testserver/famille/invitation/{invitation.token}/"
     assert link in sent.body
-    assert str(guardian) in sent.body
+    # The inviter is named by his verified login address, not by names he typed.
+    assert guardian.user.email in sent.body
+    assert str(guardian) not in sent.body
 
     # The invitee has an account with that e-mail (verified), opens the link, is asked to
     # log in, and comes back to the invitation.
