@@ -44,6 +44,8 @@ def compose_defaults() -> dict[str, str]:
 def production_environment(*, redis_url: str, private_root: Path) -> dict[str, str]:
     """What production.py requires and what compose adds, on the test database and the
     given Redis; nothing inherited from the test process's own environment."""
+    static_root = private_root / "static"  # empty: whitenoise only warns when it is missing
+    static_root.mkdir(parents=True, exist_ok=True)
     return {
         "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
         "HOME": str(private_root),
@@ -55,6 +57,7 @@ def production_environment(*, redis_url: str, private_root: Path) -> dict[str, s
         "REDIS_URL": redis_url,
         "CACHE_URL": redis_url,
         "PORTAIL_PRIVATE_MEDIA_ROOT": str(private_root),
+        "DJANGO_STATIC_ROOT": str(static_root),
         "DJANGO_LOG_LEVEL": "WARNING",
         **compose_defaults(),
     }
@@ -91,7 +94,7 @@ def gunicorn(env: dict[str, str], log_path: Path):
             time.sleep(0.3)
         yield port
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGINT)  # gunicorn's quick shutdown
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
