@@ -62,7 +62,7 @@ def celery_conf(**values):
         _reset_producer()
 
 
-def _database_url() -> str:
+def database_url() -> str:
     db = connection.settings_dict
     user = db["USER"] or "postgres"
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
@@ -132,7 +132,7 @@ def _running_worker(tmp_path, pool_args, extra_env=None):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portail.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": broker_url,
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",

@@ -156,11 +156,18 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/300s/key",
+    "login_failed": "10/m/ip,5/300s/key,20/d/key",
     "reset_password": "10/m/ip,3/10m/key",
     "reset_password_from_key": "20/m/ip",
     "signup": "10/m/ip",
+    # What a sign-up sends (a verification, or « you already have an account »): one per
+    # e-mail address every 3 minutes, whoever asks (allauth's default, written out).
+    "confirm_email": "1/3m/key",
 }
+# Behind the reverse proxy every request comes from the proxy's address: the limits above
+# take each parent's own from X-Forwarded-For, counting back this many hops (each proxy
+# appends the address it saw). 0, the default, ignores the header, which a client can forge.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("PORTAIL_TRUSTED_PROXIES", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Staff must keep their TOTP device (familles/second_factor.py); parents may remove theirs.
 MFA_ADAPTER = "familles.adapters.MFAAdapter"
