@@ -4,7 +4,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from familles.models import Child, Contact, Family, Guardian, User
-from portail.staff import ensure_staff_group
+from portail.staff import ensure_staff_group, staff_permissions
 
 PASSWORD = "motdepasse-de-test-2026"
 
@@ -84,3 +84,13 @@ class ContactFactory(factory.django.DjangoModelFactory):
     def children(contact, create, extracted, **kwargs):
         if create and extracted:
             contact.children.set(extracted)
+
+
+# Staff with the group's permissions but some (health data, decisions) ------------------------
+
+def staff_without(*codenames):
+    """A member of the staff with the group's permissions minus ``codenames``."""
+    user = StaffFactory()
+    user.groups.clear()
+    user.user_permissions.set(staff_permissions().exclude(codename__in=codenames))
+    return user
