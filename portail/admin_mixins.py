@@ -5,7 +5,6 @@ import functools
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import F, OrderBy
 from django.db.models.constants import LOOKUP_SEP
@@ -241,7 +240,7 @@ def ordering_path(order) -> str | None:
     return None
 
 
-class HealthGuardedChangeList(ChangeList):
+class SortableByEnforcedMixin:
     """A change list that sorts only by the columns the admin lets this user sort by (Django
     checks `sortable_by` for the column headers, not for the `o` parameter of the URL)."""
 
@@ -249,6 +248,14 @@ class HealthGuardedChangeList(ChangeList):
         if field_name not in self.sortable_by:
             return None
         return super().get_ordering_field(field_name)
+
+
+@functools.cache
+def sortable_by_enforced(changelist_class):
+    if issubclass(changelist_class, SortableByEnforcedMixin):
+        return changelist_class
+    return type(changelist_class.__name__, (SortableByEnforcedMixin, changelist_class),
+                {"__module__": changelist_class.__module__})
 
 
 class HealthDataAdminMixin:
@@ -345,7 +352,7 @@ class HealthDataAdminMixin:
                 if not self._reaches_withheld(request, ordering_path(order))]
 
     def get_changelist(self, request, **kwargs):
-        return HealthGuardedChangeList
+        return sortable_by_enforced(super().get_changelist(request, **kwargs))
 
     # The object's page, its form and inlines ----------------------------------------------
     def get_fields(self, request, obj=None):

@@ -223,6 +223,22 @@ def test_a_careless_autocomplete_does_not_search_health_data(client, guardian):
 
 
 @careless
+def test_a_careless_inline_does_not_show_health_data(client, guardian):
+    anna, _zoe = two_children_with_allergies(guardian.family)
+    client.force_login(staff_without_health())
+    page = client.get(f"{CARELESS_CHILDREN}{anna.pk}/change/")
+    assert page.status_code == 200
+    assert "École du Centre" in page_text(page) and "zeste" not in page_text(page)
+    assert not HealthDataAccess.objects.exists()
+    agent = health_staff()
+    client.force_login(agent)
+    assert "zeste" in page_text(client.get(f"{CARELESS_CHILDREN}{anna.pk}/change/"))
+    access = HealthDataAccess.objects.get()
+    assert (access.user, access.action, access.object_id) == (
+        agent, HealthDataAccess.Action.VIEW, str(anna.pk))
+
+
+@careless
 def test_staff_with_the_permission_may_filter_and_it_is_journaled(client, guardian):
     two_children_with_allergies(guardian.family)
     agent = health_staff()
