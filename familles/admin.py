@@ -126,6 +126,10 @@ class DocumentAdmin(HealthDataAdminMixin, SimpleHistoryAdmin):
     def withheld_health_fields(self, request):
         return set()  # rows are withheld instead (get_queryset)
 
+    def record_health_access(self, request, obj, action, fields):
+        if obj is None or obj.is_health_data:  # opening a tax notice is no health access
+            super().record_health_access(request, obj, action, fields)
+
     def has_add_permission(self, request):
         return False  # documents enter only through the checked upload
 

@@ -108,14 +108,23 @@ def test_the_justification_list_cannot_be_sorted_by_reason(client, guardian):
 
 
 def test_health_documents_are_not_listed_nor_found(client, guardian):
-    DocumentFactory(family=guardian.family, kind=Document.Kind.MEDICAL_CERTIFICATE,
-                    original_name="certificat-allergie-arachide.pdf")
-    DocumentFactory(family=guardian.family, original_name="avis-2026.pdf")
+    certificate = DocumentFactory(family=guardian.family,
+                                  kind=Document.Kind.MEDICAL_CERTIFICATE,
+                                  original_name="certificat-allergie-arachide.pdf")
+    notice = DocumentFactory(family=guardian.family, original_name="avis-2026.pdf")
     client.force_login(staff_without_health())
     page = visible_text(client.get(DOCUMENTS))
     assert "avis-2026.pdf" in page and "certificat-allergie" not in page
     assert "certificat-allergie" not in visible_text(client.get(DOCUMENTS, {"q": "arachide"}))
     assert "certificat-allergie" not in visible_text(client.get(DOCUMENTS, {"kind": "medical"}))
+    assert client.get(f"{DOCUMENTS}{certificate.pk}/change/").status_code == 302  # not found
+    assert client.get(f"{DOCUMENTS}{certificate.pk}/history/").status_code == 404
+    # Staff allowed see it; opening it is journaled, opening a tax notice is not.
+    client.force_login(health_staff())
+    assert client.get(f"{DOCUMENTS}{certificate.pk}/change/").status_code == 200
+    client.get(f"{DOCUMENTS}{notice.pk}/change/")
+    assert [a.object_id for a in HealthDataAccess.objects.filter(
+        action=HealthDataAccess.Action.VIEW)] == [str(certificate.pk)]
 
 
 def test_history_pages_hide_health_data(client, guardian, lou_file):
