@@ -12,7 +12,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from familles.models import Document
-from inscriptions.models import HealthDataAccess
+from inscriptions import services
+from inscriptions.models import AnnualFile, HealthDataAccess
 from portail.admin_mixins import HealthDataAdminMixin
 from reservations.models import AbsenceJustification
 from tests.factories import ChildFactory
@@ -69,6 +70,24 @@ def test_allergies_cannot_be_recovered_letter_by_letter(client, lou_file):
     recovered, statuses = recover_by_oracle(client, FILES, "allergies__icontains", "Lou Martin")
     assert recovered == ""
     assert statuses == {400}  # refused, whatever the guess
+
+
+def test_an_action_on_a_list_filtered_by_allergies_is_refused(client, guardian, lou_file):
+    """Actions apply to the filtered list (« all N selected »): a count of validated files
+    would be an oracle too, and so would the filters the admin carries back to the list."""
+    services.submit(guardian.family, lou_file, guardian.user)
+    client.force_login(staff_without_health())
+    for guess in ("arachide", "kiwi"):
+        response = client.post(f"{FILES}?allergies__icontains={guess}", {
+            "action": "validate_selected", "index": "0", "select_across": "1",
+            "_selected_action": [lou_file.pk]})
+        assert response.status_code == 400, guess
+    lou_file.refresh_from_db()
+    assert lou_file.state == AnnualFile.State.SUBMITTED
+    back = client.get(f"{FILES}{lou_file.pk}/change/",
+                      {"_changelist_filters": "allergies__icontains=ara"})
+    assert back.status_code == 200 and "arachide" not in visible_text(back)
+    assert client.get(f"{FILES}?allergies__icontains=ara").status_code == 400
 
 
 def test_an_illness_cannot_be_told_from_the_justification_list(client, guardian):
