@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from portail.admin_mixins import ReadOnlyAdminMixin
+from portail.admin_mixins import HealthDataAdminMixin, ReadOnlyAdminMixin
 from portail.outbox import render_email
 
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
@@ -100,8 +100,19 @@ class ContactAdmin(SimpleHistoryAdmin):
     list_select_related = ["family"]
 
 
+def without_health_documents(request, documents, path=""):
+    """Health documents (vaccination, medical certificate, PAI) only for staff allowed."""
+    if request.user.has_perm(Document.HEALTH_PERMISSION):
+        return documents
+    return documents.exclude(**{f"{path}kind__in": Document.HEALTH_KINDS})
+
+
 @admin.register(Document)
-class DocumentAdmin(SimpleHistoryAdmin):
+class DocumentAdmin(HealthDataAdminMixin, SimpleHistoryAdmin):
+    """Staff without the health-document permission do not see health documents at all
+    (not listed, found, filtered, opened nor their history): among the rows left, the kind
+    and the name tell no health matter, so the guard need not hide those columns."""
+
     list_display = ["kind", "original_name", "family", "child", "valid_until", "uploaded_at",
                     "download"]
     list_filter = ["kind", "uploaded_at"]
@@ -110,6 +121,16 @@ class DocumentAdmin(SimpleHistoryAdmin):
                        "uploaded_by", "uploaded_at", "download"]
     fields = [*readonly_fields, "valid_until"]
     list_select_related = ["family", "child"]
+
+    def get_queryset(self, request):
+        return without_health_documents(request, super().get_queryset(request))
+
+    def withheld_health_fields(self, request):
+        return set()  # rows are withheld instead (get_queryset)
+
+    def record_health_access(self, request, obj, action, fields):
+        if obj is None or obj.is_health_data:  # opening a tax notice is no health access
+            super().record_health_access(request, obj, action, fields)
 
     def has_add_permission(self, request):
         return False  # documents enter only through the checked upload
@@ -163,3 +184,7 @@ class DocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["accessed_at"]
     search_fields = ["user__email", "document__family__name"]
     list_select_related = ["user", "document"]
+
+    def get_queryset(self, request):
+        # Who opened a health document names it: for staff allowed to see it only.
+        return without_health_documents(request, super().get_queryset(request), "document__")

@@ -301,6 +301,10 @@ class Document(models.Model):
     INCOME_KINDS = (Kind.TAX_NOTICE, Kind.CAF, Kind.MSA)
     # Special-category data (GDPR art. 9): staff access to these is recorded.
     HEALTH_KINDS = (Kind.VACCINATION, Kind.MEDICAL_CERTIFICATE, Kind.PAI)
+    # Reached from another model, what a document is and is named may tell a health matter:
+    # the admin refuses lookups on them to staff without the permission.
+    HEALTH_FIELDS = ("kind", "original_name", "file")
+    HEALTH_PERMISSION = "familles.view_health_document"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="documents",

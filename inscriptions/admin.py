@@ -18,7 +18,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from familles.models import Document
-from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin
+from portail.admin_mixins import DecisionAdminMixin, HealthDataAdminMixin, ReadOnlyAdminMixin
 
 from . import services
 from .exports import ExportForm, can_export_health_data, export_response
@@ -35,9 +35,9 @@ from .models import (
     Site,
 )
 
-HEALTH_FIELDS = ("vaccinations_up_to_date", "allergies", "diet", "has_pai", "doctor_name",
-                 "doctor_phone", "health_notes")
-HEALTH_DOCUMENT_FIELDS = [*HEALTH_FIELDS, "vaccination_document", "pai_document"]
+# The health part of the review page, in the order the family filled it in.
+HEALTH_SHOWN = ["vaccinations_up_to_date", "allergies", "diet", "has_pai", "doctor_name",
+                "doctor_phone", "health_notes", "vaccination_document_link", "pai_document_link"]
 
 
 @admin.register(SchoolYear)
@@ -69,9 +69,14 @@ class ReadableHistoryHelper(HistoricalRecordContextHelper):
 
 
 @admin.register(AnnualFile)
-class AnnualFileAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class AnnualFileAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOnlyAdminMixin,
+                      SimpleHistoryAdmin):
     """Files are started by families; staff read them and decide through the dedicated
-    actions (the family's answers are read-only)."""
+    actions (the family's answers are read-only). The health part (the model's
+    HEALTH_FIELDS and the links below) only for staff allowed to see health data, each
+    reading journaled, by the mixin."""
+
+    health_fields = ("vaccination_document_link", "pai_document_link")
 
     list_display = ["child", "family", "school_year", "state", "school", "submitted_at",
                     "decided_at"]
@@ -96,6 +101,21 @@ class AnnualFileAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
     refused_message = _("Dossier renvoyé à la famille avec votre commentaire.")
     accepted_bulk_message = _("%(count)d dossier(s) validé(s).")
     refused_bulk_message = _("%(count)d dossier(s) renvoyé(s) à la famille.")
+    # The review page (the health part is dropped by the guard for staff without it)
+    fieldsets = [
+        (_("Enfant et scolarité"), {"fields": ["child", "family", "school_year", "state",
+                                               "school", "school_class"]}),
+        (_("Santé (données sensibles)"), {"fields": HEALTH_SHOWN}),
+        (_("Autorisations"), {"fields": ["photo_consent", "outings_consent",
+                                         "leave_alone_consent", "emergency_care_consent",
+                                         "contacts"]}),
+        (_("Garde"), {"fields": ["shared_custody", "custody_document_link", "payer_family"]}),
+        (_("Revenus"), {"fields": ["allowance_body", "allowance_number",
+                                   "income_document_link", "quotient"]}),
+        (_("Règlement et suivi"), {"fields": ["rules_version_accepted", "rules_accepted_at",
+                                              "submitted_at", "submitted_by", "decided_at",
+                                              "decided_by", "staff_comment"]}),
+    ]
 
     def accept_object(self, annual_file, user):
         return services.validate(annual_file, user)
@@ -113,59 +133,12 @@ class AnnualFileAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin
     def family(self, annual_file):
         return annual_file.child.family
 
-    def can_see_health(self, request):
-        return request.user.has_perm("inscriptions.view_health_data")
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = [
-            (_("Enfant et scolarité"), {"fields": ["child", "family", "school_year", "state",
-                                                   "school", "school_class"]}),
-            (_("Autorisations"), {"fields": ["photo_consent", "outings_consent",
-                                             "leave_alone_consent", "emergency_care_consent",
-                                             "contacts"]}),
-            (_("Garde"), {"fields": ["shared_custody", "custody_document_link",
-                                     "payer_family"]}),
-            (_("Revenus"), {"fields": ["allowance_body", "allowance_number",
-                                       "income_document_link", "quotient"]}),
-            (_("Règlement et suivi"), {"fields": ["rules_version_accepted", "rules_accepted_at",
-                                                  "submitted_at", "submitted_by", "decided_at",
-                                                  "decided_by", "staff_comment"]}),
-        ]
-        if self.can_see_health(request):
-            fieldsets.insert(1, (_("Santé (données sensibles)"), {
-                "fields": [*HEALTH_FIELDS, "vaccination_document_link", "pai_document_link"]}))
-        return fieldsets
-
     def get_readonly_fields(self, request, obj=None):
+        # Everything shown is read-only: the fieldsets as the guard left them.
         return [f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
-
-    def set_history_delta_changes(self, request, historical_records,
-                                  foreign_keys_are_objs=True):
-        # The history shows each change; health changes only to those allowed to see them.
-        excluded = [] if self.can_see_health(request) else HEALTH_DOCUMENT_FIELDS
-        previous = None
-        for current in historical_records:
-            if previous is not None:
-                delta = previous.diff_against(current, excluded_fields=excluded,
-                                              foreign_keys_are_objs=foreign_keys_are_objs)
-                helper = self.get_historical_record_context_helper(request, previous)
-                previous.history_delta_changes = helper.context_for_delta_changes(delta)
-            previous = current
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableHistoryHelper(self.model, historical_record)
-
-    def history_view(self, request, object_id, extra_context=None):
-        annual_file = self.get_object(request, object_id)
-        if annual_file is not None and self.can_see_health(request):
-            services.record_health_access(annual_file, request.user)
-        return super().history_view(request, object_id, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        annual_file = self.get_object(request, object_id)
-        if annual_file is not None and self.can_see_health(request):
-            services.record_health_access(annual_file, request.user)
-        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("personnes autorisées"))
     def contacts(self, annual_file):
@@ -246,10 +219,12 @@ class FamilyQuotientAdmin(SimpleHistoryAdmin):
 
 @admin.register(HealthDataAccess)
 class HealthDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["accessed_at", "user", "annual_file", "outbox_message"]
+    list_display = ["accessed_at", "user", "action", "annual_file", "content_type", "object_id",
+                    "health_fields", "path"]
+    list_filter = ["action", "content_type"]
     list_select_related = ["user", "annual_file__child", "annual_file__school_year",
-                           "outbox_message"]
-    search_fields = ["user__email", "annual_file__child__last_name", "outbox_message__to"]
+                           "content_type"]
+    search_fields = ["user__email", "annual_file__child__last_name"]
 
 
 # The activity catalogue -------------------------------------------------------------------

@@ -184,7 +184,9 @@ def export_children(activity: Activity, site: Site | None, user, file_format: st
     dataset.title = activity.name[:31]
     if with_health:
         HealthDataAccess.objects.bulk_create(
-            HealthDataAccess(annual_file=files[e.child_id], user=user)
+            HealthDataAccess(annual_file=files[e.child_id], user=user,
+                             action=HealthDataAccess.Action.EXPORT,
+                             health_fields="allergies, diet, has_pai")
             for e in enrolments if e.child_id in files)
     if file_format == "csv":
         # Excel in French reads semicolons, and UTF-8 only with a byte-order mark.

@@ -4,9 +4,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from inscriptions.services import record_outbox_health_access
-
 from . import outbox
+from .admin_mixins import health_data_accessed
 from .models import OutboxMessage
 
 HEALTH_PERMISSION = "inscriptions.view_health_data"
@@ -61,7 +60,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         message = self.get_object(request, object_id)
         if (message is not None and message.content == OutboxMessage.Content.HEALTH
                 and self.can_see_health(request)):
-            record_outbox_health_access(message, request.user)
+            # Journaled by the app that keeps the health journal (the ground imports no app).
+            health_data_accessed.send(sender=OutboxMessage, request=request, obj=message,
+                                      action="view", fields=["body"])
         return super().change_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):

@@ -1,4 +1,6 @@
-"""The admin site (roof): Django's, with the staff's second factor in front of every page.
+"""The admin site (roof): the health-guarded site of the ground (every admin registered on it
+is guarded for health data, portail/admin_mixins.py), with the staff's second factor in
+front of every page.
 
 It is the default site (`portail.admin_config.PortailAdminConfig`), so `admin.site` is this
 one and every app registers on it as usual. Django asks `has_permission` before every view
@@ -8,7 +10,6 @@ is asked for it (familles/second_factor.py).
 """
 
 from allauth.account.decorators import secure_admin_login
-from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -16,8 +17,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from familles import second_factor
 
+from .admin_mixins import HealthGuardedAdminSite
 
-class PortailAdminSite(admin.AdminSite):
+
+class PortailAdminSite(HealthGuardedAdminSite):
     def has_permission(self, request):
         return (super().has_permission(request)
                 and second_factor.missing_step(request) is None)

@@ -24,7 +24,12 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from inscriptions.models import ClosureDay
-from portail.admin_mixins import DecisionAdminMixin, ReadOnlyAdminMixin, RefuseForm
+from portail.admin_mixins import (
+    DecisionAdminMixin,
+    HealthDataAdminMixin,
+    ReadOnlyAdminMixin,
+    RefuseForm,
+)
 
 from . import services
 from .deadlines import format_moment
@@ -463,7 +468,13 @@ JUSTIFICATION_CSS = {
 
 
 @admin.register(AbsenceJustification)
-class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class AbsenceJustificationAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOnlyAdminMixin,
+                                SimpleHistoryAdmin):
+    """The reason (an illness), the family's words and document are health data (the
+    model's HEALTH_FIELDS): only staff allowed to see health data read, filter or sort by
+    them, each reading journaled, by the mixin. The others still see the day and decide."""
+
+    health_fields = ("document_link",)
     list_display = ["child", "day", "activity", "reason", "document_link", "state_words",
                     "submitted_at"]
     list_filter = ["state", "reason", "reservation__slot__activity__school_year",
@@ -475,7 +486,7 @@ class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHi
     actions = ["accept_selected", "refuse_selected"]
     fields = ["child", "day", "activity", "reason", "details", "document_link", "state_words",
               "submitted_at", "submitted_by", "decided_at", "decided_by", "staff_comment"]
-    readonly_fields = [*fields, "details_withheld"]
+    readonly_fields = [*fields, "health_withheld"]
     # Decisions (the services take the justification's id)
     decide_permission = "reservations.decide_absencejustification"
     decision_state = AbsenceJustification.State.SUBMITTED
@@ -499,16 +510,13 @@ class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHi
                              "prévenues par e-mail.")
 
     def get_fields(self, request, obj=None):
-        # A reason such as an illness is health data (GDPR art. 9): only staff allowed to see
-        # health data read the family's details.
-        if request.user.has_perm("inscriptions.view_health_data"):
-            return self.fields
-        return ["details_withheld" if f == "details" else f for f in self.fields]
+        fields = list(super().get_fields(request, obj))
+        if "reason" not in fields:  # withheld by the guard: say so where it would be
+            fields.insert(fields.index("activity") + 1, "health_withheld")
+        return fields
 
-    @admin.display(description=_("précisions"))
-    def details_withheld(self, justification):
-        if not justification.details:
-            return "–"
+    @admin.display(description=_("motif, précisions et justificatif"))
+    def health_withheld(self, justification):
         return _("Réservées aux agents habilités à consulter les données de santé.")
 
     def accept_object(self, justification, user):
@@ -516,10 +524,6 @@ class AbsenceJustificationAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, SimpleHi
 
     def refuse_object(self, justification, user, comment):
         return absences.refuse_justification(justification.pk, user, comment)
-
-    def describe_for_decision(self, justification):
-        return (f"{justification} – {justification.get_reason_display()} "
-                f"({justification.get_state_display()})")
 
     def get_ordering(self, request):
         # Waiting for a decision first, then the most recent days. (An order_by in

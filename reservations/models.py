@@ -290,6 +290,10 @@ class AbsenceJustification(models.Model):
         ACCEPTED = "accepted", _("Acceptée")
         REFUSED = "refused", _("Refusée")
 
+    # An illness is health data (GDPR art. 9), and so are the family's words and document.
+    HEALTH_FIELDS = ("reason", "details", "document")
+    HEALTH_PERMISSION = "inscriptions.view_health_data"
+
     reservation = models.OneToOneField(Reservation, on_delete=models.PROTECT,
                                        related_name="justification",
                                        verbose_name=_("réservation"))

@@ -96,9 +96,10 @@ class ContactFactory(factory.django.DjangoModelFactory):
             contact.children.set(extracted)
 
 
+# Staff with the group's permissions but some (health data, decisions) ------------------------
+
 def staff_without(*codenames):
-    """A member of the staff with the « Éducation Jeunesse » group's permissions minus
-    ``codenames`` (e.g. "view_health_data")."""
+    """A member of the staff with the group's permissions minus ``codenames``."""
     user = StaffFactory()
     user.groups.clear()
     user.user_permissions.set(staff_permissions().exclude(codename__in=codenames))

@@ -89,6 +89,11 @@ class AnnualFile(models.Model):
         NONE = "none", _("Aucun")
 
     EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+    # Special-category data (GDPR art. 9): the admin hides it, and refuses any filter, search
+    # or sort on it, from staff without the permission (portail.admin_mixins).
+    HEALTH_FIELDS = ("vaccinations_up_to_date", "vaccination_document", "allergies", "diet",
+                     "has_pai", "pai_document", "doctor_name", "doctor_phone", "health_notes")
+    HEALTH_PERMISSION = "inscriptions.view_health_data"
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="annual_files",
                               verbose_name=_("enfant"))
@@ -210,34 +215,40 @@ class AnnualFile(models.Model):
 
 
 class HealthDataAccess(models.Model):
-    """Each time a staff member opens the health part of a file, or an e-mail of the outbox
-    that carries health data, such as an absence's reason (GDPR art. 9)."""
+    """Each time a staff member reads health data (GDPR art. 9): a file's health part, a
+    register or an export, and in the admin any page, filter, search or sort using it. The
+    names of the fields are kept, never the values searched for."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Consultation")
+        HISTORY = "history", _("Historique")
+        LIST = "list", _("Liste (affichage, filtre, recherche ou tri)")
+        EXPORT = "export", _("Export")
+        REGISTER = "register", _("Registre")
 
     annual_file = models.ForeignKey(AnnualFile, on_delete=models.CASCADE, null=True,
                                     blank=True, related_name="health_accesses",
                                     verbose_name=_("dossier administratif"))
-    outbox_message = models.ForeignKey("portail.OutboxMessage", on_delete=models.CASCADE,
-                                       null=True, blank=True, related_name="+",
-                                       verbose_name=_("message sortant"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="+", verbose_name=_("agent"))
     accessed_at = models.DateTimeField(_("consulté le"), auto_now_add=True)
+    action = models.CharField(_("accès"), max_length=10, choices=Action.choices,
+                              default=Action.VIEW)
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("type de données"))
+    object_id = models.CharField(_("identifiant"), max_length=64, blank=True)
+    health_fields = models.CharField(_("données de santé"), max_length=255, blank=True)
+    path = models.CharField(_("page"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("consultation de données de santé")
         verbose_name_plural = _("consultations de données de santé")
         ordering = ["-accessed_at"]
-        constraints = [
-            models.CheckConstraint(  # what was read: a file or a message, exactly one
-                condition=Q(annual_file__isnull=False, outbox_message__isnull=True)
-                | Q(annual_file__isnull=True, outbox_message__isnull=False),
-                name="healthdataaccess_one_subject",
-            ),
-        ]
 
     def __str__(self):
-        return (f"{self.user} – {self.annual_file or self.outbox_message} – "
-                f"{self.accessed_at:%d/%m/%Y %H:%M}")
+        subject = self.annual_file or self.get_action_display()
+        return f"{self.user} – {subject} – {self.accessed_at:%d/%m/%Y %H:%M}"
 
 
 class FamilyQuotient(models.Model):

@@ -3,6 +3,7 @@
 Every transition locks the file, checks its state, records who and when, and writes the
 e-mail to the outbox in the same transaction."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -366,13 +367,18 @@ def family_quotient_on(family: Family, day) -> FamilyQuotient | None:
     )
 
 
-def record_health_access(annual_file: AnnualFile, user) -> None:
-    HealthDataAccess.objects.create(annual_file=annual_file, user=user)
-
-
-def record_outbox_health_access(message: OutboxMessage, user) -> None:
-    """A staff member read an e-mail of the outbox that carries health data."""
-    HealthDataAccess.objects.create(outbox_message=message, user=user)
+def record_health_access(annual_file: AnnualFile | None, user, *, obj=None, model=None,
+                         action=HealthDataAccess.Action.VIEW, fields=(), path="") -> None:
+    """Journal one access to health data (GDPR art. 9): to a file, to another object
+    (``obj``, e.g. an absence justification) or to a list of ``model``. ``fields`` names the
+    health fields read, filtered, searched or sorted by; their values are never kept."""
+    obj = annual_file if obj is None else obj
+    model = type(obj) if obj is not None else model
+    HealthDataAccess.objects.create(
+        annual_file=annual_file, user=user, action=action,
+        content_type=ContentType.objects.get_for_model(model) if model is not None else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        health_fields=", ".join(fields)[:255], path=path[:255])
 
 
 def _format_datetime(value):

@@ -220,7 +220,8 @@ def record_health_accesses(register: Register, user) -> None:
         return
     files = {row.annual_file.pk: row.annual_file for row in register.rows if row.annual_file}
     HealthDataAccess.objects.bulk_create(
-        [HealthDataAccess(annual_file=f, user=user) for f in files.values()])
+        [HealthDataAccess(annual_file=f, user=user, action=HealthDataAccess.Action.REGISTER,
+                          health_fields="allergies, diet, has_pai") for f in files.values()])
 
 
 def unexpected_candidates(activity: Activity, query: str) -> list[Child]:
