@@ -20,7 +20,7 @@ from portail.commune import commune
 from portail.outbox import queue_email
 
 from .. import queries, stripe_gateway
-from ..models import Invoice, Payment, StripeEvent, euros
+from ..models import Invoice, Payment, StripeEvent, UnmatchedPayment, euros
 
 logger = logging.getLogger(__name__)
 
@@ -171,19 +171,23 @@ def _apply_checkout_session(session: dict) -> str:
     invoice_id = _invoice_id_of(session)
     invoice = _locked_invoice(invoice_id) if invoice_id else None
     if invoice is None or amount <= 0 or not session_id:
-        logger.error("Stripe session %s paid %s %s for no known invoice (%s)", session_id,
-                     amount, currency, invoice_id)
-        queue_email("payment_flagged", commune()["service_email"], {
-            "invoice": None, "session_id": session_id, "payment_intent": intent,
-            "amount": _raw_amount(amount, currency),
-            "reason": _("aucune facture du portail ne correspond à ce paiement")})
-        return "unknown invoice"
+        return _keep_unmatched(session, invoice=None, amount=amount, currency=currency,
+                               intent=intent, reason=_(
+                                   "aucune facture du portail ne correspond à ce paiement"))
+    if invoice.state != Invoice.State.ISSUED:
+        # Not owed yet, and replaced if staff prepare the month again: nothing may hold on
+        # to it, so the money is kept aside, to refund.
+        return _keep_unmatched(session, invoice=invoice, amount=amount, currency=currency,
+                               intent=intent,
+                               reason=_("la facture est encore un brouillon, pas encore due"))
     if Payment.objects.filter(stripe_session_id=session_id).exists():
         return "duplicate"  # another event of the same session already recorded it
     balance = invoice.balance_cents()
     if currency != stripe_gateway.currency():
         reason = _("devise différente de la facture (%(currency)s)") % {
             "currency": currency.upper() or "?"}
+    elif invoice.credit_notes.exists():
+        reason = _("facture annulée par un avoir")
     elif balance <= 0:
         reason = _("facture déjà payée")
     elif amount != balance:
@@ -207,3 +211,25 @@ def _apply_checkout_session(session: dict) -> str:
     queue_email("payment_flagged", commune()["service_email"], context)
     queue_email("payment_to_refund", invoice.family.guardian_emails(), context)
     return "flagged"
+
+
+def _keep_unmatched(session: dict, *, invoice, amount, currency, intent, reason) -> str:
+    """A paid session no invoice can take: kept once per session (`UnmatchedPayment`, in the
+    admin until refunded), logged, and the service told once."""
+    session_id = session.get("id") or ""
+    reference = str((session.get("metadata") or {}).get("invoice_id")
+                    or session.get("client_reference_id") or "")[:255]
+    logger.error("Stripe session %s paid %s %s, not applied to invoice %s: %s", session_id,
+                 amount, currency, reference or "?", reason)
+    if session_id:
+        _row, created = UnmatchedPayment.objects.get_or_create(
+            stripe_session_id=session_id, defaults={
+                "stripe_payment_intent": intent, "amount_cents": max(amount, 0),
+                "currency": currency, "invoice": invoice, "invoice_reference": reference,
+                "reason": reason})
+        if not created:
+            return "duplicate"  # another event of the same session: already kept and told
+    queue_email("payment_flagged", commune()["service_email"], {
+        "invoice": None, "session_id": session_id, "payment_intent": intent,
+        "amount": _raw_amount(amount, currency), "reason": reason, "reference": reference})
+    return "unknown invoice" if invoice is None else "kept for refund"
