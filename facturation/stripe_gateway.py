@@ -4,6 +4,7 @@ Keys come from the settings (`STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRI
 without a secret key nothing here is ever called (`is_configured`). Stripe's servers are
 reached through `http_client()`, the one seam tests replace with a fake Stripe server."""
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -91,6 +92,14 @@ def create_checkout_session(*, invoice_id: str, description: str, amount_cents: 
 def verified_event(payload: bytes, signature_header: str | None) -> dict:
     """The event Stripe signed, as plain data; `InvalidEvent` when the signature (dated
     within 5 minutes before or after now, against replays) or the payload does not hold."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(str(exc)) from exc
+    # stripe-python reads any JSON it is given as an event (and fails on a list or a number).
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(key), str) and data.get(key) for key in ("id", "type")):
+        raise InvalidEvent("not a Stripe event: no id or type")
     try:
         event = stripe.Webhook.construct_event(payload, signature_header,
                                                settings.STRIPE_WEBHOOK_SECRET)

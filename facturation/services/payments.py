@@ -129,11 +129,49 @@ def start_checkout(family, invoice_id, success_url: str, cancel_url: str,
     return session.url
 
 
+class MalformedEvent(ValueError):
+    """A verified event that does not look like the paid Checkout session it claims to be:
+    refused as a whole (400), nothing recorded."""
+
+
+# What `Payment.amount_cents` (a PositiveIntegerField) can hold.
+_MAX_AMOUNT = 2**31 - 1
+
+
+def _checked_session(event: dict) -> dict:
+    """The Checkout session of a paid event, each field the right type, or MalformedEvent.
+    Stripe always sends them so: anything else is not Stripe's, or not a payment of ours."""
+    data = event.get("data")
+    session = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(session, dict):
+        raise MalformedEvent("no Checkout session in the event")
+    amount = session.get("amount_total")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not (
+            0 <= amount <= _MAX_AMOUNT):
+        raise MalformedEvent(f"amount_total is not a whole number of cents: {amount!r:.40}")
+    for key in ("id", "currency"):
+        if not isinstance(session.get(key), str) or not session[key]:
+            raise MalformedEvent(f"{key} missing or not a string")
+    metadata = session.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise MalformedEvent("metadata is not an object")
+    reference = (metadata or {}).get("invoice_id") or session.get("client_reference_id")
+    if not isinstance(reference, str) or not reference:
+        raise MalformedEvent("no invoice reference (metadata.invoice_id, client_reference_id)")
+    intent = session.get("payment_intent")
+    if intent is not None and not isinstance(intent, str | dict):
+        raise MalformedEvent("payment_intent is neither an id nor an object")
+    return session
+
+
 def handle_stripe_event(event: dict) -> str:
     """Apply one verified Stripe event, exactly once however often it is delivered.
-    Returns what happened ("duplicate", "ignored", "paid", "flagged"…), for the logs."""
+    Returns what happened ("duplicate", "ignored", "paid", "flagged"…), for the logs;
+    raises MalformedEvent, before recording anything, for a paid event of an odd shape."""
     event_id = event.get("id") or ""
     event_type = event.get("type") or ""
+    if event_type in CHECKOUT_PAID_EVENTS:
+        _checked_session(event)
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -293,4 +293,4 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Inside the security headers' middleware (its page carries them), before any that reads a body.
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
-                  "portail.request_limits.RequestSizeLimitMiddleware")
+                  "portail.request_limits.RequestLimitsMiddleware")

@@ -340,3 +340,57 @@ def test_a_payment_for_a_draft_invoice_is_not_applied_and_kept_for_refund(
     assert not Invoice.objects.filter(pk=draft.pk).exists()
     stray.refresh_from_db()
     assert stray.invoice_id is None and stray.invoice_reference == str(draft.pk)
+
+
+# --- Review finding 8: a signed event of an odd shape answers 400 and records nothing ------
+
+def _odd(invoice, change):
+    event = checkout_completed(invoice)
+    change(event, event["data"]["object"])
+    return event
+
+
+ODD_EVENTS = {
+    "amount in euros, as a float": lambda e, s: s.update(amount_total=87.4),
+    "amount as a string": lambda e, s: s.update(amount_total="8740"),
+    "amount not a number": lambda e, s: s.update(amount_total="abc"),
+    "amount absent": lambda e, s: s.pop("amount_total"),
+    "amount null": lambda e, s: s.update(amount_total=None),
+    "amount negative": lambda e, s: s.update(amount_total=-8740),
+    "amount beyond any column": lambda e, s: s.update(amount_total=2**70),
+    "amount a boolean": lambda e, s: s.update(amount_total=True),
+    "metadata absent, no reference": lambda e, s: (s.pop("metadata"),
+                                                   s.pop("client_reference_id")),
+    "metadata not an object": lambda e, s: s.update(metadata=["invoice_id"]),
+    "invoice id not a string": lambda e, s: s.update(metadata={"invoice_id": {"a": 1}},
+                                                     client_reference_id=None),
+    "currency not a string": lambda e, s: s.update(currency=978),
+    "session id absent": lambda e, s: s.pop("id"),
+    "session not an object": lambda e, s: e["data"].update(object="cs_test"),
+    "data absent": lambda e, s: e.pop("data"),
+    "event id absent": lambda e, s: e.pop("id"),
+}
+
+
+@pytest.mark.parametrize("oddity", ODD_EVENTS)
+def test_a_signed_event_of_an_odd_shape_gets_400_and_records_nothing(client, invoice, oddity,
+                                                                     caplog):
+    """Signed by Stripe (or by whoever holds the secret), but not what a paid Checkout session
+    looks like: refused as a whole, logged, never a 500, never a payment."""
+    event = _odd(invoice, ODD_EVENTS[oddity])
+
+    response = deliver(client, event)
+
+    assert response.status_code == 400
+    assert nothing_recorded()
+    assert not UnmatchedPayment.objects.exists()
+    assert invoice.balance_cents() == invoice.total_cents
+    assert any("refused" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("payload", ["[]", '"evt"', "null", "42", '{"id": "evt_1"}',
+                                     '{"type": "checkout.session.completed", "data": []}'])
+def test_a_signed_payload_that_is_no_event_gets_400(client, db, payload):
+    response = deliver(client, None, payload=payload)
+    assert response.status_code == 400
+    assert nothing_recorded()
