@@ -40,6 +40,7 @@ from .models import (
     Payment,
     Tariff,
     TariffBracket,
+    UnmatchedPayment,
     euros,
 )
 from .queries import Status, family_balances, status_of
@@ -698,3 +699,31 @@ class PaymentAdmin(SimpleHistoryAdmin):
             "Paiement de %(amount)s enregistré sur la facture %(number)s ; %(remaining)s") % {
             "amount": euros(payment.amount_cents), "number": invoice.number,
             "remaining": remaining}, messages.SUCCESS)
+
+
+@admin.register(UnmatchedPayment)
+class UnmatchedPaymentAdmin(SimpleHistoryAdmin):
+    """Online payments no invoice could take (a draft, an unknown invoice): never applied;
+    staff refund them in Stripe's dashboard, then tick « remboursé » (the only field they
+    change)."""
+
+    list_display = ["received_at", "stripe_session_id", "amount", "invoice_reference",
+                    "reason", "refunded"]
+    list_filter = ["refunded"]
+    search_fields = ["stripe_session_id", "stripe_payment_intent", "invoice_reference"]
+    date_hierarchy = "received_at"
+    fields = ["received_at", "amount", "reason", "invoice", "invoice_reference",
+              "stripe_session_id", "stripe_payment_intent", "refunded"]
+    readonly_fields = [f for f in fields if f != "refunded"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("montant"), ordering="amount_cents")
+    def amount(self, payment):
+        if payment.currency == "eur":
+            return euros(payment.amount_cents)
+        return f"{payment.amount_cents} ({payment.currency.upper() or '?'})"

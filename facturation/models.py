@@ -348,6 +348,35 @@ class Payment(models.Model):
         return f"{euros(self.amount_cents)} – {self.get_method_display()}"
 
 
+class UnmatchedPayment(models.Model):
+    """An online payment Stripe confirmed that no invoice can take (a draft not yet owed, an
+    invoice unknown to the portal): never applied, kept here until staff refund it."""
+
+    stripe_session_id = models.CharField(_("session Stripe"), max_length=255, unique=True)
+    stripe_payment_intent = models.CharField(_("paiement Stripe"), max_length=255, blank=True)
+    amount_cents = models.PositiveBigIntegerField(_("montant (centimes)"))
+    currency = models.CharField(_("devise"), max_length=10, blank=True)
+    # The invoice it named, while it exists (a draft may be replaced by a new preparation),
+    # and the id it named, always.
+    invoice = models.ForeignKey(Invoice, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("facture"))
+    invoice_reference = models.CharField(_("facture demandée"), max_length=255, blank=True)
+    reason = models.CharField(_("motif"), max_length=255)
+    received_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
+    refunded = models.BooleanField(_("remboursé"), default=False,
+                                   help_text=_("Cochez une fois le paiement remboursé depuis "
+                                               "le tableau de bord Stripe."))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("paiement en ligne non affecté")
+        verbose_name_plural = _("paiements en ligne non affectés")
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.stripe_session_id} – {self.reason}"
+
+
 class StripeEvent(models.Model):
     """Each Stripe event id processed once, however often it is delivered."""
 

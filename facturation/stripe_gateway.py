@@ -4,6 +4,7 @@ Keys come from the settings (`STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`, `STRI
 without a secret key nothing here is ever called (`is_configured`). Stripe's servers are
 reached through `http_client()`, the one seam tests replace with a fake Stripe server."""
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +18,10 @@ TIMEOUT = (3, 8)
 # A Checkout session expires after this delay (Stripe accepts 30 minutes to 24 hours): an old
 # tab cannot pay an amount that staff have meanwhile collected at the counter.
 SESSION_LIFETIME = timedelta(hours=1)
+# How far in the future a webhook signature may be dated (the two clocks' skew). Stripe's
+# tolerance only refuses signatures older than 5 minutes; one dated tomorrow would stay
+# replayable until tomorrow plus 5 minutes.
+SIGNATURE_FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class GatewayError(Exception):
@@ -85,11 +90,31 @@ def create_checkout_session(*, invoice_id: str, description: str, amount_cents: 
 
 
 def verified_event(payload: bytes, signature_header: str | None) -> dict:
-    """The event Stripe signed, as plain data; `InvalidEvent` when the signature (with
-    Stripe's 5-minute tolerance against replays) or the payload does not hold."""
+    """The event Stripe signed, as plain data; `InvalidEvent` when the signature (dated
+    within 5 minutes before or after now, against replays) or the payload does not hold."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(str(exc)) from exc
+    # stripe-python reads any JSON it is given as an event (and fails on a list or a number).
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(key), str) and data.get(key) for key in ("id", "type")):
+        raise InvalidEvent("not a Stripe event: no id or type")
     try:
         event = stripe.Webhook.construct_event(payload, signature_header,
                                                settings.STRIPE_WEBHOOK_SECRET)
     except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
         raise InvalidEvent(str(exc)) from exc
+    signed_at = _signature_timestamp(signature_header)
+    if signed_at > timezone.now().timestamp() + SIGNATURE_FUTURE_TOLERANCE.total_seconds():
+        raise InvalidEvent(f"signature dated in the future (t={signed_at})")
     return event.to_dict()
+
+
+def _signature_timestamp(signature_header: str) -> int:
+    """The `t=` of a Stripe-Signature header (`t=…,v1=…`), once the signature is verified."""
+    for item in signature_header.split(","):
+        key, _sep, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    raise InvalidEvent("no timestamp in the signature")

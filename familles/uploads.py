@@ -1,6 +1,5 @@
 """Checking an uploaded file before it enters the vault: by content, never by its name."""
 
-import io
 import re
 import unicodedata
 from pathlib import PurePath
@@ -42,9 +41,22 @@ def check_upload(uploaded) -> tuple[str, str]:
 
 
 def _check_image(uploaded) -> None:
+    """Readable, and not a decompression bomb: the size is read from the header, so that a
+    few KB claiming hundreds of megapixels are refused before any pixel is decoded (Pillow
+    only warns between its limit and twice it, and raises beyond)."""
     try:
-        with Image.open(io.BytesIO(uploaded.read())) as image:
-            image.verify()
+        with Image.open(uploaded) as image:
+            width, height = image.size
+            if width * height > Image.MAX_IMAGE_PIXELS:
+                raise ValidationError(_(
+                    "Cette image est trop grande (%(width)s × %(height)s pixels). "
+                    "Photographiez ou scannez le document en plus petit, ou envoyez-le en "
+                    "PDF.") % {"width": width, "height": height})
+            image.verify()  # checks the structure without decoding the pixels
+    except Image.DecompressionBombError as exc:
+        raise ValidationError(_(
+            "Cette image est trop grande. Photographiez ou scannez le document en plus petit, "
+            "ou envoyez-le en PDF.")) from exc
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValidationError(_("Cette image est illisible ou endommagée.")) from exc
     finally:

@@ -3,6 +3,7 @@
 The `holidays` package carries the official school calendar of zones A, B and C; the
 commune's zone comes from settings. Results are cached per year: they never change."""
 
+import re
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -55,3 +56,20 @@ def days_between(first: date, last: date):
     while current <= last:
         yield current
         current += timedelta(days=1)
+
+
+# The months a page may be asked for ("2026-10" in an address or a form): any school year the
+# portal can hold, and never one whose month before or after does not exist (year 1, 9999).
+FIRST_MONTH = date(2000, 1, 1)
+LAST_MONTH = date(2099, 12, 1)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def parse_month(value) -> date | None:
+    """The first day of a "YYYY-MM" month between FIRST_MONTH and LAST_MONTH; None for
+    anything else, which the caller reads as "no month asked"."""
+    match = _MONTH.fullmatch(value or "") if isinstance(value, str) else None
+    if match is None or not 1 <= int(match[2]) <= 12:
+        return None
+    first = date(int(match[1]), int(match[2]), 1)
+    return first if FIRST_MONTH <= first <= LAST_MONTH else None

@@ -56,6 +56,8 @@ STAFF_PERMISSIONS = {
         "invoiceline": ("view",),
         "creditnote": ("view",),
         "payment": ("view", "add"),
+        # Online payments no invoice took: staff refund them in Stripe, then tick the box.
+        "unmatchedpayment": ("view", "change"),
     },
     "portail": {"outboxmessage": ("view",)},
 }

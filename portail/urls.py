@@ -11,6 +11,10 @@ admin.site.site_header = _("Portail Famille – Éducation Jeunesse")
 admin.site.site_title = _("Portail Famille")
 admin.site.index_title = _("Gestion du service")
 
+# A malformed request (odd input, a body over Django's limits) answers the portal's French
+# page, with its layout; the 404 and 500 pages are Django's own views on our templates.
+handler400 = "portail.views.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("faq/", views.faq, name="faq"),

@@ -33,3 +33,9 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def bad_request(request, exception):
+    """handler400: Django's own renders 400.html without the request, so the layout (menu,
+    the commune's name and contacts) would be missing."""
+    return render(request, "400.html", status=400)

@@ -30,11 +30,11 @@ def flash_messages(response) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
 
 
-def pdf_bytes(text: str = "Avis d'imposition") -> bytes:
-    """A minimal but valid one-page PDF."""
+def pdf_bytes(text: str = "Avis d'imposition", catalog_extra: bytes = b"") -> bytes:
+    """A minimal but valid one-page PDF (`catalog_extra`: more entries of its catalog)."""
     stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R" + catalog_extra + b" >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
@@ -68,6 +68,31 @@ def png_bytes() -> bytes:
 
 def jpeg_bytes() -> bytes:
     return image_bytes("JPEG")
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid black-and-white PNG of width × height pixels that weighs a few hundred KB: a
+    decompression bomb (225 megapixels would take 225 MB once decoded as greyscale). Written
+    row by row through zlib, so that making it never holds the image in memory either."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)  # filter byte, then 1 bit per pixel
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
+
+
+def pdf_with_javascript() -> bytes:
+    """A PDF that runs JavaScript when opened by a reader that executes it (/OpenAction)."""
+    return pdf_bytes("Certificat", catalog_extra=b" /OpenAction << /S /JavaScript "
+                     b"/JS (app.alert\\(document.cookie\\)) >>")
 
 
 def stored_files() -> list:

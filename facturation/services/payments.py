@@ -20,7 +20,7 @@ from portail.commune import commune
 from portail.outbox import queue_email
 
 from .. import queries, stripe_gateway
-from ..models import Invoice, Payment, StripeEvent, euros
+from ..models import Invoice, Payment, StripeEvent, UnmatchedPayment, euros
 
 logger = logging.getLogger(__name__)
 
@@ -129,11 +129,49 @@ def start_checkout(family, invoice_id, success_url: str, cancel_url: str,
     return session.url
 
 
+class MalformedEvent(ValueError):
+    """A verified event that does not look like the paid Checkout session it claims to be:
+    refused as a whole (400), nothing recorded."""
+
+
+# What `Payment.amount_cents` (a PositiveIntegerField) can hold.
+_MAX_AMOUNT = 2**31 - 1
+
+
+def _checked_session(event: dict) -> dict:
+    """The Checkout session of a paid event, each field the right type, or MalformedEvent.
+    Stripe always sends them so: anything else is not Stripe's, or not a payment of ours."""
+    data = event.get("data")
+    session = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(session, dict):
+        raise MalformedEvent("no Checkout session in the event")
+    amount = session.get("amount_total")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not (
+            0 <= amount <= _MAX_AMOUNT):
+        raise MalformedEvent(f"amount_total is not a whole number of cents: {amount!r:.40}")
+    for key in ("id", "currency"):
+        if not isinstance(session.get(key), str) or not session[key]:
+            raise MalformedEvent(f"{key} missing or not a string")
+    metadata = session.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise MalformedEvent("metadata is not an object")
+    reference = (metadata or {}).get("invoice_id") or session.get("client_reference_id")
+    if not isinstance(reference, str) or not reference:
+        raise MalformedEvent("no invoice reference (metadata.invoice_id, client_reference_id)")
+    intent = session.get("payment_intent")
+    if intent is not None and not isinstance(intent, str | dict):
+        raise MalformedEvent("payment_intent is neither an id nor an object")
+    return session
+
+
 def handle_stripe_event(event: dict) -> str:
     """Apply one verified Stripe event, exactly once however often it is delivered.
-    Returns what happened ("duplicate", "ignored", "paid", "flagged"…), for the logs."""
+    Returns what happened ("duplicate", "ignored", "paid", "flagged"…), for the logs;
+    raises MalformedEvent, before recording anything, for a paid event of an odd shape."""
     event_id = event.get("id") or ""
     event_type = event.get("type") or ""
+    if event_type in CHECKOUT_PAID_EVENTS:
+        _checked_session(event)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -171,19 +209,23 @@ def _apply_checkout_session(session: dict) -> str:
     invoice_id = _invoice_id_of(session)
     invoice = _locked_invoice(invoice_id) if invoice_id else None
     if invoice is None or amount <= 0 or not session_id:
-        logger.error("Stripe session %s paid %s %s for no known invoice (%s)", session_id,
-                     amount, currency, invoice_id)
-        queue_email("payment_flagged", commune()["service_email"], {
-            "invoice": None, "session_id": session_id, "payment_intent": intent,
-            "amount": _raw_amount(amount, currency),
-            "reason": _("aucune facture du portail ne correspond à ce paiement")})
-        return "unknown invoice"
+        return _keep_unmatched(session, invoice=None, amount=amount, currency=currency,
+                               intent=intent, reason=_(
+                                   "aucune facture du portail ne correspond à ce paiement"))
+    if invoice.state != Invoice.State.ISSUED:
+        # Not owed yet, and replaced if staff prepare the month again: nothing may hold on
+        # to it, so the money is kept aside, to refund.
+        return _keep_unmatched(session, invoice=invoice, amount=amount, currency=currency,
+                               intent=intent,
+                               reason=_("la facture est encore un brouillon, pas encore due"))
     if Payment.objects.filter(stripe_session_id=session_id).exists():
         return "duplicate"  # another event of the same session already recorded it
     balance = invoice.balance_cents()
     if currency != stripe_gateway.currency():
         reason = _("devise différente de la facture (%(currency)s)") % {
             "currency": currency.upper() or "?"}
+    elif invoice.credit_notes.exists():
+        reason = _("facture annulée par un avoir")
     elif balance <= 0:
         reason = _("facture déjà payée")
     elif amount != balance:
@@ -207,3 +249,25 @@ def _apply_checkout_session(session: dict) -> str:
     queue_email("payment_flagged", commune()["service_email"], context)
     queue_email("payment_to_refund", invoice.family.guardian_emails(), context)
     return "flagged"
+
+
+def _keep_unmatched(session: dict, *, invoice, amount, currency, intent, reason) -> str:
+    """A paid session no invoice can take: kept once per session (`UnmatchedPayment`, in the
+    admin until refunded), logged, and the service told once."""
+    session_id = session.get("id") or ""
+    reference = str((session.get("metadata") or {}).get("invoice_id")
+                    or session.get("client_reference_id") or "")[:255]
+    logger.error("Stripe session %s paid %s %s, not applied to invoice %s: %s", session_id,
+                 amount, currency, reference or "?", reason)
+    if session_id:
+        _row, created = UnmatchedPayment.objects.get_or_create(
+            stripe_session_id=session_id, defaults={
+                "stripe_payment_intent": intent, "amount_cents": max(amount, 0),
+                "currency": currency, "invoice": invoice, "invoice_reference": reference,
+                "reason": reason})
+        if not created:
+            return "duplicate"  # another event of the same session: already kept and told
+    queue_email("payment_flagged", commune()["service_email"], {
+        "invoice": None, "session_id": session_id, "payment_intent": intent,
+        "amount": _raw_amount(amount, currency), "reason": reason, "reference": reference})
+    return "unknown invoice" if invoice is None else "kept for refund"

@@ -95,7 +95,11 @@ def stripe_webhook(request):
         logger.warning("Stripe webhook refused: %s", exc)
         return HttpResponse("invalid signature or payload", status=400,
                             content_type="text/plain")
-    outcome = payments.handle_stripe_event(event)
+    try:
+        outcome = payments.handle_stripe_event(event)
+    except payments.MalformedEvent as exc:
+        logger.error("Stripe event %s (%s) refused: %s", event.get("id"), event.get("type"), exc)
+        return HttpResponse("malformed event", status=400, content_type="text/plain")
     logger.info("Stripe event %s (%s): %s", event.get("id"), event.get("type"), outcome)
     return HttpResponse(outcome, content_type="text/plain")
 

@@ -298,3 +298,17 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+
+# --- request size (review finding 7) -------------------------------------------------------
+# A body announced bigger than this is refused (413, French page) before it is read: the
+# largest form, the dossier administratif, carries four documents. The reverse proxy must
+# hold the same limit (README, « Production deployment »). Form fields alone stay under
+# Django's 2.5 MB; a form carries at most four files.
+REQUEST_MAX_BYTES = env.int("PORTAIL_REQUEST_MAX_BYTES",
+                            default=4 * DOCUMENT_MAX_BYTES + 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Inside the security headers' middleware (its page carries them), before any that reads a body.
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
+                  "portail.request_limits.RequestLimitsMiddleware")

@@ -4,7 +4,6 @@ Every endpoint works without JavaScript (a 303 back to the month, with messages)
 htmx (the updated day, announced through the page's live region). Busy answers 503 with a
 « réessayer » button; a refusal is said in the booking service's own words."""
 
-import re
 from datetime import date
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django_htmx.http import reswap
 from familles.models import Child
 from familles.services import children_of
 from familles.views import FamilyMixin
+from portail.calendar import parse_month
 from portail.compiled import possible_ids
 from portail.i18n import gettext as _
 
@@ -40,8 +40,6 @@ from ..calendar import (
 )
 from ..models import Slot
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
 OUTCOME_LEVELS = {"confirmed": messages.SUCCESS, "waiting": messages.SUCCESS,
                   "cancelled": messages.SUCCESS, "already": messages.INFO,
                   "full": messages.WARNING, "refused": messages.ERROR}
@@ -50,14 +48,9 @@ TONE_OF_LEVEL = {messages.SUCCESS: "ok", messages.INFO: "neutral", messages.WARN
 
 
 def _ids(values) -> list[int]:
-    return [int(v) for v in values if str(v).strip().isdigit()]
-
-
-def _parse_month(value) -> date | None:
-    match = MONTH.match(value or "")
-    if match and 1 <= int(match[2]) <= 12:
-        return date(int(match[1]), int(match[2]), 1)
-    return None
+    """The values that are written as a whole number ("12"), as ints; others are dropped
+    ("²" is a digit to `str.isdigit` but not a number to `int`)."""
+    return [int(v) for v in (str(v).strip() for v in values) if v.isascii() and v.isdigit()]
 
 
 def calendar_url(child, month: date | None = None) -> str:
@@ -82,7 +75,7 @@ class CalendarView(FamilyMixin, View):
                 raise Http404
         else:
             child = children[0]
-        first = _parse_month(request.GET.get("mois"))
+        first = parse_month(request.GET.get("mois"))
         if first is None:
             today = timezone.localdate(now)
             first = first_month_with_slots(child, today) or today.replace(day=1)
@@ -129,7 +122,7 @@ class _BookingEndpoint(FamilyMixin, View):
 
     # --- answers ----------------------------------------------------------------------------
     def month(self, child, slot_ids=None) -> date | None:
-        first = _parse_month(self.request.POST.get("mois"))
+        first = parse_month(self.request.POST.get("mois"))
         if first is None and slot_ids:
             day = Slot.objects.filter(pk__in=slot_ids).order_by("date").values_list(
                 "date", flat=True).first()

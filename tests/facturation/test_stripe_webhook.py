@@ -10,8 +10,10 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from facturation.models import Payment, StripeEvent, euros
+from facturation.models import CreditNote, Invoice, Payment, StripeEvent, UnmatchedPayment, euros
+from facturation.services.billing import prepare_run
 from facturation.services.payments import record_payment
 from portail.commune import commune
 from portail.models import OutboxMessage
@@ -225,6 +227,9 @@ def test_a_payment_for_no_known_invoice_alerts_the_service(client, family):
     assert alert.to == [commune()["service_email"]]
     assert event["data"]["object"]["id"] in alert.body_text
     assert "1500 centimes (EUR)" in alert.body_text
+    kept = UnmatchedPayment.objects.get()  # in the admin until staff refund it
+    assert (kept.invoice_id, kept.invoice_reference, kept.amount_cents) == (
+        None, str(ghost.pk), 1500)
     # Replayed, it does not alert again.
     assert deliver(client, event).status_code == 200
     assert OutboxMessage.objects.count() == 1
@@ -254,3 +259,138 @@ def test_a_partial_counter_payment_then_online_payment_of_the_rest(client, invoi
     assert card.amount_cents == invoice.total_cents - 3000
     assert not card.flagged_for_refund
     assert invoice.balance_cents() == 0
+
+
+# --- Review finding 10: signatures dated in the future, invoices not payable ---------------
+
+@pytest.mark.parametrize(("ahead", "accepted"), [(60, True), (600, False), (86_400, False)])
+def test_a_signature_dated_in_the_future_is_refused_beyond_a_small_skew(client, invoice,
+                                                                       ahead, accepted):
+    """Stripe's own check only refuses old timestamps: a header dated tomorrow would be
+    replayable until then. A minute of clock skew is fine, ten minutes is not."""
+    event = checkout_completed(invoice)
+
+    response = deliver(client, event, timestamp=int(time.time()) + ahead)
+
+    if accepted:
+        assert response.status_code == 200
+        assert Payment.objects.get().amount_cents == invoice.total_cents
+    else:
+        assert response.status_code == 400
+        assert nothing_recorded()
+        assert invoice.balance_cents() == invoice.total_cents
+
+
+def test_a_payment_for_a_cancelled_invoice_is_flagged_for_refund(client, invoice,
+                                                                 staff_user):
+    """The invoice was cancelled by a credit note while the parent's Checkout page was open:
+    the money is kept on record and to be refunded, with the true reason."""
+    event = checkout_completed(invoice)
+    CreditNote.objects.create(invoice=invoice, number="AV-2026-000001",
+                              amount_cents=invoice.total_cents, reason="Erreur de pointage",
+                              issued_at=timezone.now())
+
+    assert deliver(client, event).status_code == 200
+
+    payment = Payment.objects.get()
+    assert (payment.flagged_for_refund, payment.flag_reason) == (
+        True, "facture annulée par un avoir")
+    assert invoice.paid_cents() == 0
+    assert OutboxMessage.objects.filter(template="payment_flagged").count() == 1
+    assert OutboxMessage.objects.filter(template="payment_to_refund").count() == 1
+    assert not OutboxMessage.objects.filter(template="payment_received").exists()
+
+
+def test_a_payment_for_a_draft_invoice_is_not_applied_and_kept_for_refund(
+        client, family, staff_client, caplog):
+    """A draft is not owed yet (staff may still prepare the month again, which replaces it):
+    the payment does not touch it, is kept as an online payment to refund, staff are told
+    once however often Stripe delivers it, and the month can still be prepared again."""
+    draft = InvoiceFactory(family=family, total_cents=8740)
+    event = checkout_completed(draft)
+    session = event["data"]["object"]
+    again = checkout_completed(draft, session_id=session["id"],
+                               event_type="checkout.session.async_payment_succeeded")
+
+    answers = [deliver(client, event), deliver(client, event), deliver(client, again)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert not Payment.objects.exists()
+    draft.refresh_from_db()
+    assert (draft.state, draft.balance_cents()) == (Invoice.State.DRAFT, 8740)
+    [stray] = UnmatchedPayment.objects.all()
+    assert (stray.invoice_id, stray.amount_cents, stray.currency) == (draft.pk, 8740, "eur")
+    assert (stray.stripe_session_id, stray.stripe_payment_intent) == (
+        session["id"], session["payment_intent"])
+    assert stray.reason == "la facture est encore un brouillon, pas encore due"
+    assert not stray.refunded
+    [alert] = OutboxMessage.objects.all()
+    assert (alert.template, alert.to) == ("payment_flagged", [commune()["service_email"]])
+    assert session["id"] in alert.body_text
+    assert "brouillon" in alert.body_text
+    assert any(session["id"] in record.getMessage() and record.levelname == "ERROR"
+               for record in caplog.records)
+    # Staff find it in the admin, among the online payments still to refund.
+    listing = staff_client.get(reverse("admin:facturation_unmatchedpayment_changelist"),
+                               {"refunded__exact": "0"})
+    assert listing.status_code == 200
+    assert session["id"] in listing.content.decode()
+    # Preparing the month again still replaces the draft: nothing holds on to it.
+    prepare_run(draft.month)
+    assert not Invoice.objects.filter(pk=draft.pk).exists()
+    stray.refresh_from_db()
+    assert stray.invoice_id is None and stray.invoice_reference == str(draft.pk)
+
+
+# --- Review finding 8: a signed event of an odd shape answers 400 and records nothing ------
+
+def _odd(invoice, change):
+    event = checkout_completed(invoice)
+    change(event, event["data"]["object"])
+    return event
+
+
+ODD_EVENTS = {
+    "amount in euros, as a float": lambda e, s: s.update(amount_total=87.4),
+    "amount as a string": lambda e, s: s.update(amount_total="8740"),
+    "amount not a number": lambda e, s: s.update(amount_total="abc"),
+    "amount absent": lambda e, s: s.pop("amount_total"),
+    "amount null": lambda e, s: s.update(amount_total=None),
+    "amount negative": lambda e, s: s.update(amount_total=-8740),
+    "amount beyond any column": lambda e, s: s.update(amount_total=2**70),
+    "amount a boolean": lambda e, s: s.update(amount_total=True),
+    "metadata absent, no reference": lambda e, s: (s.pop("metadata"),
+                                                   s.pop("client_reference_id")),
+    "metadata not an object": lambda e, s: s.update(metadata=["invoice_id"]),
+    "invoice id not a string": lambda e, s: s.update(metadata={"invoice_id": {"a": 1}},
+                                                     client_reference_id=None),
+    "currency not a string": lambda e, s: s.update(currency=978),
+    "session id absent": lambda e, s: s.pop("id"),
+    "session not an object": lambda e, s: e["data"].update(object="cs_test"),
+    "data absent": lambda e, s: e.pop("data"),
+    "event id absent": lambda e, s: e.pop("id"),
+}
+
+
+@pytest.mark.parametrize("oddity", ODD_EVENTS)
+def test_a_signed_event_of_an_odd_shape_gets_400_and_records_nothing(client, invoice, oddity,
+                                                                     caplog):
+    """Signed by Stripe (or by whoever holds the secret), but not what a paid Checkout session
+    looks like: refused as a whole, logged, never a 500, never a payment."""
+    event = _odd(invoice, ODD_EVENTS[oddity])
+
+    response = deliver(client, event)
+
+    assert response.status_code == 400
+    assert nothing_recorded()
+    assert not UnmatchedPayment.objects.exists()
+    assert invoice.balance_cents() == invoice.total_cents
+    assert any("refused" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("payload", ["[]", '"evt"', "null", "42", '{"id": "evt_1"}',
+                                     '{"type": "checkout.session.completed", "data": []}'])
+def test_a_signed_payload_that_is_no_event_gets_400(client, db, payload):
+    response = deliver(client, None, payload=payload)
+    assert response.status_code == 400
+    assert nothing_recorded()

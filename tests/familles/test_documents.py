@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from familles.models import Document, DocumentAccess
 from tests.factories import UserFactory
-from tests.helpers import flash_messages, jpeg_bytes, page_text, pdf_bytes, png_bytes, stored_files
+from tests.helpers import (
+    flash_messages,
+    jpeg_bytes,
+    page_text,
+    pdf_bytes,
+    pdf_with_javascript,
+    png_bomb,
+    png_bytes,
+    stored_files,
+)
 
 DOCUMENTS = "/documents/"
 NOT_A_DOCUMENT = ("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG. "
@@ -150,6 +159,41 @@ def test_damaged_image_is_refused(parent_client):
     broken = png_bytes()[:40] + b"\x00" * 60
     assert_refused(upload(parent_client, "photo.png", broken),
                    "Cette image est illisible ou endommagée.")
+
+
+# Pillow warns when it opens the 100-megapixel one: expected here, the upload is refused.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize(("width", "height"), [
+    (15000, 15000),  # 225 megapixels in 27 KB: Pillow itself raises past twice its limit
+    (10000, 10000),  # 100 megapixels: past Pillow's limit, where it only warns
+])
+def test_decompression_bomb_is_refused_in_french(parent_client, width, height):
+    """Review finding 7: a tiny PNG claiming hundreds of megapixels gave a 500. It is refused
+    from its header, before any pixel is decoded, with what to do instead."""
+    bomb = png_bomb(width, height)
+    assert len(bomb) < 300 * 1024
+    assert_refused(upload(parent_client, "scan.png", bomb, content_type="image/png"),
+                   "Cette image est trop grande")
+
+
+def test_a_pdf_with_javascript_is_only_ever_served_inert(parent_client, family):
+    """A PDF is a valid document even when it carries JavaScript: it is kept, but served as
+    a download, never sniffed into something else, and sandboxed if opened in the browser."""
+    response = upload(parent_client, "certificat.pdf", pdf_with_javascript())
+    assert response.status_code == 200
+    document = Document.objects.get()
+    assert document.content_type == "application/pdf"
+
+    got, body = download(parent_client, document)
+    assert body == pdf_with_javascript()
+    assert got["Content-Disposition"].startswith("attachment;")
+    assert got["Content-Type"] == "application/pdf"
+    assert got["X-Content-Type-Options"] == "nosniff"
+    assert got["Content-Security-Policy"] == "sandbox"
+    inline, _ = download(parent_client, document, voir="1")
+    assert inline["Content-Disposition"].startswith("inline;")
+    assert inline["Content-Security-Policy"] == "sandbox"  # opened inline, it runs nothing
+    assert inline["X-Content-Type-Options"] == "nosniff"
 
 
 def test_empty_file_is_refused(parent_client):

@@ -304,6 +304,55 @@ def test_justification_keeps_a_path_trick_inside_the_vault(parent_client, guardi
     assert "passwd" not in path.name  # a generated name, never the parent's
 
 
+class CountingBody:
+    """A request body as the server hands it to Django (`wsgi.input`): a file part that
+    never ends, counting what is read from it."""
+
+    def __init__(self):
+        self.read_bytes = 0
+        self.head = (b"--B\r\nContent-Disposition: form-data; name=\"file\"; "
+                     b"filename=\"scan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n")
+
+    def read(self, size=-1):
+        size = 64 * 1024 if size is None or size < 0 else size
+        chunk, self.head = self.head[:size], self.head[size:]
+        chunk += b"0" * (size - len(chunk))
+        self.read_bytes += len(chunk)
+        return chunk
+
+    def readline(self, size=-1):
+        return self.read(size)
+
+
+def test_a_body_over_the_cap_is_refused_in_french_before_it_is_read(parent_client, family):
+    """Review finding 7: 64 MB announced to the upload page are refused from the request's
+    Content-Length, with a French page, before a byte is read (nor written to disk)."""
+    body = CountingBody()
+    response = parent_client.generic(
+        "POST", reverse("familles:documents"), b"",
+        content_type="multipart/form-data; boundary=B",
+        **{"CONTENT_LENGTH": str(64 * 1024 * 1024), "wsgi.input": body})
+    assert response.status_code == 413
+    text = visible_text(response)
+    assert "Envoi trop volumineux" in text
+    assert "au plus 10 Mo" in text
+    assert body.read_bytes == 0
+    assert not Document.objects.exists() and stored_files() == []
+    assert_hardened(response, "413 page")
+
+
+def test_a_form_over_djangos_memory_cap_gets_a_french_400(parent_client, family):
+    """Form fields (not files) beyond DATA_UPLOAD_MAX_MEMORY_SIZE: Django refuses them as a
+    bad request; the parent reads why, in French, on the portal's own page."""
+    response = parent_client.post(reverse("familles:profile"),
+                                  {"first_name": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 400
+    text = visible_text(response)
+    assert "Demande incorrecte" in text
+    assert "Bad Request" not in text
+    assert_hardened(response, "400 page")
+
+
 @pytest.fixture
 def draft_file(family):
     activity = bookable_activity()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import stripe
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from facturation import stripe_gateway
 from facturation.models import Invoice, Payment, StripeEvent
@@ -36,14 +36,10 @@ from tests.helpers import page_text, stored_files
 from tests.inscriptions.factories import ActivityFactory, EnrolmentFactory
 from tests.reservations.conftest import bookable_activity, ready_child
 from tests.reservations.factories import SlotFactory
+from tests.url_tree import parent_side, walk
 
 pytestmark = pytest.mark.django_db
 
-# Route prefixes that are not the parent side.
-EXCLUDED_PREFIXES = {
-    "gestion/": "staff pages (Django admin): staff permissions, not family ownership",
-    "compte/": "allauth (login, sign-up, password, MFA): the account, no family object",
-}
 # Named patterns outside the parent side, each with its reason.
 EXCLUDED = {
     "home": "public landing page / dashboard: no id (checked below for leaks)",
@@ -83,26 +79,9 @@ SWEEP = {
 SHARED_OBJECTS = {"activity", "year"}
 
 
-def walk(resolver=None, prefix="", namespace="", converters=None):
-    """(route, full name, pattern, converters) for every URL pattern, recursively."""
-    resolver = resolver or get_resolver()
-    converters = converters or {}
-    for pattern in resolver.url_patterns:
-        route = prefix + str(pattern.pattern)
-        found = {**converters, **pattern.pattern.converters}
-        if isinstance(pattern, URLResolver):
-            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from walk(pattern, route, ns, found)
-        elif isinstance(pattern, URLPattern):
-            name = f"{namespace}{pattern.name}" if pattern.name else None
-            yield route, name, pattern, found
-
-
 def parent_patterns():
     """The parent side: every pattern not under an excluded prefix nor named in EXCLUDED."""
-    for route, name, pattern, converters in walk():
-        if any(route.startswith(prefix) for prefix in EXCLUDED_PREFIXES):
-            continue
+    for route, name, pattern, converters in parent_side():
         if name in EXCLUDED:
             continue
         yield route, name, pattern, converters

@@ -28,6 +28,8 @@ ALLOWED = [
     "facturation.change_billingrule", "facturation.add_billingrun",
     "facturation.issue_billingrun", "facturation.view_invoice", "facturation.view_invoiceline",
     "facturation.view_creditnote", "facturation.view_payment", "facturation.add_payment",
+    # Online payments no invoice took: staff refund them, then tick « remboursé ».
+    "facturation.view_unmatchedpayment", "facturation.change_unmatchedpayment",
 ]
 REFUSED = [
     # Families ask for enrolments and choose their subscription; nobody erases them.
@@ -46,6 +48,7 @@ REFUSED = [
     "facturation.delete_payment", "facturation.change_billingrun",
     "facturation.delete_billingrun", "facturation.delete_tariff",
     "facturation.change_stripeevent", "facturation.delete_stripeevent",
+    "facturation.add_unmatchedpayment", "facturation.delete_unmatchedpayment",
 ]
 
 
