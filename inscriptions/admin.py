@@ -298,7 +298,7 @@ class ActivityForm(forms.ModelForm):
 class ActivityUnitInline(admin.TabularInline):
     model = ActivityUnit
     extra = 1
-    fields = ["label", "with_meal", "position"]
+    fields = ["label", "with_meal", "food_percent", "duration_hours", "position"]
 
 
 @admin.register(Site)
