@@ -72,7 +72,7 @@ def store_attestation_pdf(attestation_id) -> Attestation | None:
     """Render and store an issued attestation's PDF unless stored already (safe to run
     twice, also at once: the row is locked meanwhile). None for a draft or an unknown id."""
     with transaction.atomic():
-        attestation = Attestation.objects.select_for_update().select_related(
+        attestation = Attestation.objects.select_for_update(of=("self",)).select_related(
             "family", "replaces", "child").filter(
             pk=attestation_id, state=Attestation.State.ISSUED).first()
         if attestation is None:

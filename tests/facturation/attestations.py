@@ -8,7 +8,7 @@ that each test states the amounts it expects and why.
 - `catalogue()`: a school year 2024-2025 with a Wednesday leisure centre (unit « Journée »,
   8 h, 20 % food), before/after-school care (« Matin » 1 h, « Soir » 2 h 30, no food) and a
   canteen (« Repas », food by default: 100 %). Returns a `Catalogue`.
-- `issued(family, lines, month)`: an issued invoice of the month whose lines are
+- `issued(family, lines, month)`: an invoice issued on the 28th of the month, whose lines are
   `(child, unit, quantity, unit_price_cents)`; the total is their sum.
 - `paid(invoice, amount_cents, day, method=CHEQUE, hour=12)`: a payment received on that day
   at that Paris hour.
@@ -61,6 +61,7 @@ def catalogue() -> Catalogue:
 
 def issued(family, lines, month: int, year: int = YEAR) -> Invoice:
     invoice = InvoiceFactory(issued=True, family=family, month=datetime.date(year, month, 1),
+                             issued_at=paris(datetime.date(year, month, 28)),
                              total_cents=sum(q * p for _c, _u, q, p in lines))
     for child, unit, quantity, price in lines:
         InvoiceLine.objects.create(invoice=invoice, child=child, activity=unit.activity,
