@@ -36,7 +36,7 @@ from portail.outbox import queue_email
 from reservations.models import Attendance
 
 from ..hours import hours_text, presence_hours
-from ..models import Attestation, CreditNote, Invoice, InvoiceLine, Payment, euros
+from ..models import Attestation, CreditNote, Invoice, InvoiceLine, Payment
 from .billing import next_number
 
 CHILDCARE_KINDS = (Activity.Kind.CARE, Activity.Kind.ALSH_WEDNESDAY, Activity.Kind.ALSH_HOLIDAYS,
@@ -426,17 +426,3 @@ def _render_pdf(attestation_id) -> None:
         render_attestation_pdf.delay(str(attestation_id))
     except Exception:  # a broker outage: the PDF is rendered at the first download
         logger.warning("Attestation PDF %s not queued (broker unreachable)", attestation_id)
-
-
-def describe(attestation: Attestation) -> str:
-    """One line a family reads in a list: "Attestation fiscale 2026 – 171,50 €"."""
-    if attestation.kind == Attestation.Kind.FISCAL:
-        return _("Attestation fiscale %(year)s – %(amount)s") % {
-            "year": attestation.year, "amount": euros(attestation.total_cents)}
-    if attestation.kind == Attestation.Kind.PAYMENTS:
-        return _("Relevé des paiements %(year)s") % {"year": attestation.year}
-    return _("Attestation de présence de %(child)s, du %(first)s au %(last)s") % {
-        "child": attestation.child.first_name,
-        "first": date_format(attestation.period_start, "j F Y"),
-        "last": date_format(attestation.period_end, "j F Y")}
-
