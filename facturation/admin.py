@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from inscriptions.models import ActivityUnit
 from portail.admin_mixins import ReadOnlyAdminMixin
 
+from . import admin_attestations  # noqa: F401  (attestations: drafts, publishing, PDFs)
 from .exports import (
     InvoiceExportForm,
     MonthField,

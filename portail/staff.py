@@ -56,6 +56,9 @@ STAFF_PERMISSIONS = {
         "invoiceline": ("view",),
         "creditnote": ("view",),
         "payment": ("view", "add"),
+        # Attestations: read them and prepare the January drafts ("add"); issuing one and
+        # e-mailing it to the family is publish_attestation, given apart.
+        "attestation": ("view", "add"),
     },
     "portail": {"outboxmessage": ("view",)},
 }
@@ -66,6 +69,7 @@ EXTRA_PERMISSIONS = [
     ("inscriptions", "decide_enrolment"),
     ("reservations", "decide_absencejustification"),
     ("facturation", "issue_billingrun"),
+    ("facturation", "publish_attestation"),
 ]
 
 
