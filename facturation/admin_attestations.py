@@ -150,7 +150,7 @@ class AttestationAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def _page(self, request, form, title, intro, submit):
-        return TemplateResponse(request, "admin/facturation/attestation/form.html", {
+        return TemplateResponse(request, "admin/facturation/form_page.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
             "title": title, "intro": intro, "submit_label": submit,
         }, status=400 if form.errors else 200)
