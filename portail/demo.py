@@ -97,7 +97,7 @@ def seed() -> list[tuple[str, str, str]]:
         [dict(first_name="Annie", last_name="Martin", relation="grand-mère",
               phone="02 97 11 22 33", can_pick_up=True, emergency_contact=True)],
     )
-    _bernard, (noah,) = _family(
+    _bernard, (noah, *_younger) = _family(  # Lina, born later, joins in _seed_paperwork
         "Famille Bernard",
         [("bernard@demo.example", "Julie", "Bernard", Guardian.Relation.MOTHER)],
         [dict(first_name="Noah", last_name="Bernard", birth_date=datetime.date(2016, 1, 11),
