@@ -23,6 +23,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from inscriptions.models import ActivityUnit
 from portail.admin_mixins import ReadOnlyAdminMixin
 
+from . import (
+    admin_attestations,  # noqa: F401  (attestations: drafts, publishing, PDFs)
+    caf,
+)
 from .exports import (
     InvoiceExportForm,
     MonthField,
@@ -517,6 +521,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [
             path("export/", view(self.export_view), name="facturation_invoice_export"),
             path("soldes/", view(self.balances_view), name="facturation_invoice_balances"),
+            path("heures-caf/", view(self.caf_view), name="facturation_invoice_caf"),
             *super().get_urls(),
         ]
 
@@ -529,6 +534,25 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/facturation/invoice/export.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
             "title": _t("Exporter les factures d'un mois pour la trésorerie"),
+        }, status=400 if form.errors else 200)
+
+    def caf_view(self, request):
+        """The CAF's hours billed and attended, for a month or a year (facturation/caf.py)."""
+        if not (self.has_view_permission(request)
+                and request.user.has_perm("reservations.view_attendance")):
+            raise PermissionDenied
+        form = caf.CafExportForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            return caf.export_response(form)
+        return TemplateResponse(request, "admin/facturation/form_page.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+            "title": _t("Heures CAF (prestation de service ALSH et périscolaire)"),
+            "intro": _t("Par activité, tranche d'âge (moins de 6 ans, 6 ans et plus, à la date "
+                        "de chaque jour) et régime (CAF, MSA, autre, d'après le dossier "
+                        "administratif) : les enfants distincts, les heures facturées (factures "
+                        "émises non annulées), les heures réalisées (registres de présence) et "
+                        "le taux de réalisation. La restauration scolaire n'y figure pas."),
+            "submit_label": _t("Télécharger"),
         }, status=400 if form.errors else 200)
 
     def balances_view(self, request):

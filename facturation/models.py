@@ -3,6 +3,7 @@
 Money is integers of cents. An issued invoice never changes and is never deleted: what a
 family owes is derived (total − payments − credit notes), never stored in a mutable field."""
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -391,3 +393,119 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class AttestationQuerySet(models.QuerySet):
+    def delete(self):
+        if self.filter(state=Attestation.State.ISSUED).exists():
+            raise ValidationError(_("Une attestation émise ne se supprime jamais."))
+        return super().delete()
+
+
+def new_verification_code() -> str:
+    """About 128 random bits: printed on the PDF, unguessable (secrets, not random)."""
+    return secrets.token_urlsafe(16)
+
+
+class Attestation(models.Model):
+    """A numbered certificate issued to a household: attestation fiscale (frais de garde of
+    the children under 6, one calendar year), attestation de présence (one child, a period),
+    relevé annuel de paiements (one calendar year).
+
+    Its figures are computed once and frozen in `data` when it is made; once issued it never
+    changes nor is deleted. Re-issuing makes a new attestation whose `replaces` names the old
+    one (and whose PDF says so)."""
+
+    class Kind(models.TextChoices):
+        FISCAL = "fiscal", _("Attestation fiscale (frais de garde)")
+        PRESENCE = "presence", _("Attestation de présence")
+        PAYMENTS = "payments", _("Relevé annuel de paiements")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Brouillon à vérifier")
+        ISSUED = "issued", _("Émise")
+
+    # Prefix of the number and name of its gap-free per-year NumberSequence.
+    NUMBERING = {Kind.FISCAL: ("AF", "att-fisc"), Kind.PRESENCE: ("AP", "att-pres"),
+                 Kind.PAYMENTS: ("RP", "att-paie")}
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="attestations",
+                               verbose_name=_("foyer"))
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("enfant"))
+    year = models.PositiveSmallIntegerField(_("année"), null=True, blank=True,
+                                            help_text=_("Année civile (fiscale, paiements)."))
+    period_start = models.DateField(_("du"), null=True, blank=True)
+    period_end = models.DateField(_("au"), null=True, blank=True)
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.DRAFT)
+    number = models.CharField(_("numéro"), max_length=20, unique=True, null=True, blank=True)
+    verification_code = models.CharField(_("code de vérification"), max_length=32,
+                                         unique=True, default=new_verification_code,
+                                         editable=False)
+    total_cents = models.PositiveIntegerField(
+        _("montant (centimes)"), default=0,
+        help_text=_("Fiscale : frais de garde retenus ; relevé : total payé dans l'année."))
+    data = models.JSONField(_("contenu"), default=dict, editable=False)
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="replaced_by", verbose_name=_("remplace"))
+    created_at = models.DateTimeField(_("préparée le"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("préparée par"))
+    issued_at = models.DateTimeField(_("émise le"), null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("émise par"))
+    pdf = models.FileField(_("PDF"), storage=private_storage, upload_to="attestations/",
+                           blank=True)
+
+    objects = AttestationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attestation")
+        verbose_name_plural = _("attestations")
+        ordering = ["-created_at"]
+        permissions = [("publish_attestation",
+                        _("Peut émettre les attestations et les envoyer aux familles"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="draft") | Q(number__isnull=False, issued_at__isnull=False),
+                name="attestation_issued_is_numbered"),
+            models.CheckConstraint(
+                condition=Q(kind="presence", child__isnull=False, period_start__isnull=False,
+                            period_end__isnull=False)
+                | (~Q(kind="presence") & Q(year__isnull=False)),
+                name="attestation_kind_has_its_scope"),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True) | Q(period_end__gte=F("period_start")),
+                name="attestation_period_ordered"),
+            # The January bulk run is safe to run twice: one draft per household and year.
+            models.UniqueConstraint(fields=["kind", "family", "year"],
+                                    condition=Q(state="draft"),
+                                    name="attestation_one_draft_per_family_year"),
+        ]
+
+    def __str__(self):
+        return self.number or _("%(kind)s (brouillon) – %(family)s") % {
+            "kind": self.get_kind_display(), "family": self.family}
+
+    def save(self, *args, **kwargs):
+        # What the database holds decides: issued once, then never changed (the PDF is
+        # written with .update(), outside this guard).
+        if not self._state.adding and Attestation.objects.filter(
+                pk=self.pk, state=self.State.ISSUED).exists():
+            raise ValidationError(_("Une attestation émise ne change jamais : émettez-en une "
+                                    "nouvelle version."))
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.state == self.State.ISSUED:
+            raise ValidationError(_("Une attestation émise ne se supprime jamais."))
+        return super().delete(*args, **kwargs)
+
+    @property
+    def total(self) -> str:
+        return euros(self.total_cents)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .models import CreditNote, Invoice, InvoiceLine, euros
+from .models import Attestation, CreditNote, Invoice, InvoiceLine, Payment, euros
 
 
 def family_invoices(family):
@@ -151,3 +151,51 @@ def invoice_context(invoice) -> dict:
         "replaced_by": list(invoice.corrections.filter(state=Invoice.State.ISSUED)
                             .order_by("issued_at")),
     }
+
+
+# Attestations --------------------------------------------------------------------------------
+
+def family_attestations(family) -> list:
+    """The household's issued attestations, newest first, each with `description` and
+    `replaced_number` (the version that replaced it, if any). Drafts never."""
+    rows = list(Attestation.objects.filter(family=family, state=Attestation.State.ISSUED)
+                .select_related("child", "replaced_by").order_by("-issued_at", "-number"))
+    for row in rows:
+        row.description = describe(row)
+        replaced = getattr(row, "replaced_by", None)
+        row.replaced_number = replaced.number if replaced and replaced.number else ""
+    return rows
+
+
+def family_attestation(family, pk):
+    """One of the household's issued attestations; anything else (another household's, a
+    draft) answers 404."""
+    return get_object_or_404(Attestation.objects.filter(
+        family=family, state=Attestation.State.ISSUED), pk=pk)
+
+
+def payment_years(family, today: date) -> list[int]:
+    """The finished calendar years in which the household paid something, newest first."""
+    years = Payment.objects.filter(invoice__family=family).datetimes("received_at", "year")
+    return sorted({d.year for d in years if d.year < today.year}, reverse=True)
+
+
+def verified_attestation(code: str):
+    """The issued attestation with that verification code, or None."""
+    return (Attestation.objects.filter(verification_code=code.strip(),
+                                       state=Attestation.State.ISSUED)
+            .select_related("family", "replaced_by").first())
+
+
+def describe(attestation: Attestation) -> str:
+    """One line a family reads in a list: "Attestation fiscale 2026 – 171,50 €"."""
+    if attestation.kind == Attestation.Kind.FISCAL:
+        return _("Attestation fiscale %(year)s – %(amount)s") % {
+            "year": attestation.year, "amount": euros(attestation.total_cents)}
+    if attestation.kind == Attestation.Kind.PAYMENTS:
+        return _("Relevé des paiements %(year)s") % {"year": attestation.year}
+    return _("Attestation de présence de %(child)s, du %(first)s au %(last)s") % {
+        "child": attestation.child.first_name,
+        "first": date_format(attestation.period_start, "j F Y"),
+        "last": date_format(attestation.period_end, "j F Y")}
+

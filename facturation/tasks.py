@@ -39,3 +39,21 @@ def send_overdue_reminders() -> int:
     from .services.reminders import send_overdue_reminders as send
 
     return send()
+
+
+@shared_task(ignore_result=True)
+def render_attestation_pdf(attestation_id: str) -> None:
+    """Render and store an issued attestation's PDF (safe to run twice)."""
+    from .attestation_pdf import store_attestation_pdf
+
+    store_attestation_pdf(attestation_id)
+
+
+@shared_task(ignore_result=True)
+def prepare_fiscal_attestations(now=None) -> int:
+    """Beat, in January: draft the attestations fiscales of the year just ended for staff to
+    check. Never publishes: staff publish from the admin, which e-mails the families."""
+    from .services.attestations import prepare_fiscal_drafts
+
+    now = now or timezone.now()
+    return prepare_fiscal_drafts(timezone.localdate(now).year - 1, None, now=now)

@@ -1,5 +1,5 @@
-from .views import invoices, payments
+from .views import attestations, invoices, payments
 
 app_name = "facturation"
 
-urlpatterns = invoices.urlpatterns + payments.urlpatterns
+urlpatterns = invoices.urlpatterns + payments.urlpatterns + attestations.urlpatterns

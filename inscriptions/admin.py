@@ -2,6 +2,7 @@
 review page, the decisions), the activity catalogue, enrolment decisions and exports."""
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
@@ -271,10 +272,25 @@ class ActivityForm(forms.ModelForm):
         return data
 
 
+class ActivityUnitForm(forms.ModelForm):
+    # Optional: a unit not declared to the CAF keeps 0 h.
+    duration_hours = forms.DecimalField(label=_("durée (heures)"), required=False,
+                                        min_value=0, max_value=24, decimal_places=2,
+                                        localize=True)
+
+    class Meta:
+        model = ActivityUnit
+        fields = ["label", "with_meal", "food_percent", "duration_hours", "position"]
+
+    def clean_duration_hours(self):
+        return self.cleaned_data["duration_hours"] or Decimal("0")
+
+
 class ActivityUnitInline(admin.TabularInline):
     model = ActivityUnit
+    form = ActivityUnitForm
     extra = 1
-    fields = ["label", "with_meal", "position"]
+    fields = ["label", "with_meal", "food_percent", "duration_hours", "position"]
 
 
 @admin.register(Site)

@@ -11,6 +11,7 @@ import hmac
 import itertools
 import struct
 import time
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from dateutil.easter import easter
@@ -20,14 +21,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from facturation.models import BillingRule, Invoice, Tariff, TariffBracket
-from facturation.services.billing import issue_run, prepare_run
+from facturation.models import Attestation, BillingRule, Invoice, Payment, Tariff, TariffBracket
+from facturation.services import attestations
+from facturation.services.billing import issue_run, month_bounds, prepare_run
+from facturation.services.payments import record_payment
 from familles import second_factor
 from familles.models import Child, Contact, Document, Family, Guardian, User
 from inscriptions import services as inscriptions
 from inscriptions.calendar import activity_days
 from inscriptions.models import (
     Activity,
+    ActivityUnit,
     AnnualFile,
     ClosureDay,
     Enrolment,
@@ -38,6 +42,7 @@ from inscriptions.models import (
 from reservations import services as reservations
 from reservations.models import (
     AgeGroup,
+    Attendance,
     BookingPeriod,
     CapacityRule,
     DeadlineRule,
@@ -45,7 +50,7 @@ from reservations.models import (
     Slot,
 )
 
-from .calendar import days_between, school_holiday
+from .calendar import days_between, public_holiday, school_holiday
 from .models import OutboxMessage
 from .staff import ensure_staff_group
 
@@ -115,7 +120,7 @@ def seed() -> list[tuple[str, str, str]]:
         [dict(first_name="Annie", last_name="Martin", relation="grand-mère",
               phone="02 97 11 22 33", can_pick_up=True, emergency_contact=True)],
     )
-    _bernard, (noah,) = _family(
+    _bernard, (noah, *_younger) = _family(  # Lina, born later, joins in _seed_paperwork
         "Famille Bernard",
         [("bernard@demo.example", "Julie", "Bernard", Guardian.Relation.MOTHER)],
         [dict(first_name="Noah", last_name="Bernard", birth_date=datetime.date(2016, 1, 11),
@@ -133,6 +138,7 @@ def seed() -> list[tuple[str, str, str]]:
     this_year = _seed_annual_files(staff)
     _seed_activities(staff, this_year)
     _seed_billing(staff, this_year)
+    _seed_paperwork(staff, this_year.previous(), this_year)
 
     return [
         ("Agent du service (gestion)", STAFF_EMAIL, DEMO_PASSWORD),
@@ -540,3 +546,167 @@ def _seed_issued_month(staff, year):
     OutboxMessage.objects.filter(pk__gt=last_message or 0,
                                  status=OutboxMessage.Status.PENDING).update(
         status=OutboxMessage.Status.SENT, sent_at=now)
+
+
+# Attestations, the CAF's hours and occupancy (issue 26) -------------------------------------
+
+# (food part of the price in %, or None: the canteen's 100 %, others 0 %; hours per unit)
+UNIT_FACTS = {
+    ("Restauration scolaire", "Repas"): (None, "0"),
+    ("Accueil périscolaire", "Matin"): (0, "1"),
+    ("Accueil périscolaire", "Soir"): (0, "2.5"),
+    ("ALSH mercredi", "Journée"): (20, "9"),
+    ("ALSH mercredi", "Matin"): (0, "4"),
+    ("ALSH mercredi", "Après-midi avec repas"): (30, "5.5"),
+    ("ALSH vacances", "Journée"): (20, "9"),
+    ("Passerelle mercredi", "Après-midi"): (0, "4"),
+}
+LINA = {"first_name": "Lina", "last_name": "Bernard"}
+
+
+def _unit_facts(year):
+    for (activity, label), (food, hours) in UNIT_FACTS.items():
+        ActivityUnit.objects.filter(activity__school_year=year, activity__name=activity,
+                                    label=label).update(food_percent=food,
+                                                        duration_hours=Decimal(hours))
+
+
+def _history_month(last_year) -> tuple[int, datetime.date]:
+    """The calendar year just ended, and one of its months in last school year."""
+    year = timezone.localdate().year - 1
+    return year, datetime.date(year, 10 if last_year.start_date.year == year else 3, 1)
+
+
+def _school_days(month, weekday) -> list[datetime.date]:
+    """The month's days of that weekday outside school holidays: 1–15 October is before
+    Toussaint and 10–31 March after the winter holidays, in every zone (no need to load the
+    holiday calendar of one more year)."""
+    first = month.replace(day=1 if month.month == 10 else 10)
+    last = month.replace(day=15 if month.month == 10 else 31)
+    return [d for d in days_between(first, last)
+            if d.weekday() == weekday and public_holiday(d) is None]
+
+
+def _seed_paperwork(staff, last_year, this_year):
+    """Lina Bernard (3, shared custody between the Bernard and Petit homes) went to the
+    Wednesday leisure centre and the canteen last school year, each household booking its
+    own weeks, and to after-school care (billed to the household of her file). A month of the
+    calendar year just ended is invoiced and paid (the Petit home paid half of its invoice):
+    the attestations fiscales of that year are drafted, the Bernard one published;
+    the Bernard home also has an attestation de présence and its relevé de paiements. Emma Le
+    Gall's care presences of the last school days feed the occupancy dashboard and the CAF
+    export."""
+    _unit_facts(this_year)
+    _seed_recent_care(staff, this_year)
+    if Child.objects.filter(**LINA).exists():
+        return
+    bernard = Family.objects.get(name="Famille Bernard")
+    petit = Family.objects.get(name="Famille Petit")
+    lina = Child.objects.create(
+        family=bernard, second_family=petit, **LINA, sex=Child.Sex.FEMALE,
+        birth_date=datetime.date(this_year.start_date.year - 5, 4, 14),
+        school="École des Tilleuls", school_class="MS")
+    # Last year's file, as the service validated it then (the régime counts for the CAF).
+    AnnualFile.objects.create(
+        child=lina, school_year=last_year, state=AnnualFile.State.VALIDATED,
+        submitted_at=last_year.reregistration_opens_at,
+        decided_at=last_year.reregistration_opens_at, decided_by=staff, school=lina.school,
+        allowance_body=AnnualFile.AllowanceBody.MSA, allowance_number="7654321",
+        vaccinations_up_to_date=True, rules_version_accepted=last_year.rules_version,
+        rules_accepted_at=last_year.reregistration_opens_at)
+    tilleuls, goelands = Site.objects.get(name=TILLEULS), Site.objects.get(name=GOELANDS)
+    alsh, _new = _activity(
+        last_year, "ALSH mercredi", kind=Activity.Kind.ALSH_WEDNESDAY, sites=[goelands],
+        units=[("Journée", True)], min_age=3, max_age=11, capacities=[(goelands, None, 24)])
+    canteen, _new = _activity(
+        last_year, "Restauration scolaire", kind=Activity.Kind.CANTEEN, sites=[tilleuls],
+        units=[("Repas", True)], weekdays=[0, 1, 3, 4], capacities=[(tilleuls, None, 120)])
+    care, _new = _activity(
+        last_year, "Accueil périscolaire", kind=Activity.Kind.CARE, sites=[tilleuls],
+        units=[("Matin", False), ("Soir", False)], weekdays=[0, 1, 3, 4],
+        needs_reservation=False, capacities=[])
+    _unit_facts(last_year)
+    for unit in ActivityUnit.objects.filter(activity__school_year=last_year):
+        tariff = Tariff.objects.create(unit=unit, valid_from=last_year.start_date)
+        commune_prices, outside = PRICES[(unit.activity.name, unit.label)]
+        TariffBracket.objects.bulk_create(
+            TariffBracket(tariff=tariff, qf_max=bound, price_cents=price,
+                          outside_price_cents=outside)
+            for bound, price in zip(QF_BOUNDS, commune_prices, strict=True))
+    year, month = _history_month(last_year)
+    last_message = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    _lina_month(lina, month, staff, {"alsh": alsh, "canteen": canteen, "care": care},
+                (tilleuls, goelands), bernard, petit)
+    issued_on = _aware((month + datetime.timedelta(days=32)).replace(day=2), 9)
+    run = prepare_run(month, staff, now=issued_on)
+    issue_run(run.pk, staff, now=issued_on)
+    paid_on = issued_on + datetime.timedelta(days=8)
+    for family, method, share in ((bernard, Payment.Method.CHEQUE, 1),
+                                  (petit, Payment.Method.CASH, 2)):  # Petit paid half
+        invoice = Invoice.objects.get(run=run, family=family)
+        record_payment(invoice.pk, method=method, amount_cents=invoice.total_cents // share,
+                       received_at=paid_on, staff_user=staff)
+    attestations.prepare_fiscal_drafts(year, staff)
+    attestations.publish(Attestation.objects.filter(family=bernard, year=year)
+                         .values_list("pk", flat=True), staff)
+    first, last = month_bounds(month)
+    attestations.request_attestation(bernard, Attestation.Kind.PRESENCE, user=staff,
+                                     child_id=lina.pk, first=first, last=last)
+    attestations.request_attestation(bernard, Attestation.Kind.PAYMENTS, user=staff, year=year)
+    OutboxMessage.objects.filter(pk__gt=last_message or 0,
+                                 status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.SENT, sent_at=timezone.now())
+
+
+def _lina_month(lina, month, staff, activities, sites, bernard, petit):
+    """Her Wednesdays and Thursday meals, booked by the household of that week (even ISO
+    weeks: Bernard), present except on the month's last Wednesday; after school on Mondays,
+    the arrival and departure recorded."""
+    tilleuls, goelands = sites
+    wednesdays = _school_days(month, 2)
+    booked = [(activities["alsh"], goelands, d) for d in wednesdays] + [
+        (activities["canteen"], tilleuls, d) for d in _school_days(month, 3)]
+    for activity, site, day in booked:
+        slot = Slot.objects.create(activity=activity, unit=activity.units.get(), site=site,
+                                   date=day, capacity=24, booked=1)
+        household = bernard if day.isocalendar().week % 2 == 0 else petit
+        reservation = Reservation.objects.create(
+            child=lina, slot=slot, family=household, state=Reservation.State.CONFIRMED,
+            confirmed_at=_aware(month - datetime.timedelta(days=20), 20),
+            updated_by=household.guardians.order_by("pk").first().user)
+        if activity == activities["alsh"]:
+            absent = day == wednesdays[-1]
+            Attendance.objects.create(
+                child=lina, activity=activity, unit=slot.unit, site=site, date=day,
+                reservation=reservation, recorded_by=staff,
+                status=Attendance.Status.ABSENT if absent else Attendance.Status.PRESENT)
+    evening = activities["care"].units.get(label="Soir")
+    for day in _school_days(month, 0):
+        Attendance.objects.create(
+            child=lina, activity=activities["care"], unit=evening, site=tilleuls, date=day,
+            status=Attendance.Status.PRESENT, arrived_at=datetime.time(16, 30),
+            left_at=datetime.time(18, 5), recorded_by=staff)
+
+
+def _seed_recent_care(staff, year):
+    """Emma Le Gall at after-school care the last school days before today (times recorded)."""
+    care = Activity.objects.get(school_year=year, name="Accueil périscolaire")
+    emma = Child.objects.filter(first_name="Emma", last_name="Le Gall").first()
+    if emma is None or Attendance.objects.filter(activity=care).exists():
+        return
+    site = Site.objects.get(name=PORT)
+    today = timezone.localdate()
+    days = [d for d in days_between(max(year.start_date, today - datetime.timedelta(days=10)),
+                                    today - datetime.timedelta(days=1))
+            if d.weekday() in care.weekdays and school_holiday(d) is None
+            and public_holiday(d) is None]
+    morning, evening = care.units.get(label="Matin"), care.units.get(label="Soir")
+    for n, day in enumerate(days):
+        Attendance.objects.create(child=emma, activity=care, unit=morning, site=site, date=day,
+                                  status=Attendance.Status.PRESENT,
+                                  arrived_at=datetime.time(7, 45 + n % 3 * 5),
+                                  left_at=datetime.time(8, 35), recorded_by=staff)
+        Attendance.objects.create(child=emma, activity=care, unit=evening, site=site, date=day,
+                                  status=Attendance.Status.PRESENT,
+                                  arrived_at=datetime.time(16, 30),
+                                  left_at=datetime.time(17, 40 + n % 2 * 15), recorded_by=staff)

@@ -58,6 +58,9 @@ STAFF_PERMISSIONS = {
         "payment": ("view", "add"),
         # Online payments no invoice took: staff refund them in Stripe, then tick the box.
         "unmatchedpayment": ("view", "change"),
+        # Attestations: read them and prepare the January drafts ("add"); issuing one and
+        # e-mailing it to the family is publish_attestation, given apart.
+        "attestation": ("view", "add"),
     },
     "portail": {"outboxmessage": ("view",)},
 }
@@ -68,6 +71,7 @@ EXTRA_PERMISSIONS = [
     ("inscriptions", "decide_enrolment"),
     ("reservations", "decide_absencejustification"),
     ("facturation", "issue_billingrun"),
+    ("facturation", "publish_attestation"),
 ]
 
 

@@ -6,12 +6,14 @@ from . import admin_registers  # noqa: F401  (registers, attendance and their PD
 # cancels and e-mails): the admin never saves them raw.
 # isort: split
 
+import datetime
 from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, When
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,7 +33,7 @@ from portail.admin_mixins import (
     RefuseForm,
 )
 
-from . import services
+from . import occupancy, services
 from .deadlines import format_moment
 from .forms import ActivityPartsMixin, CapacityForm, CloseSlotForm, GenerateSlotsForm
 from .models import (
@@ -219,12 +221,35 @@ class SlotAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("generer/", view(self.generate_view), name="reservations_slot_generate"),
+            path("occupation/", view(self.occupancy_view), name="reservations_slot_occupancy"),
             path("<int:pk>/capacite/", view(self.capacity_view),
                  name="reservations_slot_capacity"),
             path("<int:pk>/fermer/", view(self.close_view), name="reservations_slot_close"),
             path("<int:pk>/rouvrir/", view(self.reopen_view), name="reservations_slot_reopen"),
             *super().get_urls(),
         ]
+
+    def occupancy_view(self, request):
+        """The week's occupancy per site and activity, with SVG bars; ?format=csv exports it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            day = datetime.date.fromisoformat(request.GET.get("semaine", ""))
+        except ValueError:
+            day = timezone.localdate()
+        data = occupancy.dashboard(occupancy.monday_of(day))
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(occupancy.dashboard_csv(data),
+                                    content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = (
+                f'attachment; filename="occupation-{data["monday"]:%Y-%m-%d}.csv"')
+            return response
+        week = datetime.timedelta(days=7)
+        return TemplateResponse(request, "admin/reservations/slot/occupancy.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": _t("Occupation de la semaine"), **data,
+            "previous": data["monday"] - week, "next": data["monday"] + week,
+        })
 
     def _page(self, request, template, title, form, slots=(), action=None, status=200):
         return TemplateResponse(request, f"admin/reservations/slot/{template}.html", {

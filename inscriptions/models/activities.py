@@ -1,5 +1,7 @@
 """The activity catalogue of a school year, closure days, enrolments and canteen subscriptions."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -163,6 +165,17 @@ class ActivityUnit(models.Model):
     label = models.CharField(_("unité"), max_length=60)
     with_meal = models.BooleanField(_("avec repas"), default=False)
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    # What part of the price pays for food: the attestation fiscale leaves it out (frais de
+    # garde only). Empty: the whole price for the canteen, nothing for any other activity.
+    food_percent = models.PositiveSmallIntegerField(
+        _("part repas du prix (%)"), null=True, blank=True,
+        help_text=_("Exclue de l'attestation fiscale. Vide : 100 % pour la restauration "
+                    "scolaire, 0 % pour les autres activités."))
+    # What the CAF counts (prestation de service): the unit's length in hours.
+    duration_hours = models.DecimalField(
+        _("durée (heures)"), max_digits=4, decimal_places=2, default=Decimal("0"),
+        help_text=_("Heures déclarées à la CAF pour une unité (par exemple 8 pour une journée, "
+                    "1,5 pour un accueil du soir). 0 : non déclarée."))
 
     class Meta:
         verbose_name = _("unité")
@@ -170,10 +183,20 @@ class ActivityUnit(models.Model):
         ordering = ["activity", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["activity", "label"], name="unit_unique_label"),
+            models.CheckConstraint(condition=Q(food_percent__lte=100),
+                                   name="unit_food_percent_is_a_percentage"),
+            models.CheckConstraint(condition=Q(duration_hours__gte=0, duration_hours__lte=24),
+                                   name="unit_duration_within_a_day"),
         ]
 
     def __str__(self):
         return self.label
+
+    def food_share_percent(self) -> int:
+        """The part of the price that is food, in percent (see `food_percent`)."""
+        if self.food_percent is not None:
+            return self.food_percent
+        return 100 if self.activity.kind == Activity.Kind.CANTEEN else 0
 
 
 class ClosureDay(models.Model):

@@ -312,3 +312,17 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Inside the security headers' middleware (its page carries them), before any that reads a body.
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
                   "portail.request_limits.RequestLimitsMiddleware")
+
+# --- Attestations and the CAF's hours (issue 26) ------------------------------------------
+# Care (périscolaire) hours declared to the CAF: "real" (the arrival and departure times
+# recorded in the register, the unit's duration when a time is missing) or "units" (each
+# presence counts its unit's duration).
+PORTAIL_CAF_CARE_HOURS = env("PORTAIL_CAF_CARE_HOURS", default="real")
+# The commune's SIRET, printed on attestations fiscales when set.
+PORTAIL_REGIE_SIRET = env("PORTAIL_REGIE_SIRET", default="")
+# In January, the attestations fiscales of the year just ended are drafted for staff to check
+# (never published by beat: staff publish them from the admin, which e-mails the families).
+CELERY_BEAT_SCHEDULE["attestations-fiscal-drafts"] = {
+    "task": "facturation.tasks.prepare_fiscal_attestations",
+    "schedule": crontab(month_of_year=1, day_of_month=5, hour=6, minute=30),
+}

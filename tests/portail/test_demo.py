@@ -2,9 +2,11 @@
 (activities, deadlines, periods, enrolments, a subscription, a waiting list, a request for
 staff) whatever the date it is run on."""
 
+import csv
 import datetime
 import io
 import time
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -14,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from facturation.models import (
+    Attestation,
     BillingRule,
     BillingRun,
     Invoice,
@@ -35,6 +38,7 @@ from portail.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET, STAFF_EMA
 from portail.models import OutboxMessage
 from reservations.models import (
     AgeGroup,
+    Attendance,
     BookingPeriod,
     CapacityRule,
     DeadlineRule,
@@ -230,3 +234,109 @@ def test_tariffs_rules_and_an_issued_month(seeded):
     response = client.get("/gestion/facturation/invoice/")
     assert response.status_code == 200
     assert invoice.number in visible_text(response)
+
+
+# Attestations, the CAF's hours and occupancy (issue 26) -------------------------------------
+
+def staff_client() -> Client:
+    client = Client()
+    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    return client
+
+
+def last_calendar_year() -> int:
+    return timezone.localdate().year - 1
+
+
+def test_the_attestation_fiscale_of_lina_recomputed_by_hand(seeded):
+    """Lina (under 6 on 1 January) in shared custody: each household attests what it paid
+    itself, its share of childcare: the Wednesday « Journée » less its 20 % of food, the
+    after-school care in full, the canteen not at all; a part payment counts pro rata."""
+    year = last_calendar_year()
+    lina = Child.objects.get(first_name="Lina", last_name="Bernard")
+    assert lina.age_on(datetime.date(year, 1, 1)) < 6
+    expected = {}
+    for family in (lina.family, lina.second_family):
+        [invoice] = Invoice.objects.filter(family=family, issued_at__year=year)
+        care = 0
+        for line in invoice.lines.select_related("activity", "unit"):
+            assert line.child == lina
+            if line.activity.name == "ALSH mercredi":
+                care += line.amount_cents * 80 / 100
+            elif line.activity.name == "Accueil périscolaire":
+                care += line.amount_cents
+        paid = sum(p.amount_cents for p in invoice.payments.filter(received_at__year=year))
+        expected[family.name] = int(paid * care / invoice.total_cents + 0.5)
+    bernard = Attestation.objects.get(family__name="Famille Bernard", kind="fiscal", year=year)
+    petit = Attestation.objects.get(family__name="Famille Petit", kind="fiscal", year=year)
+    assert (bernard.state, petit.state) == ("issued", "draft")  # Petit's awaits staff
+    assert {"Famille Bernard": bernard.total_cents,
+            "Famille Petit": petit.total_cents} == expected
+    assert 0 < petit.total_cents < bernard.total_cents  # half paid, no care on its side
+
+
+def test_the_bernard_household_downloads_its_three_attestations(seeded):
+    client = Client()
+    client.force_login(User.objects.get(email="bernard@demo.example"))
+    page = visible_text(client.get("/attestations/"))
+    assert f"Attestation fiscale {last_calendar_year()}" in page
+    assert "Attestation de présence de Lina" in page
+    assert f"Relevé des paiements {last_calendar_year()}" in page
+    for attestation in Attestation.objects.filter(family__name="Famille Bernard"):
+        response = client.get(f"/attestations/{attestation.pk}/pdf/")
+        assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+    petit = Client()
+    petit.force_login(User.objects.get(email="petit@demo.example"))
+    response = petit.post("/attestations/", {"kind": "fiscal",
+                                             "fiscal-year": last_calendar_year()})
+    assert response.status_code == 400
+    assert "en cours de vérification par le service" in visible_text(response)
+
+
+def test_the_caf_export_of_the_demo_month_matches_the_registers(seeded):
+    """Hours attended: each presence of the month's registers at its unit's hours (9 h a
+    Wednesday), care at its recorded times; hours billed: each billed day at its unit's."""
+    year = last_calendar_year()
+    [run] = BillingRun.objects.filter(month__year=year)
+    presences = Attendance.objects.filter(date__year=year, date__month=run.month.month,
+                                          status="present").select_related("unit", "activity")
+    attended = Decimal(0)
+    for presence in presences:
+        if presence.activity.name == "ALSH mercredi":
+            attended += 9
+        else:  # after school, 16:30 to 18:05: 95 minutes
+            assert (presence.arrived_at, presence.left_at) == (datetime.time(16, 30),
+                                                               datetime.time(18, 5))
+            attended += Decimal(95) / 60
+    billed = Decimal(0)
+    for line in InvoiceLine.objects.filter(invoice__run=run).select_related("activity"):
+        billed += line.quantity * {"ALSH mercredi": 9, "Accueil périscolaire": Decimal("2.5"),
+                                   "Restauration scolaire": 0}[line.activity.name]
+
+    response = staff_client().post("/gestion/facturation/invoice/heures-caf/", {
+        "period": "month", "month": f"{run.month:%Y-%m}", "file_format": "csv"})
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    total = rows[-1]
+    assert total[0] == "Total" and total[3] == "1"  # Lina alone
+    assert Decimal(total[4].replace(",", ".")) == billed > 0
+    assert abs(Decimal(total[5].replace(",", ".")) - attended) < Decimal("0.05")
+    assert any(row[:3] == ["ALSH mercredi", "Moins de 6 ans", "MSA"] for row in rows)
+
+
+def test_the_occupancy_dashboard_has_figures(seeded):
+    client = staff_client()
+    booked = Slot.objects.filter(activity__name="ALSH mercredi", booked__gt=0,
+                                 date__gte=timezone.localdate()).order_by("date").first()
+    response = client.get("/gestion/reservations/slot/occupation/",
+                          {"semaine": booked.date.isoformat()})
+    assert response.status_code == 200
+    wednesdays = [x for x in response.context["lines"] if x.activity == "ALSH mercredi"]
+    assert wednesdays and wednesdays[0].booked > 0 and wednesdays[0].capacity > 0
+    assert response.context["periods"]
+    care_day = Attendance.objects.filter(child__first_name="Emma").order_by("-date").first()
+    if care_day is not None:  # none when the demo is set up on the school year's first day
+        response = client.get("/gestion/reservations/slot/occupation/",
+                              {"semaine": care_day.date.isoformat()})
+        assert any(x.present for x in response.context["lines"])

@@ -20,9 +20,11 @@ import pytest
 import stripe
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from facturation import stripe_gateway
-from facturation.models import Invoice, Payment, StripeEvent
+from facturation.models import Attestation, Invoice, Payment, StripeEvent
+from facturation.services.attestations import payments_figures
 from familles.models import Child, Contact, Document, Family, Guardian, Invitation
 from inscriptions.models import AnnualFile, Enrolment, MealSubscription
 from portail.models import OutboxMessage
@@ -53,6 +55,9 @@ EXCLUDED = {
     "familles:invitation_accept": "an e-mailed capability checked against the invitee's "
                                   "address: tested in tests/familles/test_invitation.py and "
                                   "test_invitation_of_family_b_cannot_be_used_by_family_a",
+    "facturation:attestation_verify": "public check of an attestation's unguessable code: "
+                                      "number, kind, date and household name only; tested "
+                                      "in tests/facturation/test_attestation_pages.py",
 }
 
 # (URL name, parameter, converter) -> which of family B's objects supplies the value.
@@ -73,6 +78,7 @@ SWEEP = {
     ("facturation:payment", "invoice_pk", "UUIDConverter"): "invoice",
     ("facturation:pay", "invoice_pk", "UUIDConverter"): "invoice",
     ("facturation:payment_return", "invoice_pk", "UUIDConverter"): "invoice",
+    ("facturation:attestation_pdf", "pk", "UUIDConverter"): "attestation",
 }
 # Objects that are not family B's (the catalogue, the school year): the URL is then scoped by
 # what the POST names (B's child), which must be refused all the same.
@@ -165,17 +171,22 @@ def world(guardian, other_guardian, stripe_server):
     invitation = Invitation.objects.create(family=b.family, email="oncle.b@example.org",
                                            invited_by=other_guardian)
     feed = feed_for(b.family)
+    this_year = timezone.localdate().year
+    attestation = Attestation.objects.create(
+        kind=Attestation.Kind.PAYMENTS, family=b.family, year=this_year, state="issued",
+        number=f"RP-{this_year}-990001", issued_at=timezone.now(),
+        data=payments_figures(b.family, this_year))
     b_objects = {
         "family": b.family, "guardian": other_guardian, "child": b_child, "year": year,
         "activity": activity, "canteen_enrolment": canteen_enrolment,
         "requested_enrolment": requested, "invoice": invoice, "reservation": first,
         "document": document, "contact": contact,
-        "site": activity.sites.first(),
+        "site": activity.sites.first(), "attestation": attestation,
     }
     # What would betray B if it appeared on a page A receives.
     secrets = [b_child.first_name, "Mamie-B", "Varicelle", invoice.number,
                str(invitation.token), feed.token, "carnet-de-noeline-b",
-               other_guardian.user.email]
+               other_guardian.user.email, attestation.number]
     return {"a": a, "b": b_objects, "secrets": secrets}
 
 

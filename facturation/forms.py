@@ -1,0 +1,29 @@
+"""Forms of the parent's attestation page (the checks that matter are in the services)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class YearForm(forms.Form):
+    """A finished calendar year in which the household paid something."""
+
+    year = forms.TypedChoiceField(label=_("Année"), coerce=int)
+
+    def __init__(self, years, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, str(y)) for y in years]
+
+
+class PresenceForm(forms.Form):
+    child = forms.TypedChoiceField(label=_("Enfant"), coerce=int)
+    first = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, children, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["child"].choices = [(c.pk, c.first_name) for c in children]
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(label=_("Code de vérification"), max_length=32,
+                           help_text=_("Il est imprimé en bas de l'attestation."))
