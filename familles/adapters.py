@@ -12,6 +12,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 
+from portail import sealing
 from portail.models import OutboxMessage
 from portail.outbox import queue_message
 
@@ -70,6 +71,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    # allauth keeps TOTP keys and recovery seeds as given (its default hook): whoever reads the
+    # database, or the admin's authenticator page, could then compute any agent's codes.
+    def encrypt(self, text):
+        return sealing.seal_text(text, sealing.SECOND_FACTOR)
+
+    def decrypt(self, encrypted_text):
+        return sealing.unseal_text(encrypted_text, sealing.SECOND_FACTOR)
+
     def can_delete_authenticator(self, authenticator):
         """A staff member cannot turn his TOTP device off: the admin requires it. A lost
         device is reset by an administrator (`manage.py reset_staff_mfa`)."""

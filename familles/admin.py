@@ -1,5 +1,6 @@
 """The staff's tools for families: search, filters, history of every change."""
 
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.urls import reverse
@@ -12,6 +13,20 @@ from portail.outbox import render_email
 
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
 from .services import invitation_email_context
+
+# allauth's own admin shows an authenticator's data: a TOTP key or recovery seed (sealed now,
+# but no page needs it). Administrators see who has which device, and remove a lost one with
+# `manage.py reset_staff_mfa`.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type", "created_at", "last_used_at"]
+    search_fields = ["user__email"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
 
 
 @admin.register(User)
