@@ -24,8 +24,10 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from facturation.models import Invoice
+from facturation.models import Attestation, Invoice
+from facturation.services.attestations import payments_figures
 from familles.models import Invitation
 from inscriptions.models import AnnualFile, MealSubscription
 from reservations.models import Reservation
@@ -62,7 +64,8 @@ OWN = {
            "familles:contact_delete": "contact", "familles:document_download": "document",
            "familles:document_delete": "document", "inscriptions:enrolment_withdraw":
            "requested_enrolment", "reservations:subscription": "canteen_enrolment",
-           "facturation:invoice": "invoice", "facturation:invoice_pdf": "invoice"},
+           "facturation:invoice": "invoice", "facturation:invoice_pdf": "invoice",
+           "facturation:attestation_pdf": "attestation"},
     "child_pk": "child", "year_pk": "year", "activity_pk": "open_activity",
     "reservation_pk": "reservation", "invoice_pk": "invoice", "token": None,
 }
@@ -187,6 +190,11 @@ def family_with_everything(guardian, settings):
                                                 email="oncle@example.org",
                                                 invited_by=guardian),
         "feed": feed_for(guardian.family),
+        "attestation": Attestation.objects.create(
+            kind=Attestation.Kind.PAYMENTS, family=guardian.family, year=invoice.month.year,
+            state=Attestation.State.ISSUED, number=f"RP-{invoice.month.year}-000001",
+            issued_at=timezone.now(), data=payments_figures(guardian.family,
+                                                            invoice.month.year)),
     }
 
 
