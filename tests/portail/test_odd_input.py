@@ -180,6 +180,7 @@ def family_with_everything(guardian, settings):
     reservation = ReservationFactory(slot=first, child=child, state=Reservation.State.CONFIRMED)
     invoice = InvoiceFactory(issued=True, family=guardian.family, total_cents=4250)
     assert invoice.state == Invoice.State.ISSUED
+    issued_in = timezone.localtime(invoice.issued_at).year  # the year of its relevé
     return {
         "child": child, "year": year, "open_activity": open_activity,
         "canteen_enrolment": canteen_enrolment, "requested_enrolment": requested,
@@ -191,10 +192,9 @@ def family_with_everything(guardian, settings):
                                                 invited_by=guardian),
         "feed": feed_for(guardian.family),
         "attestation": Attestation.objects.create(
-            kind=Attestation.Kind.PAYMENTS, family=guardian.family, year=invoice.month.year,
-            state=Attestation.State.ISSUED, number=f"RP-{invoice.month.year}-000001",
-            issued_at=timezone.now(), data=payments_figures(guardian.family,
-                                                            invoice.month.year)),
+            kind=Attestation.Kind.PAYMENTS, family=guardian.family, year=issued_in,
+            state=Attestation.State.ISSUED, number=f"RP-{issued_in}-000001",
+            issued_at=timezone.now(), data=payments_figures(guardian.family, issued_in)),
     }
 
 
