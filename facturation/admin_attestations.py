@@ -6,7 +6,6 @@ Every change goes through facturation.services.attestations."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,8 +17,9 @@ from django.utils.translation import ngettext
 
 from familles.models import Child, Family
 
-from .attestation_pdf import has_stored_pdf, pdf_filename, store_attestation_pdf
+from .attestation_pdf import pdf_filename, store_attestation_pdf
 from .models import Attestation, euros
+from .pdf import pdf_download
 from .queries import describe
 from .services import attestations as services
 
@@ -207,11 +207,4 @@ class AttestationAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         attestation = get_object_or_404(Attestation, pk=pk, state=Attestation.State.ISSUED)
-        if not has_stored_pdf(attestation):
-            attestation = store_attestation_pdf(attestation.pk)
-        try:
-            handle = attestation.pdf.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        return FileResponse(handle, as_attachment=True, filename=pdf_filename(attestation),
-                            content_type="application/pdf")
+        return pdf_download(attestation, store_attestation_pdf, pdf_filename(attestation))

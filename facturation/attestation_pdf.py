@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from portail.commune import commune
 
 from .models import Attestation, euros
+from .pdf import has_stored_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +63,6 @@ def pdf_context(attestation) -> dict:
 def render_attestation_pdf_bytes(attestation) -> bytes:
     html = render_to_string("facturation/pdf/attestation.html", pdf_context(attestation))
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
-
-
-def has_stored_pdf(attestation) -> bool:
-    return bool(attestation.pdf) and attestation.pdf.storage.exists(attestation.pdf.name)
 
 
 def store_attestation_pdf(attestation_id) -> Attestation | None:

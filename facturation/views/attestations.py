@@ -6,7 +6,7 @@ household's, or a draft, answers 404. The public page shows only the number, the
 issue date and the holder household's name, and whether a newer version replaced it."""
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -16,9 +16,10 @@ from familles.models import Child
 from familles.views import FamilyMixin, form_error
 
 from .. import queries
-from ..attestation_pdf import has_stored_pdf, pdf_filename, store_attestation_pdf
+from ..attestation_pdf import pdf_filename, store_attestation_pdf
 from ..forms import PresenceForm, VerifyForm, YearForm
 from ..models import Attestation
+from ..pdf import pdf_download
 from ..services.attestations import request_attestation
 
 
@@ -65,18 +66,7 @@ class AttestationListView(FamilyMixin, View):
 class AttestationPdfView(FamilyMixin, View):
     def get(self, request, pk):
         attestation = queries.family_attestation(self.family, pk)
-        if not has_stored_pdf(attestation):  # not rendered yet by the worker: now, and kept
-            attestation = store_attestation_pdf(attestation.pk)
-            if attestation is None:
-                raise Http404
-        try:
-            handle = attestation.pdf.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        response = FileResponse(handle, as_attachment=True, filename=pdf_filename(attestation),
-                                content_type="application/pdf")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return pdf_download(attestation, store_attestation_pdf, pdf_filename(attestation))
 
 
 def verify(request):

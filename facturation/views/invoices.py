@@ -2,7 +2,6 @@
 reached through the family (`queries.family_invoices`): another family's invoice, or a
 draft, answers 404."""
 
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import timezone
@@ -11,7 +10,7 @@ from django.views import View
 from familles.views import FamilyMixin
 
 from .. import queries
-from ..pdf import has_stored_pdf, pdf_filename, store_invoice_pdf
+from ..pdf import pdf_download, pdf_filename, store_invoice_pdf
 from ..services.payments import not_configured_message, online_payment_available
 
 
@@ -39,18 +38,7 @@ class InvoiceDetailView(FamilyMixin, View):
 class InvoicePdfView(FamilyMixin, View):
     def get(self, request, pk):
         invoice = get_object_or_404(queries.family_invoices(self.family), pk=pk)
-        if not has_stored_pdf(invoice):  # not rendered yet by the worker: now, and kept
-            invoice = store_invoice_pdf(invoice.pk)
-            if invoice is None:
-                raise Http404
-        try:
-            handle = invoice.pdf.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        response = FileResponse(handle, as_attachment=True, filename=pdf_filename(invoice),
-                                content_type="application/pdf")
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return pdf_download(invoice, store_invoice_pdf, pdf_filename(invoice))
 
 
 urlpatterns = [
