@@ -27,6 +27,25 @@ def euros(cents: int) -> str:
     return f"{sign}{grouped},{rest:02d} €"
 
 
+class IssuedOnce:
+    """An issued document (invoice, attestation) never changes nor goes: what the database
+    holds decides, so that a stale copy cannot write over it. Its PDF and stamps are written
+    with .update(), outside this guard. A model says why in its own words."""
+
+    issued_change_refused = issued_delete_refused = ""
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and type(self).objects.filter(
+                pk=self.pk, state="issued").exists():
+            raise ValidationError(self.issued_change_refused)
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.state == "issued":
+            raise ValidationError(self.issued_delete_refused)
+        return super().delete(*args, **kwargs)
+
+
 class BillingRule(models.Model):
     """What an activity bills besides presence (Publik's check types)."""
 
@@ -178,7 +197,7 @@ class InvoiceQuerySet(models.QuerySet):
             balance=F("total_cents") - F("paid_sum") - F("credited_sum"))
 
 
-class Invoice(models.Model):
+class Invoice(IssuedOnce, models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("Brouillon")
         ISSUED = "issued", _("Émise")
@@ -220,18 +239,8 @@ class Invoice(models.Model):
         return self.number or _("Facture brouillon – %(family)s – %(month)s") % {
             "family": self.family, "month": f"{self.month:%m/%Y}"}
 
-    def save(self, *args, **kwargs):
-        # What the database holds decides: a draft becomes issued once, then never changes
-        # (its PDF and reminder stamp are written with .update(), outside this guard).
-        if not self._state.adding and Invoice.objects.filter(
-                pk=self.pk, state=self.State.ISSUED).exists():
-            raise ValidationError(_("Une facture émise ne change jamais : faites un avoir."))
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.state == self.State.ISSUED:
-            raise ValidationError(_("Une facture émise ne se supprime jamais : faites un avoir."))
-        return super().delete(*args, **kwargs)
+    issued_change_refused = _("Une facture émise ne change jamais : faites un avoir.")
+    issued_delete_refused = _("Une facture émise ne se supprime jamais : faites un avoir.")
 
     @property
     def total(self) -> str:
@@ -407,7 +416,7 @@ def new_verification_code() -> str:
     return secrets.token_urlsafe(16)
 
 
-class Attestation(models.Model):
+class Attestation(IssuedOnce, models.Model):
     """A numbered certificate issued to a household: attestation fiscale (frais de garde of
     the children under 6, one calendar year), attestation de présence (one child, a period),
     relevé annuel de paiements (one calendar year).
@@ -492,19 +501,9 @@ class Attestation(models.Model):
         return self.number or _("%(kind)s (brouillon) – %(family)s") % {
             "kind": self.get_kind_display(), "family": self.family}
 
-    def save(self, *args, **kwargs):
-        # What the database holds decides: issued once, then never changed (the PDF is
-        # written with .update(), outside this guard).
-        if not self._state.adding and Attestation.objects.filter(
-                pk=self.pk, state=self.State.ISSUED).exists():
-            raise ValidationError(_("Une attestation émise ne change jamais : émettez-en une "
-                                    "nouvelle version."))
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self.state == self.State.ISSUED:
-            raise ValidationError(_("Une attestation émise ne se supprime jamais."))
-        return super().delete(*args, **kwargs)
+    issued_change_refused = _("Une attestation émise ne change jamais : émettez-en une "
+                              "nouvelle version.")
+    issued_delete_refused = _("Une attestation émise ne se supprime jamais.")
 
     @property
     def total(self) -> str:
