@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from portail.sizes import human_size
+
 ALLOWED_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
@@ -61,15 +63,6 @@ def _check_image(uploaded) -> None:
         raise ValidationError(_("Cette image est illisible ou endommagée.")) from exc
     finally:
         uploaded.seek(0)
-
-
-def human_size(size: int) -> str:
-    """A size as the help texts write it ("10 Mo"), not "10,0 Mio": 1 Mo = 1024 × 1024 octets."""
-    for unit, scale in ((_("Mo"), 1024 * 1024), (_("Ko"), 1024)):
-        if size >= scale:
-            number = f"{size / scale:.1f}".removesuffix(".0").replace(".", ",")
-            return f"{number}\xa0{unit}"
-    return f"{size}\xa0{_('octets')}"
 
 
 def safe_name(name: str, extension: str) -> str:

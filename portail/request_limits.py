@@ -10,7 +10,7 @@
 from django.conf import settings
 from django.shortcuts import render
 
-from familles.uploads import human_size
+from .sizes import human_size
 
 
 class RequestLimitsMiddleware:
