@@ -49,21 +49,14 @@ def _children_of(family_id):
     return Child.objects.for_family(family_id).order_by("first_name", "pk")
 
 
-@compiled_read
-def _guardian_of(user_id):
-    return Guardian.objects.select_related("family").filter(user_id=user_id).order_by()[:1]
-
-
 def family_of(user) -> Family | None:
-    cache = Guardian.user.field.remote_field  # `user.guardian`, when already read
-    if cache.is_cached(user):  # the session's user is read with it (familles/auth_backends.py)
-        guardian = cache.get_cached_value(user)
-        return guardian.family if guardian is not None else None
-    found = _guardian_of(user.pk)
-    if not found:
+    """The user's family, through Django's reverse one-to-one `user.guardian`: the session's
+    user is read with his guardian and family (familles/auth_backends.py), so that this asks
+    nothing more; any other user object costs the ordinary query, cached on it by Django."""
+    try:
+        guardian = user.guardian
+    except Guardian.DoesNotExist:
         return None
-    guardian = found[0]
-    cache.set_cached_value(user, guardian)  # the page's menu asks `user.guardian` again
     return guardian.family
 
 
