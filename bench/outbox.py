@@ -57,8 +57,8 @@ def main(argv=None) -> int:
 def measure(count: int, name: str) -> tuple[float, float]:
     from django.db import transaction
 
-    from portail import outbox
-    from portail.models import OutboxMessage
+    from ground import outbox
+    from ground.models import OutboxMessage
 
     handover = outbox.kick
     if name == "one task per message":

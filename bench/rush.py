@@ -375,7 +375,7 @@ async def rush_arrivals(args, data, rec: Recorder, opening: float):
 def drain_outbox(limit: float = 300.0) -> tuple[int, float]:
     """Wait until the worker has sent every e-mail of the rush (it runs at a lower priority,
     so most leave after the parents are served): (still pending, seconds waited)."""
-    from portail.models import OutboxMessage
+    from ground.models import OutboxMessage
 
     start = now()
     while True:

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from portail.commune import commune
+from ground.commune import commune
 
 from .models import Attestation, euros
 from .pdf import has_stored_pdf

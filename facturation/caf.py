@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ground.spreadsheets import safe_cell
 from inscriptions.models import AnnualFile
-from portail.spreadsheets import safe_cell
 from reservations.models import Attendance
 
 from .exports import XLSX_TYPE, MonthField, previous_month

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from portail.spreadsheets import safe_cell
+from ground.spreadsheets import safe_cell
 
 from .models import Invoice
 

@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from portail.commune import commune
+from ground.commune import commune
 
 from .models import Invoice
 from .queries import family_invoices, invoice_context, with_status

@@ -12,9 +12,9 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 
-from portail import sealing
-from portail.models import OutboxMessage
-from portail.outbox import queue_message
+from ground import sealing
+from ground.models import OutboxMessage
+from ground.outbox import queue_message
 
 from . import second_factor
 

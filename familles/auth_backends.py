@@ -3,7 +3,7 @@
 Every parent request reads its user (`AuthenticationMiddleware`) and then its family
 (`FamilyMixin`). Django's `ModelBackend.get_user` builds its query each time (about 0.35 ms
 of CPU more than running it, measured on the calendar page); here the user is one compiled
-read (portail/compiled.py), which also brings the guardian and his family, so that the
+read (ground/compiled.py), which also brings the guardian and his family, so that the
 family's own read is answered from it (`services.family_of`). Logging in, permissions and the
 "inactive users cannot log in" rule are Django's and allauth's, unchanged.
 
@@ -13,7 +13,7 @@ familles/0004 moved the sessions of the two former paths to these."""
 from allauth.account import auth_backends as allauth_backends
 from django.contrib.auth import backends as django_backends
 
-from portail.compiled import compiled_read, possible_ids
+from ground.compiled import compiled_read, possible_ids
 
 from .models import User
 

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from portail.sizes import human_size
+from ground.sizes import human_size
 
 from .models import Child, Contact, Document, Family, Guardian
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portail.outbox import queue_email
+from ground.outbox import queue_email
 
 from .models import Document
 

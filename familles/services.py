@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portail.compiled import compiled_read
-from portail.models import OutboxMessage
-from portail.outbox import queue_email
+from ground.compiled import compiled_read
+from ground.models import OutboxMessage
+from ground.outbox import queue_email
 
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
 from .uploads import check_upload

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.db.models import Q
 
-from portail.calendar import days_between, public_holiday, school_holiday
+from ground.calendar import days_between, public_holiday, school_holiday
 
 from .models import Activity, ClosureDay
 

@@ -18,7 +18,7 @@ from import_export.fields import Field
 from import_export.formats import base_formats
 
 from familles.models import Contact, Guardian
-from portail.spreadsheets import safe_cell
+from ground.spreadsheets import safe_cell
 
 from .models import Activity, AnnualFile, Enrolment, HealthDataAccess, SchoolLevel, Site
 

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from familles.models import Child, Family
-from portail.outbox import queue_email
+from ground.outbox import queue_email
 
 from .models import AnnualFile, SchoolYear
 

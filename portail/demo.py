@@ -27,6 +27,8 @@ from facturation.services.billing import issue_run, month_bounds, prepare_run
 from facturation.services.payments import record_payment
 from familles import second_factor
 from familles.models import Child, Contact, Document, Family, Guardian, User
+from ground.calendar import days_between, public_holiday, school_holiday
+from ground.models import OutboxMessage
 from inscriptions import services as inscriptions
 from inscriptions.calendar import activity_days
 from inscriptions.models import (
@@ -50,8 +52,6 @@ from reservations.models import (
     Slot,
 )
 
-from .calendar import days_between, public_holiday, school_holiday
-from .models import OutboxMessage
 from .staff import ensure_staff_group
 
 DEMO_PASSWORD = "portail-demo-2026"

@@ -62,7 +62,7 @@ STAFF_PERMISSIONS = {
         # e-mailing it to the family is publish_attestation, given apart.
         "attestation": ("view", "add"),
     },
-    "portail": {"outboxmessage": ("view",)},
+    "ground": {"outboxmessage": ("view",)},
 }
 EXTRA_PERMISSIONS = [
     ("familles", "view_health_document"),

@@ -16,7 +16,7 @@ from functools import lru_cache
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from portail.i18n import gettext as _
+from ground.i18n import gettext as _
 
 from .calendar import ActivityMonth, Endpoints, PeriodChoice
 from .day_html import day_html, esc

@@ -18,10 +18,10 @@ from django.utils.formats import number_format
 from django.utils.text import capfirst
 
 from familles.models import Child
+from ground.compiled import compiled_read, possible_ids
+from ground.i18n import gettext as _
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 from inscriptions.services import FileNotValidated, file_refusal
-from portail.compiled import compiled_read, possible_ids
-from portail.i18n import gettext as _
 
 from .deadlines import (
     WEEKDAYS,

@@ -17,7 +17,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from portail.i18n import gettext as _
+from ground.i18n import gettext as _
 
 from .calendar import Day, Row
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 
-from portail.calendar import working_days_before
-from portail.i18n import gettext as _
+from ground.calendar import working_days_before
+from ground.i18n import gettext as _
 
 WEEKDAYS = [gettext_lazy("lundi"), gettext_lazy("mardi"), gettext_lazy("mercredi"),
             gettext_lazy("jeudi"), gettext_lazy("vendredi"), gettext_lazy("samedi"),

@@ -13,7 +13,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from portail.spreadsheets import safe_cell
+from ground.spreadsheets import safe_cell
 
 from .models import AbsenceJustification, Attendance, BookingPeriod, Reservation, Slot
 

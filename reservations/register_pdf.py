@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from portail.commune import commune
+from ground.commune import commune
 
 
 def render_register_pdf(register) -> bytes:

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from portail import outbox
+from ground import outbox
 from tests.factories import FamilyFactory, GuardianFactory, StaffFactory
 from tests.helpers import force_login_with_second_factor
 

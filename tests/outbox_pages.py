@@ -5,9 +5,9 @@ from urllib.parse import urlencode
 
 from django.test import Client
 
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 
-OUTBOX_ADMIN = "/gestion/portail/outboxmessage/"
+OUTBOX_ADMIN = "/gestion/ground/outboxmessage/"
 
 
 def outbox_admin_pages(client: Client, searches=()) -> dict:

@@ -11,8 +11,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile
-from portail.models import OutboxMessage
 from tests.browser import assert_every_field_is_labelled, field, log_in, main
 from tests.factories import TOTP_SECRET, ChildFactory, GuardianFactory, StaffFactory
 from tests.helpers import pdf_bytes

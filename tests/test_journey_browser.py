@@ -14,7 +14,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from familles.models import Child, Document, Family
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.browser import assert_every_field_is_labelled, field, main
 from tests.helpers import pdf_bytes
 

@@ -25,9 +25,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import override_settings
 
-from portail import outbox
+from ground import outbox
+from ground.models import OutboxMessage
 from portail.celery import app as celery_app
-from portail.models import OutboxMessage
 from portail.settings.test import shared_cache
 
 BASE_DIR = Path(settings.BASE_DIR)

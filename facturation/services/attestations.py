@@ -31,8 +31,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Family
+from ground.outbox import queue_email
 from inscriptions.models import Activity
-from portail.outbox import queue_email
 from reservations.models import Attendance
 
 from ..hours import hours_text, presence_hours

@@ -28,8 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from familles.models import Family
+from ground.outbox import queue_email
 from inscriptions.models import AnnualFile, FamilyQuotient
-from portail.outbox import queue_email
 from reservations.models import AbsenceJustification, Attendance, Reservation
 
 from ..models import BillingRun, CreditNote, Invoice, InvoiceLine, NumberSequence, Payment

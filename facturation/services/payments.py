@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portail.commune import commune
-from portail.outbox import queue_email
+from ground.commune import commune
+from ground.outbox import queue_email
 
 from .. import queries, stripe_gateway
 from ..models import Invoice, Payment, StripeEvent, UnmatchedPayment, euros

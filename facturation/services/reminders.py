@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from portail.outbox import queue_email
+from ground.outbox import queue_email
 
 from ..models import Invoice, euros
 

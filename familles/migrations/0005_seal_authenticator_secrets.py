@@ -4,7 +4,7 @@ are sealed in place; a value already sealed is left as it is."""
 from cryptography.fernet import InvalidToken
 from django.db import migrations
 
-from portail import sealing
+from ground import sealing
 
 SEALED_KEYS = ("secret", "seed")
 

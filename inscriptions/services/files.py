@@ -12,10 +12,10 @@ from django.utils.formats import date_format
 
 from familles.models import Child, Contact, Document, Family, Guardian
 from familles.services import owned_child, upload_document
-from portail.compiled import compiled_read
-from portail.i18n import gettext as _
-from portail.models import OutboxMessage
-from portail.outbox import queue_email
+from ground.compiled import compiled_read
+from ground.i18n import gettext as _
+from ground.models import OutboxMessage
+from ground.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
 

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from portail.sealing import seal
+from ground.sealing import seal
 
 # What earlier versions wrote in clear: account e-mails (allauth) and invitations carry a
 # secret; the acknowledgement of an absence justification carries its reason.

@@ -17,7 +17,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
 # Earlier keys, still accepted after a rotation: sessions, and the outbox bodies sealed before
-# it (portail/sealing.py). Drop one once the messages written under it are sent.
+# it (ground/sealing.py). Drop one once the messages written under it are sent.
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -41,11 +41,12 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "django_filters",
-    "portail",
+    "ground",  # the ground: imports no app
     "familles",
     "inscriptions",
     "reservations",
     "facturation",
+    "portail",  # the roof: imported by no app
 ]
 
 MIDDLEWARE = [
@@ -77,7 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portail.commune.context_processor",
+                "ground.commune.context_processor",
             ],
         },
     },
@@ -176,7 +177,7 @@ MFA_TOTP_ISSUER = env("PORTAIL_COMMUNE_NAME", default="Portail Famille")
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- the commune (read through portail.commune) -------------------------------------------
+# --- the commune (read through ground.commune) -------------------------------------------
 PORTAIL_COMMUNE = {
     "name": env("PORTAIL_COMMUNE_NAME", default="Kerbrume"),
     "service_name": env("PORTAIL_SERVICE_NAME", default="Éducation Jeunesse"),
@@ -190,7 +191,7 @@ PORTAIL_COMMUNE = {
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default=PORTAIL_COMMUNE["service_email"])
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- e-mail: every message goes through the outbox (portail.outbox) --------------------
+# --- e-mail: every message goes through the outbox (ground.outbox) --------------------
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -220,7 +221,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 # many tasks; portail.celery hands the connection back to it, checked, after each task.
 CELERY_DB_REUSE_MAX = env.int("PORTAIL_WORKER_DB_REUSE_MAX", default=1000)
 CELERY_BEAT_SCHEDULE = {
-    "outbox-requeue": {"task": "portail.tasks.requeue_unsent_messages", "schedule": 60.0},
+    "outbox-requeue": {"task": "ground.tasks.requeue_unsent_messages", "schedule": 60.0},
     "subscriptions-into-opened-periods": {
         "task": "reservations.tasks.apply_subscriptions_to_opened_periods", "schedule": 5 * 60.0,
     },
@@ -311,7 +312,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Inside the security headers' middleware (its page carries them), before any that reads a body.
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
-                  "portail.request_limits.RequestLimitsMiddleware")
+                  "ground.request_limits.RequestLimitsMiddleware")
 
 # --- Attestations and the CAF's hours (issue 26) ------------------------------------------
 # Care (périscolaire) hours declared to the CAF: "real" (the arrival and departure times

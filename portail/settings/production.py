@@ -28,7 +28,7 @@ DATABASES["default"]["OPTIONS"] = {
 
 CACHES = {
     "default": {
-        "BACKEND": "portail.redis_cache.Cache",
+        "BACKEND": "ground.redis_cache.Cache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
     }
 }

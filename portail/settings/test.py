@@ -32,7 +32,7 @@ def shared_cache(url: str, prefix: str) -> dict:
     """The real-worker tests give their worker the test process's cache (Redis, a prefix of
     their own), and take it themselves (tests/worker_fixture.py): the outbox's "drain queued"
     flag is shared by web and worker, as in production."""
-    return {"default": {"BACKEND": "portail.redis_cache.Cache", "LOCATION": url,
+    return {"default": {"BACKEND": "ground.redis_cache.Cache", "LOCATION": url,
                         "KEY_PREFIX": prefix}}
 
 

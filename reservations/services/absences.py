@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 
 from familles.models import Child, Document, Family
 from familles.services import delete_document, upload_document
+from ground.models import OutboxMessage
 from inscriptions.services import email_households
-from portail.models import OutboxMessage
 
 from ..deadlines import (
     deadline_for,

@@ -25,6 +25,9 @@ from django.utils.translation import gettext_noop, ngettext
 
 from familles.models import Child, Family
 from familles.services import owned_child, require_own_child
+from ground.compiled import compiled_read, possible_ids
+from ground.i18n import gettext as _
+from ground.outbox import queue_email
 from inscriptions.models import Enrolment
 from inscriptions.services import (
     email_households,
@@ -32,9 +35,6 @@ from inscriptions.services import (
     household_emails,
     households,
 )
-from portail.compiled import compiled_read, possible_ids
-from portail.i18n import gettext as _
-from portail.outbox import queue_email
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline
 from ..models import BookingPeriod, Reservation, Slot, WaitingListExit

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from familles.models import Child, Family
-from portail.commune import commune
+from ground.commune import commune
 
 from ..models import CalendarFeed, Reservation
 

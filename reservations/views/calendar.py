@@ -21,9 +21,9 @@ from django_htmx.http import reswap
 from familles.models import Child
 from familles.services import children_of
 from familles.views import FamilyMixin
-from portail.calendar import parse_month
-from portail.compiled import possible_ids
-from portail.i18n import gettext as _
+from ground.calendar import parse_month
+from ground.compiled import possible_ids
+from ground.i18n import gettext as _
 
 from .. import services
 from ..calendar import (

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from bench import ablated, rush
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from reservations.models import Reservation
 from tests.bench.portal import book_period
 

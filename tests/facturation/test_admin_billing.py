@@ -24,7 +24,7 @@ from facturation.models import (
 )
 from facturation.services.billing import prepare_run
 from facturation.tasks import prepare_previous_month
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from portail.staff import staff_permissions
 from tests.factories import FamilyFactory, GuardianFactory, StaffFactory, UserFactory
 from tests.facturation.conftest import TARIFF, priced_activity, weekdays_of

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from facturation.models import Attestation
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.factories import ChildFactory, GuardianFactory, UserFactory
 from tests.facturation.attestations import YEAR, catalogue, issued, paid
 from tests.helpers import visible_text

@@ -14,8 +14,8 @@ from facturation.attestation_pdf import render_attestation_pdf_bytes, store_atte
 from facturation.models import Attestation, Payment
 from facturation.services import attestations
 from facturation.tasks import prepare_fiscal_attestations
-from portail.commune import commune
-from portail.models import OutboxMessage
+from ground.commune import commune
+from ground.models import OutboxMessage
 from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
 from tests.facturation.attestations import YEAR, catalogue, issued, paid, paris, present
 from tests.reservations.test_registers import pdf_text

@@ -16,8 +16,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from facturation.models import BillingRule, Invoice
+from ground.calendar import days_between, public_holiday, school_holiday
 from inscriptions.models import AnnualFile
-from portail.calendar import days_between, public_holiday, school_holiday
 from reservations.models import AbsenceJustification, Attendance, Reservation, Slot
 from reservations.services import booking, generate_slots
 from reservations.services.absences import (

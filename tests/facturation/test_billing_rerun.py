@@ -22,7 +22,7 @@ from facturation.models import (
     TariffBracket,
 )
 from facturation.services.billing import issue_run, prepare_run
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from reservations.models import AbsenceJustification, Reservation
 from reservations.services.absences import accept_justification, justify_absence
 from tests.factories import StaffFactory

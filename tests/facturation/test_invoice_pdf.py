@@ -12,7 +12,7 @@ from facturation.models import Invoice, euros
 from facturation.pdf import render_invoice_pdf_bytes, store_invoice_pdf
 from facturation.services.billing import prepare_run
 from facturation.tasks import render_invoice_pdf
-from portail.commune import commune
+from ground.commune import commune
 from tests.factories import ChildFactory, FamilyFactory, GuardianFactory
 from tests.facturation.conftest import TARIFF, give_qf, priced_activity, weekdays_of
 from tests.facturation.test_invoice_pages import bill, book, month_of, pay

@@ -21,7 +21,7 @@ from django.db import transaction
 from facturation.models import BillingRun, CreditNote, Invoice, NumberSequence
 from facturation.services import billing
 from facturation.services.billing import issue_run, prepare_run
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.factories import ChildFactory, GuardianFactory, StaffFactory
 from tests.facturation.conftest import priced_activity, weekdays_of
 from tests.helpers import together

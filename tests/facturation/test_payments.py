@@ -16,7 +16,7 @@ from facturation import stripe_gateway
 from facturation.models import Invoice, Payment, StripeEvent, euros
 from facturation.services import payments
 from facturation.services.payments import record_payment
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.facturation.factories import SECRET_KEY, WEBHOOK_SECRET, FakeStripeServer, InvoiceFactory
 
 NOT_CONFIGURED = ("Le paiement en ligne n'est pas encore configuré : payez par chèque, "

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from facturation.models import CreditNote, Invoice, Payment, euros
 from facturation.services.reminders import send_overdue_reminders
 from facturation.tasks import send_overdue_reminders as reminders_task
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.factories import FamilyFactory, GuardianFactory
 from tests.facturation.factories import InvoiceFactory
 

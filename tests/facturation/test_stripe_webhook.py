@@ -15,8 +15,8 @@ from django.utils import timezone
 from facturation.models import CreditNote, Invoice, Payment, StripeEvent, UnmatchedPayment, euros
 from facturation.services.billing import prepare_run
 from facturation.services.payments import record_payment
-from portail.commune import commune
-from portail.models import OutboxMessage
+from ground.commune import commune
+from ground.models import OutboxMessage
 from tests.facturation.factories import (
     SECRET_KEY,
     WEBHOOK_SECRET,

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from familles.models import User
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from portail.settings import base as base_settings
 from tests.factories import PASSWORD, TOTP_SECRET, GuardianFactory, StaffFactory, UserFactory
 from tests.helpers import page_text, totp_code

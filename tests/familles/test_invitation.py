@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from familles.models import Guardian, Invitation
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.factories import PASSWORD, GuardianFactory, UserFactory
 from tests.helpers import flash_messages, page_text
 

@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from familles.models import Invitation
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.helpers import flash_messages, page_text
 

@@ -10,7 +10,7 @@ from django.apps import apps as django_apps
 from django.core import serializers
 from django.test import Client
 
-from portail import sealing
+from ground import sealing
 from tests.factories import PASSWORD, TOTP_SECRET, StaffFactory, UserFactory
 from tests.helpers import page_text, totp_code
 

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from familles.models import Document
+from ground.models import OutboxMessage
 from inscriptions import services
 from inscriptions.models import AnnualFile, SchoolYear
-from portail.models import OutboxMessage
 from tests.factories import ChildFactory, ContactFactory, GuardianFactory, StaffFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

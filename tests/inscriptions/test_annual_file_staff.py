@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from familles.models import DocumentAccess
+from ground import outbox
+from ground.models import OutboxMessage
 from inscriptions import services
 from inscriptions.models import AnnualFile, FamilyQuotient, HealthDataAccess
-from portail import outbox
-from portail.models import OutboxMessage
 from portail.staff import staff_permissions
 from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
 from tests.helpers import flash_messages, page_text, visible_text

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment
-from portail.models import OutboxMessage
 from tests.factories import ChildFactory, GuardianFactory
 from tests.inscriptions.factories import (
     ActivityFactory,

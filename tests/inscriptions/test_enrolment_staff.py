@@ -5,9 +5,9 @@ from django.test import Client
 from django.urls import reverse
 
 from familles.models import Document
+from ground.models import OutboxMessage
 from inscriptions import services
 from inscriptions.models import Activity, Enrolment
-from portail.models import OutboxMessage
 from portail.staff import staff_permissions
 from tests.factories import ChildFactory, StaffFactory
 from tests.helpers import flash_messages, page_text, visible_text

@@ -7,9 +7,9 @@ import holidays
 import pytest
 from django.utils import timezone
 
+from ground.calendar import public_holiday
 from inscriptions.calendar import activity_days
 from inscriptions.models import ClosureDay
-from portail.calendar import public_holiday
 from tests.inscriptions.factories import ActivityFactory, SchoolYearFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ground import tasks
+from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile
-from portail import tasks
-from portail.models import OutboxMessage
 from tests.factories import GuardianFactory
 from tests.inscriptions.factories import AnnualFileFactory
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf

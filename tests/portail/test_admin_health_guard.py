@@ -12,9 +12,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from familles.models import Document
+from ground.admin_mixins import HealthDataAdminMixin
 from inscriptions import services
 from inscriptions.models import AnnualFile, HealthDataAccess
-from portail.admin_mixins import HealthDataAdminMixin
 from reservations.models import AbsenceJustification
 from tests.factories import ChildFactory
 from tests.health_admin import (

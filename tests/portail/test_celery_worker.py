@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from portail import outbox, tasks
-from portail.models import OutboxMessage
+from ground import outbox, tasks
+from ground.models import OutboxMessage
 from tests.factories import UserFactory
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf
 

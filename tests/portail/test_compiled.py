@@ -1,4 +1,4 @@
-"""`portail.compiled.compiled_read`: the same rows as the ORM, for every value it is called
+"""`ground.compiled.compiled_read`: the same rows as the ORM, for every value it is called
 with, on whichever database the suite runs (CI: PostgreSQL; `make test`: SQLite)."""
 
 import datetime
@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from familles.models import Child, Guardian
-from portail.compiled import compiled_read, possible_ids
+from ground.compiled import compiled_read, possible_ids
 from reservations.models import Slot
 from tests.factories import ChildFactory, GuardianFactory
 from tests.reservations.factories import SlotFactory

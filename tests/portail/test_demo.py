@@ -25,6 +25,7 @@ from facturation.models import (
     TariffBracket,
 )
 from familles.models import Child, User
+from ground.models import OutboxMessage
 from inscriptions.models import (
     Activity,
     ActivityUnit,
@@ -35,7 +36,6 @@ from inscriptions.models import (
     Site,
 )
 from portail.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET, STAFF_EMAIL
-from portail.models import OutboxMessage
 from reservations.models import (
     AgeGroup,
     Attendance,

@@ -93,7 +93,7 @@ def test_celery_app_loads_and_knows_every_scheduled_task(production_env):
     info = json.loads(result.stdout.strip().splitlines()[-1])
     assert info["main"] == "portail"
     assert info["broker"] == production_env["REDIS_URL"]
-    assert "portail.tasks.requeue_unsent_messages" in info["scheduled"]
+    assert "ground.tasks.requeue_unsent_messages" in info["scheduled"]
     missing = set(info["scheduled"]) - set(info["registered"])
     assert not missing, f"beat schedules tasks no module defines: {sorted(missing)}"
 

@@ -29,8 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facturation.models import Payment, StripeEvent
-from portail import tasks
-from portail.models import OutboxMessage
+from ground import tasks
+from ground.models import OutboxMessage
 from reservations.models import Reservation, Slot
 from tests.facturation.factories import SECRET_KEY, WEBHOOK_SECRET, InvoiceFactory
 from tests.helpers import flash_messages, free_port, page_text

@@ -231,7 +231,7 @@ def test_wrong_passwords_on_many_accounts_from_one_address_are_cut_off(client, r
 
 def test_a_reset_storm_from_one_address_gets_429_and_sends_no_more_mail(client, rate_limits,
                                                                         mailoutbox):
-    from portail.models import OutboxMessage
+    from ground.models import OutboxMessage
 
     allowed = ip_limit("reset_password")
     users = [GuardianFactory().user for _n in range(allowed + 1)]

@@ -1,11 +1,11 @@
-"""`portail.i18n.gettext`: the words Django's gettext gives, per language, and the new ones
+"""`ground.i18n.gettext`: the words Django's gettext gives, per language, and the new ones
 once the catalogs change."""
 
 import struct
 
 from django.utils import translation
 
-from portail.i18n import gettext
+from ground.i18n import gettext
 
 
 def _write_catalog(folder, language, messages: dict[str, str]):

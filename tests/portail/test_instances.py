@@ -1,4 +1,4 @@
-"""`portail.instances`: a compiled read's instances are the ones Django's ORM makes (values,
+"""`ground.instances`: a compiled read's instances are the ones Django's ORM makes (values,
 state, related objects and their back links), behave like them afterwards, and Django's own
 construction is kept wherever a model is not plain."""
 
@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.db.models.signals import post_init
 
 from familles.models import Child, Document
-from portail.compiled import compiled_read
+from ground.compiled import compiled_read
 from tests.factories import ChildFactory, FamilyFactory, GuardianFactory
 from tests.inscriptions.factories import DocumentFactory
 

@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from tests.factories import PASSWORD, GuardianFactory
 from tests.helpers import page_text
 from tests.production_stack import (

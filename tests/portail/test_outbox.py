@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from portail import outbox, tasks
-from portail.models import OutboxMessage
+from ground import outbox, tasks
+from ground.models import OutboxMessage
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 BROKEN = "tests.portail.test_outbox.BrokenSMTPBackend"
@@ -184,14 +184,14 @@ def test_after_too_many_failures_the_message_is_failed_and_staff_see_it(
     assert "SMTPServerDisconnected" in failed.last_error
     assert outbox.stale_message_ids(now=timezone.now() + timedelta(days=1)) == [pending.pk]
 
-    response = staff_client.get("/gestion/portail/outboxmessage/?status=failed")
+    response = staff_client.get("/gestion/ground/outboxmessage/?status=failed")
     assert response.status_code == 200
     page = response.content.decode()
     assert "Message qui ne part pas" in page
     assert "Message encore en attente" not in page
 
     # The filter in the sidebar leads to the same list.
-    response = staff_client.get("/gestion/portail/outboxmessage/?status__exact=failed")
+    response = staff_client.get("/gestion/ground/outboxmessage/?status__exact=failed")
     assert "Message qui ne part pas" in response.content.decode()
     assert "Message encore en attente" not in response.content.decode()
 
@@ -242,7 +242,7 @@ def test_the_admin_retry_action_requeues_failed_and_pending_messages(settings, s
     assert len(mail.outbox) == 1
 
     response = staff_client.post(
-        "/gestion/portail/outboxmessage/",
+        "/gestion/ground/outboxmessage/",
         {"action": "retry_now",
          "_selected_action": [failed.pk, waiting.pk, already_sent.pk]},
         follow=True,

@@ -10,15 +10,16 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.apps import apps as django_apps
 from django.core import mail, serializers
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
 from familles.models import Invitation
-from portail import outbox, tasks
-from portail.models import OutboxMessage
+from ground import outbox, tasks
+from ground.models import OutboxMessage
 from tests.factories import (
     PASSWORD,
     TOTP_SECRET,
@@ -267,7 +268,9 @@ def test_the_migration_seals_or_drops_what_earlier_versions_wrote_in_clear():
     health = written_in_clear("absence_justification_received", "sent", "Maladie de l'enfant")
     ordinary = written_in_clear("invoice_issued", "sent", "Votre facture")
 
-    migration.seal_existing_bodies(django_apps, None)
+    # The models as they stood when the migration was written (the outbox was then portail's).
+    state = MigrationLoader(connection).project_state(("portail", "0002_outbox_sealed_bodies"))
+    migration.seal_existing_bodies(state.apps, None)
 
     for message in (sent, pending, health, ordinary):
         message.refresh_from_db()

@@ -26,8 +26,8 @@ from facturation import stripe_gateway
 from facturation.models import Attestation, Invoice, Payment, StripeEvent
 from facturation.services.attestations import payments_figures
 from familles.models import Child, Contact, Document, Family, Guardian, Invitation
+from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment, MealSubscription
-from portail.models import OutboxMessage
 from reservations.models import AbsenceJustification, CalendarFeed, Reservation, Slot
 from reservations.services.feeds import feed_for
 from tests.factories import ContactFactory

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 
-from portail.redis_cache import Cache
+from ground.redis_cache import Cache
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from ground import outbox
+from ground.models import OutboxMessage
 from inscriptions.models import HealthDataAccess
-from portail import outbox
-from portail.models import OutboxMessage
 from reservations.deadlines import deadline_for
 from reservations.services import absences
 from tests.factories import StaffFactory, staff_without

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from familles.models import Document
-from portail import outbox
-from portail.models import OutboxMessage
+from ground import outbox
+from ground.models import OutboxMessage
 from reservations.deadlines import deadline_for, justification_deadline
 from reservations.models import AbsenceJustification, Reservation
 from reservations.services import absences

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ground.models import OutboxMessage
 from inscriptions.calendar import activity_days
-from portail.models import OutboxMessage
 from reservations.models import Reservation, Slot
 from tests.helpers import flash_messages, page_text, visible_text
 from tests.inscriptions.factories import ActivityFactory

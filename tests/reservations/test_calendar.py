@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment
-from portail.models import OutboxMessage
 from reservations.deadlines import justification_deadline
 from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
 from reservations.services import Busy, absences, generate_slots, places, release

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from reservations.models import Reservation, Slot
 from reservations.services import (
     book_children,

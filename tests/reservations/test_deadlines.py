@@ -11,7 +11,7 @@ from dateutil.easter import easter
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.calendar import public_holiday
+from ground.calendar import public_holiday
 from reservations.deadlines import deadline_for, deadline_sentence, describe
 from reservations.models import DeadlineRule, Reservation
 from reservations.services import cancel

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
+from ground.calendar import days_between, public_holiday, school_holiday
+from ground.models import OutboxMessage
 from inscriptions.models import ClosureDay, MealSubscription
-from portail.calendar import days_between, public_holiday, school_holiday
-from portail.models import OutboxMessage
 from reservations.models import Reservation, Slot
 from reservations.services import Busy, book, booking, cancel, generate_slots, places, subscribe
 from tests.factories import ChildFactory

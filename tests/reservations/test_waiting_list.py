@@ -8,7 +8,7 @@ import zoneinfo
 import pytest
 import time_machine
 
-from portail.models import OutboxMessage
+from ground.models import OutboxMessage
 from reservations import calendar
 from reservations.calendar import waiting_rank
 from reservations.deadlines import deadline_for

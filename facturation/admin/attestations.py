@@ -17,11 +17,11 @@ from django.utils.translation import ngettext
 
 from familles.models import Child, Family
 
-from .attestation_pdf import pdf_filename, store_attestation_pdf
-from .models import Attestation, euros
-from .pdf import pdf_download
-from .queries import describe
-from .services import attestations as services
+from ..attestation_pdf import pdf_filename, store_attestation_pdf
+from ..models import Attestation, euros
+from ..pdf import pdf_download
+from ..queries import describe
+from ..services import attestations as services
 
 
 class YearForm(forms.Form):

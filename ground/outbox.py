@@ -12,7 +12,7 @@ later, one task per message. `deliver` locks the row and checks its state, so a 
 sent once however many times it is queued.
 
 A message whose body carries a secret (a reset, verification or invitation link) or health data
-is queued with `content=SECRET` or `HEALTH`: its body is sealed (portail/sealing.py) instead of
+is queued with `content=SECRET` or `HEALTH`: its body is sealed (ground/sealing.py) instead of
 stored in clear, and opened only to be sent (or, for health data, shown to staff allowed to see
 it). A secret's seal is dropped in the transaction that marks the message sent, or abandoned:
 nothing of it stays once it has left (docs/security.md, section 1).

@@ -1,6 +1,6 @@
 """The outbox: every e-mail the portal sends is first a row here (DESIGN.md, invariant 5).
 
-A message that carries a secret or health data keeps its body sealed (portail/sealing.py), never
+A message that carries a secret or health data keeps its body sealed (ground/sealing.py), never
 in `body_text`/`body_html`: staff see who, when, which template and the delivery state. A
 secret's seal is dropped once the message is sent or abandoned (docs/security.md, section 1)."""
 
@@ -43,6 +43,7 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = _("message sortant")
         verbose_name_plural = _("boîte d'envoi")
+        db_table = "portail_outboxmessage"  # created when the outbox lived in portail/
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"], name="outbox_status_created")]
         constraints = [

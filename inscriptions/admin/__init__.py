@@ -19,12 +19,12 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from familles.models import Document
-from portail.admin_mixins import DecisionAdminMixin, HealthDataAdminMixin, ReadOnlyAdminMixin
+from ground.admin_mixins import DecisionAdminMixin, HealthDataAdminMixin, ReadOnlyAdminMixin
 
-from . import services
-from .exports import ExportForm, can_export_health_data, export_response
-from .forms import ReturnForm
-from .models import (
+from .. import services
+from ..exports import ExportForm, can_export_health_data, export_response
+from ..forms import ReturnForm
+from ..models import (
     Activity,
     ActivityUnit,
     AnnualFile,

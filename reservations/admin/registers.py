@@ -20,15 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from ground.admin_mixins import ReadOnlyAdminMixin
 from inscriptions.calendar import runs_on
 from inscriptions.models import Activity, Site
-from portail.admin_mixins import ReadOnlyAdminMixin
 
-from .deadlines import format_day
-from .forms import ActivityPartsMixin
-from .models import Attendance
-from .register_pdf import render_register_pdf
-from .services import registers as register_services
+from ..deadlines import format_day
+from ..forms import ActivityPartsMixin
+from ..models import Attendance
+from ..register_pdf import render_register_pdf
+from ..services import registers as register_services
 
 VIEW = "reservations.view_attendance"
 MARK = ("reservations.add_attendance", "reservations.change_attendance")

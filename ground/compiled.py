@@ -10,7 +10,7 @@ them) the compiled SQL is kept and reused:
     def enrolments_of(child_id, year_id):
         return Enrolment.objects.filter(child_id=child_id, activity__school_year_id=year_id)
 
-    enrolments_of(child.pk, year.pk)   # a list of Enrolment (made by portail.instances)
+    enrolments_of(child.pk, year.pk)   # a list of Enrolment (made by ground.instances)
 
 The function is called with stand-in values (sentinels) twice per process and shape, and the
 parameters of the SQL are matched to them; later calls put their own values there. Rules:
@@ -26,7 +26,7 @@ parameters of the SQL are matched to them; later calls put their own values ther
 
 It relies on three internals of Django 5.2's compiler (`select`, `klass_info`,
 `annotation_col_map`, filled by `as_sql()`), on QuerySet's `_query` and `_iterable_class`,
-and on what `ModelIterable` and `RelatedPopulator` make of a row (portail.instances): the tests
+and on what `ModelIterable` and `RelatedPopulator` make of a row (ground.instances): the tests
 of both modules run on SQLite and PostgreSQL and compare with the ORM's own instances, so that
 an upgrade that changes them fails there first."""
 
@@ -131,7 +131,7 @@ class _Plan:
         # The columns' converters (dates, JSON…), found once per connection rather than
         # asked of every field at every read (a tenth of a compiled read's CPU, measured).
         self.converters = weakref.WeakKeyDictionary()
-        # Instances made from the rows here rather than by QuerySet (portail.instances says
+        # Instances made from the rows here rather than by QuerySet (ground.instances says
         # why); other reads (values(), values_list()) keep Django's iterables.
         self.instances = (Instances(compiler) if sql is not None
                           and queryset._iterable_class is ModelIterable else None)

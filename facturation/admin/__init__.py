@@ -20,14 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from ground.admin_mixins import ReadOnlyAdminMixin
 from inscriptions.models import ActivityUnit
-from portail.admin_mixins import ReadOnlyAdminMixin
 
-from . import (
-    admin_attestations,  # noqa: F401  (attestations: drafts, publishing, PDFs)
-    caf,
-)
-from .exports import (
+from .. import caf
+from ..exports import (
     InvoiceExportForm,
     MonthField,
     export_response,
@@ -35,7 +32,7 @@ from .exports import (
     previous_month,
     to_euros,
 )
-from .models import (
+from ..models import (
     BillingRule,
     BillingRun,
     CreditNote,
@@ -47,9 +44,10 @@ from .models import (
     UnmatchedPayment,
     euros,
 )
-from .queries import Status, family_balances, status_of
-from .services.billing import issue_run, prepare_run
-from .services.payments import COUNTER_METHODS, record_payment
+from ..queries import Status, family_balances, status_of
+from ..services.billing import issue_run, prepare_run
+from ..services.payments import COUNTER_METHODS, record_payment
+from . import attestations  # noqa: F401  (attestations: drafts, publishing, PDFs)
 
 
 def _words(text, css):

@@ -1,4 +1,4 @@
-from . import admin_registers  # noqa: F401  (registers, attendance and their PDF)
+from . import registers  # noqa: F401  (registers, attendance and their PDF)
 
 # Staff tools of the reservations app: deadline rules, booking periods, capacities, slots,
 # reservations, closure days and absence justifications. Every change of places or states
@@ -25,18 +25,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from inscriptions.models import ClosureDay
-from portail.admin_mixins import (
+from ground.admin_mixins import (
     DecisionAdminMixin,
     HealthDataAdminMixin,
     ReadOnlyAdminMixin,
     RefuseForm,
 )
+from inscriptions.models import ClosureDay
 
-from . import occupancy, services
-from .deadlines import format_moment
-from .forms import ActivityPartsMixin, CapacityForm, CloseSlotForm, GenerateSlotsForm
-from .models import (
+from .. import occupancy, services
+from ..deadlines import format_moment
+from ..forms import ActivityPartsMixin, CapacityForm, CloseSlotForm, GenerateSlotsForm
+from ..models import (
     AbsenceJustification,
     AgeGroup,
     BookingPeriod,
@@ -45,7 +45,7 @@ from .models import (
     Reservation,
     Slot,
 )
-from .services import absences
+from ..services import absences
 
 
 def _words(text, css):

@@ -8,11 +8,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from portail.admin_mixins import HealthDataAdminMixin, ReadOnlyAdminMixin
-from portail.outbox import render_email
+from ground.admin_mixins import HealthDataAdminMixin, ReadOnlyAdminMixin
+from ground.outbox import render_email
 
-from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
-from .services import invitation_email_context
+from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
+from ..services import invitation_email_context
 
 # allauth's own admin shows an authenticator's data: a TOTP key or recovery seed (sealed now,
 # but no page needs it). Administrators see who has which device, and remove a lost one with

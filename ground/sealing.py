@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 # Each binds the derived key to one use: the same SECRET_KEY signs other things elsewhere.
-OUTBOX = b"portail.outbox.sealed-body"
+OUTBOX = b"ground.outbox.sealed-body"
 SECOND_FACTOR = b"portail.mfa.authenticator-secret"
 
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GroundConfig(AppConfig):
+    """The ground: what every app may use and that imports no app (DESIGN.md, Architecture)."""
+
+    name = "ground"
+    verbose_name = _("Messages et outils communs")
