@@ -1,5 +1,6 @@
 """Ma famille, Profil, Entourage and the document vault. Thin: read, call a service, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -44,7 +45,7 @@ class OnboardingView(LoginRequiredMixin, View):
 
     def get(self, request):
         if services.family_of(request.user):
-            return redirect("home")
+            return redirect(settings.LOGIN_REDIRECT_URL)  # the roof's dashboard
         return self.render(GuardianForm(), FamilyAddressForm())
 
     def post(self, request):

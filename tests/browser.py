@@ -5,8 +5,8 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD
 from tests.helpers import totp_code
+from tests.scenarios.accounts import PASSWORD
 
 UNLABELLED_FIELDS_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(el => !['hidden', 'submit', 'button'].includes(el.type))

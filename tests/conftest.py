@@ -11,8 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from ground import outbox
-from tests.factories import FamilyFactory, GuardianFactory, StaffFactory
 from tests.helpers import force_login_with_second_factor
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.families import FamilyFactory, GuardianFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by the
 # test itself (fixtures, assertions) are still synchronous and safe there.

@@ -1,12 +1,16 @@
-"""Small helpers for HTTP-level tests: read a page as a parent would, make real files."""
+"""Small helpers for HTTP-level tests: read a page or a PDF as a parent would, make real
+files, run actions together, a mail server that refuses everything."""
 
 import html
 import io
 import re
+import smtplib
 import socket
 import threading
+import zlib
 
 from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test import Client
 from PIL import Image
@@ -54,6 +58,55 @@ def pdf_bytes(text: str = "Avis d'imposition", catalog_extra: bytes = b"") -> by
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
               % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+# --- PDF text, as WeasyPrint writes it -----------------------------------------------------
+# (no PDF reader is installed: WeasyPrint's fonts carry ToUnicode maps, which is all it takes)
+
+_STREAM = re.compile(rb"(\d+) 0 obj\s*<<(.*?)>>\s*stream\r?\n", re.S)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a WeasyPrint PDF, words separated by single spaces."""
+    objects, streams = {}, []
+    for m in _STREAM.finditer(data):
+        head = m.group(2)
+        body = data[m.end():m.end() + int(re.search(rb"/Length (\d+)", head).group(1))]
+        body = zlib.decompress(body) if b"/FlateDecode" in head else body
+        objects[int(m.group(1))] = body
+        streams.append((head, body))
+    for head, body in streams:  # the members of object streams
+        if b"/ObjStm" in head:
+            first = int(re.search(rb"/First (\d+)", head).group(1))
+            pairs = list(map(int, body[:first].split()))
+            starts = [(pairs[i], first + pairs[i + 1]) for i in range(0, len(pairs), 2)]
+            ends = [start for _num, start in starts[1:]] + [len(body)]
+            for (num, start), end in zip(starts, ends, strict=True):
+                objects[num] = body[start:end]
+    cmaps = {}
+    for num, body in objects.items():
+        ref = re.search(rb"/ToUnicode (\d+) 0 R", body)
+        if ref:
+            pairs = re.findall(rb"<([0-9a-fA-F]+)> *<([0-9a-fA-F]+)>", objects[int(ref.group(1))])
+            cmaps[num] = {int(a, 16): bytes.fromhex(b.decode()).decode("utf-16-be")
+                          for a, b in pairs}
+    fonts = {name: cmaps[int(num)] for body in objects.values()
+             for name, num in re.findall(rb"/(\w+) (\d+) 0 R", body) if int(num) in cmaps}
+    words = []
+    for body in objects.values():
+        if b" Tf" not in body:
+            continue
+        cmap = {}
+        for op in re.finditer(rb"/(\w+) [\d.]+ Tf|\[(.*?)\] ?TJ|<([0-9a-fA-F]*)> ?Tj", body,
+                              re.S):
+            if op.group(1):
+                cmap = fonts.get(op.group(1), {})
+                continue
+            hexes = (re.findall(rb"<([0-9a-fA-F]*)>", op.group(2)) if op.group(2) is not None
+                     else [op.group(3)])
+            words.append("".join(cmap.get(int(h[i:i + 4], 16), "?") for h in hexes
+                                 for i in range(0, len(h), 4)))
+    return " ".join(" ".join(words).split())
 
 
 def image_bytes(fmt: str, size=(40, 30)) -> bytes:
@@ -151,3 +204,11 @@ def force_login_with_second_factor(client, user, backend=None):
     session = client.session
     second_factor.mark_passed(session, user)
     session.save()
+
+
+class BrokenSMTPBackend(BaseEmailBackend):
+    """A mail server that refuses every message (EMAIL_BACKEND =
+    "tests.helpers.BrokenSMTPBackend")."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("Connexion au serveur SMTP perdue")

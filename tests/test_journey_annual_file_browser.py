@@ -14,9 +14,10 @@ from playwright.sync_api import Page, expect
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile
 from tests.browser import assert_every_field_is_labelled, field, log_in, main
-from tests.factories import TOTP_SECRET, ChildFactory, GuardianFactory, StaffFactory
 from tests.helpers import pdf_bytes
-from tests.inscriptions.factories import SchoolYearFactory
+from tests.scenarios.accounts import TOTP_SECRET, StaffFactory
+from tests.scenarios.enrolments import SchoolYearFactory
+from tests.scenarios.families import ChildFactory, GuardianFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

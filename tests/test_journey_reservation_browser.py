@@ -12,29 +12,17 @@ from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
 from reservations.models import DeadlineRule, Reservation
-from tests.browser import assert_every_field_is_labelled
-from tests.factories import PASSWORD, ChildFactory, GuardianFactory
-from tests.inscriptions.factories import (
+from tests.browser import assert_every_field_is_labelled, log_in, main
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     EnrolmentFactory,
     SchoolYearFactory,
 )
-from tests.reservations.factories import BookingPeriodFactory, DeadlineRuleFactory, SlotFactory
+from tests.scenarios.families import ChildFactory, GuardianFactory
+from tests.scenarios.reservations import BookingPeriodFactory, DeadlineRuleFactory, SlotFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def main(page: Page):
-    return page.get_by_role("main")
-
-
-def log_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(base_url + "/compte/login/")
-    main(page).get_by_label(re.compile(r"^Adresse e-mail", re.I)).fill(email)
-    main(page).get_by_label(re.compile(r"^Mot de passe", re.I)).fill(PASSWORD)
-    main(page).get_by_role("button", name="Je me connecte").click()
-    expect(page).not_to_have_url(re.compile(r"/compte/login/"))
 
 
 def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):

@@ -8,8 +8,7 @@ import pytest
 @pytest.fixture
 def ready(db, guardian):
     """The guardian's child, ready to book two Wednesdays of a period open now."""
-    from tests.reservations.conftest import bookable_activity, ready_child
-    from tests.reservations.factories import SlotFactory
+    from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
 
     activity = bookable_activity()
     first = SlotFactory(activity=activity)

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,14 +24,17 @@ from facturation.models import (
 from facturation.services.billing import prepare_run
 from facturation.tasks import prepare_previous_month
 from ground.models import OutboxMessage
-from portail.staff import staff_permissions
-from tests.factories import FamilyFactory, GuardianFactory, StaffFactory, UserFactory
-from tests.facturation.conftest import TARIFF, priced_activity, weekdays_of
-from tests.facturation.factories import InvoiceFactory
 from tests.helpers import flash_messages, page_text, visible_text
-from tests.inscriptions.factories import ActivityFactory
-from tests.reservations.conftest import bookable_activity, ready_child
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.accounts import StaffFactory, UserFactory, login, staff_without
+from tests.scenarios.billing import TARIFF, InvoiceFactory, priced_activity, weekdays_of
+from tests.scenarios.enrolments import ActivityFactory
+from tests.scenarios.families import FamilyFactory, GuardianFactory
+from tests.scenarios.reservations import (
+    ReservationFactory,
+    SlotFactory,
+    bookable_activity,
+    ready_child,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,19 +42,6 @@ PARIS = ZoneInfo("Europe/Paris")
 PREPARE = reverse("admin:facturation_billingrun_prepare")
 INVOICES = reverse("admin:facturation_invoice_changelist")
 TOP_PRICE = TARIFF[-1][1]  # families without a quotient pay the top bracket (commune price)
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def staff_without(*codenames):
-    user = StaffFactory()
-    user.groups.clear()
-    user.user_permissions.set(staff_permissions().exclude(codename__in=codenames))
-    return user
 
 
 def month_after(month: datetime.date, day=3, hour=10) -> datetime.datetime:

@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from facturation.models import Attestation
 from ground.models import OutboxMessage
-from tests.factories import ChildFactory, GuardianFactory, UserFactory
-from tests.facturation.attestations import YEAR, catalogue, issued, paid
 from tests.helpers import visible_text
+from tests.scenarios.accounts import UserFactory
+from tests.scenarios.attestations import YEAR, catalogue, issued, paid
+from tests.scenarios.families import ChildFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 
 from facturation.models import CreditNote, Payment
 from facturation.services.attestations import fiscal_figures
-from tests.factories import ChildFactory, FamilyFactory
-from tests.facturation.attestations import YEAR, catalogue, issued, paid
+from tests.scenarios.attestations import YEAR, catalogue, issued, paid
+from tests.scenarios.families import ChildFactory, FamilyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,10 @@ from facturation.services import attestations
 from facturation.tasks import prepare_fiscal_attestations
 from ground.commune import commune
 from ground.models import OutboxMessage
-from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
-from tests.facturation.attestations import YEAR, catalogue, issued, paid, paris, present
-from tests.reservations.test_registers import pdf_text
+from tests.helpers import pdf_text
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.attestations import YEAR, catalogue, issued, paid, paris, present
+from tests.scenarios.families import ChildFactory, FamilyFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.db import transaction
 
 from facturation.models import Attestation
 from facturation.services.attestations import request_attestation
-from tests.factories import ChildFactory, FamilyFactory
-from tests.facturation.attestations import YEAR, catalogue, issued, paid, paris
 from tests.helpers import together
+from tests.scenarios.attestations import YEAR, catalogue, issued, paid, paris
+from tests.scenarios.families import ChildFactory, FamilyFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

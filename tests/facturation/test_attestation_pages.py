@@ -10,9 +10,10 @@ from django.urls import reverse
 
 from facturation.models import Attestation
 from facturation.services.attestations import reissue, request_attestation
-from tests.factories import ChildFactory, FamilyFactory, StaffFactory
-from tests.facturation.attestations import YEAR, catalogue, issued, paid, present
 from tests.helpers import visible_text
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.attestations import YEAR, catalogue, issued, paid, present
+from tests.scenarios.families import ChildFactory, FamilyFactory
 
 pytestmark = pytest.mark.django_db
 

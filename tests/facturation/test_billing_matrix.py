@@ -6,7 +6,7 @@ BillingRule says so); justified and accepted → free; justification refused →
 booked with no register taken → billed; cancelled in time → free; cancelled late by staff
 → billed (free if the rule says so); waiting → free; care presence without reservation →
 billed to the payer of the child's dossier; shared custody → each household pays the days
-it booked. Expected figures come from the tariff set here (conftest.TARIFF)."""
+it booked. Expected figures come from the tariff set here (TARIFF, tests/scenarios/billing.py)."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -26,10 +26,11 @@ from reservations.services.absences import (
     refuse_justification,
 )
 from reservations.services.registers import AttendanceMark, record_attendance
-from tests.factories import GuardianFactory, StaffFactory
-from tests.facturation.conftest import TARIFF, give_qf, line_rows, prepare, priced_activity
-from tests.inscriptions.factories import EnrolmentFactory
-from tests.reservations.conftest import book_as, ready_child
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.billing import TARIFF, give_qf, line_rows, prepare, priced_activity
+from tests.scenarios.enrolments import EnrolmentFactory
+from tests.scenarios.families import GuardianFactory
+from tests.scenarios.reservations import book_as, ready_child
 
 pytestmark = pytest.mark.django_db
 

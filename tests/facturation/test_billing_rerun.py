@@ -25,10 +25,9 @@ from facturation.services.billing import issue_run, prepare_run
 from ground.models import OutboxMessage
 from reservations.models import AbsenceJustification, Reservation
 from reservations.services.absences import accept_justification, justify_absence
-from tests.factories import StaffFactory
-from tests.facturation.conftest import TARIFF, give_qf, line_rows, weekdays_of
-from tests.reservations.conftest import ready_child
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.billing import TARIFF, give_qf, line_rows, weekdays_of
+from tests.scenarios.reservations import ReservationFactory, SlotFactory, ready_child
 
 pytestmark = pytest.mark.django_db
 

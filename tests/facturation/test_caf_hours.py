@@ -25,9 +25,9 @@ from openpyxl import load_workbook
 from facturation.caf import caf_hours
 from facturation.models import CreditNote, InvoiceLine
 from inscriptions.models import AnnualFile
-from tests.factories import ChildFactory, FamilyFactory
-from tests.facturation.attestations import YEAR, catalogue, issued, present
-from tests.inscriptions.factories import AnnualFileFactory
+from tests.scenarios.attestations import YEAR, catalogue, issued, present
+from tests.scenarios.enrolments import AnnualFileFactory
+from tests.scenarios.families import ChildFactory, FamilyFactory
 
 pytestmark = pytest.mark.django_db
 

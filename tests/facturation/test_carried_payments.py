@@ -11,10 +11,9 @@ from facturation.models import Invoice, Payment
 from facturation.queries import family_invoices
 from facturation.services import issue_run, prepare_run, record_payment
 from reservations.models import Reservation
-from tests.factories import StaffFactory
-from tests.facturation.conftest import TARIFF, give_qf, weekdays_of
-from tests.reservations.conftest import ready_child
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.billing import TARIFF, give_qf, weekdays_of
+from tests.scenarios.reservations import ReservationFactory, SlotFactory, ready_child
 
 pytestmark = pytest.mark.django_db
 

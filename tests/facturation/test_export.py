@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 
 from facturation.models import CreditNote, Invoice, Payment
-from portail.staff import staff_permissions
-from tests.factories import FamilyFactory, StaffFactory
-from tests.facturation.factories import BillingRunFactory, InvoiceFactory
 from tests.helpers import page_text
+from tests.scenarios.accounts import StaffFactory, login, staff_without
+from tests.scenarios.billing import BillingRunFactory, InvoiceFactory
+from tests.scenarios.families import FamilyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +27,6 @@ ISSUED_AT = datetime.datetime(2031, 4, 2, 15, 30, tzinfo=PARIS)
 MONTH = datetime.date(2031, 3, 1)
 HEADERS = ["Numéro", "Date d'émission", "Famille", "Total (€)", "Payé (€)", "Avoirs (€)",
            "Reste à payer (€)", "À payer avant le"]
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -132,9 +125,7 @@ def test_the_export_page_and_its_checks():
         bad = client.post(EXPORT, {"month": "mars", "file_format": "csv"})
         assert bad.status_code == 400
 
-        nobody = StaffFactory()
-        nobody.groups.clear()
-        nobody.user_permissions.set(staff_permissions().exclude(codename="view_invoice"))
+        nobody = staff_without("view_invoice")
         assert login(nobody).post(EXPORT, {"month": "2031-03", "file_format": "csv"}
                                   ).status_code == 403
 

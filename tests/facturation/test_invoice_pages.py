@@ -3,7 +3,7 @@ credit notes, one invoice with its lines, its PDF; another family's invoice or a
 never reachable, and the list costs the same number of queries for one invoice or many.
 
 Invoices are made as staff make them: reservations priced by the tariff of
-tests/facturation/conftest.py, `prepare_run`, then `issue_run`."""
+tests/scenarios/billing.py, `prepare_run`, then `issue_run`."""
 
 import datetime
 
@@ -11,61 +11,29 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from facturation.models import Invoice, Payment, euros
-from facturation.services.billing import issue_run, prepare_run
-from tests.factories import ChildFactory, StaffFactory
-from tests.facturation.conftest import TARIFF, priced_activity, weekdays_of
+from facturation.services.billing import prepare_run
 from tests.helpers import page_text, visible_text
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.billing import (
+    TARIFF,
+    bill,
+    book,
+    issued_invoice,
+    month_of,
+    pay,
+    pay_url,
+    priced_activity,
+    weekdays_of,
+)
+from tests.scenarios.families import ChildFactory
 
 pytestmark = pytest.mark.django_db
 
 TOP_PRICE = TARIFF[-1][1]  # a family without a valid QF pays the top bracket
-
-
-# Helpers (the dashboard tests import them) ------------------------------------------------
-
-def month_of(activity, month: int) -> datetime.date:
-    """The first day of a month of the activity's school year (September to December)."""
-    return datetime.date(activity.school_year.start_date.year, month, 1)
-
-
-def book(activity, child, days) -> None:
-    for day in days:
-        slot = (activity.slots.filter(date=day).first()
-                or SlotFactory(activity=activity, date=day))
-        ReservationFactory(slot=slot, child=child, family=child.family)
-
-
-def bill(month: datetime.date) -> dict:
-    """Prepare and issue the month; the issued invoices by family id."""
-    run = prepare_run(month)
-    issue_run(run.pk, StaffFactory())
-    return {i.family_id: i for i in Invoice.objects.filter(run=run, state="issued")}
-
-
-def issued_invoice(activity, child, month: int = 10) -> Invoice:
-    """The child's Wednesdays of that month booked, billed and issued."""
-    first = month_of(activity, month)
-    book(activity, child, weekdays_of(first, 2))
-    return bill(first)[child.family_id]
-
-
-def pay(invoice, amount_cents=None, method=Payment.Method.CHEQUE) -> Payment:
-    return Payment.objects.create(invoice=invoice, method=method,
-                                  amount_cents=amount_cents or invoice.total_cents,
-                                  received_at=timezone.now())
-
-
-def pay_url(invoice):
-    try:
-        return reverse("facturation:pay", args=[invoice.pk])
-    except NoReverseMatch:  # the payment views not written yet
-        return None
 
 
 def long_date(day) -> str:

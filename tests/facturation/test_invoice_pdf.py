@@ -13,10 +13,18 @@ from facturation.pdf import render_invoice_pdf_bytes, store_invoice_pdf
 from facturation.services.billing import prepare_run
 from facturation.tasks import render_invoice_pdf
 from ground.commune import commune
-from tests.factories import ChildFactory, FamilyFactory, GuardianFactory
-from tests.facturation.conftest import TARIFF, give_qf, priced_activity, weekdays_of
-from tests.facturation.test_invoice_pages import bill, book, month_of, pay
-from tests.reservations.test_registers import pdf_text
+from tests.helpers import pdf_text
+from tests.scenarios.billing import (
+    TARIFF,
+    bill,
+    book,
+    give_qf,
+    month_of,
+    pay,
+    priced_activity,
+    weekdays_of,
+)
+from tests.scenarios.families import ChildFactory, FamilyFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 

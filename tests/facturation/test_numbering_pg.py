@@ -22,10 +22,11 @@ from facturation.models import BillingRun, CreditNote, Invoice, NumberSequence
 from facturation.services import billing
 from facturation.services.billing import issue_run, prepare_run
 from ground.models import OutboxMessage
-from tests.factories import ChildFactory, GuardianFactory, StaffFactory
-from tests.facturation.conftest import priced_activity, weekdays_of
 from tests.helpers import together
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.billing import priced_activity, weekdays_of
+from tests.scenarios.families import ChildFactory, GuardianFactory
+from tests.scenarios.reservations import ReservationFactory, SlotFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,8 @@ from facturation.models import Invoice, Payment, StripeEvent, euros
 from facturation.services import payments
 from facturation.services.payments import record_payment
 from ground.models import OutboxMessage
-from tests.facturation.factories import SECRET_KEY, WEBHOOK_SECRET, FakeStripeServer, InvoiceFactory
+from tests.scenarios.billing import InvoiceFactory
+from tests.scenarios.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripeServer
 
 NOT_CONFIGURED = ("Le paiement en ligne n'est pas encore configuré : payez par chèque, "
                   "espèces, CESU ou virement auprès du service.")

@@ -1,6 +1,7 @@
 """Prices of a month's invoice lines: QF bracket, no valid QF, a QF that changes within the
 month, outside-commune rate, sibling reduction, a tariff change mid-month, and how euros
-are written. Every expected figure comes from the tariff the test sets (conftest.TARIFF)."""
+are written. Every expected figure comes from the tariff the test sets (`TARIFF`,
+tests/scenarios/billing.py)."""
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -8,16 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from facturation.models import euros
-from tests.factories import ChildFactory, FamilyFactory
-from tests.facturation.conftest import (
-    TARIFF,
-    add_tariff,
-    give_qf,
-    line_rows,
-    prepare,
-    weekdays_of,
-)
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.billing import TARIFF, add_tariff, give_qf, line_rows, prepare, weekdays_of
+from tests.scenarios.families import ChildFactory, FamilyFactory
+from tests.scenarios.reservations import ReservationFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from facturation.models import CreditNote, Invoice, Payment, euros
 from facturation.services.reminders import send_overdue_reminders
 from facturation.tasks import send_overdue_reminders as reminders_task
 from ground.models import OutboxMessage
-from tests.factories import FamilyFactory, GuardianFactory
-from tests.facturation.factories import InvoiceFactory
+from tests.scenarios.billing import InvoiceFactory
+from tests.scenarios.families import FamilyFactory, GuardianFactory
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime.datetime(2031, 3, 12, 9, 45, tzinfo=PARIS)

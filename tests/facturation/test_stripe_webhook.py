@@ -17,13 +17,8 @@ from facturation.services.billing import prepare_run
 from facturation.services.payments import record_payment
 from ground.commune import commune
 from ground.models import OutboxMessage
-from tests.facturation.factories import (
-    SECRET_KEY,
-    WEBHOOK_SECRET,
-    InvoiceFactory,
-    checkout_completed,
-    sign,
-)
+from tests.scenarios.billing import InvoiceFactory
+from tests.scenarios.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, checkout_completed, sign
 
 URL = "/paiement/stripe/webhook/"
 

@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from tests.factories import ChildFactory, ContactFactory, GuardianFactory
+from tests.scenarios.families import ChildFactory, ContactFactory, GuardianFactory
 
 
 @pytest.fixture

@@ -17,8 +17,15 @@ from django.utils import timezone
 from familles.models import User
 from ground.models import OutboxMessage
 from portail.settings import base as base_settings
-from tests.factories import PASSWORD, TOTP_SECRET, GuardianFactory, StaffFactory, UserFactory
 from tests.helpers import page_text, totp_code
+from tests.scenarios.accounts import (
+    PASSWORD,
+    TOTP_SECRET,
+    StaffFactory,
+    UserFactory,
+    password_login,
+)
+from tests.scenarios.families import GuardianFactory
 
 NEW_PASSWORD = "Un-nouveau-mot-de-passe-2026"
 LOGIN_URL = "/compte/login/"
@@ -43,10 +50,6 @@ def is_logged_in(client) -> bool:
 
 def signup(client, email="nouveau.parent@example.org", password=NEW_PASSWORD):
     return client.post(SIGNUP_URL, {"email": email, "password1": password, "password2": password})
-
-
-def login(client, email, password=PASSWORD):
-    return client.post(LOGIN_URL, {"login": email, "password": password})
 
 
 @pytest.fixture(autouse=True)
@@ -140,7 +143,7 @@ def test_login_before_verification_does_not_reach_the_dashboard(client, delivere
     EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
 
     with delivered():
-        response = login(client, user.email)
+        response = password_login(client, user.email)
 
     assert response.status_code == 302
     assert response["Location"] == "/compte/confirm-email/"
@@ -192,7 +195,7 @@ def test_signup_refuses_a_weak_password_in_french_next_to_the_field(client):
 
 @pytest.mark.django_db
 def test_login_by_email_reaches_the_dashboard(client, guardian):
-    response = login(client, guardian.user.email.upper())
+    response = password_login(client, guardian.user.email.upper())
 
     assert response.status_code == 302
     assert response["Location"] == "/"
@@ -204,7 +207,7 @@ def test_login_by_email_reaches_the_dashboard(client, guardian):
 
 @pytest.mark.django_db
 def test_a_wrong_password_gets_a_french_error(client, guardian):
-    response = login(client, guardian.user.email, "pas-le-bon-mot-de-passe")
+    response = password_login(client, guardian.user.email, "pas-le-bon-mot-de-passe")
 
     assert response.status_code == 200
     page = page_text(response)
@@ -274,8 +277,8 @@ def test_password_reset_sends_a_working_link(client, guardian, delivered):
     # The link works once; the old password is gone, the new one opens the account.
     assert "Mauvais jeton" in page_text(client.get(link, follow=True))
     assert not is_logged_in(client)
-    assert login(client, email, PASSWORD).status_code == 200
-    assert login(client, email, NEW_PASSWORD)["Location"] == "/"
+    assert password_login(client, email, PASSWORD).status_code == 200
+    assert password_login(client, email, NEW_PASSWORD)["Location"] == "/"
     assert is_logged_in(client)
 
 
@@ -332,10 +335,10 @@ def test_the_sixth_wrong_password_locks_the_account_even_with_the_right_one(clie
     assert "5/300s/key" in rate_limits["login_failed"]
     email = GuardianFactory().user.email
     for _ in range(5):
-        response = login(client, email, "pas-le-bon-mot-de-passe")
+        response = password_login(client, email, "pas-le-bon-mot-de-passe")
         assert "incorrects" in page_text(response)
 
-    response = login(client, email, PASSWORD)
+    response = password_login(client, email, PASSWORD)
 
     # allauth refuses in the form itself: the login page again, with the reason in French.
     assert response.status_code == 200
@@ -344,7 +347,7 @@ def test_the_sixth_wrong_password_locks_the_account_even_with_the_right_one(clie
     assert not is_logged_in(client)
     # Another account is not affected.
     other = GuardianFactory().user.email
-    assert login(client, other)["Location"] == "/"
+    assert password_login(client, other)["Location"] == "/"
 
 
 @pytest.mark.django_db
@@ -405,7 +408,7 @@ def test_a_parent_cannot_enter_the_admin(client, guardian):
 @pytest.mark.django_db
 def test_staff_activate_totp_from_the_mfa_pages(client, frozen_clock):
     staff_user = StaffFactory(second_factor=False)  # who has not enrolled yet
-    login(client, staff_user.email)
+    password_login(client, staff_user.email)
     index = client.get("/compte/2fa/")
     assert "Authentification à deux facteurs" in page_text(index)
 
@@ -561,7 +564,7 @@ def test_the_pages_of_the_verification_and_reset_links_are_french(client, guardi
 @pytest.mark.django_db
 def test_every_account_page_is_french_in_the_portal_layout(client, frozen_clock):
     staff_user = StaffFactory(second_factor=False)  # who has not enrolled yet
-    login(client, staff_user.email)
+    password_login(client, staff_user.email)
     pages = [
         ("/compte/password/change/", "Modifier le mot de passe"),
         ("/compte/email/", "Adresses e-mail"),
@@ -589,7 +592,7 @@ def test_every_account_page_is_french_in_the_portal_layout(client, frozen_clock)
         assert_portal_page_in_french(client.get(url), heading)
 
     client.post("/compte/logout/")
-    login(client, staff_user.email)
+    password_login(client, staff_user.email)
     assert_portal_page_in_french(client.get("/compte/2fa/authenticate/"),
                                  "Authentification à deux facteurs")
 

@@ -6,8 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from familles.models import Document
 from portail.staff import STAFF_GROUP_NAME
-from tests.factories import ChildFactory, ContactFactory, GuardianFactory, UserFactory
 from tests.helpers import page_text, pdf_bytes
+from tests.scenarios.accounts import UserFactory
+from tests.scenarios.families import ChildFactory, ContactFactory, GuardianFactory
 
 ADMIN = "/gestion/familles"
 

@@ -5,8 +5,8 @@ import datetime
 from django.utils import timezone
 
 from familles.models import Child
-from tests.factories import ChildFactory
 from tests.helpers import flash_messages, page_text
+from tests.scenarios.families import ChildFactory
 
 
 def child_data(**overrides):

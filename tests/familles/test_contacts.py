@@ -1,8 +1,8 @@
 """The entourage: people allowed to pick a child up or to be called in an emergency."""
 
 from familles.models import Contact
-from tests.factories import ChildFactory, ContactFactory
 from tests.helpers import flash_messages, page_text
+from tests.scenarios.families import ChildFactory, ContactFactory
 
 ADD = "/famille/entourage/ajouter/"
 

@@ -10,7 +10,6 @@ from django.test import Client
 from django.utils import timezone
 
 from familles.models import Document, DocumentAccess
-from tests.factories import UserFactory
 from tests.helpers import (
     flash_messages,
     jpeg_bytes,
@@ -21,6 +20,7 @@ from tests.helpers import (
     png_bytes,
     stored_files,
 )
+from tests.scenarios.accounts import UserFactory
 
 DOCUMENTS = "/documents/"
 NOT_A_DOCUMENT = ("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG. "

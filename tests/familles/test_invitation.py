@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from familles.models import Guardian, Invitation
 from ground.models import OutboxMessage
-from tests.factories import PASSWORD, GuardianFactory, UserFactory
 from tests.helpers import flash_messages, page_text
+from tests.scenarios.accounts import PASSWORD, UserFactory
+from tests.scenarios.families import GuardianFactory
 
 INVITEE = "sam.martin@example.org"
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from familles.models import Invitation
 from ground.models import OutboxMessage
-from tests.factories import UserFactory
 from tests.helpers import flash_messages, page_text
+from tests.scenarios.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

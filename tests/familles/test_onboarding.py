@@ -3,8 +3,8 @@
 from django.urls import reverse
 
 from familles.models import Family, Guardian
-from tests.factories import PASSWORD, UserFactory
 from tests.helpers import flash_messages, page_text
+from tests.scenarios.accounts import PASSWORD, UserFactory
 
 ONBOARDING = "/famille/creer/"
 

@@ -11,8 +11,8 @@ from django.urls import URLPattern, reverse
 
 from familles import urls as familles_urls
 from familles.models import Child, Contact, Document, Invitation
-from tests.factories import ChildFactory
 from tests.helpers import pdf_bytes, stored_files
+from tests.scenarios.families import ChildFactory
 
 # URL name -> (how to get family B's object id, methods the view answers).
 OBJECT_URLS = {

@@ -10,7 +10,8 @@ from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 
 from familles.second_factor import add_totp_device
-from tests.factories import PASSWORD, TOTP_SECRET, GuardianFactory, UserFactory
+from tests.scenarios.accounts import PASSWORD, TOTP_SECRET, UserFactory
+from tests.scenarios.families import GuardianFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.core import serializers
 from django.test import Client
 
 from ground import sealing
-from tests.factories import PASSWORD, TOTP_SECRET, StaffFactory, UserFactory
 from tests.helpers import page_text, totp_code
+from tests.scenarios.accounts import PASSWORD, TOTP_SECRET, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

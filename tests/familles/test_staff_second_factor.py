@@ -12,8 +12,15 @@ from django.test import Client
 from django.urls import reverse
 
 from familles import second_factor
-from tests.factories import PASSWORD, TOTP_SECRET, GuardianFactory, StaffFactory, UserFactory
 from tests.helpers import totp_code, visible_text
+from tests.scenarios.accounts import (
+    PASSWORD,
+    TOTP_SECRET,
+    StaffFactory,
+    UserFactory,
+    password_login,
+)
+from tests.scenarios.families import GuardianFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +52,6 @@ def admin_urls() -> list[str]:
               for m in models)]
 
 
-def password_login(client, user, next_url="/gestion/"):
-    """The portal's login form, e-mail and password."""
-    return client.post(f"{LOGIN_URL}?next={next_url}", {"login": user.email, "password": PASSWORD})
-
-
 def final_url(response) -> str:
     return response.redirect_chain[-1][0] if response.redirect_chain else ""
 
@@ -70,7 +72,7 @@ def enrol(client) -> list[str]:
 @pytest.mark.parametrize("superuser", [False, True], ids=["staff", "superuser"])
 def test_staff_without_a_device_reach_no_admin_page_and_are_led_to_enrol(client, superuser):
     user = UserFactory(is_staff=True, is_superuser=superuser, second_factor=False)
-    password_login(client, user)
+    password_login(client, user.email, next_url="/gestion/")
 
     for url in admin_urls():
         response = client.get(url, follow=True)
@@ -104,7 +106,7 @@ def test_a_password_only_session_of_staff_with_a_device_must_give_the_code(clien
 @pytest.mark.django_db(transaction=True)
 def test_first_login_enrols_shows_the_recovery_codes_then_opens_the_admin(client, frozen_clock):
     staff = StaffFactory(second_factor=False)
-    password_login(client, staff)
+    password_login(client, staff.email, next_url="/gestion/")
 
     codes = enrol(client)
 
@@ -118,16 +120,16 @@ def test_first_login_enrols_shows_the_recovery_codes_then_opens_the_admin(client
 def test_a_recovery_code_opens_the_admin_once(frozen_clock):
     staff = StaffFactory(second_factor=False)
     enrolment = Client()
-    password_login(enrolment, staff)
+    password_login(enrolment, staff.email, next_url="/gestion/")
     code = enrol(enrolment)[0]
 
     lost_phone = Client()
-    assert password_login(lost_phone, staff)["Location"] == CODE_URL
+    assert password_login(lost_phone, staff.email, next_url="/gestion/")["Location"] == CODE_URL
     assert lost_phone.post(CODE_URL, {"code": code})["Location"] == "/gestion/"
     assert lost_phone.get("/gestion/").status_code == 200
 
     again = Client()
-    password_login(again, staff)
+    password_login(again, staff.email, next_url="/gestion/")
     refused = again.post(CODE_URL, {"code": code})
     assert refused.status_code == 200
     assert "Code incorrect." in visible_text(refused)

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.cache import cache
 
 from familles.models import User
-from tests.factories import PASSWORD
+from tests.scenarios.accounts import PASSWORD
 
 VICTIM = "voisin@example.org"
 NEW_PASSWORD = "Un-nouveau-mot-de-passe-2026"

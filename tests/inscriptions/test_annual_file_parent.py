@@ -14,7 +14,8 @@ from familles.models import Document
 from ground.models import OutboxMessage
 from inscriptions import services
 from inscriptions.models import AnnualFile, SchoolYear
-from tests.factories import ChildFactory, ContactFactory, GuardianFactory, StaffFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.families import ChildFactory, ContactFactory, GuardianFactory
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 NOW = datetime.datetime(2027, 5, 20, 10, 0, tzinfo=datetime.UTC)

@@ -4,7 +4,6 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 
 from familles.models import DocumentAccess
@@ -12,10 +11,10 @@ from ground import outbox
 from ground.models import OutboxMessage
 from inscriptions import services
 from inscriptions.models import AnnualFile, FamilyQuotient, HealthDataAccess
-from portail.staff import staff_permissions
-from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
 from tests.helpers import flash_messages, page_text, visible_text
-from tests.inscriptions.factories import AnnualFileFactory, DocumentFactory, SchoolYearFactory
+from tests.scenarios.accounts import StaffFactory, login, staff_without
+from tests.scenarios.enrolments import AnnualFileFactory, SchoolYearFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory, FamilyFactory, GuardianFactory
 
 CHANGELIST = "/gestion/inscriptions/annualfile/"
 
@@ -30,20 +29,6 @@ def validate_url(annual_file):
 
 def return_url(annual_file):
     return reverse("admin:inscriptions_annualfile_return", args=[annual_file.pk])
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def staff_without(*codenames):
-    """A member of the staff with the group's permissions minus ``codenames``."""
-    user = StaffFactory()
-    user.groups.clear()
-    user.user_permissions.set(staff_permissions().exclude(codename__in=codenames))
-    return user
 
 
 class FormNesting(HTMLParser):

@@ -11,15 +11,14 @@ from django.utils import timezone
 
 from familles.models import Document
 from inscriptions.models import AnnualFile, SchoolLevel
-from tests.factories import ChildFactory, FamilyFactory
-from tests.inscriptions.factories import (
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
-    DocumentFactory,
     EnrolmentFactory,
     SchoolYearFactory,
     SiteFactory,
 )
+from tests.scenarios.families import ChildFactory, DocumentFactory, FamilyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,14 +9,14 @@ from django.utils import timezone
 
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment
-from tests.factories import ChildFactory, GuardianFactory
-from tests.inscriptions.factories import (
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     EnrolmentFactory,
     SchoolYearFactory,
     SiteFactory,
 )
+from tests.scenarios.families import ChildFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 

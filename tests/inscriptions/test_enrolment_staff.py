@@ -1,41 +1,26 @@
 """Staff side of enrolments and of the activity catalogue, through the admin at /gestion/."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from familles.models import Document
 from ground.models import OutboxMessage
 from inscriptions import services
 from inscriptions.models import Activity, Enrolment
-from portail.staff import staff_permissions
-from tests.factories import ChildFactory, StaffFactory
 from tests.helpers import flash_messages, page_text, visible_text
-from tests.inscriptions.factories import (
+from tests.scenarios.accounts import login, staff_without
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     SchoolYearFactory,
     SiteFactory,
 )
+from tests.scenarios.families import ChildFactory
 
 CHANGELIST = "/gestion/inscriptions/enrolment/"
 ACTIVITIES = "/gestion/inscriptions/activity/"
 
 pytestmark = pytest.mark.django_db
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def staff_without(*codenames):
-    """A member of the staff with the group's permissions minus ``codenames``."""
-    user = StaffFactory()
-    user.groups.clear()
-    user.user_permissions.set(staff_permissions().exclude(codename__in=codenames))
-    return user
 
 
 @pytest.fixture

@@ -8,46 +8,26 @@ import io
 import openpyxl
 import pytest
 import time_machine
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from familles.models import Guardian
 from inscriptions.models import AnnualFile, HealthDataAccess
-from portail.staff import staff_permissions
-from tests.factories import (
-    ChildFactory,
-    ContactFactory,
-    FamilyFactory,
-    GuardianFactory,
-    StaffFactory,
-)
 from tests.helpers import page_text
-from tests.inscriptions.factories import (
+from tests.scenarios.accounts import login, staff_without
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     EnrolmentFactory,
     SchoolYearFactory,
     SiteFactory,
 )
+from tests.scenarios.families import ChildFactory, ContactFactory, FamilyFactory, GuardianFactory
 
 EXPORT = reverse("admin:inscriptions_enrolment_export")
 HEALTH_HEADERS = ["Allergies", "Régime alimentaire", "PAI"]
 
 pytestmark = pytest.mark.django_db
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def staff_without(*codenames):
-    user = StaffFactory()
-    user.groups.clear()
-    user.user_permissions.set(staff_permissions().exclude(codename__in=codenames))
-    return user
 
 
 @pytest.fixture

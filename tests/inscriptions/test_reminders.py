@@ -14,8 +14,8 @@ from familles import tasks as familles_tasks
 from familles.models import Document
 from inscriptions import tasks
 from inscriptions.models import AnnualFile
-from tests.factories import ChildFactory, FamilyFactory, GuardianFactory
-from tests.inscriptions.factories import AnnualFileFactory, DocumentFactory, SchoolYearFactory
+from tests.scenarios.enrolments import AnnualFileFactory, SchoolYearFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory, FamilyFactory, GuardianFactory
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 

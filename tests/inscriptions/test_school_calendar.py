@@ -10,7 +10,7 @@ from django.utils import timezone
 from ground.calendar import public_holiday
 from inscriptions.calendar import activity_days
 from inscriptions.models import ClosureDay
-from tests.inscriptions.factories import ActivityFactory, SchoolYearFactory
+from tests.scenarios.enrolments import ActivityFactory, SchoolYearFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from familles.models import Document
 from inscriptions import services
 from inscriptions.models import AnnualFile
-from tests.factories import ChildFactory, GuardianFactory
 from tests.helpers import page_text
-from tests.inscriptions.factories import AnnualFileFactory, DocumentFactory, SchoolYearFactory
+from tests.scenarios.enrolments import AnnualFileFactory, SchoolYearFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 

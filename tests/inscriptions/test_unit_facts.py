@@ -5,7 +5,7 @@ empty, the food part is the canteen's 100 % and the others' 0 %, the duration 0 
 import pytest
 
 from inscriptions.models import Activity
-from tests.inscriptions.factories import SchoolYearFactory, SiteFactory
+from tests.scenarios.enrolments import SchoolYearFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from ground import tasks
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile
-from tests.factories import GuardianFactory
-from tests.inscriptions.factories import AnnualFileFactory
+from tests.scenarios.enrolments import AnnualFileFactory
+from tests.scenarios.families import GuardianFactory
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf
 
 pytestmark = [

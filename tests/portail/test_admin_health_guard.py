@@ -16,8 +16,10 @@ from ground.admin_mixins import HealthDataAdminMixin
 from inscriptions import services
 from inscriptions.models import AnnualFile, HealthDataAccess
 from reservations.models import AbsenceJustification
-from tests.factories import ChildFactory
-from tests.health_admin import (
+from tests.helpers import page_text, visible_text
+from tests.scenarios.enrolments import AnnualFileFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory
+from tests.scenarios.health import (
     EXPECTED_HEALTH_FIELDS,
     health_lookups,
     health_staff,
@@ -25,9 +27,7 @@ from tests.health_admin import (
     staff_without_health,
     two_children_with_allergies,
 )
-from tests.helpers import page_text, visible_text
-from tests.inscriptions.factories import AnnualFileFactory, DocumentFactory
-from tests.reservations.factories import ReservationFactory
+from tests.scenarios.reservations import ReservationFactory
 
 FILES = "/gestion/inscriptions/annualfile/"
 JUSTIFICATIONS = "/gestion/reservations/absencejustification/"

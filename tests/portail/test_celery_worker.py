@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ground import outbox, tasks
 from ground.models import OutboxMessage
-from tests.factories import UserFactory
+from tests.scenarios.accounts import UserFactory
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf
 
 pytestmark = [

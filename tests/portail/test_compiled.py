@@ -11,8 +11,8 @@ from django.utils import timezone
 from familles.models import Child, Guardian
 from ground.compiled import compiled_read, possible_ids
 from reservations.models import Slot
-from tests.factories import ChildFactory, GuardianFactory
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.families import ChildFactory, GuardianFactory
+from tests.scenarios.reservations import SlotFactory
 
 pytestmark = pytest.mark.django_db
 

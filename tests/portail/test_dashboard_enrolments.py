@@ -7,13 +7,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import ChildFactory
-from tests.inscriptions.factories import (
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     EnrolmentFactory,
     SchoolYearFactory,
 )
+from tests.scenarios.families import ChildFactory
 
 pytestmark = pytest.mark.django_db
 

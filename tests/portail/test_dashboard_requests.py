@@ -14,18 +14,19 @@ from django.utils.formats import date_format
 from facturation.services.billing import prepare_run
 from portail.dashboard import PAID_INVOICES_SHOWN
 from reservations.models import AbsenceJustification
-from tests.factories import ChildFactory
-from tests.facturation.conftest import priced_activity, weekdays_of
-from tests.facturation.test_invoice_pages import (
+from tests.helpers import page_text
+from tests.scenarios.billing import (
     bill,
     book,
     issued_invoice,
     month_of,
     pay,
     pay_url,
+    priced_activity,
+    weekdays_of,
 )
-from tests.helpers import page_text
-from tests.reservations.factories import ReservationFactory
+from tests.scenarios.families import ChildFactory
+from tests.scenarios.reservations import ReservationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -32,10 +32,10 @@ from facturation.models import Payment, StripeEvent
 from ground import tasks
 from ground.models import OutboxMessage
 from reservations.models import Reservation, Slot
-from tests.facturation.factories import SECRET_KEY, WEBHOOK_SECRET, InvoiceFactory
 from tests.helpers import flash_messages, free_port, page_text
-from tests.reservations.conftest import bookable_activity, ready_child
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.billing import InvoiceFactory
+from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
+from tests.scenarios.stripe_fake import SECRET_KEY, WEBHOOK_SECRET
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf
 
 QUICK = 5.0  # seconds: "a few seconds" for a parent's answer during an outage

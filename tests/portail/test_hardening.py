@@ -32,11 +32,16 @@ from inscriptions.models import AnnualFile
 from portail.settings import base as base_settings
 from reservations.deadlines import deadline_for
 from reservations.models import AbsenceJustification
-from tests.factories import PASSWORD, GuardianFactory
 from tests.helpers import page_text, pdf_bytes, png_bytes, stored_files, visible_text
-from tests.inscriptions.factories import AnnualFileFactory
-from tests.reservations.conftest import bookable_activity, ready_child
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.accounts import PASSWORD
+from tests.scenarios.enrolments import AnnualFileFactory
+from tests.scenarios.families import GuardianFactory
+from tests.scenarios.reservations import (
+    ReservationFactory,
+    SlotFactory,
+    bookable_activity,
+    ready_child,
+)
 
 pytestmark = pytest.mark.django_db
 

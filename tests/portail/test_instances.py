@@ -9,8 +9,7 @@ from django.db.models.signals import post_init
 
 from familles.models import Child, Document
 from ground.compiled import compiled_read
-from tests.factories import ChildFactory, FamilyFactory, GuardianFactory
-from tests.inscriptions.factories import DocumentFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory, FamilyFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 

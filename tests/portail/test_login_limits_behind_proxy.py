@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ground.models import OutboxMessage
-from tests.factories import PASSWORD, GuardianFactory
 from tests.helpers import page_text
 from tests.production_stack import (
     PROXY_ADDRESS,
@@ -34,8 +33,10 @@ from tests.production_stack import (
     production_environment,
     production_settings,
 )
+from tests.scenarios.accounts import PASSWORD
+from tests.scenarios.accounts import password_login as login  # the login form, posted
+from tests.scenarios.families import GuardianFactory
 
-LOGIN_URL = "/compte/login/"
 SIGNUP_URL = "/compte/signup/"
 RESET_URL = "/compte/password/reset/"
 WRONG = "pas-le-bon-mot-de-passe"
@@ -75,10 +76,6 @@ def behind_proxy(address: str, *, forged: str = "") -> Client:
     """A browser at `address`, through the proxy (which appends what it saw)."""
     return Client(REMOTE_ADDR=PROXY_ADDRESS,
                   HTTP_X_FORWARDED_FOR=f"{forged}, {address}" if forged else address)
-
-
-def login(client, email, password=PASSWORD):
-    return client.post(LOGIN_URL, {"login": email, "password": password})
 
 
 def logged_in(response) -> bool:

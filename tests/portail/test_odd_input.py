@@ -32,12 +32,15 @@ from familles.models import Invitation
 from inscriptions.models import AnnualFile, MealSubscription
 from reservations.models import Reservation
 from reservations.services.feeds import feed_for
-from tests.factories import ContactFactory
-from tests.facturation.conftest import priced_activity
-from tests.facturation.factories import InvoiceFactory
-from tests.inscriptions.factories import ActivityFactory, EnrolmentFactory
-from tests.reservations.conftest import bookable_activity, ready_child
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.billing import InvoiceFactory, priced_activity
+from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
+from tests.scenarios.families import ContactFactory
+from tests.scenarios.reservations import (
+    ReservationFactory,
+    SlotFactory,
+    bookable_activity,
+    ready_child,
+)
 from tests.url_tree import parent_side
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,6 @@ Celery runs eagerly here (portail.settings.test), so a task queued after commit 
 The real worker and broker are exercised in test_celery_worker.py.
 """
 
-import smtplib
 from datetime import timedelta
 
 import pytest
@@ -19,14 +18,7 @@ from ground import outbox, tasks
 from ground.models import OutboxMessage
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
-BROKEN = "tests.portail.test_outbox.BrokenSMTPBackend"
-
-
-class BrokenSMTPBackend(BaseEmailBackend):
-    """A mail server that refuses every message."""
-
-    def send_messages(self, email_messages):
-        raise smtplib.SMTPServerDisconnected("Connexion au serveur SMTP perdue")
+BROKEN = "tests.helpers.BrokenSMTPBackend"
 
 
 def queue(**kwargs) -> OutboxMessage:

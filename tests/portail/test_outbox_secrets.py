@@ -20,18 +20,13 @@ from django.utils.html import escape
 from familles.models import Invitation
 from ground import outbox, tasks
 from ground.models import OutboxMessage
-from tests.factories import (
-    PASSWORD,
-    TOTP_SECRET,
-    GuardianFactory,
-    StaffFactory,
-    UserFactory,
-)
 from tests.helpers import flash_messages, page_text, totp_code
 from tests.outbox_pages import OUTBOX_ADMIN, outbox_admin_pages, outbox_search_count
+from tests.scenarios.accounts import PASSWORD, TOTP_SECRET, StaffFactory, UserFactory
+from tests.scenarios.families import GuardianFactory
 
 NEW_PASSWORD = "Un-nouveau-mot-de-passe-2026"
-BROKEN = "tests.portail.test_outbox.BrokenSMTPBackend"
+BROKEN = "tests.helpers.BrokenSMTPBackend"
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
 pytestmark = pytest.mark.django_db

@@ -30,14 +30,12 @@ from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment, MealSubscription
 from reservations.models import AbsenceJustification, CalendarFeed, Reservation, Slot
 from reservations.services.feeds import feed_for
-from tests.factories import ContactFactory
-from tests.facturation.conftest import priced_activity
-from tests.facturation.factories import SECRET_KEY, WEBHOOK_SECRET, FakeStripeServer
-from tests.facturation.test_invoice_pages import issued_invoice
 from tests.helpers import page_text, stored_files
-from tests.inscriptions.factories import ActivityFactory, EnrolmentFactory
-from tests.reservations.conftest import bookable_activity, ready_child
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.billing import issued_invoice, priced_activity
+from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
+from tests.scenarios.families import ContactFactory
+from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
+from tests.scenarios.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripeServer
 from tests.url_tree import parent_side, walk
 
 pytestmark = pytest.mark.django_db

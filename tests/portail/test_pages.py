@@ -6,8 +6,9 @@ from html.parser import HTMLParser
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.factories import ChildFactory, ContactFactory, FamilyFactory, UserFactory
 from tests.helpers import page_text, pdf_bytes, visible_text
+from tests.scenarios.accounts import UserFactory
+from tests.scenarios.families import ChildFactory, ContactFactory, FamilyFactory
 
 FOCUSABLE = {"a", "button", "input", "select", "textarea"}
 

@@ -22,12 +22,11 @@ from django.utils import timezone
 from facturation.models import Invoice
 from inscriptions.models import Enrolment, MealSubscription
 from reservations.models import AbsenceJustification, Reservation
-from tests.factories import ContactFactory
-from tests.facturation.conftest import priced_activity, weekdays_of
-from tests.facturation.test_invoice_pages import bill, book
 from tests.helpers import page_text
-from tests.inscriptions.factories import DocumentFactory, EnrolmentFactory
-from tests.reservations.conftest import ready_child
+from tests.scenarios.billing import bill, book, priced_activity, weekdays_of
+from tests.scenarios.enrolments import EnrolmentFactory
+from tests.scenarios.families import ContactFactory, DocumentFactory
+from tests.scenarios.reservations import ready_child
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ nothing that would let staff rewrite a family's decisions or erase history."""
 
 import pytest
 
-from tests.factories import StaffFactory
+from tests.scenarios.accounts import StaffFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,17 +4,16 @@ each reading is recorded, as for the dossier administratif (docs/security.md, se
 
 import pytest
 from django.core import mail
-from django.test import Client
 
 from ground import outbox
 from ground.models import OutboxMessage
 from inscriptions.models import HealthDataAccess
 from reservations.deadlines import deadline_for
 from reservations.services import absences
-from tests.factories import StaffFactory, staff_without
 from tests.helpers import visible_text
 from tests.outbox_pages import OUTBOX_ADMIN, outbox_admin_pages, outbox_search_count
-from tests.reservations.factories import ReservationFactory
+from tests.scenarios.accounts import StaffFactory, login, staff_without
+from tests.scenarios.reservations import ReservationFactory
 
 HEALTH = ["Maladie de l'enfant", "Fièvre et otite depuis la veille"]
 
@@ -27,12 +26,6 @@ def acknowledgement(booker, slot):
         booker.family, reservation.pk, reason="illness", details=HEALTH[1], user=booker.user,
         now=deadline_for(slot.activity.deadline_rule, slot.date))
     return OutboxMessage.objects.get(template="absence_justification_received")
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def visible(pages: dict) -> str:

@@ -20,10 +20,10 @@ from ground.models import OutboxMessage
 from reservations.deadlines import deadline_for, justification_deadline
 from reservations.models import AbsenceJustification, Reservation
 from reservations.services import absences
-from tests.factories import ChildFactory, GuardianFactory, StaffFactory
 from tests.helpers import flash_messages, page_text, pdf_bytes, stored_files, visible_text
-from tests.inscriptions.factories import DocumentFactory
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory, GuardianFactory
+from tests.scenarios.reservations import ReservationFactory, SlotFactory
 
 CHANGELIST = "/gestion/reservations/absencejustification/"
 ONE_MINUTE = datetime.timedelta(minutes=1)

@@ -13,8 +13,8 @@ from ground.models import OutboxMessage
 from inscriptions.calendar import activity_days
 from reservations.models import Reservation, Slot
 from tests.helpers import flash_messages, page_text, visible_text
-from tests.inscriptions.factories import ActivityFactory
-from tests.reservations.factories import (
+from tests.scenarios.enrolments import ActivityFactory
+from tests.scenarios.reservations import (
     BookingPeriodFactory,
     CapacityRuleFactory,
     DeadlineRuleFactory,

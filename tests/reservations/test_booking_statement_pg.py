@@ -10,8 +10,7 @@ from django.db import connection
 from reservations.models import Reservation, Slot
 from reservations.services import booking, places
 from tests.helpers import together
-from tests.reservations.conftest import book_as, bookable_activity, ready_child
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.reservations import SlotFactory, book_as, bookable_activity, ready_child
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

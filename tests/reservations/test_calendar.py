@@ -21,16 +21,17 @@ from reservations.deadlines import justification_deadline
 from reservations.models import AbsenceJustification, AgeGroup, DeadlineRule, Reservation, Slot
 from reservations.services import Busy, absences, generate_slots, places, release
 from reservations.services import booking as booking_service
-from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
 from tests.helpers import flash_messages, visible_text
-from tests.inscriptions.factories import (
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     EnrolmentFactory,
     SchoolYearFactory,
     SiteFactory,
 )
-from tests.reservations.factories import (
+from tests.scenarios.families import ChildFactory, FamilyFactory, GuardianFactory
+from tests.scenarios.reservations import (
     BookingPeriodFactory,
     CapacityRuleFactory,
     DeadlineRuleFactory,

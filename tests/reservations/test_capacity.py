@@ -20,9 +20,8 @@ from reservations.services import (
     reopen_slot,
     set_capacity,
 )
-from tests.factories import StaffFactory
-from tests.reservations.conftest import book_as, ready_child
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.reservations import SlotFactory, book_as, ready_child
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 

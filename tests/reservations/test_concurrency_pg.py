@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from reservations.models import Reservation, Slot
 from reservations.services import cancel
-from tests.reservations.conftest import bookable_activity, ready_child
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
 
 PARENTS = 50
 PLACES = 5

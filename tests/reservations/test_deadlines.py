@@ -16,9 +16,8 @@ from reservations.deadlines import deadline_for, deadline_sentence, describe
 from reservations.models import DeadlineRule, Reservation
 from reservations.services import cancel
 from tests.helpers import flash_messages, visible_text
-from tests.inscriptions.factories import SchoolYearFactory
-from tests.reservations.conftest import book_as, bookable_activity, ready_child
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.enrolments import SchoolYearFactory
+from tests.scenarios.reservations import SlotFactory, book_as, bookable_activity, ready_child
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 UTC = datetime.UTC

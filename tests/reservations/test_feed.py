@@ -11,10 +11,10 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from reservations.models import CalendarFeed, Reservation
-from tests.factories import ChildFactory, FamilyFactory
 from tests.helpers import flash_messages, visible_text
-from tests.inscriptions.factories import ActivityFactory, SchoolYearFactory, SiteFactory
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.enrolments import ActivityFactory, SchoolYearFactory, SiteFactory
+from tests.scenarios.families import ChildFactory, FamilyFactory
+from tests.scenarios.reservations import ReservationFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -18,14 +18,14 @@ from ground.models import OutboxMessage
 from inscriptions.models import ClosureDay, MealSubscription
 from reservations.models import Reservation, Slot
 from reservations.services import Busy, book, booking, cancel, generate_slots, places, subscribe
-from tests.factories import ChildFactory
-from tests.inscriptions.factories import (
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     EnrolmentFactory,
     SchoolYearFactory,
 )
-from tests.reservations.factories import (
+from tests.scenarios.families import ChildFactory
+from tests.scenarios.reservations import (
     BookingPeriodFactory,
     CapacityRuleFactory,
     DeadlineRuleFactory,

@@ -23,11 +23,12 @@ from django.utils import timezone
 
 from reservations import occupancy
 from reservations.models import AbsenceJustification, Reservation
-from tests.factories import ChildFactory, StaffFactory, UserFactory
-from tests.facturation.attestations import present
 from tests.helpers import visible_text
-from tests.inscriptions.factories import ActivityFactory
-from tests.reservations.factories import BookingPeriodFactory, ReservationFactory, SlotFactory
+from tests.scenarios.accounts import StaffFactory, UserFactory
+from tests.scenarios.attestations import present
+from tests.scenarios.enrolments import ActivityFactory
+from tests.scenarios.families import ChildFactory
+from tests.scenarios.reservations import BookingPeriodFactory, ReservationFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 

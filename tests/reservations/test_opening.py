@@ -9,9 +9,8 @@ import time_machine
 
 from reservations.models import BookingPeriod, Reservation
 from reservations.services import booking
-from tests.inscriptions.factories import EnrolmentFactory
-from tests.reservations.conftest import book_as, bookable_activity, ready_child
-from tests.reservations.factories import SlotFactory
+from tests.scenarios.enrolments import EnrolmentFactory
+from tests.scenarios.reservations import SlotFactory, book_as, bookable_activity, ready_child
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 ONE_SECOND = datetime.timedelta(seconds=1)

@@ -3,7 +3,6 @@ present or absent (and care times), unexpected presences, the printable PDF."""
 
 import datetime
 import re
-import zlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,70 +15,22 @@ from django.utils import timezone
 
 from familles.models import Child
 from inscriptions.models import AnnualFile, ClosureDay, HealthDataAccess
-from portail.staff import ensure_staff_group, staff_permissions
+from portail.staff import ensure_staff_group
 from reservations.models import AbsenceJustification, Attendance, Reservation
-from tests.factories import ChildFactory, ContactFactory, StaffFactory
-from tests.helpers import flash_messages, page_text, visible_text
-from tests.inscriptions.factories import (
+from tests.helpers import flash_messages, page_text, pdf_text, visible_text
+from tests.scenarios.accounts import StaffFactory, login, staff_without
+from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
     EnrolmentFactory,
     SchoolYearFactory,
     SiteFactory,
 )
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.families import ChildFactory, ContactFactory
+from tests.scenarios.reservations import ReservationFactory, SlotFactory
 
 PARIS = ZoneInfo("Europe/Paris")
 ATTENDANCE_PERMISSIONS = ("view_attendance", "add_attendance", "change_attendance")
-
-
-# PDF text, as WeasyPrint writes it -------------------------------------------------------
-# (no PDF reader is installed: WeasyPrint's fonts carry ToUnicode maps, which is all it takes)
-
-_STREAM = re.compile(rb"(\d+) 0 obj\s*<<(.*?)>>\s*stream\r?\n", re.S)
-
-
-def pdf_text(data: bytes) -> str:
-    """The text of a WeasyPrint PDF, words separated by single spaces."""
-    objects, streams = {}, []
-    for m in _STREAM.finditer(data):
-        head = m.group(2)
-        body = data[m.end():m.end() + int(re.search(rb"/Length (\d+)", head).group(1))]
-        body = zlib.decompress(body) if b"/FlateDecode" in head else body
-        objects[int(m.group(1))] = body
-        streams.append((head, body))
-    for head, body in streams:  # the members of object streams
-        if b"/ObjStm" in head:
-            first = int(re.search(rb"/First (\d+)", head).group(1))
-            pairs = list(map(int, body[:first].split()))
-            starts = [(pairs[i], first + pairs[i + 1]) for i in range(0, len(pairs), 2)]
-            ends = [start for _num, start in starts[1:]] + [len(body)]
-            for (num, start), end in zip(starts, ends, strict=True):
-                objects[num] = body[start:end]
-    cmaps = {}
-    for num, body in objects.items():
-        ref = re.search(rb"/ToUnicode (\d+) 0 R", body)
-        if ref:
-            pairs = re.findall(rb"<([0-9a-fA-F]+)> *<([0-9a-fA-F]+)>", objects[int(ref.group(1))])
-            cmaps[num] = {int(a, 16): bytes.fromhex(b.decode()).decode("utf-16-be")
-                          for a, b in pairs}
-    fonts = {name: cmaps[int(num)] for body in objects.values()
-             for name, num in re.findall(rb"/(\w+) (\d+) 0 R", body) if int(num) in cmaps}
-    words = []
-    for body in objects.values():
-        if b" Tf" not in body:
-            continue
-        cmap = {}
-        for op in re.finditer(rb"/(\w+) [\d.]+ Tf|\[(.*?)\] ?TJ|<([0-9a-fA-F]*)> ?Tj", body,
-                              re.S):
-            if op.group(1):
-                cmap = fonts.get(op.group(1), {})
-                continue
-            hexes = (re.findall(rb"<([0-9a-fA-F]*)>", op.group(2)) if op.group(2) is not None
-                     else [op.group(3)])
-            words.append("".join(cmap.get(int(h[i:i + 4], 16), "?") for h in hexes
-                                 for i in range(0, len(h), 4)))
-    return " ".join(" ".join(words).split())
 
 
 # Fixtures --------------------------------------------------------------------------------
@@ -96,12 +47,8 @@ def at(day, hour=17) -> datetime.datetime:
 def staff_member(*, health=True) -> Client:
     """A member of the « Éducation Jeunesse » group (or, without health, the group's
     permissions minus the health one), logged in."""
-    user = StaffFactory()
-    if not health:
-        user.groups.clear()
-        user.user_permissions.set(staff_permissions().exclude(codename="view_health_data"))
-    client = Client()
-    client.force_login(user)
+    user = StaffFactory() if health else staff_without("view_health_data")
+    client = login(user)
     client.user = user
     return client
 
@@ -208,11 +155,7 @@ def test_staff_open_a_register_from_the_attendance_list(staff, year, alsh, site)
 
 
 def test_staff_without_attendance_permissions_cannot_open_registers(year, alsh, site):
-    client = Client()
-    agent = StaffFactory()
-    agent.groups.clear()
-    agent.user_permissions.set(staff_permissions().exclude(codename__endswith="_attendance"))
-    client.force_login(agent)
+    client = login(staff_without(*ATTENDANCE_PERMISSIONS))
     assert client.get(register_url(alsh, site, wednesday(year))).status_code == 403
     assert client.get(pdf_url(alsh, site, wednesday(year))).status_code == 403
 

@@ -14,9 +14,14 @@ from reservations.calendar import waiting_rank
 from reservations.deadlines import deadline_for
 from reservations.models import Reservation, Slot, WaitingListExit
 from reservations.services import cancel, close_slot, release, reopen_slot, set_capacity
-from tests.factories import StaffFactory
-from tests.reservations.conftest import book_as, bookable_activity, ready_child
-from tests.reservations.factories import ReservationFactory, SlotFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.reservations import (
+    ReservationFactory,
+    SlotFactory,
+    book_as,
+    bookable_activity,
+    ready_child,
+)
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 

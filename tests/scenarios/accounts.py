@@ -1,9 +1,20 @@
-import datetime
+"""People and how they come in: parents' and staff accounts, staff short of some
+permissions, a browser logged in as someone.
+
+- `UserFactory`, `StaffFactory`: a verified account (`PASSWORD`); staff belong to the
+  « Éducation Jeunesse » group and have a TOTP device (`TOTP_SECRET`).
+- `staff_without(*codenames)`: a member of the staff with the group's permissions minus
+  those.
+- `login(user)`: a fresh `Client` logged in as the user (past the second factor, see
+  tests/conftest.py); `password_login(client, email)`: the portal's login form posted.
+"""
 
 import factory
 from allauth.account.models import EmailAddress
+from django.test import Client
+from django.urls import reverse
 
-from familles.models import Child, Contact, Family, Guardian, User
+from familles.models import User
 from familles.second_factor import add_totp_device
 from portail.staff import ensure_staff_group, staff_permissions
 
@@ -44,63 +55,23 @@ class StaffFactory(UserFactory):
             user.groups.add(ensure_staff_group())
 
 
-class FamilyFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Family
-
-    name = factory.Sequence(lambda n: f"Famille Test {n}")
-    address = "1 rue des Écoles"
-    postal_code = "56000"
-    city = "Kerbrume"
-
-
-class GuardianFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Guardian
-
-    user = factory.SubFactory(UserFactory)
-    family = factory.SubFactory(FamilyFactory)
-    first_name = "Camille"
-    last_name = factory.Sequence(lambda n: f"Parent{n}")
-    relation = Guardian.Relation.MOTHER
-    mobile_phone = "06 12 34 56 78"
-
-
-class ChildFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Child
-
-    family = factory.SubFactory(FamilyFactory)
-    first_name = factory.Sequence(lambda n: f"Enfant{n}")
-    last_name = "Test"
-    birth_date = datetime.date(2018, 3, 14)
-    sex = Child.Sex.FEMALE
-    school = "École du Centre"
-    school_class = "CP"
-
-
-class ContactFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Contact
-        skip_postgeneration_save = True
-
-    family = factory.SubFactory(FamilyFactory)
-    first_name = "Jeanne"
-    last_name = "Voisine"
-    relation = "voisine"
-    phone = "06 00 00 00 00"
-
-    @factory.post_generation
-    def children(contact, create, extracted, **kwargs):
-        if create and extracted:
-            contact.children.set(extracted)
-
-
-# Staff with the group's permissions but some (health data, decisions) ------------------------
-
 def staff_without(*codenames):
-    """A member of the staff with the group's permissions minus ``codenames``."""
+    """A member of the staff with the group's permissions minus ``codenames`` (health data,
+    decisions…)."""
     user = StaffFactory()
     user.groups.clear()
     user.user_permissions.set(staff_permissions().exclude(codename__in=codenames))
     return user
+
+
+def login(user) -> Client:
+    """A browser of its own, logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def password_login(client, email, password=PASSWORD, next_url=None):
+    """The portal's login form, e-mail and password, posted (then to ``next_url``)."""
+    url = reverse("account_login") + (f"?next={next_url}" if next_url else "")
+    return client.post(url, {"login": email, "password": password})

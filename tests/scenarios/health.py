@@ -6,7 +6,9 @@ from collections import deque
 from django.apps import apps
 from django.contrib import admin
 
-from tests.factories import ChildFactory, StaffFactory, staff_without
+from tests.scenarios.accounts import StaffFactory, staff_without
+from tests.scenarios.enrolments import AnnualFileFactory
+from tests.scenarios.families import ChildFactory
 
 HEALTH_CODENAMES = ("view_health_data", "view_health_document")
 
@@ -71,8 +73,6 @@ def health_lookups(model):
 def two_children_with_allergies(family):
     """Anna is allergic to « zeste », Zoé to « arachide »: sorting by allergies puts Zoé
     first, by name Anna."""
-    from tests.inscriptions.factories import AnnualFileFactory
-
     anna = ChildFactory(family=family, first_name="Anna", last_name="Aubry")
     zoe = ChildFactory(family=family, first_name="Zoé", last_name="Zédé")
     AnnualFileFactory(child=anna, allergies="zeste", health_notes="")

@@ -1,11 +1,28 @@
-"""Factories for slots, booking periods, deadline rules and reservations."""
+"""Booking as parents do it: deadline rules, booking periods, capacities, slots and
+reservations, and a child ready to book.
+
+- `DeadlineRuleFactory` ("2 jours ouvrés avant, 10 h"), `BookingPeriodFactory` (the
+  activity's whole school year, open since yesterday), `CapacityRuleFactory`, `SlotFactory`
+  (first Wednesday of October, 10 places), `ReservationFactory` (confirmed; keeps the slot's
+  counters right).
+- `bookable_activity(rule=None, **activity_kwargs)`: an activity (ActivityFactory kwargs and
+  traits) with a deadline rule (`rule`: DeadlineRuleFactory kwargs) and a booking period
+  covering its whole school year, open since yesterday.
+- `ready_child(activity, guardian=None)`: a `Booker` (guardian, family, user, child,
+  enrolment) whose child may book the activity; a new family unless `guardian` is given.
+- `book_as(booker, slot, **kwargs)`: `reservations.services.book` for one slot, returns its
+  Outcome.
+"""
 
 import datetime
+from dataclasses import dataclass
 
 import factory
 from django.db.models import F
 from django.utils import timezone
 
+from familles.models import Child, Family, Guardian, User
+from inscriptions.models import Activity, Enrolment
 from reservations.models import (
     BookingPeriod,
     CapacityRule,
@@ -14,7 +31,8 @@ from reservations.models import (
     Slot,
 )
 from reservations.services import booking
-from tests.inscriptions.factories import ActivityFactory
+from tests.scenarios.enrolments import ActivityFactory, AnnualFileFactory, EnrolmentFactory
+from tests.scenarios.families import ChildFactory, GuardianFactory
 
 
 class DeadlineRuleFactory(factory.django.DjangoModelFactory):
@@ -80,7 +98,7 @@ class ReservationFactory(factory.django.DjangoModelFactory):
         model = Reservation
 
     slot = factory.SubFactory(SlotFactory)
-    child = factory.SubFactory("tests.factories.ChildFactory")
+    child = factory.SubFactory(ChildFactory)
     family = factory.LazyAttribute(lambda o: o.child.family)
     state = Reservation.State.CONFIRMED
     confirmed_at = factory.LazyFunction(timezone.now)
@@ -94,3 +112,38 @@ class ReservationFactory(factory.django.DjangoModelFactory):
         if reservation.state == Reservation.State.CONFIRMED:
             Slot.objects.filter(pk=reservation.slot_id).update(booked=F("booked") + 1)
         return reservation
+
+
+@dataclass
+class Booker:
+    guardian: Guardian
+    child: Child
+    enrolment: Enrolment
+
+    @property
+    def family(self) -> Family:
+        return self.guardian.family
+
+    @property
+    def user(self) -> User:
+        return self.guardian.user
+
+
+def bookable_activity(rule=None, **activity_kwargs) -> Activity:
+    activity = ActivityFactory(**activity_kwargs)
+    DeadlineRuleFactory(activity=activity, **(rule or {}))
+    BookingPeriodFactory(activity=activity)
+    return activity
+
+
+def ready_child(activity: Activity, guardian: Guardian | None = None) -> Booker:
+    guardian = guardian or GuardianFactory()
+    child = ChildFactory(family=guardian.family)
+    AnnualFileFactory(child=child, school_year=activity.school_year, validated=True)
+    enrolment = EnrolmentFactory(child=child, activity=activity, requested_by=guardian.user)
+    return Booker(guardian=guardian, child=child, enrolment=enrolment)
+
+
+def book_as(booker: Booker, slot, **kwargs) -> booking.Outcome:
+    [outcome] = booking.book(booker.family, booker.child.pk, [slot.pk], booker.user, **kwargs)
+    return outcome

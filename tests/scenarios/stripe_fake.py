@@ -1,68 +1,18 @@
-"""Factories for invoicing: a billing run and an invoice, issued with the `issued` trait.
+"""Stripe, as the tests see it: signed webhook events and a fake Stripe server.
 
-    InvoiceFactory(issued=True, family=family, total_cents=4250)
+Nothing of ours is mocked: events are signed with Stripe's scheme and go through
+stripe.Webhook.construct_event; Checkout sessions go through stripe-python down to its HTTP
+client, whose requests session is the fake server below (`FakeStripeServer`).
+"""
 
-Each run gets its own month, so that factories never collide with the one-draft-per-month
-constraint; issued numbers are taken from a range (<year>-9xxxxx) that the real gap-free
-sequence of `issue_run` does not reach in a test."""
+import hashlib
+import hmac
+import io
+import json
+import time
+from urllib.parse import parse_qsl
 
-import datetime
-
-import factory
-from django.conf import settings
-from django.utils import timezone
-
-from facturation.models import BillingRun, Invoice
-from tests.factories import FamilyFactory
-
-
-def _month(n: int) -> datetime.date:
-    """A distinct first-of-month per run, going back from this month."""
-    today = timezone.localdate()
-    index = today.year * 12 + today.month - 1 - n % 600
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-class BillingRunFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = BillingRun
-
-    month = factory.Sequence(_month)
-    prepared_at = factory.LazyFunction(timezone.now)
-
-    class Params:
-        issued = factory.Trait(
-            state=BillingRun.State.ISSUED,
-            issued_at=factory.LazyFunction(timezone.now),
-        )
-
-
-class InvoiceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Invoice
-
-    run = factory.SubFactory(BillingRunFactory)
-    family = factory.SubFactory(FamilyFactory)
-    month = factory.SelfAttribute("run.month")
-    total_cents = 4250
-
-    class Params:
-        issued = factory.Trait(
-            run=factory.SubFactory(BillingRunFactory, issued=True),
-            state=Invoice.State.ISSUED,
-            number=factory.Sequence(
-                lambda n: f"{timezone.localdate().year}-{900000 + n:06d}"),
-            issued_at=factory.LazyFunction(timezone.now),
-            due_date=factory.LazyFunction(
-                lambda: timezone.localdate()
-                + datetime.timedelta(days=settings.PORTAIL_INVOICE_DUE_DAYS)),
-        )
-
-
-# --- Stripe, as the tests see it: signed webhook events and a fake Stripe server ----------
-# Nothing of ours is mocked: events are signed with Stripe's scheme and go through
-# stripe.Webhook.construct_event; Checkout sessions go through stripe-python down to its HTTP
-# client, whose requests session is the fake server below.
+import requests
 
 WEBHOOK_SECRET = "whsec_test_portail_famille"
 SECRET_KEY = "sk_test_portail_famille"
@@ -70,10 +20,6 @@ SECRET_KEY = "sk_test_portail_famille"
 
 def sign(payload: str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
     """The Stripe-Signature header: t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<payload>")>."""
-    import hashlib
-    import hmac
-    import time
-
     timestamp = int(time.time()) if timestamp is None else timestamp
     digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(),
                       hashlib.sha256).hexdigest()
@@ -113,11 +59,6 @@ class FakeStripeServer:
         self.requests = []
 
     def request(self, method, url, headers=None, data=None, **kwargs):
-        import json
-        from urllib.parse import parse_qsl
-
-        import requests
-
         self.requests.append({"method": method.upper(), "url": url,
                               "params": dict(parse_qsl(data or "")), "headers": headers})
         if self.unreachable:
@@ -128,7 +69,7 @@ class FakeStripeServer:
         }
         response = requests.Response()
         response.status_code = self.status
-        response._content = json.dumps(body).encode()
+        response.raw = io.BytesIO(json.dumps(body).encode())
         response.headers["Content-Type"] = "application/json"
         response.headers["Request-Id"] = "req_test"
         return response

@@ -25,9 +25,9 @@ from django.utils import timezone
 from facturation.models import Invoice, InvoiceLine, Payment
 from inscriptions.models import Activity, ActivityUnit
 from reservations.models import Attendance
-from tests.factories import StaffFactory
-from tests.facturation.factories import InvoiceFactory
-from tests.inscriptions.factories import ActivityFactory, SchoolYearFactory, SiteFactory
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.billing import InvoiceFactory
+from tests.scenarios.enrolments import ActivityFactory, SchoolYearFactory, SiteFactory
 
 YEAR = 2025
 

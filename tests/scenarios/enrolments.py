@@ -1,15 +1,21 @@
-"""Factories for the yearly re-registration: school years, vault documents, annual files."""
+"""The year's catalogue and who is in it: school years and their re-registration campaign,
+dossiers administratifs (annual files), sites, activities and enrolments.
+
+- `SchoolYearFactory` (its campaign open now), `previous_school_year(year)`.
+- `AnnualFileFactory`: a complete dossier, still a draft; traits `submitted`, `validated`.
+- `SiteFactory`, `ActivityFactory` (a Wednesday leisure centre; traits `canteen`, `care`,
+  `staff_validated`), `EnrolmentFactory` (validated, at the activity's first site).
+"""
 
 import datetime
 
 import factory
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from familles.models import Document
 from inscriptions.models import AnnualFile, SchoolYear
-from tests.factories import ChildFactory
-from tests.helpers import pdf_bytes
+from tests.scenarios.accounts import UserFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory
 
 RULES_VERSION = "2026-1"
 
@@ -44,23 +50,6 @@ def previous_school_year(year: SchoolYear, **kwargs) -> SchoolYear:
         reregistration_deadline=opens + datetime.timedelta(days=45),
         rules_version=f"{start_year}-1", **kwargs,
     )
-
-
-class DocumentFactory(factory.django.DjangoModelFactory):
-    """A real (tiny) PDF in the family's vault."""
-
-    class Meta:
-        model = Document
-
-    family = factory.SubFactory("tests.factories.FamilyFactory")
-    child = None
-    kind = Document.Kind.TAX_NOTICE
-    original_name = factory.LazyAttribute(lambda o: f"{o.kind}.pdf")
-    content_type = "application/pdf"
-    file = factory.LazyAttribute(lambda o: ContentFile(pdf_bytes(o.original_name),
-                                                       name=o.original_name))
-    size = factory.LazyAttribute(lambda o: o.file.size)
-    valid_until = None
 
 
 class AnnualFileFactory(factory.django.DjangoModelFactory):
@@ -175,5 +164,5 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
     activity = factory.SubFactory(ActivityFactory)
     site = factory.LazyAttribute(lambda o: o.activity.sites.first())
     state = "validated"
-    requested_by = factory.SubFactory("tests.factories.UserFactory")
+    requested_by = factory.SubFactory(UserFactory)
     decided_at = factory.LazyFunction(timezone.now)
