@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ground.admin_mixins import ReadOnlyAdminMixin
-from inscriptions.models import MealSubscription
+
+from ..models import MealSubscription
 
 
 @admin.register(MealSubscription)

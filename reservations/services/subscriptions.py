@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Family
-from inscriptions.models import Enrolment, MealSubscription
+from inscriptions.models import Enrolment
 from inscriptions.services import email_households
 
 from ..deadlines import deadline_for, format_day
-from ..models import BookingPeriod, Reservation, Slot
+from ..models import BookingPeriod, MealSubscription, Reservation, Slot
 from .booking import book, release
 
 logger = logging.getLogger(__name__)

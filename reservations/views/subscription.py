@@ -13,11 +13,11 @@ from django.views import View
 
 from familles.models import Child
 from familles.views import FamilyMixin
-from inscriptions.models import Enrolment, MealSubscription
+from inscriptions.models import Enrolment
 
 from .. import services
 from ..deadlines import WEEKDAYS, describe, format_day
-from ..models import Reservation
+from ..models import MealSubscription, Reservation
 
 UPCOMING_DAYS_SHOWN = 10
 

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facturation.models import Invoice
-from inscriptions.models import Enrolment, MealSubscription
-from reservations.models import AbsenceJustification, Reservation
+from inscriptions.models import Enrolment
+from reservations.models import AbsenceJustification, MealSubscription, Reservation
 from tests.factories import ContactFactory
 from tests.facturation.conftest import priced_activity, weekdays_of
 from tests.facturation.test_invoice_pages import bill, book
