@@ -4,6 +4,8 @@ from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ground.calendar import previous_month
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,7 +22,6 @@ def prepare_previous_month(now=None) -> int | None:
     """Beat, on the 1st: draft the month just ended for staff to check. Never issues: staff
     issue from the admin. Returns the draft run's id (None when a tariff is missing: staff
     see it when they prepare the month themselves)."""
-    from .exports import previous_month
     from .services.billing import prepare_run
 
     now = now or timezone.now()

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from ground.admin_mixins import ReadOnlyAdminMixin, state_label
+from ground.calendar import month_label
 
 from .. import caf
-from ..exports import InvoiceExportForm, export_response, month_label
+from ..exports import InvoiceExportForm, export_response
 from ..models import CreditNote, Invoice, InvoiceLine, Payment, euros
 from ..queries import Status, family_balances, status_of
 

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ground.admin_mixins import state_label
+from ground.calendar import month_label, previous_month
 
-from ..exports import MonthField, month_label, previous_month
+from ..exports import MonthField
 from ..models import BillingRun, Invoice, euros
 from ..services.billing import issue_run, prepare_run
 

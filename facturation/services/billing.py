@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from familles.models import Family
+from ground.calendar import month_bounds
 from ground.outbox import queue_email
 from inscriptions.models import AnnualFile, FamilyQuotient
 from reservations.models import AbsenceJustification, Attendance, Reservation
@@ -53,12 +54,6 @@ class Item:
     activity: object
     unit: object
     day: date
-
-
-def month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return first, last
 
 
 def _reservation_is_billed(reservation: Reservation) -> bool:

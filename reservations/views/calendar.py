@@ -21,7 +21,7 @@ from django_htmx.http import reswap
 from familles.models import Child
 from familles.services import children_of
 from familles.views import FamilyMixin
-from ground.calendar import parse_month
+from ground.calendar import month_end, next_month, parse_month, previous_month
 from ground.compiled import possible_ids
 from ground.i18n import gettext as _
 
@@ -31,11 +31,8 @@ from ..calendar import (
     child_month,
     corresponding_slots,
     first_month_with_slots,
-    month_end,
-    next_month,
     period_days_for,
     periods_with_activity,
-    previous_month,
     units_of,
 )
 from ..models import Slot
