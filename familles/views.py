@@ -11,7 +11,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from ground.forms import form_error
+
 from . import services
+from .access import FamilyMixin, family_of
 from .forms import (
     ChildForm,
     ContactForm,
@@ -23,27 +26,11 @@ from .forms import (
 from .models import Child, Contact, Document, Invitation
 
 
-class FamilyMixin(LoginRequiredMixin):
-    """Every page below works on the requesting guardian's own family, and nothing else."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.family = services.family_of(request.user)
-            if self.family is None:
-                return redirect("familles:onboarding")
-        return super().dispatch(request, *args, **kwargs)
-
-
-def form_error(form, exc: ValidationError):
-    for message in exc.messages:
-        form.add_error(None, message)
-
-
 class OnboardingView(LoginRequiredMixin, View):
     template_name = "familles/onboarding.html"
 
     def get(self, request):
-        if services.family_of(request.user):
+        if family_of(request.user):
             return redirect("home")
         return self.render(GuardianForm(), FamilyAddressForm())
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from familles.access import FamilyMixin
 from familles.models import Child, Document
-from familles.views import FamilyMixin
+from ground.forms import form_error
 
 from . import services
 from .forms import AnnualFileForm, EnrolmentRequestForm
@@ -220,8 +221,7 @@ class AnnualFileView(FamilyMixin, View):
             else:
                 messages.success(request, _("Brouillon enregistré."))
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form_error(form, exc)
             annual_file.refresh_from_db()
             return self.render(annual_file, form, status=400)
         return redirect("inscriptions:annual_file", child_pk=child.pk, year_pk=year.pk)

@@ -12,8 +12,9 @@ from django.urls import path
 from django.utils import timezone
 from django.views import View
 
+from familles.access import FamilyMixin
 from familles.models import Child
-from familles.views import FamilyMixin, form_error
+from ground.forms import form_error
 
 from .. import queries
 from ..attestation_pdf import pdf_filename, store_attestation_pdf

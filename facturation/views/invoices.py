@@ -7,7 +7,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views import View
 
-from familles.views import FamilyMixin
+from familles.access import FamilyMixin
 
 from .. import queries
 from ..pdf import pdf_download, pdf_filename, store_invoice_pdf

@@ -15,7 +15,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from familles.views import FamilyMixin
+from familles.access import FamilyMixin
 
 from .. import queries, stripe_gateway
 from ..models import euros

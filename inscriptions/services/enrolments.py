@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from familles.access import owned_child
+from familles.households import email_households, households_of
 from familles.models import Child, Document, Family
-from familles.services import owned_child
 
 from ..models import Activity, AnnualFile, Enrolment, SchoolLevel, SchoolYear, Site
 from ..signals import enrolment_ended
-from .files import email_households, families_of, file_refusal, require_validated_file
+from .files import file_refusal, require_validated_file
 
 
 @dataclass
@@ -84,7 +85,7 @@ def catalogue(family: Family, children, year: SchoolYear, today=None) -> list[di
     files = {f.child_id: f for f in AnnualFile.objects.filter(child__in=children,
                                                               school_year=year)}
     enrolments = latest_enrolments(children, [year])
-    documents = list(Document.objects.filter(family__in=families_of(*children)))
+    documents = list(Document.objects.filter(family__in=households_of(*children)))
     result = []
     for child in children:
         annual_file = files.get(child.pk)
@@ -112,7 +113,7 @@ def request_enrolment(family: Family, child_id: int, activity: Activity, site: S
     year = activity.school_year
     require_validated_file(child, year)
     annual_file = AnnualFile.objects.filter(child=child, school_year=year).first()
-    documents = list(Document.objects.filter(family__in=families_of(child)))
+    documents = list(Document.objects.filter(family__in=households_of(child)))
     reasons = reasons_not_eligible(child, activity, annual_file, documents, today)
     if reasons:
         raise ValidationError(reasons)

@@ -10,12 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from familles.models import Child, Contact, Document, Family, Guardian
-from familles.services import owned_child, upload_document
+from familles.access import owned_child
+from familles.households import email_households, households_of
+from familles.models import Child, Contact, Document, Family
+from familles.services import upload_document
 from ground.compiled import compiled_read
 from ground.i18n import gettext as _
-from ground.models import OutboxMessage
-from ground.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
 
@@ -48,12 +48,6 @@ def file_rows(children, years=None) -> list[dict]:
         {"child": child, "year": year, "file": existing.get((child.pk, year.pk))}
         for year in years for child in children
     ]
-
-
-def has_validated_file(child, school_year) -> bool:
-    return AnnualFile.objects.filter(
-        child=child, school_year=school_year, state=AnnualFile.State.VALIDATED
-    ).exists()
 
 
 class FileNotValidated(ValidationError):
@@ -112,36 +106,6 @@ def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
     return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
-def email_households(template: str, child, context: dict, *,
-                     content=OutboxMessage.Content.ORDINARY) -> None:
-    """Queue the e-mail to each household of the child, one message each: in shared custody
-    the two households are both told, and neither sees the other's addresses."""
-    emails = household_emails([child])
-    for household in households(child):
-        queue_email(template, emails[household], context, content=content)
-
-
-def households(child) -> list[int]:
-    """The child's household, then his second one in shared custody."""
-    return [h for h in (child.family_id, child.second_family_id) if h]
-
-
-def household_emails(children) -> dict[int, list[str]]:
-    """{household id: its guardians' e-mails} for every household of these children, in one
-    query."""
-    wanted = {h for child in children for h in households(child)}
-    emails: dict[int, list[str]] = {h: [] for h in wanted}
-    for family_id, email in _guardian_emails(wanted):
-        emails[family_id].append(email)
-    return emails
-
-
-@compiled_read
-def _guardian_emails(family_ids):
-    return Guardian.objects.filter(family_id__in=family_ids).order_by(
-        "last_name", "first_name").values_list("family_id", "user__email")
-
-
 @transaction.atomic
 def start_annual_file(family: Family, child: Child, school_year: SchoolYear, user,
                       now=None) -> AnnualFile:
@@ -168,7 +132,7 @@ def start_annual_file(family: Family, child: Child, school_year: SchoolYear, use
     annual_file.save()
     if previous is not None:
         annual_file.authorised_contacts.set(
-            previous.authorised_contacts.filter(family__in=families_of(child)))
+            previous.authorised_contacts.filter(family__in=households_of(child)))
     return annual_file
 
 
@@ -178,12 +142,6 @@ def _previous_validated_file(child, school_year):
                                   school_year__start_date__lt=school_year.start_date)
         .order_by("-school_year__start_date").first()
     )
-
-
-def families_of(*children) -> set[int]:
-    """The households (family ids) of children: each one's family, and the second one in
-    shared custody."""
-    return {f for c in children for f in (c.family_id, c.second_family_id) if f}
 
 
 def _lock(annual_file: AnnualFile) -> AnnualFile:
@@ -217,10 +175,10 @@ def _save_answers(family, annual_file, data, contacts) -> AnnualFile:
             _("Ce dossier a été transmis au service : il ne peut plus être modifié."))
     _check_documents(family, locked, data)
     contacts = list(contacts)
-    if any(c.family_id not in families_of(locked.child) for c in contacts):
+    if any(c.family_id not in households_of(locked.child) for c in contacts):
         raise ValidationError(_("Choisissez parmi les personnes de votre entourage."))
     payer = data.get("payer_family")
-    if payer is not None and payer.pk not in families_of(locked.child):
+    if payer is not None and payer.pk not in households_of(locked.child):
         raise ValidationError(_("La famille qui paie doit être l'un des foyers de l'enfant."))
     for field, value in data.items():
         setattr(locked, field, value)
@@ -233,7 +191,7 @@ def _save_answers(family, annual_file, data, contacts) -> AnnualFile:
 
 
 def _check_owner(family, annual_file):
-    if family.pk not in families_of(annual_file.child):
+    if family.pk not in households_of(annual_file.child):
         raise ValidationError(_("Ce dossier n'appartient pas à votre famille."))
 
 
@@ -386,4 +344,4 @@ def _format_datetime(value):
 
 
 def contacts_for_child(child):
-    return Contact.objects.filter(family__in=families_of(child))
+    return Contact.objects.filter(family__in=households_of(child))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ground.admin_mixins import state_label
+from ground.forms import form_error
 
 from .. import occupancy, services
 from ..forms import ActivityPartsMixin, CapacityForm, CloseSlotForm, GenerateSlotsForm
@@ -141,8 +142,7 @@ class SlotAdmin(admin.ModelAdmin):
                 count = services.generate_slots(activity, form.cleaned_data["first"],
                                                 form.cleaned_data["last"])
             except ValidationError as exc:
-                for message in exc.messages:
-                    form.add_error(None, message)
+                form_error(form, exc)
             else:
                 if count:
                     self.message_user(request, ngettext(

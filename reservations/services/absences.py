@@ -24,10 +24,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from familles.households import email_households
 from familles.models import Child, Document, Family
 from familles.services import delete_document, upload_document
 from ground.models import OutboxMessage
-from inscriptions.services import email_households
 
 from ..deadlines import (
     deadline_for,

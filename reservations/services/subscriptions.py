@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from familles.households import email_households
 from familles.models import Child, Family
 from inscriptions.models import Enrolment
-from inscriptions.services import email_households
 
 from ..deadlines import deadline_for, format_day
 from ..models import BookingPeriod, MealSubscription, Reservation, Slot

@@ -18,9 +18,8 @@ from django.utils.http import urlencode
 from django.views import View
 from django_htmx.http import reswap
 
+from familles.access import FamilyMixin, children_of
 from familles.models import Child
-from familles.services import children_of
-from familles.views import FamilyMixin
 from ground.calendar import month_end, next_month, parse_month, previous_month
 from ground.compiled import possible_ids
 from ground.i18n import gettext as _

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from familles.access import FamilyMixin
 from familles.models import Child
-from familles.views import FamilyMixin
 from inscriptions.models import Enrolment
 
 from .. import services
