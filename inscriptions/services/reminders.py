@@ -15,7 +15,7 @@ from familles.households import households
 from familles.models import Child, Family
 from ground.outbox import queue_email
 
-from .models import AnnualFile, SchoolYear
+from ..models import AnnualFile, SchoolYear
 
 
 def _returning_children(school_year: SchoolYear) -> set[int]:
