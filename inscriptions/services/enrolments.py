@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from familles.access import owned_child
 from familles.households import email_households, households_of
 from familles.models import Child, Document, Family
+from ground.decisions import decide
 
 from ..models import Activity, AnnualFile, Enrolment, SchoolLevel, SchoolYear, Site
 from ..signals import enrolment_ended
@@ -146,34 +147,27 @@ def _lock(enrolment_id) -> Enrolment:
     ).get(pk=enrolment_id)
 
 
-@transaction.atomic
+def _decide_enrolment(enrolment, staff_user, state, comment, refusal, template) -> Enrolment:
+    return decide(
+        Enrolment.objects.select_related("child__family", "child__second_family",
+                                         "activity__school_year", "site"),
+        enrolment.pk, waiting=Enrolment.State.REQUESTED, state=state, staff_user=staff_user,
+        comment=comment, refusal=refusal, notify=lambda locked: _notify(locked, template))
+
+
 def validate_enrolment(enrolment: Enrolment, staff_user) -> Enrolment:
-    locked = _lock(enrolment.pk)
-    if locked.state != Enrolment.State.REQUESTED:
-        raise ValidationError(_("Seule une demande en attente peut être validée."))
-    locked.state = Enrolment.State.VALIDATED
-    locked.decided_at = timezone.now()
-    locked.decided_by = staff_user
-    locked.save()
-    _notify(locked, "enrolment_validated")
-    return locked
+    return _decide_enrolment(enrolment, staff_user, Enrolment.State.VALIDATED, None,
+                             _("Seule une demande en attente peut être validée."),
+                             "enrolment_validated")
 
 
-@transaction.atomic
 def refuse_enrolment(enrolment: Enrolment, staff_user, comment: str) -> Enrolment:
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError(_("Expliquez à la famille pourquoi la demande est refusée."))
-    locked = _lock(enrolment.pk)
-    if locked.state != Enrolment.State.REQUESTED:
-        raise ValidationError(_("Seule une demande en attente peut être refusée."))
-    locked.state = Enrolment.State.REFUSED
-    locked.decided_at = timezone.now()
-    locked.decided_by = staff_user
-    locked.staff_comment = comment
-    locked.save()
-    _notify(locked, "enrolment_refused")
-    return locked
+    return _decide_enrolment(enrolment, staff_user, Enrolment.State.REFUSED, comment,
+                             _("Seule une demande en attente peut être refusée."),
+                             "enrolment_refused")
 
 
 @transaction.atomic

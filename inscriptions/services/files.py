@@ -15,6 +15,7 @@ from familles.households import email_households, households_of
 from familles.models import Child, Contact, Document, Family
 from familles.services import upload_document
 from ground.compiled import compiled_read
+from ground.decisions import decide
 from ground.i18n import gettext as _
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -262,37 +263,31 @@ def submit(family: Family, annual_file: AnnualFile, user) -> AnnualFile:
     return locked
 
 
-@transaction.atomic
+def _decide_file(annual_file, staff_user, state, comment, refusal, template) -> AnnualFile:
+    return decide(
+        AnnualFile.objects.select_related("child__family", "child__second_family",
+                                          "school_year"),
+        annual_file.pk, waiting=AnnualFile.State.SUBMITTED, state=state,
+        staff_user=staff_user, comment=comment, refusal=refusal,
+        notify=lambda locked: _notify(locked, template))
+
+
 def validate(annual_file: AnnualFile, staff_user) -> AnnualFile:
-    locked = _lock(annual_file)
-    if locked.state != AnnualFile.State.SUBMITTED:
-        raise ValidationError(_("Seul un dossier transmis peut être validé (« %(file)s » est "
-                                "%(state)s).") % {"file": locked,
-                                                  "state": locked.get_state_display().lower()})
-    locked.state = AnnualFile.State.VALIDATED
-    locked.decided_at = timezone.now()
-    locked.decided_by = staff_user
-    locked.staff_comment = ""
-    locked.save()
-    _notify(locked, "annual_file_validated")
-    return locked
+    return _decide_file(
+        annual_file, staff_user, AnnualFile.State.VALIDATED, "",
+        lambda locked: _("Seul un dossier transmis peut être validé (« %(file)s » est "
+                         "%(state)s).") % {"file": locked,
+                                           "state": locked.get_state_display().lower()},
+        "annual_file_validated")
 
 
-@transaction.atomic
 def return_to_family(annual_file: AnnualFile, staff_user, comment: str) -> AnnualFile:
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError(_("Expliquez à la famille ce qu'elle doit corriger."))
-    locked = _lock(annual_file)
-    if locked.state != AnnualFile.State.SUBMITTED:
-        raise ValidationError(_("Seul un dossier transmis peut être renvoyé à la famille."))
-    locked.state = AnnualFile.State.RETURNED
-    locked.decided_at = timezone.now()
-    locked.decided_by = staff_user
-    locked.staff_comment = comment
-    locked.save()
-    _notify(locked, "annual_file_returned")
-    return locked
+    return _decide_file(
+        annual_file, staff_user, AnnualFile.State.RETURNED, comment,
+        _("Seul un dossier transmis peut être renvoyé à la famille."), "annual_file_returned")
 
 
 def _notify(annual_file: AnnualFile, template: str) -> None:
