@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from ground.forms import form_error
 
-from . import services
+from . import queries, services
 from .access import FamilyMixin, family_of
 from .forms import (
     ChildForm,
@@ -23,7 +23,7 @@ from .forms import (
     GuardianForm,
     InvitationForm,
 )
-from .models import Child, Contact, Document, Invitation
+from .models import Child, Contact, Document
 
 
 class OnboardingView(LoginRequiredMixin, View):
@@ -52,8 +52,7 @@ class OnboardingView(LoginRequiredMixin, View):
         return self.render(guardian_form, address_form)
 
     def render(self, guardian_form, address_form):
-        invitations = Invitation.objects.filter(
-            email__iexact=self.request.user.email).open().select_related("family")
+        invitations = queries.invitations_for(self.request.user)
         return render(self.request, self.template_name, {
             "guardian_form": guardian_form, "address_form": address_form,
             "invitations": invitations,
@@ -63,13 +62,8 @@ class OnboardingView(LoginRequiredMixin, View):
 class FamilyView(FamilyMixin, View):
     def get(self, request):
         family = self.family
-        children = Child.objects.for_family(family).select_related("family", "second_family")
         return render(request, "familles/family.html", {
-            "family": family,
-            "guardians": family.guardians.select_related("user"),
-            "children": children,
-            "contacts": family.contacts.prefetch_related("children"),
-            "invitations": family.invitations.open(),
+            "family": family, **queries.family_page(family),
             "invitation_form": InvitationForm(),
             "can_invite": services.can_invite(family),
         })
@@ -125,8 +119,7 @@ class InvitationAcceptView(LoginRequiredMixin, View):
     template_name = "familles/invitation.html"
 
     def get_invitation(self, token):
-        invitation = Invitation.objects.select_related("family", "invited_by").filter(
-            token=token).first()
+        invitation = queries.invitation_by_token(token)
         if invitation is None:
             raise Http404
         return invitation
@@ -240,7 +233,7 @@ class DocumentListView(FamilyMixin, View):
     template_name = "familles/documents.html"
 
     def documents(self):
-        return Document.objects.filter(family=self.family).select_related("child")
+        return queries.family_documents(self.family)
 
     def get(self, request):
         initial = {"kind": request.GET.get("type")} if request.GET.get("type") else None

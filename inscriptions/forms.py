@@ -7,7 +7,7 @@ from familles.households import households_of
 from familles.models import Child, Document, Family
 
 from .models import Activity, AnnualFile, SchoolLevel
-from .services import contacts_for_child
+from .queries import contacts_for_child
 
 # Each document slot of the file: the kinds that fit it, offered from the family's vault.
 DOCUMENT_SLOTS = {

@@ -19,7 +19,7 @@ from ground.admin_decisions import DecisionAdminMixin
 from ground.admin_health import HealthDataAdminMixin
 from ground.admin_mixins import ReadOnlyAdminMixin
 
-from .. import services
+from .. import queries, services
 from ..forms import ReturnForm
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
 
@@ -147,7 +147,7 @@ class AnnualFileAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOnlyAdminMix
     @admin.display(description=_("quotient familial"))
     def quotient(self, annual_file):
         family = annual_file.billing_family()
-        current = services.family_quotient_on(family, annual_file.school_year.start_date)
+        current = queries.family_quotient_on(family, annual_file.school_year.start_date)
         url = reverse("admin:inscriptions_familyquotient_add") + f"?family={family.pk}"
         if annual_file.income_document_id:
             url += f"&source_document={annual_file.income_document_id}"

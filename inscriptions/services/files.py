@@ -12,13 +12,14 @@ from django.utils.formats import date_format
 
 from familles.access import owned_child
 from familles.households import email_households, households_of
-from familles.models import Child, Contact, Document, Family
+from familles.models import Child, Document, Family
 from familles.services import upload_document
 from ground.compiled import compiled_read
 from ground.decisions import decide
 from ground.i18n import gettext as _
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+from ..rules import missing_items
 
 # Copied from last year's validated file into this year's draft.
 CARRIED_FIELDS = [
@@ -35,20 +36,6 @@ UPLOAD_KINDS = {
     "income_document": Document.Kind.TAX_NOTICE,
 }
 DOCUMENT_FIELDS = list(UPLOAD_KINDS)
-
-
-def file_rows(children, years=None) -> list[dict]:
-    """For each open school year and each child: the file, or None if not started."""
-    if years is None:
-        years = list(SchoolYear.objects.open_for_files())
-    existing = {
-        (f.child_id, f.school_year_id): f
-        for f in AnnualFile.objects.filter(child__in=children, school_year__in=years)
-    }
-    return [
-        {"child": child, "year": year, "file": existing.get((child.pk, year.pk))}
-        for year in years for child in children
-    ]
 
 
 class FileNotValidated(ValidationError):
@@ -209,43 +196,6 @@ def _check_documents(family, annual_file, data):
         raise ValidationError(_("Choisissez un document de votre espace."))
 
 
-def attached_documents(family: Family, annual_file: AnnualFile) -> list[str]:
-    """The file's documents as this household may read them: by name when it may see them,
-    by kind only when the other home attached one of its own."""
-    documents = [getattr(annual_file, field) for field in DOCUMENT_FIELDS
-                 if getattr(annual_file, f"{field}_id")]
-    visible = set(Document.objects.for_child_file(family, annual_file.child).filter(
-        pk__in=[d.pk for d in documents]).values_list("pk", flat=True))
-    return [str(d) if d.pk in visible
-            else _("%(kind)s (joint par l'autre foyer)") % {"kind": d.get_kind_display()}
-            for d in documents]
-
-
-def missing_items(annual_file: AnnualFile) -> list[str]:
-    """What the parent still has to give before submitting, in his words."""
-    missing = []
-    if not annual_file.vaccinations_up_to_date:
-        missing.append(_("Confirmez que les vaccinations obligatoires sont à jour."))
-    if annual_file.vaccination_document_id is None:
-        missing.append(_("Joignez la copie du carnet de vaccination."))
-    if annual_file.has_pai and annual_file.pai_document_id is None:
-        missing.append(_("Joignez le document du PAI."))
-    if annual_file.shared_custody and annual_file.custody_document_id is None:
-        missing.append(_("Joignez le calendrier de garde alternée."))
-    if annual_file.income_document_id is None:
-        missing.append(_("Joignez un justificatif de revenus (avis d'imposition, attestation "
-                         "CAF ou MSA)."))
-    if annual_file.allowance_body != AnnualFile.AllowanceBody.NONE and not \
-            annual_file.allowance_number:
-        missing.append(_("Indiquez votre numéro d'allocataire."))
-    if not annual_file.school:
-        missing.append(_("Indiquez l'école de l'enfant."))
-    if annual_file.rules_version_accepted != annual_file.school_year.rules_version:
-        missing.append(_("Acceptez le règlement intérieur %(version)s.")
-                       % {"version": annual_file.school_year.rules_version})
-    return missing
-
-
 @transaction.atomic
 def submit(family: Family, annual_file: AnnualFile, user) -> AnnualFile:
     locked = _lock(annual_file)
@@ -312,14 +262,6 @@ def set_family_quotient(family: Family, *, value: int, valid_from, valid_until, 
     )
 
 
-def family_quotient_on(family: Family, day) -> FamilyQuotient | None:
-    """The quotient in force on a day: the most recently set one covering it."""
-    return (
-        FamilyQuotient.objects.filter(family=family, valid_from__lte=day, valid_until__gte=day)
-        .order_by("-set_at").first()
-    )
-
-
 def record_health_access(annual_file: AnnualFile | None, user, *, obj=None, model=None,
                          action=HealthDataAccess.Action.VIEW, fields=(), path="") -> None:
     """Journal one access to health data (GDPR art. 9): to a file, to another object
@@ -338,5 +280,3 @@ def _format_datetime(value):
     return date_format(timezone.localtime(value), "j F Y à H\\hi")
 
 
-def contacts_for_child(child):
-    return Contact.objects.filter(family__in=households_of(child))

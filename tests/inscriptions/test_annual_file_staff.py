@@ -10,7 +10,7 @@ from django.urls import reverse
 from familles.models import DocumentAccess
 from ground import outbox
 from ground.models import OutboxMessage
-from inscriptions import services
+from inscriptions import queries, services
 from inscriptions.models import AnnualFile, FamilyQuotient, HealthDataAccess
 from portail.staff import staff_permissions
 from tests.factories import ChildFactory, FamilyFactory, GuardianFactory, StaffFactory
@@ -486,7 +486,7 @@ def test_family_quotient_is_set_by_the_staff_user(staff, staff_user, annual_file
     quotient = FamilyQuotient.objects.get()
     assert (quotient.family, quotient.value, quotient.source_document, quotient.set_by) == (
         family, 850, proof, staff_user)
-    assert services.family_quotient_on(family, quotient.valid_from) == quotient
+    assert queries.family_quotient_on(family, quotient.valid_from) == quotient
     # The review page shows it.
     assert "850 €" in visible_text(staff.get(change_url(annual_file)))
 
