@@ -79,8 +79,8 @@ class DecisionAdminMixin:
                            obj=None):
         # The buttons sit after the admin's own form (a form nested in a form is dropped by
         # browsers), only while a decision is due and for staff who may take it.
-        if obj is not None and obj.state == self.decision_state and \
-                self.has_decide_permission(request):
+        if (obj is not None and obj.state == self.decision_state
+                and self.has_decide_permission(request)):
             context["decision"] = {
                 "accept_url": reverse(f"admin:{self._decision_url_name(self.accept_name)}",
                                       args=[obj.pk]),

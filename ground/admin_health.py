@@ -107,8 +107,8 @@ class HealthDataAdminMixin:
         return fields
 
     def shows_health_data(self, request) -> bool:
-        return bool(self.own_health_fields()) and \
-            request.user.has_perm(self.get_health_permission())
+        return (bool(self.own_health_fields())
+                and request.user.has_perm(self.get_health_permission()))
 
     def health_fields_reached(self, request, path) -> tuple[set, set]:
         """The health fields a lookup path reaches: (those this user may use, those he may
@@ -224,8 +224,8 @@ class HealthDataAdminMixin:
         fields = self.own_health_fields() if self.shows_health_data(request) else set()
         if obj is not None:
             for inline in self.get_inline_instances(request, obj):
-                if isinstance(inline, HealthDataAdminMixin) and \
-                        inline.shows_health_data(request):
+                if (isinstance(inline, HealthDataAdminMixin)
+                        and inline.shows_health_data(request)):
                     fields |= inline.own_health_fields()
         return fields
 

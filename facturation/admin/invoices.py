@@ -200,8 +200,8 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         invoice = self.get_object(request, object_id)
         context = dict(extra_context or {})
-        if invoice is not None and invoice.state == Invoice.State.ISSUED and \
-                invoice.balance > 0 and request.user.has_perm("facturation.add_payment"):
+        if (invoice is not None and invoice.state == Invoice.State.ISSUED
+                and invoice.balance > 0 and request.user.has_perm("facturation.add_payment")):
             context["payment_url"] = (reverse("admin:facturation_payment_add")
                                       + f"?facture={invoice.number}")
         return super().change_view(request, object_id, form_url, context)

@@ -278,5 +278,5 @@ class FamilyQuotient(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.family} : {self.value} € ({self.valid_from:%d/%m/%Y} – " \
-               f"{self.valid_until:%d/%m/%Y})"
+        return (f"{self.family} : {self.value} € ({self.valid_from:%d/%m/%Y} – "
+                f"{self.valid_until:%d/%m/%Y})")

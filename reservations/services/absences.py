@@ -185,8 +185,8 @@ def _record(reservation_id, reason, details, document, user, now) -> AbsenceJust
                     content=OutboxMessage.Content.HEALTH)
             return justification
     except IntegrityError as exc:
-        raise ValidationError(_("Une justification a déjà été envoyée pour cette absence.")) \
-            from exc
+        message = _("Une justification a déjà été envoyée pour cette absence.")
+        raise ValidationError(message) from exc
 
 
 def accept_justification(justification_id, staff_user, comment: str = "",
