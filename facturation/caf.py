@@ -22,11 +22,12 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ground.calendar import month_end, previous_month
 from ground.spreadsheets import safe_cell
 from inscriptions.models import AnnualFile
 from reservations.models import Attendance
 
-from .exports import XLSX_TYPE, MonthField, previous_month
+from .exports import XLSX_TYPE, MonthField
 from .hours import presence_hours
 from .models import Invoice, InvoiceLine
 from .services.attestations import CHILDCARE_KINDS
@@ -144,7 +145,7 @@ class CafExportForm(forms.Form):
             year = data["year"]
             return datetime.date(year, 1, 1), datetime.date(year, 12, 31), str(year)
         first = data["month"]
-        last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        last = month_end(first)
         return first, last, f"{first:%Y-%m}"
 
 

@@ -6,19 +6,18 @@ Amounts leave the portal in euros with two decimals, computed from the integer c
 cell in the XLSX."""
 
 import csv
-import datetime
 import io
 from decimal import Decimal
 
 from django import forms
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ground.calendar import previous_month
 from ground.spreadsheets import safe_cell
 
 from .models import Invoice
@@ -40,11 +39,6 @@ class MonthField(forms.DateField):
     def to_python(self, value):
         day = super().to_python(value)
         return day.replace(day=1) if day else day
-
-
-def previous_month(today=None):
-    first = (today or timezone.localdate()).replace(day=1)
-    return (first - datetime.timedelta(days=1)).replace(day=1)
 
 
 class InvoiceExportForm(forms.Form):
@@ -119,6 +113,3 @@ def export_response(month, file_format: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
-
-def month_label(month) -> str:
-    return date_format(month, "F Y")

@@ -1,6 +1,6 @@
-"""Invoice PDFs (WeasyPrint): rendered once after issue (Celery), or at the first download,
-and kept in the private storage: an issued invoice never changes, nor does its PDF. The
-stored-PDF download serves attestations too (facturation/attestation_pdf.py)."""
+"""Invoice PDFs (WeasyPrint): rendered once after issue (Celery), or at the first download
+(facturation/views/downloads.py), and kept in the private storage: an issued invoice never
+changes, nor does its PDF."""
 
 import logging
 
@@ -8,7 +8,6 @@ import weasyprint
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import FileResponse, Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -40,23 +39,6 @@ def render_invoice_pdf_bytes(invoice) -> bytes:
 def has_stored_pdf(document) -> bool:
     """An invoice's or an attestation's PDF is stored (its file really there)."""
     return bool(document.pdf) and document.pdf.storage.exists(document.pdf.name)
-
-
-def pdf_download(document, store, filename: str) -> FileResponse:
-    """The issued document's PDF as a private download, rendered now (and kept) if the worker
-    has not yet: ``store(pk)`` renders and stores it, None for a draft. 404 when none."""
-    if not has_stored_pdf(document):
-        document = store(document.pk)
-        if document is None:
-            raise Http404
-    try:
-        handle = document.pdf.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=filename,
-                            content_type="application/pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def store_invoice_pdf(invoice_id) -> Invoice | None:

@@ -7,7 +7,6 @@ in SQL, so that a list of invoices costs one query whatever its length."""
 from collections import defaultdict
 from datetime import date
 
-from django.shortcuts import get_object_or_404
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -23,8 +22,9 @@ def family_invoices(family):
 
 def family_invoice(family, pk, today: date) -> Invoice:
     """One of the family's issued invoices, passed through `with_status` (one query); any
-    other id (another family's invoice, a draft) answers 404."""
-    invoice = get_object_or_404(family_invoices(family).select_related("corrects"), pk=pk)
+    other id (another family's invoice, a draft) raises Invoice.DoesNotExist (the views answer
+    404)."""
+    invoice = family_invoices(family).select_related("corrects").get(pk=pk)
     [invoice] = with_status([invoice], today)
     return invoice
 
@@ -169,9 +169,8 @@ def family_attestations(family) -> list:
 
 def family_attestation(family, pk):
     """One of the household's issued attestations; anything else (another household's, a
-    draft) answers 404."""
-    return get_object_or_404(Attestation.objects.filter(
-        family=family, state=Attestation.State.ISSUED), pk=pk)
+    draft) raises Attestation.DoesNotExist (the views answer 404)."""
+    return Attestation.objects.filter(family=family, state=Attestation.State.ISSUED).get(pk=pk)
 
 
 def payment_years(family, today: date) -> list[int]:

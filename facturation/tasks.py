@@ -1,8 +1,18 @@
+"""Celery tasks of the facturation app: they take ids and call services (safe to run twice)."""
+
 import logging
 
 from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from ground.calendar import previous_month
+
+from .attestation_pdf import store_attestation_pdf
+from .pdf import store_invoice_pdf
+from .services import reminders
+from .services.attestations import prepare_fiscal_drafts
+from .services.billing import prepare_run
 
 logger = logging.getLogger(__name__)
 
@@ -10,8 +20,6 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def render_invoice_pdf(invoice_id: str) -> None:
     """Render and store an issued invoice's PDF (safe to run twice)."""
-    from .pdf import store_invoice_pdf
-
     store_invoice_pdf(invoice_id)
 
 
@@ -20,9 +28,6 @@ def prepare_previous_month(now=None) -> int | None:
     """Beat, on the 1st: draft the month just ended for staff to check. Never issues: staff
     issue from the admin. Returns the draft run's id (None when a tariff is missing: staff
     see it when they prepare the month themselves)."""
-    from .exports import previous_month
-    from .services.billing import prepare_run
-
     now = now or timezone.now()
     month = previous_month(timezone.localdate(now))
     try:
@@ -36,16 +41,12 @@ def prepare_previous_month(now=None) -> int | None:
 
 @shared_task(ignore_result=True)
 def send_overdue_reminders() -> int:
-    from .services.reminders import send_overdue_reminders as send
-
-    return send()
+    return reminders.send_overdue_reminders()
 
 
 @shared_task(ignore_result=True)
 def render_attestation_pdf(attestation_id: str) -> None:
     """Render and store an issued attestation's PDF (safe to run twice)."""
-    from .attestation_pdf import store_attestation_pdf
-
     store_attestation_pdf(attestation_id)
 
 
@@ -53,7 +54,5 @@ def render_attestation_pdf(attestation_id: str) -> None:
 def prepare_fiscal_attestations(now=None) -> int:
     """Beat, in January: draft the attestations fiscales of the year just ended for staff to
     check. Never publishes: staff publish from the admin, which e-mails the families."""
-    from .services.attestations import prepare_fiscal_drafts
-
     now = now or timezone.now()
     return prepare_fiscal_drafts(timezone.localdate(now).year - 1, None, now=now)

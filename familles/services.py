@@ -13,51 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ground.compiled import compiled_read
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
+from .access import family_of, owned_child
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
 from .uploads import check_upload
 
 MAX_GUARDIANS = 2
-
-
-def owned_child(family: Family, child_id) -> Child:
-    """The family's child (either household in shared custody), never another family's."""
-    child = Child.objects.for_family(family).filter(pk=child_id).first()
-    if child is None:
-        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
-    return child
-
-
-def require_own_child(family: Family, child: Child) -> Child:
-    """The check `owned_child` makes, on a child the caller has already read."""
-    if family.pk not in (child.family_id, child.second_family_id):
-        raise ValidationError(_("Cet enfant n'appartient pas à votre famille."))
-    return child
-
-
-def children_of(family: Family) -> list[Child]:
-    """The family's children (either household in shared custody), by first name: every
-    parent page starts with them."""
-    return _children_of(family.pk)
-
-
-@compiled_read
-def _children_of(family_id):
-    return Child.objects.for_family(family_id).order_by("first_name", "pk")
-
-
-def family_of(user) -> Family | None:
-    """The user's family, through Django's reverse one-to-one `user.guardian`: the session's
-    user is read with his guardian and family (familles/auth_backends.py), so that this asks
-    nothing more; any other user object costs the ordinary query, cached on it by Django."""
-    try:
-        guardian = user.guardian
-    except Guardian.DoesNotExist:
-        return None
-    return guardian.family
 
 
 def _ensure_not_guardian(user) -> None:
@@ -301,3 +264,27 @@ def readable_document(user, document_id) -> Document | None:
         raise PermissionDenied
     record_staff_access(document, user)
     return document
+
+
+# Reminders (run by beat) -----------------------------------------------------------------------
+
+@transaction.atomic
+def send_expiry_notices(today=None) -> int:
+    """Tell families that a document in their vault is about to expire."""
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=settings.PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS)
+    documents = (
+        Document.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(valid_until__gte=today, valid_until__lte=horizon,
+                expiry_notice_sent_at__isnull=True)
+        .select_related("family", "child").prefetch_related("family__guardians__user")
+    )
+    sent = 0
+    for document in documents:
+        emails = document.family.guardian_emails()
+        if emails:
+            queue_email("document_expiring", emails, {"document": document})
+            sent += 1
+        document.expiry_notice_sent_at = timezone.now()
+        document.save(update_fields=["expiry_notice_sent_at"])
+    return sent

@@ -1,8 +1,8 @@
 from celery import shared_task
 
-from . import reminders
+from . import services
 
 
 @shared_task(ignore_result=True)
 def send_document_expiry_notices() -> int:
-    return reminders.send_expiry_notices()
+    return services.send_expiry_notices()

@@ -12,7 +12,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from . import services
+from ground.forms import form_error
+
+from . import queries, services
+from .access import FamilyMixin, family_of
 from .forms import (
     ChildForm,
     ContactForm,
@@ -21,30 +24,14 @@ from .forms import (
     GuardianForm,
     InvitationForm,
 )
-from .models import Child, Contact, Document, Invitation
-
-
-class FamilyMixin(LoginRequiredMixin):
-    """Every page below works on the requesting guardian's own family, and nothing else."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.family = services.family_of(request.user)
-            if self.family is None:
-                return redirect("familles:onboarding")
-        return super().dispatch(request, *args, **kwargs)
-
-
-def form_error(form, exc: ValidationError):
-    for message in exc.messages:
-        form.add_error(None, message)
+from .models import Child, Contact, Document
 
 
 class OnboardingView(LoginRequiredMixin, View):
     template_name = "familles/onboarding.html"
 
     def get(self, request):
-        if services.family_of(request.user):
+        if family_of(request.user):
             return redirect(settings.LOGIN_REDIRECT_URL)  # the roof's dashboard
         return self.render(GuardianForm(), FamilyAddressForm())
 
@@ -66,8 +53,7 @@ class OnboardingView(LoginRequiredMixin, View):
         return self.render(guardian_form, address_form)
 
     def render(self, guardian_form, address_form):
-        invitations = Invitation.objects.filter(
-            email__iexact=self.request.user.email).open().select_related("family")
+        invitations = queries.invitations_for(self.request.user)
         return render(self.request, self.template_name, {
             "guardian_form": guardian_form, "address_form": address_form,
             "invitations": invitations,
@@ -77,13 +63,8 @@ class OnboardingView(LoginRequiredMixin, View):
 class FamilyView(FamilyMixin, View):
     def get(self, request):
         family = self.family
-        children = Child.objects.for_family(family).select_related("family", "second_family")
         return render(request, "familles/family.html", {
-            "family": family,
-            "guardians": family.guardians.select_related("user"),
-            "children": children,
-            "contacts": family.contacts.prefetch_related("children"),
-            "invitations": family.invitations.open(),
+            "family": family, **queries.family_page(family),
             "invitation_form": InvitationForm(),
             "can_invite": services.can_invite(family),
         })
@@ -139,8 +120,7 @@ class InvitationAcceptView(LoginRequiredMixin, View):
     template_name = "familles/invitation.html"
 
     def get_invitation(self, token):
-        invitation = Invitation.objects.select_related("family", "invited_by").filter(
-            token=token).first()
+        invitation = queries.invitation_by_token(token)
         if invitation is None:
             raise Http404
         return invitation
@@ -254,7 +234,7 @@ class DocumentListView(FamilyMixin, View):
     template_name = "familles/documents.html"
 
     def documents(self):
-        return Document.objects.filter(family=self.family).select_related("child")
+        return queries.family_documents(self.family)
 
     def get(self, request):
         initial = {"kind": request.GET.get("type")} if request.GET.get("type") else None

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import outbox
-from .admin_mixins import health_data_accessed
+from .admin_health import health_data_accessed
 from .models import OutboxMessage
 
 HEALTH_PERMISSION = "inscriptions.view_health_data"

@@ -7,3 +7,7 @@ class GroundConfig(AppConfig):
 
     name = "ground"
     verbose_name = _("Messages et outils communs")
+
+    def ready(self):
+        # The outbox queues its tasks by name (ground/task_queue.py).
+        from . import tasks  # noqa: F401

@@ -1,14 +1,18 @@
-"""French public and school holidays for the commune (ground module: imports no app).
+"""French public and school holidays for the commune, and the date and month helpers every
+app uses (ground module: imports no app).
 
 The `holidays` package carries the official school calendar of zones A, B and C; the
 commune's zone comes from settings. Results are cached per year: they never change."""
 
 import re
+from calendar import monthrange
 from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
 from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
 
 
 def _zone() -> str:
@@ -73,3 +77,30 @@ def parse_month(value) -> date | None:
         return None
     first = date(int(match[1]), int(match[2]), 1)
     return first if FIRST_MONTH <= first <= LAST_MONTH else None
+
+
+# Months: a month is held as the date of its first day.
+def month_end(day: date) -> date:
+    """The last day of the day's month."""
+    return day.replace(day=monthrange(day.year, day.month)[1])
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    """The first and last days of the day's month."""
+    return day.replace(day=1), month_end(day)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after the day's."""
+    return month_end(day) + timedelta(days=1)
+
+
+def previous_month(day: date | None = None) -> date:
+    """The first day of the month before the day's (today's when none is given)."""
+    first = (day or timezone.localdate()).replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def month_label(month: date) -> str:
+    """« mars 2027 »."""
+    return date_format(month, "F Y")

@@ -32,6 +32,7 @@ from django.utils import timezone
 from .commune import commune
 from .models import OutboxMessage
 from .sealing import seal, unseal
+from .task_queue import queue_task
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +98,10 @@ DRAIN_GATHER_SECONDS = 1
 def kick(message_id: int) -> None:
     """After a new message's commit: make sure a drain is queued. Never lets a cache or
     broker outage reach the caller."""
-    from .tasks import drain_outbox
-
     try:
         if cache.add(DRAIN_QUEUED, True, DRAIN_QUEUED_SECONDS):
             try:
-                drain_outbox.apply_async(countdown=DRAIN_GATHER_SECONDS)
+                queue_task("ground.tasks.drain_outbox", countdown=DRAIN_GATHER_SECONDS)
             except Exception:
                 cache.delete(DRAIN_QUEUED)  # nothing was queued: the next message tries
                 raise
@@ -113,10 +112,8 @@ def kick(message_id: int) -> None:
 def dispatch(message_id: int) -> None:
     """Hand one message to Celery (the beat job's retries, the admin's action); never let a
     broker outage reach the caller."""
-    from .tasks import send_outbox_message
-
     try:
-        send_outbox_message.delay(message_id)
+        queue_task("ground.tasks.send_outbox_message", message_id)
     except Exception:  # any broker failure: the row is safe, the beat job re-queues it
         logger.warning("Outbox message %s not queued; the beat job will retry it", message_id)
 

@@ -7,7 +7,7 @@ class InscriptionsConfig(AppConfig):
     verbose_name = _("Inscriptions et dossiers")
 
     def ready(self):
-        from ground.admin_mixins import health_data_accessed
+        from ground.admin_health import health_data_accessed
 
         from . import receivers
 

@@ -3,10 +3,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from familles.forms import DocumentForm
+from familles.households import households_of
 from familles.models import Child, Document, Family
 
 from .models import Activity, AnnualFile, SchoolLevel
-from .services import contacts_for_child, families_of
+from .queries import contacts_for_child
 
 # Each document slot of the file: the kinds that fit it, offered from the family's vault.
 DOCUMENT_SLOTS = {
@@ -42,7 +43,7 @@ class AnnualFileForm(forms.ModelForm):
     def __init__(self, *args, annual_file: AnnualFile, family: Family, **kwargs):
         super().__init__(*args, instance=annual_file, **kwargs)
         child = annual_file.child
-        families = families_of(child)
+        families = households_of(child)
         # Only this household's documents and the child's (shared custody: never the other
         # home's tax notice). What the other home attached stays, unnamed, unless replaced.
         vault = Document.objects.for_child_file(family, child)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import reminders
+from .services import reminders
 
 
 @shared_task(ignore_result=True)

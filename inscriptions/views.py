@@ -7,10 +7,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from familles.access import FamilyMixin
 from familles.models import Child, Document
-from familles.views import FamilyMixin
+from ground.forms import form_error
 
-from . import services
+from . import queries, rules, services
 from .forms import AnnualFileForm, EnrolmentRequestForm
 from .models import Activity, AnnualFile, Enrolment, SchoolYear
 
@@ -26,7 +27,7 @@ ENROLMENT_BADGES = {
 def _document_reasons() -> set[str]:
     """The reasons `reasons_not_eligible` gives for a missing or expired document: those rows
     link to « Mes documents »."""
-    return {services.missing_document_reason(label) for label in Document.Kind.labels}
+    return {rules.missing_document_reason(label) for label in Document.Kind.labels}
 
 
 def days_in_words(activity: Activity) -> str:
@@ -37,7 +38,7 @@ def days_in_words(activity: Activity) -> str:
     return str(activity.get_days_display())
 
 
-def _present_row(row: services.CatalogueRow, year: SchoolYear, file_message: str,
+def _present_row(row: queries.CatalogueRow, year: SchoolYear, file_message: str,
                  document_reasons: set[str], documents_url: str) -> dict:
     """What the page shows for one activity and one child (no query: sites are prefetched)."""
     activity = row.activity
@@ -79,7 +80,7 @@ def catalogues(family, children, years) -> list[dict]:
     result = []
     for year in years:
         entries = []
-        for entry in services.catalogue(family, children, year):
+        for entry in queries.catalogue(family, children, year):
             entries.append({
                 "child": entry["child"], "file_message": entry["file_message"],
                 "file_url": entry["file_url"],
@@ -88,11 +89,6 @@ def catalogues(family, children, years) -> list[dict]:
             })
         result.append({"year": year, "children": entries})
     return result
-
-
-def _open_activities():
-    return Activity.objects.filter(
-        school_year__in=SchoolYear.objects.open_for_files()).select_related("school_year")
 
 
 def _home_anchor(year_pk, child_pk) -> str:
@@ -106,7 +102,7 @@ class RegistrationHomeView(FamilyMixin, View):
     def get(self, request):
         years = list(SchoolYear.objects.open_for_files())
         children = list(Child.objects.for_family(self.family))
-        rows = services.file_rows(children, years)
+        rows = queries.file_rows(children, years)
         return render(request, "inscriptions/home.html", {
             "rows": rows, "years": years,
             "catalogues": catalogues(self.family, children, years) if children else [],
@@ -117,7 +113,7 @@ class EnrolmentRequestView(FamilyMixin, View):
     """« Demander l'inscription »: POST only; the service decides, the page only asks."""
 
     def post(self, request, activity_pk):
-        activity = get_object_or_404(_open_activities(), pk=activity_pk)
+        activity = get_object_or_404(queries.open_activities(), pk=activity_pk)
         form = EnrolmentRequestForm(request.POST, family=self.family, activity=activity)
         if not form.is_valid():
             for errors in form.errors.values():
@@ -153,8 +149,7 @@ class EnrolmentWithdrawView(FamilyMixin, View):
 
     def get_enrolment(self, pk):
         return get_object_or_404(
-            Enrolment.objects.filter(child__in=Child.objects.for_family(self.family))
-            .select_related("child", "activity__school_year", "site"), pk=pk)
+            queries.family_enrolments(self.family), pk=pk)
 
     def get(self, request, pk):
         enrolment = self.get_enrolment(pk)
@@ -220,8 +215,7 @@ class AnnualFileView(FamilyMixin, View):
             else:
                 messages.success(request, _("Brouillon enregistré."))
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            form_error(form, exc)
             annual_file.refresh_from_db()
             return self.render(annual_file, form, status=400)
         return redirect("inscriptions:annual_file", child_pk=child.pk, year_pk=year.pk)
@@ -235,6 +229,6 @@ class AnnualFileView(FamilyMixin, View):
     def render(self, annual_file, form, status=200):
         return render(self.request, self.template_name, {
             "annual_file": annual_file, "form": form, "child": annual_file.child,
-            "year": annual_file.school_year, "missing": services.missing_items(annual_file),
-            "attached_documents": services.attached_documents(self.family, annual_file),
+            "year": annual_file.school_year, "missing": rules.missing_items(annual_file),
+            "attached_documents": queries.attached_documents(self.family, annual_file),
         }, status=status)

@@ -1,5 +1,5 @@
 """The admin site (roof): the health-guarded site of the ground (every admin registered on it
-is guarded for health data, ground/admin_mixins.py), with the staff's second factor in
+is guarded for health data, ground/admin_health.py), with the staff's second factor in
 front of every page.
 
 It is the default site (`portail.admin_config.PortailAdminConfig`), so `admin.site` is this
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from familles import second_factor
-from ground.admin_mixins import HealthGuardedAdminSite
+from ground.admin_health import HealthGuardedAdminSite
 
 
 class PortailAdminSite(HealthGuardedAdminSite):

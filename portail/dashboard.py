@@ -11,7 +11,7 @@ from facturation.queries import split_invoices
 from facturation.services.payments import not_configured_message, online_payment_available
 from familles.models import Child, Document
 from inscriptions.models import Enrolment, SchoolYear
-from inscriptions.services import file_rows, latest_enrolments
+from inscriptions.queries import file_rows, latest_enrolments
 from reservations.models import AbsenceJustification
 from reservations.services.absences import family_justifications
 

@@ -23,11 +23,18 @@ from django.utils import timezone
 
 from facturation.models import Attestation, BillingRule, Invoice, Payment, Tariff, TariffBracket
 from facturation.services import attestations
-from facturation.services.billing import issue_run, month_bounds, prepare_run
+from facturation.services.billing import issue_run, prepare_run
 from facturation.services.payments import record_payment
 from familles import second_factor
 from familles.models import Child, Contact, Document, Family, Guardian, User
-from ground.calendar import days_between, public_holiday, school_holiday
+from ground.calendar import (
+    days_between,
+    month_bounds,
+    next_month,
+    previous_month,
+    public_holiday,
+    school_holiday,
+)
 from ground.models import OutboxMessage
 from inscriptions import services as inscriptions
 from inscriptions.calendar import activity_days
@@ -518,7 +525,7 @@ def _seed_issued_month(staff, year):
     if Invoice.objects.filter(family=martin).exists():
         return
     now = timezone.now()
-    month = (timezone.localdate(now).replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    month = previous_month(timezone.localdate(now))
     lea = martin.children.order_by("birth_date").first()
     slots = list(Slot.objects.filter(
         activity__school_year=year, activity__name="Restauration scolaire",
@@ -637,7 +644,7 @@ def _seed_paperwork(staff, last_year, this_year):
     last_message = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
     _lina_month(lina, month, staff, {"alsh": alsh, "canteen": canteen, "care": care},
                 (tilleuls, goelands), bernard, petit)
-    issued_on = _aware((month + datetime.timedelta(days=32)).replace(day=2), 9)
+    issued_on = _aware(next_month(month).replace(day=2), 9)
     run = prepare_run(month, staff, now=issued_on)
     issue_run(run.pk, staff, now=issued_on)
     paid_on = issued_on + datetime.timedelta(days=8)

@@ -27,9 +27,8 @@ STAFF_PERMISSIONS = {
         "activityunit": ("view", "add", "change", "delete"),
         "closureday": ("view", "add", "change"),
         # Families ask and withdraw; staff decide (decide_enrolment) and may move a request
-        # to another site of its activity. Subscriptions are the families' choice.
+        # to another site of its activity.
         "enrolment": ("view", "change"),
-        "mealsubscription": ("view",),
     },
     "reservations": {
         "bookingperiod": ("view", "add", "change"),
@@ -41,6 +40,8 @@ STAFF_PERMISSIONS = {
         "absencejustification": ("view", "change"),
         "attendance": ("view", "add", "change"),
         "calendarfeed": ("view",),
+        # Subscriptions are the families' choice; staff read them.
+        "mealsubscription": ("view",),
     },
     "facturation": {
         # Tariffs and rules are the service's to set; a tariff is replaced by a newer one

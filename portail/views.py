@@ -4,7 +4,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from familles.services import family_of
+from familles.access import family_of
 
 from .dashboard import family_dashboard
 

@@ -5,9 +5,8 @@ States come from the booking service's own rules (`time_refusal`, `period_for`,
 `eligibility_refusal`), so that the page and the server always say the same thing. The
 number of queries is fixed, whatever the number of days, units and activities."""
 
-from calendar import monthrange
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from django.utils.formats import number_format
 from django.utils.text import capfirst
 
 from familles.models import Child
+from ground.calendar import month_end
 from ground.compiled import compiled_read, possible_ids
 from ground.i18n import gettext as _
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
@@ -174,18 +174,6 @@ class ChildMonth:
     @property
     def last(self) -> date:
         return month_end(self.first)
-
-
-def month_end(first: date) -> date:
-    return first.replace(day=monthrange(first.year, first.month)[1])
-
-
-def next_month(first: date) -> date:
-    return month_end(first) + timedelta(days=1)
-
-
-def previous_month(first: date) -> date:
-    return (first - timedelta(days=1)).replace(day=1)
 
 
 def first_month_with_slots(child: Child, today: date) -> date | None:

@@ -1,5 +1,5 @@
-"""Booking periods, deadline rules, slots, reservations and their waiting list, absence
-justifications, attendance registers and the families' calendar feeds."""
+"""Booking periods, deadline rules, slots, reservations and their waiting list, canteen
+subscriptions, absence justifications, attendance registers and the families' calendar feeds."""
 
 import secrets
 from datetime import date, datetime
@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from familles.models import Child, Document, Family
-from inscriptions.models import Activity, ActivityUnit, Site
+from inscriptions.models import Activity, ActivityUnit, Enrolment, Site
+from inscriptions.models.activities import WEEKDAY_NAMES, validate_weekdays
 
 from . import deadlines
 
@@ -393,3 +394,33 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return str(self.family)
+
+
+class MealSubscription(models.Model):
+    """Fixed weekdays on which the canteen is booked for the rest of the year."""
+
+    enrolment = models.OneToOneField(Enrolment, on_delete=models.PROTECT,
+                                     related_name="meal_subscription",
+                                     verbose_name=_("inscription"))
+    weekdays = models.JSONField(_("jours"), default=list, validators=[validate_weekdays])
+    active = models.BooleanField(_("en cours"), default=True)
+    applies_from = models.DateField(
+        _("appliqué à partir du"),
+        help_text=_("Premier jour encore modifiable sous le délai de la cantine."),
+    )
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("modifié par"))
+    # The tables keep the names they had when the model was inscriptions'.
+    history = HistoricalRecords(table_name="inscriptions_historicalmealsubscription")
+
+    class Meta:
+        db_table = "inscriptions_mealsubscription"
+        verbose_name = _("abonnement restauration")
+        verbose_name_plural = _("abonnements restauration")
+
+    def __str__(self):
+        return _("Abonnement de %(child)s") % {"child": self.enrolment.child}
+
+    def weekday_names(self) -> list[str]:
+        return [str(WEEKDAY_NAMES[d]) for d in sorted(self.weekdays)]

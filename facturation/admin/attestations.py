@@ -19,9 +19,9 @@ from familles.models import Child, Family
 
 from ..attestation_pdf import pdf_filename, store_attestation_pdf
 from ..models import Attestation, euros
-from ..pdf import pdf_download
 from ..queries import describe
 from ..services import attestations as services
+from ..views.downloads import pdf_download
 
 
 class YearForm(forms.Form):

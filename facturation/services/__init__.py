@@ -3,7 +3,6 @@
 from .billing import (
     billable_items,
     issue_run,
-    month_bounds,
     next_number,
     prepare_run,
     priced_lines,
@@ -18,7 +17,7 @@ from .payments import (
 from .reminders import send_overdue_reminders
 
 __all__ = [
-    "billable_items", "handle_stripe_event", "issue_run", "month_bounds",
+    "billable_items", "handle_stripe_event", "issue_run",
     "next_number", "not_configured_message", "online_payment_available", "prepare_run",
     "priced_lines", "record_payment", "send_overdue_reminders", "start_checkout",
 ]

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from familles.models import Child, Family
 from ground.outbox import queue_email
+from ground.task_queue import queue_task
 from inscriptions.models import Activity
 from reservations.models import Attendance
 
@@ -420,9 +421,7 @@ def reissue(attestation_id, staff_user, now=None) -> Attestation:
 
 
 def _render_pdf(attestation_id) -> None:
-    from ..tasks import render_attestation_pdf  # tasks import this module
-
     try:
-        render_attestation_pdf.delay(str(attestation_id))
+        queue_task("facturation.tasks.render_attestation_pdf", str(attestation_id))
     except Exception:  # a broker outage: the PDF is rendered at the first download
         logger.warning("Attestation PDF %s not queued (broker unreachable)", attestation_id)

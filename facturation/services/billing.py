@@ -28,7 +28,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from familles.models import Family
+from ground.calendar import month_bounds
 from ground.outbox import queue_email
+from ground.task_queue import queue_task
 from inscriptions.models import AnnualFile, FamilyQuotient
 from reservations.models import AbsenceJustification, Attendance, Reservation
 
@@ -53,12 +55,6 @@ class Item:
     activity: object
     unit: object
     day: date
-
-
-def month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return first, last
 
 
 def _reservation_is_billed(reservation: Reservation) -> bool:
@@ -303,11 +299,9 @@ def _notify(invoice, credit_note, family) -> None:
 
 
 def _render_pdfs(invoice_ids) -> None:
-    from ..tasks import render_invoice_pdf  # tasks import this module
-
     for invoice_id in invoice_ids:
         try:
-            render_invoice_pdf.delay(invoice_id)
+            queue_task("facturation.tasks.render_invoice_pdf", invoice_id)
         except Exception:  # a broker outage: the PDF is rendered at the first download
             logger.warning("Invoice PDFs not queued (broker unreachable)", exc_info=True)
             return

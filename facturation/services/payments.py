@@ -104,7 +104,8 @@ def start_checkout(family, invoice_id, success_url: str, cancel_url: str,
                    customer_email: str = "") -> str:
     """The address of a Stripe Checkout page that pays what the family still owes on the
     invoice. Writes nothing: only Stripe's webhook records a payment."""
-    invoice = queries.family_invoice(family, invoice_id, timezone.localdate())  # else 404
+    # Another family's invoice, or a draft: Invoice.DoesNotExist.
+    invoice = queries.family_invoice(family, invoice_id, timezone.localdate())
     if not online_payment_available():
         raise ValidationError(not_configured_message())
     balance = invoice.balance

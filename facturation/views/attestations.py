@@ -12,15 +12,17 @@ from django.urls import path
 from django.utils import timezone
 from django.views import View
 
+from familles.access import FamilyMixin
 from familles.models import Child
-from familles.views import FamilyMixin, form_error
+from ground.forms import form_error
+from ground.http import or_404
 
 from .. import queries
 from ..attestation_pdf import pdf_filename, store_attestation_pdf
 from ..forms import PresenceForm, VerifyForm, YearForm
 from ..models import Attestation
-from ..pdf import pdf_download
 from ..services.attestations import request_attestation
+from .downloads import pdf_download
 
 
 class AttestationListView(FamilyMixin, View):
@@ -65,7 +67,7 @@ class AttestationListView(FamilyMixin, View):
 
 class AttestationPdfView(FamilyMixin, View):
     def get(self, request, pk):
-        attestation = queries.family_attestation(self.family, pk)
+        attestation = or_404(queries.family_attestation, self.family, pk)
         return pdf_download(attestation, store_attestation_pdf, pdf_filename(attestation))
 
 

@@ -7,11 +7,13 @@ from django.urls import path
 from django.utils import timezone
 from django.views import View
 
-from familles.views import FamilyMixin
+from familles.access import FamilyMixin
+from ground.http import or_404
 
 from .. import queries
-from ..pdf import pdf_download, pdf_filename, store_invoice_pdf
+from ..pdf import pdf_filename, store_invoice_pdf
 from ..services.payments import not_configured_message, online_payment_available
+from .downloads import pdf_download
 
 
 class InvoiceListView(FamilyMixin, View):
@@ -27,7 +29,7 @@ class InvoiceListView(FamilyMixin, View):
 
 class InvoiceDetailView(FamilyMixin, View):
     def get(self, request, pk):
-        invoice = queries.family_invoice(self.family, pk, timezone.localdate())
+        invoice = or_404(queries.family_invoice, self.family, pk, timezone.localdate())
         return render(request, "facturation/invoice.html", {
             "family": self.family, "invoice": invoice, **queries.invoice_context(invoice),
             "online_payment": online_payment_available(),

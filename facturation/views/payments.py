@@ -15,7 +15,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from familles.views import FamilyMixin
+from familles.access import FamilyMixin
+from ground.http import or_404
 
 from .. import queries, stripe_gateway
 from ..models import euros
@@ -42,7 +43,8 @@ class PaymentView(FamilyMixin, View):
     """« Payer la facture »: what is owed and how to pay it."""
 
     def get(self, request, invoice_pk):
-        invoice = queries.family_invoice(self.family, invoice_pk, timezone.localdate())
+        invoice = or_404(queries.family_invoice, self.family, invoice_pk,
+                         timezone.localdate())
         return render(request, "facturation/payment.html", invoice_context(invoice))
 
 
@@ -56,7 +58,8 @@ class PayView(FamilyMixin, View):
                                                require_https=request.is_secure()):
             back = payment_page
         try:
-            url = payments.start_checkout(
+            url = or_404(
+                payments.start_checkout,
                 self.family, invoice_pk,
                 # Stripe writes the session's id in place of {CHECKOUT_SESSION_ID}.
                 success_url=request.build_absolute_uri(
@@ -77,7 +80,8 @@ class PaymentReturnView(FamilyMixin, View):
     payment of this Checkout session did not match what was owed."""
 
     def get(self, request, invoice_pk):
-        invoice = queries.family_invoice(self.family, invoice_pk, timezone.localdate())
+        invoice = or_404(queries.family_invoice, self.family, invoice_pk,
+                         timezone.localdate())
         session_id = request.GET.get("session_id", "")
         payment = invoice.payments.filter(stripe_session_id=session_id).first() if (
             session_id) else None

@@ -8,7 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from ground.admin_mixins import HealthDataAdminMixin, ReadOnlyAdminMixin
+from ground.admin_health import HealthDataAdminMixin
+from ground.admin_mixins import ReadOnlyAdminMixin
 from ground.outbox import render_email
 
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
@@ -113,6 +114,15 @@ class ContactAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["family"]
     filter_horizontal = ["children"]
     list_select_related = ["family"]
+
+
+def link_to_document(document):
+    """A link that opens a family's document in a new tab (the admins of other apps show the
+    documents their objects carry)."""
+    if document is None:
+        return "–"
+    url = reverse("familles:document_download", args=[document.pk])
+    return format_html('<a href="{}?voir=1" target="_blank" rel="noopener">{}</a>', url, document)
 
 
 def without_health_documents(request, documents, path=""):

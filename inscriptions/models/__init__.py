@@ -5,7 +5,6 @@ from .activities import (
     ActivityUnit,
     ClosureDay,
     Enrolment,
-    MealSubscription,
     Site,
 )
 from .files import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -13,5 +12,5 @@ from .levels import SchoolLevel
 
 __all__ = [
     "Activity", "ActivityUnit", "AnnualFile", "ClosureDay", "Enrolment", "FamilyQuotient",
-    "HealthDataAccess", "MealSubscription", "SchoolLevel", "SchoolYear", "Site",
+    "HealthDataAccess", "SchoolLevel", "SchoolYear", "Site",
 ]

@@ -1,4 +1,4 @@
-"""The activity catalogue of a school year, closure days, enrolments and canteen subscriptions."""
+"""The activity catalogue of a school year, closure days and enrolments."""
 
 from decimal import Decimal
 
@@ -283,31 +283,3 @@ class Enrolment(models.Model):
     @property
     def is_active(self):
         return self.state in self.ACTIVE_STATES
-
-
-class MealSubscription(models.Model):
-    """Fixed weekdays on which the canteen is booked for the rest of the year."""
-
-    enrolment = models.OneToOneField(Enrolment, on_delete=models.PROTECT,
-                                     related_name="meal_subscription",
-                                     verbose_name=_("inscription"))
-    weekdays = models.JSONField(_("jours"), default=list, validators=[validate_weekdays])
-    active = models.BooleanField(_("en cours"), default=True)
-    applies_from = models.DateField(
-        _("appliqué à partir du"),
-        help_text=_("Premier jour encore modifiable sous le délai de la cantine."),
-    )
-    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+", verbose_name=_("modifié par"))
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("abonnement restauration")
-        verbose_name_plural = _("abonnements restauration")
-
-    def __str__(self):
-        return _("Abonnement de %(child)s") % {"child": self.enrolment.child}
-
-    def weekday_names(self) -> list[str]:
-        return [str(WEEKDAY_NAMES[d]) for d in sorted(self.weekdays)]

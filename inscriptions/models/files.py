@@ -90,7 +90,7 @@ class AnnualFile(models.Model):
 
     EDITABLE_STATES = (State.DRAFT, State.RETURNED)
     # Special-category data (GDPR art. 9): the admin hides it, and refuses any filter, search
-    # or sort on it, from staff without the permission (ground.admin_mixins).
+    # or sort on it, from staff without the permission (ground.admin_health).
     HEALTH_FIELDS = ("vaccinations_up_to_date", "vaccination_document", "allergies", "diet",
                      "has_pai", "pai_document", "doctor_name", "doctor_phone", "health_notes")
     HEALTH_PERMISSION = "inscriptions.view_health_data"
@@ -278,5 +278,5 @@ class FamilyQuotient(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.family} : {self.value} € ({self.valid_from:%d/%m/%Y} – " \
-               f"{self.valid_until:%d/%m/%Y})"
+        return (f"{self.family} : {self.value} € ({self.valid_from:%d/%m/%Y} – "
+                f"{self.valid_until:%d/%m/%Y})")

@@ -1,11 +1,7 @@
-"""Every state change of the inscriptions app: the yearly file, then enrolments."""
+"""Every state change of the inscriptions app: the yearly file, then enrolments, and the
+campaign's reminders (reminders.py). What pages show is in inscriptions/queries.py."""
 
 from .enrolments import (
-    CatalogueRow,
-    catalogue,
-    latest_enrolments,
-    missing_document_reason,
-    reasons_not_eligible,
     refuse_enrolment,
     request_enrolment,
     validate_enrolment,
@@ -16,18 +12,8 @@ from .files import (
     DOCUMENT_FIELDS,
     UPLOAD_KINDS,
     FileNotValidated,
-    attached_documents,
-    contacts_for_child,
-    email_households,
-    families_of,
-    family_quotient_on,
     file_refusal,
     file_refusals,
-    file_rows,
-    has_validated_file,
-    household_emails,
-    households,
-    missing_items,
     record_health_access,
     require_validated_file,
     return_to_family,
@@ -39,12 +25,8 @@ from .files import (
 )
 
 __all__ = [
-    "CARRIED_FIELDS", "DOCUMENT_FIELDS", "UPLOAD_KINDS", "CatalogueRow", "FileNotValidated",
-    "attached_documents", "catalogue", "contacts_for_child", "email_households", "families_of",
-    "family_quotient_on", "file_refusal", "file_refusals",
-    "file_rows", "has_validated_file", "household_emails", "households", "latest_enrolments",
-    "missing_document_reason", "missing_items", "reasons_not_eligible", "record_health_access",
-    "refuse_enrolment", "request_enrolment", "require_validated_file", "return_to_family",
-    "save_draft", "set_family_quotient", "start_annual_file", "submit", "validate",
-    "validate_enrolment", "withdraw_enrolment",
+    "CARRIED_FIELDS", "DOCUMENT_FIELDS", "UPLOAD_KINDS", "FileNotValidated", "file_refusal",
+    "file_refusals", "record_health_access", "refuse_enrolment", "request_enrolment",
+    "require_validated_file", "return_to_family", "save_draft", "set_family_quotient",
+    "start_annual_file", "submit", "validate", "validate_enrolment", "withdraw_enrolment",
 ]

@@ -10,14 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from familles.models import Child, Contact, Document, Family, Guardian
-from familles.services import owned_child, upload_document
+from familles.access import owned_child
+from familles.households import email_households, households_of
+from familles.models import Child, Document, Family
+from familles.services import upload_document
 from ground.compiled import compiled_read
+from ground.decisions import decide
 from ground.i18n import gettext as _
-from ground.models import OutboxMessage
-from ground.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+from ..rules import missing_items
 
 # Copied from last year's validated file into this year's draft.
 CARRIED_FIELDS = [
@@ -34,26 +36,6 @@ UPLOAD_KINDS = {
     "income_document": Document.Kind.TAX_NOTICE,
 }
 DOCUMENT_FIELDS = list(UPLOAD_KINDS)
-
-
-def file_rows(children, years=None) -> list[dict]:
-    """For each open school year and each child: the file, or None if not started."""
-    if years is None:
-        years = list(SchoolYear.objects.open_for_files())
-    existing = {
-        (f.child_id, f.school_year_id): f
-        for f in AnnualFile.objects.filter(child__in=children, school_year__in=years)
-    }
-    return [
-        {"child": child, "year": year, "file": existing.get((child.pk, year.pk))}
-        for year in years for child in children
-    ]
-
-
-def has_validated_file(child, school_year) -> bool:
-    return AnnualFile.objects.filter(
-        child=child, school_year=school_year, state=AnnualFile.State.VALIDATED
-    ).exists()
 
 
 class FileNotValidated(ValidationError):
@@ -112,36 +94,6 @@ def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
     return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
-def email_households(template: str, child, context: dict, *,
-                     content=OutboxMessage.Content.ORDINARY) -> None:
-    """Queue the e-mail to each household of the child, one message each: in shared custody
-    the two households are both told, and neither sees the other's addresses."""
-    emails = household_emails([child])
-    for household in households(child):
-        queue_email(template, emails[household], context, content=content)
-
-
-def households(child) -> list[int]:
-    """The child's household, then his second one in shared custody."""
-    return [h for h in (child.family_id, child.second_family_id) if h]
-
-
-def household_emails(children) -> dict[int, list[str]]:
-    """{household id: its guardians' e-mails} for every household of these children, in one
-    query."""
-    wanted = {h for child in children for h in households(child)}
-    emails: dict[int, list[str]] = {h: [] for h in wanted}
-    for family_id, email in _guardian_emails(wanted):
-        emails[family_id].append(email)
-    return emails
-
-
-@compiled_read
-def _guardian_emails(family_ids):
-    return Guardian.objects.filter(family_id__in=family_ids).order_by(
-        "last_name", "first_name").values_list("family_id", "user__email")
-
-
 @transaction.atomic
 def start_annual_file(family: Family, child: Child, school_year: SchoolYear, user,
                       now=None) -> AnnualFile:
@@ -168,7 +120,7 @@ def start_annual_file(family: Family, child: Child, school_year: SchoolYear, use
     annual_file.save()
     if previous is not None:
         annual_file.authorised_contacts.set(
-            previous.authorised_contacts.filter(family__in=families_of(child)))
+            previous.authorised_contacts.filter(family__in=households_of(child)))
     return annual_file
 
 
@@ -178,12 +130,6 @@ def _previous_validated_file(child, school_year):
                                   school_year__start_date__lt=school_year.start_date)
         .order_by("-school_year__start_date").first()
     )
-
-
-def families_of(*children) -> set[int]:
-    """The households (family ids) of children: each one's family, and the second one in
-    shared custody."""
-    return {f for c in children for f in (c.family_id, c.second_family_id) if f}
 
 
 def _lock(annual_file: AnnualFile) -> AnnualFile:
@@ -217,10 +163,10 @@ def _save_answers(family, annual_file, data, contacts) -> AnnualFile:
             _("Ce dossier a été transmis au service : il ne peut plus être modifié."))
     _check_documents(family, locked, data)
     contacts = list(contacts)
-    if any(c.family_id not in families_of(locked.child) for c in contacts):
+    if any(c.family_id not in households_of(locked.child) for c in contacts):
         raise ValidationError(_("Choisissez parmi les personnes de votre entourage."))
     payer = data.get("payer_family")
-    if payer is not None and payer.pk not in families_of(locked.child):
+    if payer is not None and payer.pk not in households_of(locked.child):
         raise ValidationError(_("La famille qui paie doit être l'un des foyers de l'enfant."))
     for field, value in data.items():
         setattr(locked, field, value)
@@ -233,7 +179,7 @@ def _save_answers(family, annual_file, data, contacts) -> AnnualFile:
 
 
 def _check_owner(family, annual_file):
-    if family.pk not in families_of(annual_file.child):
+    if family.pk not in households_of(annual_file.child):
         raise ValidationError(_("Ce dossier n'appartient pas à votre famille."))
 
 
@@ -248,43 +194,6 @@ def _check_documents(family, annual_file, data):
     allowed = Document.objects.for_child_file(family, annual_file.child).filter(pk__in=attached)
     if allowed.count() != len(attached):
         raise ValidationError(_("Choisissez un document de votre espace."))
-
-
-def attached_documents(family: Family, annual_file: AnnualFile) -> list[str]:
-    """The file's documents as this household may read them: by name when it may see them,
-    by kind only when the other home attached one of its own."""
-    documents = [getattr(annual_file, field) for field in DOCUMENT_FIELDS
-                 if getattr(annual_file, f"{field}_id")]
-    visible = set(Document.objects.for_child_file(family, annual_file.child).filter(
-        pk__in=[d.pk for d in documents]).values_list("pk", flat=True))
-    return [str(d) if d.pk in visible
-            else _("%(kind)s (joint par l'autre foyer)") % {"kind": d.get_kind_display()}
-            for d in documents]
-
-
-def missing_items(annual_file: AnnualFile) -> list[str]:
-    """What the parent still has to give before submitting, in his words."""
-    missing = []
-    if not annual_file.vaccinations_up_to_date:
-        missing.append(_("Confirmez que les vaccinations obligatoires sont à jour."))
-    if annual_file.vaccination_document_id is None:
-        missing.append(_("Joignez la copie du carnet de vaccination."))
-    if annual_file.has_pai and annual_file.pai_document_id is None:
-        missing.append(_("Joignez le document du PAI."))
-    if annual_file.shared_custody and annual_file.custody_document_id is None:
-        missing.append(_("Joignez le calendrier de garde alternée."))
-    if annual_file.income_document_id is None:
-        missing.append(_("Joignez un justificatif de revenus (avis d'imposition, attestation "
-                         "CAF ou MSA)."))
-    if annual_file.allowance_body != AnnualFile.AllowanceBody.NONE and not \
-            annual_file.allowance_number:
-        missing.append(_("Indiquez votre numéro d'allocataire."))
-    if not annual_file.school:
-        missing.append(_("Indiquez l'école de l'enfant."))
-    if annual_file.rules_version_accepted != annual_file.school_year.rules_version:
-        missing.append(_("Acceptez le règlement intérieur %(version)s.")
-                       % {"version": annual_file.school_year.rules_version})
-    return missing
 
 
 @transaction.atomic
@@ -304,37 +213,31 @@ def submit(family: Family, annual_file: AnnualFile, user) -> AnnualFile:
     return locked
 
 
-@transaction.atomic
+def _decide_file(annual_file, staff_user, state, comment, refusal, template) -> AnnualFile:
+    return decide(
+        AnnualFile.objects.select_related("child__family", "child__second_family",
+                                          "school_year"),
+        annual_file.pk, waiting=AnnualFile.State.SUBMITTED, state=state,
+        staff_user=staff_user, comment=comment, refusal=refusal,
+        notify=lambda locked: _notify(locked, template))
+
+
 def validate(annual_file: AnnualFile, staff_user) -> AnnualFile:
-    locked = _lock(annual_file)
-    if locked.state != AnnualFile.State.SUBMITTED:
-        raise ValidationError(_("Seul un dossier transmis peut être validé (« %(file)s » est "
-                                "%(state)s).") % {"file": locked,
-                                                  "state": locked.get_state_display().lower()})
-    locked.state = AnnualFile.State.VALIDATED
-    locked.decided_at = timezone.now()
-    locked.decided_by = staff_user
-    locked.staff_comment = ""
-    locked.save()
-    _notify(locked, "annual_file_validated")
-    return locked
+    return _decide_file(
+        annual_file, staff_user, AnnualFile.State.VALIDATED, "",
+        lambda locked: _("Seul un dossier transmis peut être validé (« %(file)s » est "
+                         "%(state)s).") % {"file": locked,
+                                           "state": locked.get_state_display().lower()},
+        "annual_file_validated")
 
 
-@transaction.atomic
 def return_to_family(annual_file: AnnualFile, staff_user, comment: str) -> AnnualFile:
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError(_("Expliquez à la famille ce qu'elle doit corriger."))
-    locked = _lock(annual_file)
-    if locked.state != AnnualFile.State.SUBMITTED:
-        raise ValidationError(_("Seul un dossier transmis peut être renvoyé à la famille."))
-    locked.state = AnnualFile.State.RETURNED
-    locked.decided_at = timezone.now()
-    locked.decided_by = staff_user
-    locked.staff_comment = comment
-    locked.save()
-    _notify(locked, "annual_file_returned")
-    return locked
+    return _decide_file(
+        annual_file, staff_user, AnnualFile.State.RETURNED, comment,
+        _("Seul un dossier transmis peut être renvoyé à la famille."), "annual_file_returned")
 
 
 def _notify(annual_file: AnnualFile, template: str) -> None:
@@ -359,14 +262,6 @@ def set_family_quotient(family: Family, *, value: int, valid_from, valid_until, 
     )
 
 
-def family_quotient_on(family: Family, day) -> FamilyQuotient | None:
-    """The quotient in force on a day: the most recently set one covering it."""
-    return (
-        FamilyQuotient.objects.filter(family=family, valid_from__lte=day, valid_until__gte=day)
-        .order_by("-set_at").first()
-    )
-
-
 def record_health_access(annual_file: AnnualFile | None, user, *, obj=None, model=None,
                          action=HealthDataAccess.Action.VIEW, fields=(), path="") -> None:
     """Journal one access to health data (GDPR art. 9): to a file, to another object
@@ -385,5 +280,3 @@ def _format_datetime(value):
     return date_format(timezone.localtime(value), "j F Y à H\\hi")
 
 
-def contacts_for_child(child):
-    return Contact.objects.filter(family__in=families_of(child))

@@ -24,10 +24,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from familles.households import email_households
 from familles.models import Child, Document, Family
 from familles.services import delete_document, upload_document
+from ground.decisions import decide
 from ground.models import OutboxMessage
-from inscriptions.services import email_households
 
 from ..deadlines import (
     deadline_for,
@@ -184,50 +185,37 @@ def _record(reservation_id, reason, details, document, user, now) -> AbsenceJust
                     content=OutboxMessage.Content.HEALTH)
             return justification
     except IntegrityError as exc:
-        raise ValidationError(_("Une justification a déjà été envoyée pour cette absence.")) \
-            from exc
+        message = _("Une justification a déjà été envoyée pour cette absence.")
+        raise ValidationError(message) from exc
 
 
-def _lock_submitted(justification_id) -> AbsenceJustification:
-    justification = AbsenceJustification.objects.select_for_update(of=("self",)).select_related(
-        "reservation__child__family", "reservation__child__second_family",
-        "reservation__slot__activity", "reservation__slot__unit").get(pk=justification_id)
-    if justification.state != AbsenceJustification.State.SUBMITTED:
-        raise ValidationError(_("%(what)s : déjà %(state)s.") % {
-            "what": justification, "state": justification.get_state_display().lower()})
-    return justification
-
-
-@transaction.atomic
 def accept_justification(justification_id, staff_user, comment: str = "",
                          now=None) -> AbsenceJustification:
     """Staff accept: the day will not be billed; the family is told by e-mail."""
-    justification = _lock_submitted(justification_id)
-    _decide(justification, AbsenceJustification.State.ACCEPTED, staff_user,
-            (comment or "").strip(), now)
-    _notify(justification, "absence_justification_accepted")
-    return justification
+    return _decide(justification_id, AbsenceJustification.State.ACCEPTED, staff_user,
+                   (comment or "").strip(), now, "absence_justification_accepted")
 
 
-@transaction.atomic
 def refuse_justification(justification_id, staff_user, comment: str,
                          now=None) -> AbsenceJustification:
     """Staff refuse, saying why: the day is billed; the family is told by e-mail."""
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError(_("Indiquez à la famille pourquoi la justification est refusée."))
-    justification = _lock_submitted(justification_id)
-    _decide(justification, AbsenceJustification.State.REFUSED, staff_user, comment, now)
-    _notify(justification, "absence_justification_refused")
-    return justification
+    return _decide(justification_id, AbsenceJustification.State.REFUSED, staff_user, comment,
+                   now, "absence_justification_refused")
 
 
-def _decide(justification, state, staff_user, comment, now):
-    justification.state = state
-    justification.decided_by = staff_user
-    justification.decided_at = now or timezone.now()
-    justification.staff_comment = comment
-    justification.save(update_fields=["state", "decided_by", "decided_at", "staff_comment"])
+def _decide(justification_id, state, staff_user, comment, now, template):
+    return decide(
+        AbsenceJustification.objects.select_related(
+            "reservation__child__family", "reservation__child__second_family",
+            "reservation__slot__activity", "reservation__slot__unit"),
+        justification_id, waiting=AbsenceJustification.State.SUBMITTED, state=state,
+        staff_user=staff_user, comment=comment, now=now,
+        refusal=lambda locked: _("%(what)s : déjà %(state)s.") % {
+            "what": locked, "state": locked.get_state_display().lower()},
+        notify=lambda locked: _notify(locked, template))
 
 
 def _notify(justification: AbsenceJustification, template: str,

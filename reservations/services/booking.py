@@ -23,18 +23,14 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_noop, ngettext
 
+from familles.access import owned_child, require_own_child
+from familles.households import email_households, household_emails, households
 from familles.models import Child, Family
-from familles.services import owned_child, require_own_child
 from ground.compiled import compiled_read, possible_ids
 from ground.i18n import gettext as _
 from ground.outbox import queue_email
 from inscriptions.models import Enrolment
-from inscriptions.services import (
-    email_households,
-    file_refusals,
-    household_emails,
-    households,
-)
+from inscriptions.services import file_refusals
 
 from ..deadlines import describe, format_day, format_moment, slot_deadline
 from ..models import BookingPeriod, Reservation, Slot, WaitingListExit

@@ -13,12 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from familles.households import email_households
 from familles.models import Child, Family
-from inscriptions.models import Enrolment, MealSubscription
-from inscriptions.services import email_households
+from inscriptions.models import Enrolment
 
 from ..deadlines import deadline_for, format_day
-from ..models import BookingPeriod, Reservation, Slot
+from ..models import BookingPeriod, MealSubscription, Reservation, Slot
 from .booking import book, release
 
 logger = logging.getLogger(__name__)

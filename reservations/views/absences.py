@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from familles.views import FamilyMixin
+from familles.access import FamilyMixin
 
 from ..forms import JustificationForm
 from ..services import absences

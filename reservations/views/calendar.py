@@ -18,10 +18,9 @@ from django.utils.http import urlencode
 from django.views import View
 from django_htmx.http import reswap
 
+from familles.access import FamilyMixin, children_of
 from familles.models import Child
-from familles.services import children_of
-from familles.views import FamilyMixin
-from ground.calendar import parse_month
+from ground.calendar import month_end, next_month, parse_month, previous_month
 from ground.compiled import possible_ids
 from ground.i18n import gettext as _
 
@@ -31,11 +30,8 @@ from ..calendar import (
     child_month,
     corresponding_slots,
     first_month_with_slots,
-    month_end,
-    next_month,
     period_days_for,
     periods_with_activity,
-    previous_month,
     units_of,
 )
 from ..models import Slot

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_GET
 
-from familles.views import FamilyMixin
+from familles.access import FamilyMixin
 
 from ..services.feeds import active_feed, feed_calendar, feed_for, revoke_feed
 

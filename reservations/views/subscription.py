@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from familles.access import FamilyMixin
 from familles.models import Child
-from familles.views import FamilyMixin
-from inscriptions.models import Enrolment, MealSubscription
+from inscriptions.models import Enrolment
 
 from .. import services
 from ..deadlines import WEEKDAYS, describe, format_day
-from ..models import Reservation
+from ..models import MealSubscription, Reservation
 
 UPCOMING_DAYS_SHOWN = 10
 

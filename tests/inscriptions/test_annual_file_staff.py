@@ -9,7 +9,7 @@ from django.urls import reverse
 from familles.models import DocumentAccess
 from ground import outbox
 from ground.models import OutboxMessage
-from inscriptions import services
+from inscriptions import queries, services
 from inscriptions.models import AnnualFile, FamilyQuotient, HealthDataAccess
 from tests.helpers import flash_messages, page_text, visible_text
 from tests.scenarios.accounts import StaffFactory, login, staff_without
@@ -238,7 +238,6 @@ def test_validate_from_the_review_page(commit, staff, staff_user, guardian, annu
     assert annual_file.state == AnnualFile.State.VALIDATED
     assert annual_file.decided_by == staff_user
     assert annual_file.decided_at is not None
-    assert services.has_validated_file(annual_file.child, annual_file.school_year)
     [message] = mail.outbox
     assert sorted(message.to) == sorted([guardian.user.email, second_guardian.user.email])
     year = annual_file.school_year.label
@@ -472,7 +471,7 @@ def test_family_quotient_is_set_by_the_staff_user(staff, staff_user, annual_file
     quotient = FamilyQuotient.objects.get()
     assert (quotient.family, quotient.value, quotient.source_document, quotient.set_by) == (
         family, 850, proof, staff_user)
-    assert services.family_quotient_on(family, quotient.valid_from) == quotient
+    assert queries.family_quotient_on(family, quotient.valid_from) == quotient
     # The review page shows it.
     assert "850 €" in visible_text(staff.get(change_url(annual_file)))
 

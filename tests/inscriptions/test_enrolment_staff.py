@@ -282,7 +282,8 @@ def test_activity_list_counts_validated_enrolments(staff_client, guardian, passe
 
 
 def test_staff_group_reaches_the_catalogue_and_subscriptions(staff_client):
-    for model in ("site", "activity", "enrolment", "mealsubscription"):
+    for model in ("site", "activity", "enrolment"):
         assert staff_client.get(f"/gestion/inscriptions/{model}/").status_code == 200
     assert staff_client.get("/gestion/inscriptions/site/add/").status_code == 200
-    assert staff_client.get("/gestion/inscriptions/mealsubscription/add/").status_code == 403
+    assert staff_client.get("/gestion/reservations/mealsubscription/").status_code == 200
+    assert staff_client.get("/gestion/reservations/mealsubscription/add/").status_code == 403

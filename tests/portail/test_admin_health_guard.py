@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from familles.models import Document
-from ground.admin_mixins import HealthDataAdminMixin
+from ground.admin_health import HealthDataAdminMixin
 from inscriptions import services
 from inscriptions.models import AnnualFile, HealthDataAccess
 from reservations.models import AbsenceJustification

@@ -32,7 +32,6 @@ from inscriptions.models import (
     AnnualFile,
     ClosureDay,
     Enrolment,
-    MealSubscription,
     Site,
 )
 from portail.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET, STAFF_EMAIL
@@ -42,6 +41,7 @@ from reservations.models import (
     BookingPeriod,
     CapacityRule,
     DeadlineRule,
+    MealSubscription,
     Reservation,
     Slot,
 )

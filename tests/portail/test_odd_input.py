@@ -29,8 +29,8 @@ from django.utils import timezone
 from facturation.models import Attestation, Invoice
 from facturation.services.attestations import payments_figures
 from familles.models import Invitation
-from inscriptions.models import AnnualFile, MealSubscription
-from reservations.models import Reservation
+from inscriptions.models import AnnualFile
+from reservations.models import MealSubscription, Reservation
 from reservations.services.feeds import feed_for
 from tests.scenarios.billing import InvoiceFactory, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory

@@ -287,7 +287,7 @@ def test_messages_committed_while_a_drain_is_queued_need_no_task_and_share_a_con
     connection to the mail server; a message committed after it started queues another."""
     queued = []
     monkeypatch.setattr(tasks.drain_outbox, "apply_async",
-                        lambda countdown: queued.append(("drain", countdown)))
+                        lambda args=(), countdown=None: queued.append(("drain", countdown)))
     settings.EMAIL_BACKEND = "tests.portail.test_outbox.CountingBackend"
     CountingBackend.opened = 0
     messages = []

@@ -27,8 +27,14 @@ from facturation.models import Attestation, Invoice, Payment, StripeEvent
 from facturation.services.attestations import payments_figures
 from familles.models import Child, Contact, Document, Family, Guardian, Invitation
 from ground.models import OutboxMessage
-from inscriptions.models import AnnualFile, Enrolment, MealSubscription
-from reservations.models import AbsenceJustification, CalendarFeed, Reservation, Slot
+from inscriptions.models import AnnualFile, Enrolment
+from reservations.models import (
+    AbsenceJustification,
+    CalendarFeed,
+    MealSubscription,
+    Reservation,
+    Slot,
+)
 from reservations.services.feeds import feed_for
 from tests.helpers import page_text, stored_files
 from tests.scenarios.billing import issued_invoice, priced_activity

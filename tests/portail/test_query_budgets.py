@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facturation.models import Invoice
-from inscriptions.models import Enrolment, MealSubscription
-from reservations.models import AbsenceJustification, Reservation
+from inscriptions.models import Enrolment
+from reservations.models import AbsenceJustification, MealSubscription, Reservation
 from tests.helpers import page_text
 from tests.scenarios.billing import bill, book, priced_activity, weekdays_of
 from tests.scenarios.enrolments import EnrolmentFactory

@@ -20,7 +20,7 @@ ALLOWED = [
     # Registers.
     "reservations.add_attendance", "reservations.change_attendance",
     # Reading.
-    "inscriptions.view_enrolment", "inscriptions.view_mealsubscription",
+    "inscriptions.view_enrolment", "reservations.view_mealsubscription",
     "reservations.view_reservation", "reservations.view_calendarfeed",
     # Invoicing: tariffs and rules, preparing and issuing a month, recording payments.
     "facturation.add_tariff", "facturation.change_tariff", "facturation.add_tariffbracket",
@@ -34,7 +34,7 @@ ALLOWED = [
 REFUSED = [
     # Families ask for enrolments and choose their subscription; nobody erases them.
     "inscriptions.add_enrolment", "inscriptions.delete_enrolment",
-    "inscriptions.change_mealsubscription", "inscriptions.delete_activity",
+    "reservations.change_mealsubscription", "inscriptions.delete_activity",
     # Bookings come from families (or subscriptions); history stays.
     "reservations.add_reservation", "reservations.delete_reservation",
     "reservations.delete_slot", "reservations.delete_attendance",

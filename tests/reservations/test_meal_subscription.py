@@ -15,8 +15,8 @@ from django.utils.formats import date_format
 
 from ground.calendar import days_between, public_holiday, school_holiday
 from ground.models import OutboxMessage
-from inscriptions.models import ClosureDay, MealSubscription
-from reservations.models import Reservation, Slot
+from inscriptions.models import ClosureDay
+from reservations.models import MealSubscription, Reservation, Slot
 from reservations.services import Busy, book, booking, cancel, generate_slots, places, subscribe
 from tests.scenarios.enrolments import (
     ActivityFactory,

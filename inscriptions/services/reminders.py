@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from familles.households import households
 from familles.models import Child, Family
 from ground.outbox import queue_email
 
-from .models import AnnualFile, SchoolYear
+from ..models import AnnualFile, SchoolYear
 
 
 def _returning_children(school_year: SchoolYear) -> set[int]:
@@ -86,7 +87,6 @@ def _children_without_submitted_file(families, year) -> dict[int, list[Child]]:
     pending = defaultdict(list)
     for child in Child.objects.filter(Q(family__in=ids) | Q(second_family__in=ids)
                                       ).exclude(pk__in=done):
-        pending[child.family_id].append(child)
-        if child.second_family_id:
-            pending[child.second_family_id].append(child)
+        for household in households(child):
+            pending[household].append(child)
     return pending

@@ -1,0 +1,74 @@
+"""Pure rules of the inscriptions app, shared by the pages that explain them (queries.py) and
+the services that enforce them: who may join an activity, what a file still lacks."""
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from familles.models import Child, Document
+
+from .models import Activity, AnnualFile, SchoolLevel
+
+
+def missing_document_reason(kind_label) -> str:
+    """The reason given for a missing or expired document (pages link it to « Mes documents »)."""
+    return _("Pièce à déposer dans « Mes documents » : %(kind)s.") % {"kind": kind_label}
+
+
+def reasons_not_eligible(child: Child, activity: Activity, annual_file: AnnualFile | None,
+                         documents: list[Document], today=None) -> list[str]:
+    """Why the child cannot join the activity, in words a parent understands; [] if he can."""
+    today = today or timezone.localdate()
+    year = activity.school_year
+    reasons = []
+    if not activity.enrolment_open:
+        reasons.append(_("Les inscriptions à cette activité sont fermées."))
+    age = child.age_on(year.start_date)
+    too_young = activity.min_age is not None and age < activity.min_age
+    too_old = activity.max_age is not None and age > activity.max_age
+    if too_young or too_old:
+        reasons.append(_("Réservé aux enfants %(range)s (âge au %(date)s) ; %(child)s aura "
+                         "%(age)s ans.") % {
+            "range": activity.range_description(), "child": child.first_name, "age": age,
+            "date": date_format(year.start_date, "j F Y")})
+    if activity.min_level or activity.max_level:
+        level = annual_file.school_level if annual_file else None
+        if level is None:
+            reasons.append(_("Le niveau scolaire de %(child)s n'est pas indiqué dans son "
+                             "dossier administratif %(year)s.") % {
+                "child": child.first_name, "year": year})
+        elif (activity.min_level and level < activity.min_level) or (
+                activity.max_level and level > activity.max_level):
+            reasons.append(_("Réservé aux élèves %(range)s ; %(child)s sera en %(level)s.") % {
+                "range": activity.range_description(), "child": child.first_name,
+                "level": SchoolLevel(level).label})
+    for kind in activity.required_document_kinds:
+        if not any(d.kind == kind and d.child_id in (None, child.pk)
+                   and d.is_valid_on(max(today, year.start_date)) for d in documents):
+            reasons.append(missing_document_reason(Document.Kind(kind).label))
+    return reasons
+
+
+def missing_items(annual_file: AnnualFile) -> list[str]:
+    """What the parent still has to give before submitting, in his words."""
+    missing = []
+    if not annual_file.vaccinations_up_to_date:
+        missing.append(_("Confirmez que les vaccinations obligatoires sont à jour."))
+    if annual_file.vaccination_document_id is None:
+        missing.append(_("Joignez la copie du carnet de vaccination."))
+    if annual_file.has_pai and annual_file.pai_document_id is None:
+        missing.append(_("Joignez le document du PAI."))
+    if annual_file.shared_custody and annual_file.custody_document_id is None:
+        missing.append(_("Joignez le calendrier de garde alternée."))
+    if annual_file.income_document_id is None:
+        missing.append(_("Joignez un justificatif de revenus (avis d'imposition, attestation "
+                         "CAF ou MSA)."))
+    if (annual_file.allowance_body != AnnualFile.AllowanceBody.NONE
+            and not annual_file.allowance_number):
+        missing.append(_("Indiquez votre numéro d'allocataire."))
+    if not annual_file.school:
+        missing.append(_("Indiquez l'école de l'enfant."))
+    if annual_file.rules_version_accepted != annual_file.school_year.rules_version:
+        missing.append(_("Acceptez le règlement intérieur %(version)s.")
+                       % {"version": annual_file.school_year.rules_version})
+    return missing

@@ -1,0 +1,142 @@
+"""The bookings' calendar as staff set it: deadline rules, booking periods, age groups,
+capacities and closure days (the model is inscriptions', the slots it closes are ours)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from ground.admin_mixins import state_label
+from inscriptions.models import ClosureDay
+
+from .. import services
+from ..deadlines import format_moment
+from ..forms import ActivityPartsMixin
+from ..models import AgeGroup, BookingPeriod, CapacityRule, DeadlineRule
+
+
+class DeadlineRuleForm(forms.ModelForm):
+    class Meta:
+        model = DeadlineRule
+        fields = ["activity", "kind", "days", "weekday", "time"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == DeadlineRule.Kind.PREVIOUS_WEEKDAY and data.get("weekday") is None:
+            self.add_error("weekday", _("Choisissez le jour de la semaine."))
+        return data
+
+
+@admin.register(DeadlineRule)
+class DeadlineRuleAdmin(SimpleHistoryAdmin):
+    form = DeadlineRuleForm
+    list_display = ["activity", "description", "school_year"]
+    list_filter = ["activity__school_year", "kind"]
+    list_select_related = ["activity__school_year"]
+    search_fields = ["activity__name"]
+
+    @admin.display(description=_("délai, tel que les familles le lisent"))
+    def description(self, rule):
+        return rule.describe()
+
+    @admin.display(description=_("année scolaire"), ordering="activity__school_year")
+    def school_year(self, rule):
+        return rule.activity.school_year
+
+
+class BookingPeriodForm(forms.ModelForm):
+    class Meta:
+        model = BookingPeriod
+        fields = ["activity", "label", "first_day", "last_day", "opens_at", "closes_at"]
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", _("Le dernier jour doit suivre le premier."))
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("La fermeture doit suivre l'ouverture."))
+        activity = data.get("activity")
+        if activity and first and last:
+            year = activity.school_year
+            if first < year.start_date or last > year.end_date:
+                self.add_error("first_day", _("Les jours doivent être dans l'année scolaire "
+                                              "%(year)s.") % {"year": year})
+        return data
+
+
+@admin.register(BookingPeriod)
+class BookingPeriodAdmin(SimpleHistoryAdmin):
+    form = BookingPeriodForm
+    list_display = ["label", "activity", "first_day", "last_day", "opens_at", "closes_at",
+                    "status"]
+    list_filter = ["activity__school_year", "activity"]
+    list_select_related = ["activity__school_year"]
+    search_fields = ["label", "activity__name"]
+    readonly_fields = ["subscriptions_applied_at"]
+
+    @admin.display(description=_("état"))
+    def status(self, period):
+        now = timezone.now()
+        if now < period.opens_at:
+            return state_label(_t("pas encore ouverte (ouvre le %(moment)s)") % {
+                "moment": format_moment(period.opens_at)}, "state-wait")
+        if period.closes_at and now >= period.closes_at:
+            return state_label(_t("close depuis le %(moment)s") % {
+                "moment": format_moment(period.closes_at)}, "state-neutral")
+        return state_label(_t("ouverte"), "state-ok")
+
+
+@admin.register(AgeGroup)
+class AgeGroupAdmin(admin.ModelAdmin):
+    list_display = ["label", "activity", "min_age", "max_age"]
+    list_filter = ["activity__school_year", "activity"]
+    list_select_related = ["activity__school_year"]
+
+
+class CapacityRuleForm(ActivityPartsMixin, forms.ModelForm):
+    class Meta:
+        model = CapacityRule
+        fields = ["activity", "site", "age_group", "capacity"]
+
+
+@admin.register(CapacityRule)
+class CapacityRuleAdmin(admin.ModelAdmin):
+    form = CapacityRuleForm
+    list_display = ["activity", "site", "age_group", "capacity"]
+    list_filter = ["activity__school_year", "activity", "site"]
+    list_select_related = ["activity__school_year", "site", "age_group"]
+    description = _("Les places avec lesquelles les créneaux sont générés ; pour changer les "
+                    "places d'un créneau existant, utilisez « Modifier la capacité » sur les "
+                    "créneaux.")
+
+
+@admin.register(ClosureDay)
+class ClosureDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "label", "activity", "school_year"]
+    list_filter = ["school_year", "activity"]
+    list_select_related = ["activity", "school_year"]
+    date_hierarchy = "date"
+    search_fields = ["label"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        closed = services.apply_closure(obj, request.user)
+        if closed:
+            self.message_user(request, ngettext(
+                "%(count)d créneau fermé ce jour-là ; les familles qui avaient réservé sont "
+                "prévenues par e-mail.",
+                "%(count)d créneaux fermés ce jour-là ; les familles qui avaient réservé sont "
+                "prévenues par e-mail.", closed) % {"count": closed}, messages.WARNING)
+        else:
+            self.message_user(request, _t("Aucun créneau ouvert ce jour-là : rien à fermer."),
+                              messages.INFO)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self.message_user(request, _t("Les créneaux fermés ce jour-là le restent : rouvrez-les "
+                                      "depuis « Créneaux » si besoin."), messages.INFO)
