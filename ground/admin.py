@@ -1,4 +1,5 @@
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -7,8 +8,6 @@ from django.utils.translation import ngettext
 from . import outbox
 from .admin_health import health_data_accessed
 from .models import OutboxMessage
-
-HEALTH_PERMISSION = "inscriptions.view_health_data"
 
 
 @admin.register(OutboxMessage)
@@ -32,7 +31,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         return ", ".join(message.to)
 
     def can_see_health(self, request):
-        return request.user.has_perm(HEALTH_PERMISSION)
+        return request.user.has_perm(settings.PORTAIL_HEALTH_PERMISSION)
 
     def get_fields(self, request, obj=None):
         if (obj is not None and obj.content == OutboxMessage.Content.HEALTH

@@ -103,10 +103,12 @@ def latest_enrolments(children, years) -> dict[tuple[int, int], Enrolment]:
     activity id), in the order of the activities' names: an activity can be asked for again
     after a refusal or a withdrawal. One query."""
     latest = {}
+    by_id = {child.pk: child for child in children}
     for enrolment in Enrolment.objects.filter(
             child__in=children, activity__school_year__in=years,
     ).select_related("activity__school_year", "site").order_by(
             "activity__name", "activity_id", "requested_at", "pk"):
+        enrolment.child = by_id[enrolment.child_id]  # already read: no query per row
         latest[(enrolment.child_id, enrolment.activity_id)] = enrolment
     return latest
 

@@ -12,6 +12,7 @@ from familles.models import Child, Document
 from ground.forms import form_error
 
 from . import queries, rules, services
+from .extensions import enrolment_links
 from .forms import AnnualFileForm, EnrolmentRequestForm
 from .models import Activity, AnnualFile, Enrolment, SchoolYear
 
@@ -68,8 +69,8 @@ def _present_row(row: queries.CatalogueRow, year: SchoolYear, file_message: str,
         "active": bool(enrolment and enrolment.is_active),
         "can_request": row.can_request,
         "reasons": reasons,
-        "subscription": bool(enrolment and enrolment.state == Enrolment.State.VALIDATED
-                             and activity.allows_subscription),
+        "links": (enrolment_links(enrolment, activity)
+                  if enrolment and enrolment.state == Enrolment.State.VALIDATED else []),
     }
 
 

@@ -7,9 +7,11 @@ class ReservationsConfig(AppConfig):
     verbose_name = _("Réservations")
 
     def ready(self):
+        from inscriptions.extensions import add_enrolment_links
         from inscriptions.signals import enrolment_ended
 
         from . import receivers
 
         enrolment_ended.connect(receivers.on_enrolment_ended,
                                 dispatch_uid="reservations.enrolment_ended")
+        add_enrolment_links(receivers.subscription_link)

@@ -22,8 +22,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("portail", "0002_outbox_sealed_bodies"),
     ]
+    # On a new database the table is created by portail's first migrations (the outbox lived
+    # there), which declare `run_before` this one: the ground names no app.
 
     operations = [
         migrations.SeparateDatabaseAndState(

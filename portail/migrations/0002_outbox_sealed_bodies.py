@@ -24,6 +24,10 @@ def seal_existing_bodies(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
+    # The outbox then moved to the ground (ground/migrations/0001_initial.py), which may not
+    # depend on the roof: the order is declared from here.
+    run_before = [("ground", "0001_initial")]
+
     dependencies = [
         ('portail', '0001_initial'),
     ]

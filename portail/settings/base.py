@@ -190,6 +190,10 @@ PORTAIL_COMMUNE = {
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default=PORTAIL_COMMUNE["service_email"])
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The permission that opens health data (inscriptions' AnnualFile declares it): named here, by
+# the roof, for the ground's outbox admin, which may not name an app (DESIGN.md, Architecture).
+PORTAIL_HEALTH_PERMISSION = "inscriptions.view_health_data"
+
 # --- e-mail: every message goes through the outbox (ground.outbox) --------------------
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
