@@ -7,12 +7,15 @@ NODE_STAMP := node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint demo bench-rush bench-billing bench-outbox bench-reference clean
+.PHONY: install run test lint demo bench-test bench-rush bench-compare bench-billing bench-outbox bench-reference clean
 
-$(PY_STAMP): requirements.lock pyproject.toml
+# Only the lock is installed: a change of pyproject's tool settings needs no new install. The
+# venv's own pip installs the lock; --no-compile because Python compiles what the project
+# imports when it first does, and compiling every installed file (Playwright's, WeasyPrint's…)
+# cost 15 s of CPU on a clean clone.
+$(PY_STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -37,10 +40,19 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+## The bench's own tests (tests/bench, left out of `make test` by pyproject's norecursedirs).
+bench-test: install
+	$(BIN)/pytest tests/bench $(PYTEST_ARGS)
+
 ## The opening-day rush and the monthly billing, measured (docs/performance.md); PostgreSQL
 ## and Redis on 127.0.0.1. BENCH_ARGS passes options, e.g. BENCH_ARGS="--connections 200".
 bench-rush: install
 	$(BIN)/python -m bench.rush $(BENCH_ARGS)
+
+## The rush on an older revision and on this tree, alternating (docs/performance.md), e.g.
+## BENCH_ARGS="--old df1b3ee --runs 3".
+bench-compare: install
+	$(BIN)/python -m bench.compare $(BENCH_ARGS)
 
 bench-billing: install
 	$(BIN)/python -m bench.billing $(BENCH_ARGS)

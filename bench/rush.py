@@ -11,11 +11,16 @@ child answered by a 303 that the browser follows back to the calendar), through 
 before the rush and before that second measure. Beside each trivial measure, the issue's
 reference page (a minimal Django, `bench/minimal_app.py`) is measured on the same machine
 through the same client: the issue's 60 s stands for 0.05 of it. Reports, checks, cleans
-up."""
+up.
+
+Whether each parent got his days is read from the database afterwards (the confirmed and
+waiting reservations of the period's Wednesdays, per child), never from the words of the
+answers, so that the same client measures any version of the portal (bench/compare.py)."""
 
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import random
 import re
@@ -23,12 +28,10 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from bench import ablated, cpu, sockets, stack
+from bench import cpu, sockets, stack
 from bench.httpclient import Connection, CookieJar, now
 
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-# The booking's summary for each child: « N jour(s) réservé(s), M en liste d'attente, … ».
-SUMMARY_COUNTS = re.compile(r"(\d+) jour\(s\) réservé\(s\), (\d+) en liste d".encode())
 
 
 def parse_args(argv=None):
@@ -58,20 +61,11 @@ def parse_args(argv=None):
                         "whose requests keep p95 < 2 s")
     p.add_argument("--step-seconds", type=float, default=15.0,
                    help="with --arrivals, how long each rate lasts")
-    p.add_argument("--free", type=ablated_parts, default=[], metavar="PARTS",
-                   help="serve the portal with these parts of the two requests made free "
-                        "(bench/ablated.py: email, days, month, answer): an upper bound, "
-                        "not the portal's figures")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--json", metavar="FILE",
+                   help="also write the run's main figures there (bench/compare.py reads them)")
     return p.parse_args(argv)
-
-
-def ablated_parts(text: str) -> list[str]:
-    try:
-        return ablated.parts_from(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def rate_list(text: str) -> list[float]:
@@ -154,7 +148,7 @@ class Recorder:
         self.sent = defaultdict(list)        # kind -> when each of those was sent
         self.outcomes = defaultdict(Counter)  # kind -> status or error name
         self.posts = {}                      # (child, user) -> (sent, received)
-        self.new_days = []                   # (sent, the booking asked for a new day)
+        self.bookings = []                   # (sent, user, children) of each booking answered
         self.connections_per_worker = []     # sampled once during the rush, most first
         # --arrivals: (step, seconds waited for a free connection, the parent's requests'
         # times, the first counted from his arrival) for each parent
@@ -265,8 +259,7 @@ async def visit(args, data, rec: Recorder, conn, parent, arrived: float | None =
         for child in children:
             rec.posts[(child, user_id)] = (sent, answered(response))
         if response is not None and response.status == 200:
-            rec.new_days.append((sent, any(int(booked) or int(waiting) for booked, waiting
-                                           in SUMMARY_COUNTS.findall(response.body))))
+            rec.bookings.append((sent, user_id, children))
         return response is not None and response.status == 200
     ok = True
     for child in children:
@@ -279,6 +272,7 @@ async def visit(args, data, rec: Recorder, conn, parent, arrived: float | None =
         if response is None or response.status != 303:
             ok = False
             continue
+        rec.bookings.append((sent, user_id, [child]))
         if not args.no_follow:
             location = response.header("location") or "/reservations/"
             response, _ = await rec.call(conn, "calendar_after_booking", "GET", location, jar,
@@ -386,6 +380,8 @@ def drain_outbox(limit: float = 300.0) -> tuple[int, float]:
 
 
 def check_slots(data, rec: Recorder) -> dict:
+    """What the database holds after the rush: places per Wednesday, each child's days, and
+    the arrival order."""
     from django.db.models import Count, Q
 
     from reservations.models import Reservation, Slot
@@ -418,7 +414,34 @@ def check_slots(data, rec: Recorder) -> dict:
                 out_of_order += 1
             latest_send = max(latest_send, sent)
     return {"rows": rows, "late_confirmed": late_confirmed, "out_of_order": out_of_order,
-            "waiting_checked": checked}
+            "waiting_checked": checked, **bookings_from_database(data["alsh"], rec)}
+
+
+def bookings_from_database(activity, rec: Recorder) -> dict:
+    """Each child's days of the activity's slots, counted in the database: `asked` children
+    (those a booking was sent for), `short` (asked, without every Wednesday confirmed or on
+    the waiting list), `confirmed` and `waiting` in all; and `new_days`: (sent, the booking
+    was the one that asked for at least one of the child's days) of each booking answered,
+    the reservation keeping who asked (the other guardian mostly finds them all asked)."""
+    from django.db.models import Count, Q
+
+    from reservations.models import Reservation, Slot
+
+    days = Slot.objects.filter(activity=activity).count()
+    live = Reservation.objects.filter(slot__activity=activity,
+                                      state__in=("confirmed", "waiting"))
+    per_child = {row["child_id"]: row for row in live.values("child_id").annotate(
+        confirmed=Count("pk", filter=Q(state="confirmed")),
+        waiting=Count("pk", filter=Q(state="waiting")))}
+    asked = {child for child, _user in rec.posts}
+    short = sum(1 for child in asked if child not in per_child
+                or per_child[child]["confirmed"] + per_child[child]["waiting"] != days)
+    askers = set(live.values_list("child_id", "updated_by_id").distinct())
+    new_days = [(sent, any((child, user) in askers for child in children))
+                for sent, user, children in rec.bookings]
+    return {"days": days, "asked": len(asked), "short": short, "new_days": new_days,
+            "confirmed": sum(row["confirmed"] for row in per_child.values()),
+            "waiting": sum(row["waiting"] for row in per_child.values())}
 
 
 def pct(values, q):
@@ -428,9 +451,10 @@ def pct(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def over_time(rec: Recorder, parts: int = 5) -> list[str]:
+def over_time(rec: Recorder, new_days=(), parts: int = 5) -> list[str]:
     """The rush's requests by when they were sent, in equal parts of its duration: whether
-    the slow ones were slow all along or at one moment."""
+    the slow ones were slow all along or at one moment; `new_days`: (sent, whether the
+    booking asked for a new day) of each booking (bookings_from_database)."""
     sent = [(at, took) for kind in rec.latency if kind != "trivial"
             for at, took in zip(rec.sent[kind], rec.latency[kind], strict=True)]
     if not sent:
@@ -439,9 +463,9 @@ def over_time(rec: Recorder, parts: int = 5) -> list[str]:
     cells = ", ".join(f"{pct(g, .5):.1f} / {pct(g, .95):.1f}" if g else "-"
                       for g in in_parts(sent, first, last, parts))
     lines = [f"rush requests in {parts} parts of the rush, by when sent (p50 / p95 s): {cells}"]
-    if rec.new_days:  # a booking that only finds days already asked costs less
+    if new_days:  # a booking that only finds days already asked costs less
         shares = ", ".join(f"{100 * sum(g) / len(g):.0f} %" if g else "-"
-                           for g in in_parts(rec.new_days, first, last, parts))
+                           for g in in_parts(new_days, first, last, parts))
         lines.append(f"bookings that asked for at least one new day, in the same parts: "
                      f"{shares}")
     return lines
@@ -507,9 +531,6 @@ def report(args, data, rec, trivial_pair, reference, served, failed, finished, c
         f"{args.connections * duration / rush_requests:.1f} s whatever the order served "
         f"(Little's law)" if rush_requests else "no request during the rush"]
     lines = ["", "=== Opening-day rush ===",
-             *([f"NOT THE PORTAL: served with these parts made free (bench/ablated.py): "
-                f"{', '.join(args.free)}; an upper bound of what cutting them could give"]
-               if args.free else []),
              f"machine: {os.cpu_count()} CPU(s), {cpu_model()}",
              f"parents: {parents} ({served} served, {failed} with an error), "
              f"{args.connections} connections",
@@ -544,7 +565,7 @@ def report(args, data, rec, trivial_pair, reference, served, failed, finished, c
         steps, kept = by_step(args, rec)
         lines.extend(steps)
     else:
-        lines.extend(over_time(rec))
+        lines.extend(over_time(rec, checks["new_days"]))
     lines.append("")
     lines.append(f"CPU during the rush ({elapsed:.1f} s x {os.cpu_count()} cores = "
                  f"{elapsed * (os.cpu_count() or 1):.0f} core-seconds), per parent:")
@@ -578,6 +599,10 @@ def report(args, data, rec, trivial_pair, reference, served, failed, finished, c
     lines.append(f"confirmed after a waiting answer had already been given: "
                  f"{checks['late_confirmed']}; waiting-list entries behind a request answered "
                  f"before they were sent: {checks['out_of_order']} of {checks['waiting_checked']}")
+    lines.append(f"in the database: {checks['confirmed']:,} confirmed and {checks['waiting']:,} "
+                 f"waiting reservations of the {checks['days']} Wednesdays; children booked "
+                 f"for: {checks['asked']:,}, of whom {checks['short']} without every "
+                 "Wednesday confirmed or waiting")
     pending, waited = drained
     lines.append(f"e-mails received by the SMTP sink: {sink.messages}, the last one {waited:.0f} s "
                  f"after the last parent's answer; still pending in the outbox: {pending}")
@@ -597,6 +622,8 @@ def report(args, data, rec, trivial_pair, reference, served, failed, finished, c
         **({} if args.arrivals else throughput_verdict),
         "no 5xx": five == 0,
         "no error at all": errors == 0,
+        "every child booked for has every Wednesday, confirmed or waiting (database)":
+            checks["short"] == 0,
         "no overbooking": over == 0,
         "arrival order kept": checks["late_confirmed"] == 0 and checks["out_of_order"] == 0,
     }
@@ -606,7 +633,12 @@ def report(args, data, rec, trivial_pair, reference, served, failed, finished, c
         lines.append(f"[INFO] p95 < 2 s for every step up to {kept:g} parents/s arriving"
                      if kept else "[INFO] p95 >= 2 s from the first step")
     print("\n".join(lines), flush=True)
-    return all(verdict[k] for k in ("no overbooking",))
+    figures = {"parents": parents, "parents_per_s": pps, "reference_rps": reference_rps,
+               "reference_ratio": reference_ratio, "trivial_rps": trivial_rps,
+               "p95_s": max(p95_all) if p95_all else None, "errors": errors,
+               "short_children": checks["short"], "overbooking": over,
+               "order_broken": checks["late_confirmed"] + checks["out_of_order"]}
+    return verdict["no overbooking"], figures
 
 
 def database_sessions() -> int:
@@ -645,7 +677,7 @@ def main(argv=None) -> int:
               flush=True)
         data = seed(args)
         stack.analyze()
-        processes.start_gunicorn(args.gunicorn_args.split(), free=args.free)
+        processes.start_gunicorn(args.gunicorn_args.split())
         processes.start_worker()
         reference_port = args.port + 1
         processes.start_reference(reference_port)
@@ -690,8 +722,12 @@ def main(argv=None) -> int:
         trivial_after = measure_trivial(args, Recorder())
         reference.append(measure_reference(args, reference_port))
         checks = check_slots(data, rec)
-        ok = report(args, data, rec, (trivial_before, trivial_after), reference, served, failed,
-                    finished, checks, sink, elapsed, cpu_rush, drained, sessions)
+        ok, figures = report(args, data, rec, (trivial_before, trivial_after), reference,
+                             served, failed, finished, checks, sink, elapsed, cpu_rush,
+                             drained, sessions)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(figures, f)
     finally:
         processes.stop()
         sink.stop()

@@ -114,15 +114,12 @@ class Processes:
         self.children.append(process)
         return process
 
-    def start_gunicorn(self, extra_args: list[str] = (), *, free: list[str] = ()) -> None:
-        """`free`: the parts bench/ablated.py makes free (then bench/ablated_wsgi.py is served)."""
-        app = "bench.ablated_wsgi:application" if free else "portail.wsgi:application"
+    def start_gunicorn(self, extra_args: list[str] = ()) -> None:
         self.web = self.start(
-            "gunicorn", [sys.executable, "-m", "gunicorn", app,
+            "gunicorn", [sys.executable, "-m", "gunicorn", "portail.wsgi:application",
                          "--config", str(BASE_DIR / "docker" / "gunicorn.conf.py"),
-                         "--access-logfile", str(WORK_DIR / "access.log"), *extra_args],
-            env={"PORTAIL_BENCH_FREE": ",".join(free)})
-        self.web_args, self.web_free = extra_args, free
+                         "--access-logfile", str(WORK_DIR / "access.log"), *extra_args])
+        self.web_args = extra_args
 
     def start_reference(self, port: int) -> None:
         """The issue's reference page (`bench/minimal_app.py`): a minimal Django under
@@ -136,7 +133,7 @@ class Processes:
         os.killpg(self.web.pid, signal.SIGTERM)
         self.web.wait(timeout=60)
         self.children.remove(self.web)
-        self.start_gunicorn(self.web_args, free=self.web_free)
+        self.start_gunicorn(self.web_args)
         self.wait_http(port)
 
     def start_worker(self, niceness: int = 10) -> None:

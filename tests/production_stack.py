@@ -82,7 +82,8 @@ def gunicorn(env: dict[str, str], log_path: Path):
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "portail.wsgi:application",
-             "--config", str(BASE_DIR / "docker" / "gunicorn.conf.py")],
+             "--config", str(BASE_DIR / "docker" / "gunicorn.conf.py"),
+             "--graceful-timeout", "1"],
             cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**env, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
                  "GUNICORN_BIND": f"{HOST}:{port}", "GUNICORN_LOG_LEVEL": "warning"})
@@ -94,7 +95,10 @@ def gunicorn(env: dict[str, str], log_path: Path):
             time.sleep(0.3)
         yield port
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # gunicorn's quick shutdown
+        # gunicorn's graceful stop, told to the master only: it asks its workers to finish
+        # and kills whichever has not after the short graceful timeout given above (they
+        # closed their connections' pools for seconds otherwise).
+        os.kill(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -1,22 +1,42 @@
-"""The rush report's share of bookings that asked for a new day, by part of the rush: it reads
-the portal's own answer, so it must still find the counts in it."""
+"""The rush report counts each child's days in the database, not in the words of the answers:
+who got every Wednesday, and which bookings were the ones that asked for a new day."""
 
-from bench.rush import SUMMARY_COUNTS, in_parts
+from django.test import Client
+
+from bench.rush import Recorder, bookings_from_database, in_parts
 from reservations.models import Reservation
 from tests.bench.portal import book_period
+from tests.factories import GuardianFactory
 
 
-def test_the_counts_are_found_in_the_portals_answer(parent_client, ready):
+def test_the_days_and_who_asked_for_them_are_read_from_the_database(parent_client, ready):
     booker, day = ready
     month = f"{day:%Y-%m}"
+    other = GuardianFactory(family=booker.child.family).user  # the child's other guardian
+    second = Client()
+    second.force_login(other)
+    rec = Recorder()
+    activity = booker.enrolment.activity
 
-    first = book_period(parent_client, booker, month)
-    again = book_period(parent_client, booker, month)
+    assert book_period(parent_client, booker, month).status_code == 200
+    rec.posts[(booker.child.pk, booker.user.pk)] = (1.0, 1.5)
+    rec.bookings.append((1.0, booker.user.pk, [booker.child.pk]))
+    counted = bookings_from_database(activity, rec)
+    assert counted["days"] == 2
+    assert (counted["asked"], counted["short"]) == (1, 0)
+    assert (counted["confirmed"], counted["waiting"]) == (2, 0)
 
+    # The other guardian books the same child: every day was already asked.
+    assert book_period(second, booker, month).status_code == 200
+    rec.posts[(booker.child.pk, other.pk)] = (2.0, 2.5)
+    rec.bookings.append((2.0, other.pk, [booker.child.pk]))
+    counted = bookings_from_database(activity, rec)
+    assert counted["new_days"] == [(1.0, True), (2.0, False)]
     assert Reservation.objects.filter(child=booker.child).count() == 2
-    # The summary is shown, and said again in the page's live region.
-    assert set(SUMMARY_COUNTS.findall(first.content)) == {(b"2", b"0")}
-    assert set(SUMMARY_COUNTS.findall(again.content)) == {(b"0", b"0")}  # both already asked
+
+    # A child without every Wednesday is counted short.
+    Reservation.objects.filter(child=booker.child, slot__date=day).delete()
+    assert bookings_from_database(activity, rec)["short"] == 1
 
 
 def test_values_fall_in_the_part_of_the_rush_they_were_sent_in():

@@ -79,6 +79,8 @@ def counts():
 
 
 def test_seed_is_fast_and_idempotent():
+    # On an empty database (no module-wide seeding left open: pytest runs this one first).
+    assert counts()["User"] == 0
     with time_machine.travel(AUTUMN, tick=True):
         started = time.monotonic()
         seed()
@@ -89,11 +91,36 @@ def test_seed_is_fast_and_idempotent():
         assert counts() == first
 
 
-@pytest.fixture(params=[AUTUMN, SPRING], ids=["autumn", "spring"])
-def seeded(request):
+@pytest.fixture(scope="module", params=[AUTUMN, SPRING], ids=["autumn", "spring"])
+def seeded_once(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo seeded once at each date for the module's tests, in a transaction rolled back
+    after the last of them; each test runs in a savepoint of it (pytest-django's `db`), so
+    that what one test changes is undone before the next, as if seeded afresh."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    private_root = tmp_path_factory.mktemp("private")  # the demo's documents
     with time_machine.travel(request.param, tick=False):
-        output = seed()
-        yield output
+        with django_db_blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+            try:
+                with override_settings(PRIVATE_MEDIA_ROOT=private_root):
+                    output = seed()
+            except BaseException:
+                outer.__exit__(None, None, None)
+                raise
+        yield output, private_root
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def seeded(seeded_once, db, settings):
+    output, private_root = seeded_once
+    settings.PRIVATE_MEDIA_ROOT = private_root
+    return output
 
 
 def activity(name) -> Activity:

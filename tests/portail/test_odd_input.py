@@ -160,10 +160,55 @@ class Forms(HTMLParser):
             self.select = None
 
 
+@pytest.fixture(scope="module")
+def everything(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A guardian's family with one of everything a parent page reads, built once for the
+    module's sweeps in a transaction rolled back after the last one. Each sweep runs in a
+    savepoint of it (pytest-django's `db`), so that what one sweep's requests change is
+    undone before the next, as if built afresh."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from tests.factories import GuardianFactory
+
+    private_root = tmp_path_factory.mktemp("private")
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(PRIVATE_MEDIA_ROOT=private_root):
+                objects = built_for(GuardianFactory())
+                objects["calendar_forms"] = calendar_forms(objects["guardian"])
+        except BaseException:
+            outer.__exit__(None, None, None)
+            raise
+    yield {**objects, "private_root": private_root}
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def family_with_everything(guardian, settings):
-    """The `guardian` fixture's family, with one of everything a parent page reads."""
+def family_with_everything(everything, db, settings):
     settings.STRIPE_SECRET_KEY = ""  # « Payer » says it is not configured: no Stripe call
+    settings.PRIVATE_MEDIA_ROOT = everything["private_root"]  # where its document is
+    return everything
+
+
+def calendar_forms(guardian) -> dict:
+    """The forms of the guardian's calendar, where the booking views' forms are."""
+    client = Client(raise_request_exception=False)
+    client.force_login(guardian.user)
+    page = reverse("reservations:calendar")
+    response = client.get(page)
+    assert response.status_code == 200
+    parser = Forms(page)
+    parser.feed(response.content.decode())
+    return parser.forms
+
+
+def built_for(guardian) -> dict:
+    """The guardian's family, with one of everything a parent page reads."""
     activity = priced_activity(name="Mercredis des Tilleuls")
     year = activity.school_year
     canteen = bookable_activity(canteen=True, school_year=year)
@@ -185,6 +230,7 @@ def family_with_everything(guardian, settings):
     assert invoice.state == Invoice.State.ISSUED
     issued_in = timezone.localtime(invoice.issued_at).year  # the year of its relevé
     return {
+        "guardian": guardian,
         "child": child, "year": year, "open_activity": open_activity,
         "canteen_enrolment": canteen_enrolment, "requested_enrolment": requested,
         "reservation": reservation, "invoice": invoice,
@@ -229,24 +275,23 @@ def short(value: str) -> str:
 
 
 @pytest.mark.parametrize("route_name", [name for _r, name, _p, _c in parent_urls()])
-def test_odd_input_never_gives_a_500(guardian, family_with_everything, route_name):
+def test_odd_input_never_gives_a_500(family_with_everything, route_name):
     [(route, name, pattern, converters)] = [u for u in parent_urls() if u[1] == route_name]
     objects = family_with_everything
     client = Client(raise_request_exception=False)
-    client.force_login(guardian.user)
+    client.force_login(objects["guardian"].user)
     own = {param: value_of(objects[param_object(name, param)]) for param in converters}
     url = url_with(route, converters, own)
     failures = []
 
     # The page as the parent opens it, and the forms it (or the calendar) offers.
-    forms = {}
-    for page in (url, reverse("reservations:calendar")):
-        response = client.get(page)
-        check(response, f"GET {page}", failures)
-        if response.get("Content-Type", "").startswith("text/html"):
-            parser = Forms(page)
-            parser.feed(response.content.decode())
-            forms = {**parser.forms, **forms}
+    forms = objects["calendar_forms"]
+    response = client.get(url)
+    check(response, f"GET {url}", failures)
+    if response.get("Content-Type", "").startswith("text/html"):
+        parser = Forms(url)
+        parser.feed(response.content.decode())
+        forms = {**forms, **parser.forms}
 
     for param, converter in converters.items():
         for odd in ODD_PATH[type(converter).__name__]:
