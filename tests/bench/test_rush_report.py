@@ -6,7 +6,7 @@ from django.test import Client
 from bench.rush import Recorder, bookings_from_database, in_parts
 from reservations.models import Reservation
 from tests.bench.portal import book_period
-from tests.factories import GuardianFactory
+from tests.scenarios.families import GuardianFactory
 
 
 def test_the_days_and_who_asked_for_them_are_read_from_the_database(parent_client, ready):

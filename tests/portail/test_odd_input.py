@@ -169,7 +169,7 @@ def everything(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.db import transaction
     from django.test import override_settings
 
-    from tests.factories import GuardianFactory
+    from tests.scenarios.families import GuardianFactory
 
     private_root = tmp_path_factory.mktemp("private")
     with django_db_blocker.unblock():
