@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ground.compiled import compiled_read
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
+from .queries import children_of_family
 from .uploads import check_upload
 
 MAX_GUARDIANS = 2
@@ -41,12 +41,7 @@ def require_own_child(family: Family, child: Child) -> Child:
 def children_of(family: Family) -> list[Child]:
     """The family's children (either household in shared custody), by first name: every
     parent page starts with them."""
-    return _children_of(family.pk)
-
-
-@compiled_read
-def _children_of(family_id):
-    return Child.objects.for_family(family_id).order_by("first_name", "pk")
+    return children_of_family(family.pk)
 
 
 def family_of(user) -> Family | None:

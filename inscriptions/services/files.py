@@ -10,14 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from familles.models import Child, Contact, Document, Family, Guardian
+from familles.models import Child, Contact, Document, Family
 from familles.services import owned_child, upload_document
-from ground.compiled import compiled_read
 from ground.i18n import gettext as _
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+from ..queries import files_of, guardian_emails
 
 # Copied from last year's validated file into this year's draft.
 CARRIED_FIELDS = [
@@ -78,8 +78,8 @@ def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
     if not pairs:
         return {}
     files = {}
-    for annual_file in _files_of({child.pk for child, _year in pairs},
-                                 {year.pk for _child, year in pairs}):
+    for annual_file in files_of({child.pk for child, _year in pairs},
+                                {year.pk for _child, year in pairs}):
         files[annual_file.child_id, annual_file.school_year_id] = annual_file  # lowest pk wins
     refusals = {}
     for child, year in pairs:
@@ -87,12 +87,6 @@ def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
         if refusal is not None:
             refusals[child.pk, year.pk] = refusal
     return refusals
-
-
-@compiled_read
-def _files_of(child_ids, year_ids):
-    return AnnualFile.objects.filter(child_id__in=child_ids, school_year_id__in=year_ids
-                                     ).order_by("-pk")
 
 
 def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
@@ -131,15 +125,9 @@ def household_emails(children) -> dict[int, list[str]]:
     query."""
     wanted = {h for child in children for h in households(child)}
     emails: dict[int, list[str]] = {h: [] for h in wanted}
-    for family_id, email in _guardian_emails(wanted):
+    for family_id, email in guardian_emails(wanted):
         emails[family_id].append(email)
     return emails
-
-
-@compiled_read
-def _guardian_emails(family_ids):
-    return Guardian.objects.filter(family_id__in=family_ids).order_by(
-        "last_name", "first_name").values_list("family_id", "user__email")
 
 
 @transaction.atomic

@@ -22,10 +22,9 @@ from familles.models import Child
 from familles.services import children_of
 from familles.views import FamilyMixin
 from ground.calendar import parse_month
-from ground.compiled import possible_ids
 from ground.i18n import gettext as _
 
-from .. import services
+from .. import queries, services
 from ..calendar import (
     child_days,
     child_month,
@@ -34,9 +33,7 @@ from ..calendar import (
     month_end,
     next_month,
     period_days_for,
-    periods_with_activity,
     previous_month,
-    units_of,
 )
 from ..models import Slot
 
@@ -264,11 +261,12 @@ class BookPeriodView(_BookingEndpoint):
 
     def act(self, child, lines):
         post = self.request.POST
-        found = periods_with_activity(possible_ids(_ids([post.get("period")])))
-        if not found:
+        ids = _ids([post.get("period")])
+        period = queries.period_with_activity(ids[0]) if ids else None
+        if period is None:
             raise Http404
-        period = self.period = found[0]
-        units = units_of([period.activity_id])
+        self.period = period
+        units = queries.units_of([period.activity_id])
         unit_ids = _ids([post.get("unit")])
         unit = next((u for u in units if unit_ids and u.pk == unit_ids[0]), None)
         if unit is None:

@@ -579,7 +579,7 @@ def test_the_period_form_says_busy_with_htmx_and_books_nothing_twice_on_retry(
     def locked(*_args):
         raise Busy()
 
-    monkeypatch.setattr(booking_service, "_take_place", locked)
+    monkeypatch.setattr(booking_service, "take_place", locked)
     monkeypatch.setattr(places, "take_places_and_insert", locked)
     data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
             "mois": s.month}
@@ -780,7 +780,7 @@ def test_busy_answers_503_with_a_retry_button(parent_client, setting, monkeypatc
         raise Busy()
 
     # Both ways of taking a place (one statement on PostgreSQL, the ORM elsewhere).
-    monkeypatch.setattr(booking_service, "_take_place", locked)
+    monkeypatch.setattr(booking_service, "take_place", locked)
     monkeypatch.setattr(places, "take_places_and_insert", locked)
     data = {"child": s.child.pk, "slot": slot.pk, "waiting_list": "1", "mois": s.month}
 

@@ -1,0 +1,161 @@
+"""The reservations app's reads: what the calendar shows and what booking checks, each a
+plain queryset (no default ordering: the models order by related fields, which would join
+three or four tables for nothing)."""
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce
+
+from inscriptions.models import ActivityUnit, AnnualFile, Enrolment, SchoolYear
+
+from .models import BookingPeriod, Reservation, Slot, WaitingListExit
+
+# What booking reads with each slot (callers that already read the slots pass them in).
+SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "site",
+                  "age_group")
+
+# A form may send any number as an id; PostgreSQL refuses one no bigint column can hold.
+_BIGINT = 2**63
+
+
+def row_ids(values) -> list[int]:
+    """The values that can be a row's id, once each, in order."""
+    return sorted({v for v in values if 0 < v < _BIGINT})
+
+
+def next_bookable_day(child_id, today):
+    """The date of the child's next slot in an activity he is enrolled in, or None."""
+    return Slot.objects.filter(
+        activity__enrolments__child_id=child_id,
+        activity__enrolments__state=Enrolment.State.VALIDATED,
+        activity__needs_reservation=True, date__gte=today,
+    ).order_by("date").values_list("date", flat=True).first()
+
+
+def year_and_file_state(child_id, first, last) -> SchoolYear | None:
+    """The school year of the month, with the state of the child's file for it
+    (`file_state`, None without a file)."""
+    return SchoolYear.objects.filter(start_date__lte=last, end_date__gte=first).annotate(
+        file_state=Subquery(AnnualFile.objects.filter(
+            child_id=child_id, school_year=OuterRef("pk")).order_by().values("state")[:1]),
+    ).order_by("start_date").first()
+
+
+def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
+    """The child's validated enrolments of the year, with activity, deadline rule and site."""
+    return list(Enrolment.objects.filter(
+        child_id=child_id, activity__school_year_id=year_id, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
+                                                                 "activity__name"))
+
+
+def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
+    """The children's validated enrolments in these activities, with the activity (and its
+    deadline rule) and the site: what booking and the calendar need of them."""
+    return list(Enrolment.objects.filter(
+        child_id__in=child_ids, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by())
+
+
+def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
+    """{child id: {activity id: his validated enrolment}}, in one query."""
+    found: dict[int, dict] = {child.pk: {} for child in children}
+    for enrolment in enrolments_read(list(found), list(set(activity_ids))):
+        found[enrolment.child_id][enrolment.activity_id] = enrolment
+    return found
+
+
+def periods_of(activity_ids) -> list[BookingPeriod]:
+    """The activities' booking periods, by first day."""
+    return list(BookingPeriod.objects.filter(activity_id__in=list(activity_ids)).order_by(
+        "first_day", "pk"))
+
+
+def period_with_activity(period_id) -> BookingPeriod | None:
+    ids = row_ids([period_id])
+    if not ids:
+        return None
+    return BookingPeriod.objects.filter(pk=ids[0]).select_related("activity").first()
+
+
+def units_of(activity_ids) -> list[ActivityUnit]:
+    return list(ActivityUnit.objects.filter(activity_id__in=list(activity_ids)).order_by(
+        "position", "pk"))
+
+
+def slots_by_id(slot_ids) -> list[Slot]:
+    """The slots as booking reads them, in id order (ids that cannot exist are ignored)."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return []
+    return list(Slot.objects.filter(pk__in=ids).select_related(*SLOT_RELATIONS).order_by("pk"))
+
+
+def days_of_slots(slot_ids) -> list[tuple[int, object]]:
+    """(activity id, date) of each of these slots."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return []
+    return list(Slot.objects.filter(pk__in=ids).order_by().values_list("activity_id", "date"))
+
+
+def _at_site(sites) -> Q:
+    at_site = Q(pk__in=[])  # no site: no slot (an empty Q would match them all)
+    for activity_id, site_id in sites:
+        at_site |= Q(activity_id=activity_id, site_id=site_id)
+    return at_site
+
+
+def slots_between(sites, first, last) -> list[Slot]:
+    """The slots at these (activity, site) pairs between two dates, with their age group."""
+    if not sites:
+        return []
+    return list(Slot.objects.filter(_at_site(sites), date__range=(first, last))
+                .select_related("age_group").order_by())
+
+
+def slots_on(sites, pairs) -> list[Slot]:
+    """The slots at these (activity, site) pairs on these (activity, date) days, in the
+    calendar's order."""
+    if not sites or not pairs:
+        return []
+    on = Q()
+    for activity_id, day in pairs:
+        on |= Q(activity_id=activity_id, date=day)
+    return list(Slot.objects.filter(_at_site(sites)).filter(on).select_related(
+        "unit", "age_group").order_by("date", "activity_id", "unit__position", "unit_id"))
+
+
+def period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday) -> list[Slot]:
+    """A period's slots of one unit at these sites between two dates (on one ISO weekday,
+    if given), read as booking needs them."""
+    if not site_ids:
+        return []
+    slots = Slot.objects.filter(
+        activity_id=activity_id, unit_id=unit_id, site_id__in=list(site_ids),
+        date__range=(first, last),
+    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
+    if iso_weekday is not None:
+        slots = slots.filter(date__iso_week_day=iso_weekday)
+    return list(slots)
+
+
+def requested(child_ids, slot_ids) -> list[Reservation]:
+    """The children's reservations on these slots, whatever their state."""
+    if not child_ids or not slot_ids:
+        return []
+    return list(Reservation.objects.of_children_on(list(child_ids), list(slot_ids)).order_by())
+
+
+def reservations_with_ranks(child_id, slot_ids) -> list[Reservation]:
+    """The child's reservations on these slots; a waiting one with `exits_ahead`, the slot's
+    tickets before its own that have left the list (a handful: withdrawals, promotions, even
+    when thousands wait), so that its rank is its ticket less these."""
+    if not slot_ids:
+        return []
+    exits = WaitingListExit.objects.filter(
+        slot=OuterRef("slot"), ticket__lt=OuterRef("waiting_ticket"),
+    ).order_by().values("slot").annotate(count=Count("pk")).values("count")
+    return list(Reservation.objects.of_children_on([child_id], list(slot_ids)).select_related(
+        "justification").annotate(exits_ahead=Case(
+            When(state=Reservation.State.WAITING, then=Coalesce(Subquery(exits), 0)),
+            output_field=IntegerField())).order_by())
