@@ -164,7 +164,7 @@ def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, se
 
 
 def test_the_texts_a_day_shows_are_written_as_text_never_as_markup(parent_client, setting):
-    """The day is written by Python (reservations/day_html.py): what staff typed is escaped."""
+    """What staff typed (a closure's reason) is escaped."""
     s = setting
     Slot.objects.filter(pk=s.slots[s.days[0], "Matin"].pk).update(
         closed=True, closed_reason='<script>alert("grève")</script>')
@@ -502,7 +502,7 @@ def test_the_period_form_is_on_the_calendar(parent_client, setting):
 
 def test_the_activity_section_writes_what_staff_and_parents_typed_as_text(
         parent_client, setting, family):
-    """The section is written by Python (reservations/activity_html.py)."""
+    """What staff typed (activity, period, unit) and a brother's name are escaped."""
     s = setting
     s.activity.name = "Centre <b>loisirs</b>"
     s.activity.save(update_fields=["name"])
