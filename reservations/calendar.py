@@ -205,7 +205,8 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     units: dict[int, list[ActivityUnit]] = {activity_id: [] for activity_id in booked}
     for unit in queries.units_of(booked.keys()):
         units[unit.activity_id].append(unit)
-    days = _days(child, booked, periods, now, _month_slots(booked, first, month.last, units))
+    found, held = _month_slots(child, booked, first, month.last, units)
+    days = _days(child, booked, periods, now, found, held)
     today = now.astimezone(local_zone()).date()
     for enrolment in booked.values():
         block = ActivityMonth(enrolment=enrolment)
@@ -248,22 +249,27 @@ def _sites(enrolments: dict) -> list[tuple[int, int]]:
     return sorted((e.activity_id, e.site_id) for e in enrolments.values())
 
 
-def _month_slots(enrolments: dict, first: date, last: date, units: dict) -> list[Slot]:
+def _month_slots(child, enrolments: dict, first: date, last: date, units: dict):
     """The month's slots at the child's sites, each with its unit (read already), in the
-    calendar's order."""
+    calendar's order; and the child's reservations on them with their justifications, by
+    slot id: one statement."""
     by_pk = {unit.pk: unit for some in units.values() for unit in some}
-    found = queries.slots_between(_sites(enrolments), first, last)
-    for slot in found:
-        if slot.unit_id in by_pk:
-            slot.unit = by_pk[slot.unit_id]
-    found.sort(key=lambda slot: (slot.date, slot.activity_id, slot.unit.position,
-                                 slot.unit_id))
-    return found
+    rows = queries.month_slot_rows(child.pk, _sites(enrolments), first, last)
+    held = {}
+    for row in rows:
+        if row.slot.unit_id in by_pk:
+            row.slot.unit = by_pk[row.slot.unit_id]
+        if row.reservation is not None:
+            held[row.slot.pk] = (row.reservation, row.justification)
+    found = sorted((row.slot for row in rows), key=lambda slot: (
+        slot.date, slot.activity_id, slot.unit.position, slot.unit_id))
+    return found, held
 
 
-def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]:
+def _days(child, enrolments: dict, periods, now, found: list[Slot], held=None) -> list[Day]:
     """`enrolments`: by activity id, with their activity (and its deadline rule) and site;
-    `found`: the slots at their sites, in the calendar's order."""
+    `found`: the slots at their sites, in the calendar's order; `held`: the child's
+    reservations on them with their justifications, by slot id, if read already."""
     slots = []
     for slot in found:
         # The enrolment already holds the activity and the site: no join, no copies.
@@ -272,8 +278,9 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]
         slot.site = enrolment.site
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
-    reservations = {r.slot_id: r for r in queries.reservations_with_ranks(
-        child.pk, [slot.pk for slot in slots])}
+    if held is None:
+        held = {r.slot_id: (r, getattr(r, "justification", None))
+                for r in queries.reservations_with_ranks(child.pk, [slot.pk for slot in slots])}
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
@@ -288,17 +295,18 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]
             day = days[key] = Day(activity=slot.activity, date=slot.date,
                                   deadline=deadline_for(rule, slot.date), rule=words,
                                   endpoints=endpoints)
-        row = _row(slot, reservations.get(slot.pk), period_for(slot, periods), now, day.deadline)
+        reservation, justification = held.get(slot.pk, (None, None))
+        row = _row(slot, reservation, justification, period_for(slot, periods), now,
+                   day.deadline)
         row.label = f"{slot.unit.label}, {day.short_label}"
         day.rows.append(row)
     return list(days.values())
 
 
-def _row(slot: Slot, reservation, period, now, deadline) -> Row:
+def _row(slot: Slot, reservation, justification, period, now, deadline) -> Row:
     if slot.closed:
         return Row(slot, "closed", _("fermé : %(reason)s") % {
             "reason": slot.closed_reason or _("accueil fermé")}, reservation=reservation)
-    justification = getattr(reservation, "justification", None) if reservation else None
     if justification is not None:
         return _justified_row(slot, reservation, justification)
     active = reservation is not None and reservation.state != Reservation.State.CANCELLED

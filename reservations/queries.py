@@ -2,12 +2,23 @@
 plain queryset (no default ordering: the models order by related fields, which would join
 three or four tables for nothing)."""
 
+import itertools
+from dataclasses import dataclass
+
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 
 from inscriptions.models import ActivityUnit, AnnualFile, Enrolment, SchoolYear
 
-from .models import BookingPeriod, Reservation, Slot, WaitingListExit
+from .models import (
+    AbsenceJustification,
+    AgeGroup,
+    BookingPeriod,
+    Reservation,
+    Slot,
+    WaitingListExit,
+)
 
 # What booking reads with each slot (callers that already read the slots pass them in).
 SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "site",
@@ -105,14 +116,6 @@ def _at_site(sites) -> Q:
     return at_site
 
 
-def slots_between(sites, first, last) -> list[Slot]:
-    """The slots at these (activity, site) pairs between two dates, with their age group."""
-    if not sites:
-        return []
-    return list(Slot.objects.filter(_at_site(sites), date__range=(first, last))
-                .select_related("age_group").order_by())
-
-
 def slots_on(sites, pairs) -> list[Slot]:
     """The slots at these (activity, site) pairs on these (activity, date) days, in the
     calendar's order."""
@@ -159,3 +162,79 @@ def reservations_with_ranks(child_id, slot_ids) -> list[Reservation]:
         "justification").annotate(exits_ahead=Case(
             When(state=Reservation.State.WAITING, then=Coalesce(Subquery(exits), 0)),
             output_field=IntegerField())).order_by())
+
+
+# --- the calendar month's slots and the child's rows on them, in one statement --------------
+
+def _concrete(model) -> list:
+    """The model's columns, in the order `Model.from_db` takes their values."""
+    return [f for f in model._meta.get_fields() if getattr(f, "concrete", False) and f.column]
+
+
+def _select(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{f.column}"' for f in _concrete(model))
+
+
+def _instance(model, values):
+    """An instance from its columns' values as the database sent them, through the model's
+    own `from_db`, each value converted as the ORM converts it (SQLite's datetimes made
+    aware, its booleans made bool; a field's own `from_db_value`)."""
+    fields = _concrete(model)
+    converted = []
+    for f, value in zip(fields, values, strict=True):
+        column = f.get_col(model._meta.db_table)
+        for converter in (*connection.ops.get_db_converters(column),
+                          *f.get_db_converters(connection)):
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+@dataclass
+class SlotRow:
+    """One slot of the month, with the child's reservation on it (if any), its justification
+    and, for a waiting one, the tickets ahead that have left the list."""
+
+    slot: Slot
+    reservation: Reservation | None
+    justification: AbsenceJustification | None
+
+
+def month_slot_rows(child_id, sites, first, last) -> list[SlotRow]:
+    """The slots at these (activity, site) pairs between two dates, each with its age group,
+    and the child's reservation on each with its justification and its rank's subtrahend
+    (`exits_ahead`), in one statement: the calendar month's slots and rows."""
+    if not sites:
+        return []
+    slot_cols, group_cols = _concrete(Slot), _concrete(AgeGroup)
+    reservation_cols, justification_cols = _concrete(Reservation), _concrete(AbsenceJustification)
+    at_site = " OR ".join(["(s.activity_id = %s AND s.site_id = %s)"] * len(sites))
+    sql = (  # the models' own column names; every value is a bound parameter
+        f"SELECT {_select(Slot, 's')}, {_select(AgeGroup, 'g')}, {_select(Reservation, 'r')}, "  # noqa: S608
+        f"{_select(AbsenceJustification, 'j')}, "
+        "(SELECT COUNT(*) FROM reservations_waitinglistexit x WHERE x.slot_id = s.id "
+        "AND x.ticket < r.waiting_ticket) "
+        "FROM reservations_slot s "
+        "LEFT JOIN reservations_agegroup g ON g.id = s.age_group_id "
+        "LEFT JOIN reservations_reservation r ON r.child_id = %s AND r.slot_id = s.id "
+        "LEFT JOIN reservations_absencejustification j ON j.reservation_id = r.id "
+        f"WHERE ({at_site}) AND s.date BETWEEN %s AND %s")
+    params = [child_id, *(value for pair in sites for value in pair), first, last]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = []
+    ends = list(itertools.accumulate(
+        (len(slot_cols), len(group_cols), len(reservation_cols), len(justification_cols))))
+    for row in rows:
+        slot = _instance(Slot, row[:ends[0]])
+        group = row[ends[0]:ends[1]]
+        slot.age_group = None if group[0] is None else _instance(AgeGroup, group)
+        reservation = justification = None
+        if row[ends[1]] is not None:
+            reservation = _instance(Reservation, row[ends[1]:ends[2]])
+            reservation.exits_ahead = row[-1] or 0
+            if row[ends[2]] is not None:
+                justification = _instance(AbsenceJustification, row[ends[2]:ends[3]])
+        found.append(SlotRow(slot, reservation, justification))
+    return found
