@@ -2,6 +2,7 @@
 plain queryset (no default ordering: the models order by related fields, which would join
 three or four tables for nothing)."""
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from django.db import connection
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 
-from inscriptions.models import ActivityUnit, AnnualFile, Enrolment, SchoolYear
+from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 
 from .models import (
     AbsenceJustification,
@@ -34,21 +35,37 @@ def row_ids(values) -> list[int]:
 
 
 def next_bookable_day(child_id, today):
-    """The date of the child's next slot in an activity he is enrolled in, or None."""
-    return Slot.objects.filter(
-        activity__enrolments__child_id=child_id,
-        activity__enrolments__state=Enrolment.State.VALIDATED,
-        activity__needs_reservation=True, date__gte=today,
-    ).order_by("date").values_list("date", flat=True).first()
+    """The date of the child's next slot in an activity he is enrolled in, or None: one
+    statement."""
+    sql = (f"SELECT s.date FROM {_table(Slot)} s "  # noqa: S608
+           f"JOIN {_table(Activity)} a ON a.id = s.activity_id "
+           f"JOIN {_table(Enrolment)} e ON e.activity_id = a.id "
+           "WHERE e.child_id = %s AND e.state = %s AND a.needs_reservation = %s "
+           "AND s.date >= %s ORDER BY s.date LIMIT 1")
+    rows = _fetch(sql, [child_id, Enrolment.State.VALIDATED.value, True, today])
+    if not rows:
+        return None
+    column, converters = _converters(Slot, connection.vendor)[_attnames(Slot).index("date")]
+    value = rows[0][0]
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
 
 
 def year_and_file_state(child_id, first, last) -> SchoolYear | None:
     """The school year of the month, with the state of the child's file for it
-    (`file_state`, None without a file)."""
-    return SchoolYear.objects.filter(start_date__lte=last, end_date__gte=first).annotate(
-        file_state=Subquery(AnnualFile.objects.filter(
-            child_id=child_id, school_year=OuterRef("pk")).order_by().values("state")[:1]),
-    ).order_by("start_date").first()
+    (`file_state`, None without a file): one statement."""
+    sql = (  # the models' own names; every value is a bound parameter
+        f"SELECT {_select(SchoolYear, 'y')}, (SELECT f.state FROM "  # noqa: S608
+        f"{_table(AnnualFile)} f WHERE f.child_id = %s AND f.school_year_id = y.id "
+        f"LIMIT 1) FROM {_table(SchoolYear)} y WHERE y.start_date <= %s "
+        "AND y.end_date >= %s ORDER BY y.start_date LIMIT 1")
+    rows = _fetch(sql, [child_id, last, first])
+    if not rows:
+        return None
+    year = _instance(SchoolYear, rows[0][:-1])
+    year.file_state = rows[0][-1]
+    return year
 
 
 def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
@@ -76,9 +93,14 @@ def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
 
 
 def periods_of(activity_ids) -> list[BookingPeriod]:
-    """The activities' booking periods, by first day."""
-    return list(BookingPeriod.objects.filter(activity_id__in=list(activity_ids)).order_by(
-        "first_day", "pk"))
+    """The activities' booking periods, by first day: one statement."""
+    ids = row_ids(activity_ids)
+    if not ids:
+        return []
+    sql = (f"SELECT {_select(BookingPeriod, 'p')} FROM {_table(BookingPeriod)} p "  # noqa: S608
+           f"WHERE p.activity_id IN ({', '.join(['%s'] * len(ids))}) "
+           "ORDER BY p.first_day, p.id")
+    return [_instance(BookingPeriod, row) for row in _fetch(sql, ids)]
 
 
 def period_with_activity(period_id) -> BookingPeriod | None:
@@ -89,8 +111,14 @@ def period_with_activity(period_id) -> BookingPeriod | None:
 
 
 def units_of(activity_ids) -> list[ActivityUnit]:
-    return list(ActivityUnit.objects.filter(activity_id__in=list(activity_ids)).order_by(
-        "position", "pk"))
+    """The activities' units, in their order: one statement."""
+    ids = row_ids(activity_ids)
+    if not ids:
+        return []
+    sql = (f"SELECT {_select(ActivityUnit, 'u')} FROM {_table(ActivityUnit)} u "  # noqa: S608
+           f"WHERE u.activity_id IN ({', '.join(['%s'] * len(ids))}) "
+           "ORDER BY u.position, u.id")
+    return [_instance(ActivityUnit, row) for row in _fetch(sql, ids)]
 
 
 def slots_by_id(slot_ids) -> list[Slot]:
@@ -166,28 +194,52 @@ def reservations_with_ranks(child_id, slot_ids) -> list[Reservation]:
 
 # --- the calendar month's slots and the child's rows on them, in one statement --------------
 
-def _concrete(model) -> list:
+@functools.cache
+def _concrete(model) -> tuple:
     """The model's columns, in the order `Model.from_db` takes their values."""
-    return [f for f in model._meta.get_fields() if getattr(f, "concrete", False) and f.column]
+    return tuple(f for f in model._meta.get_fields() if getattr(f, "concrete", False) and f.column)
+
+
+def _table(model) -> str:
+    return f'"{model._meta.db_table}"'
 
 
 def _select(model, alias: str) -> str:
     return ", ".join(f'{alias}."{f.column}"' for f in _concrete(model))
 
 
+@functools.cache
+def _converters(model, vendor: str) -> tuple:
+    """Per column, what the ORM does to a value the database sent (SQLite's datetimes made
+    aware and its booleans made bool; a field's own `from_db_value`); found once per model
+    and database kind."""
+    found = []
+    for f in _concrete(model):
+        column = f.get_col(model._meta.db_table)
+        found.append((column, (*connection.ops.get_db_converters(column),
+                               *f.get_db_converters(connection))))
+    return tuple(found)
+
+
 def _instance(model, values):
     """An instance from its columns' values as the database sent them, through the model's
-    own `from_db`, each value converted as the ORM converts it (SQLite's datetimes made
-    aware, its booleans made bool; a field's own `from_db_value`)."""
-    fields = _concrete(model)
-    converted = []
-    for f, value in zip(fields, values, strict=True):
-        column = f.get_col(model._meta.db_table)
-        for converter in (*connection.ops.get_db_converters(column),
-                          *f.get_db_converters(connection)):
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    own `from_db`, each value converted as the ORM converts it."""
+    converted = list(values)
+    for i, (column, converters) in enumerate(_converters(model, connection.vendor)):
+        for converter in converters:
+            converted[i] = converter(converted[i], column, connection)
+    return model.from_db(connection.alias, _attnames(model), converted)
+
+
+@functools.cache
+def _attnames(model) -> list[str]:
+    return [f.attname for f in _concrete(model)]
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @dataclass
@@ -212,12 +264,12 @@ def month_slot_rows(child_id, sites, first, last) -> list[SlotRow]:
     sql = (  # the models' own column names; every value is a bound parameter
         f"SELECT {_select(Slot, 's')}, {_select(AgeGroup, 'g')}, {_select(Reservation, 'r')}, "  # noqa: S608
         f"{_select(AbsenceJustification, 'j')}, "
-        "(SELECT COUNT(*) FROM reservations_waitinglistexit x WHERE x.slot_id = s.id "
+        f"(SELECT COUNT(*) FROM {_table(WaitingListExit)} x WHERE x.slot_id = s.id "
         "AND x.ticket < r.waiting_ticket) "
-        "FROM reservations_slot s "
-        "LEFT JOIN reservations_agegroup g ON g.id = s.age_group_id "
-        "LEFT JOIN reservations_reservation r ON r.child_id = %s AND r.slot_id = s.id "
-        "LEFT JOIN reservations_absencejustification j ON j.reservation_id = r.id "
+        f"FROM {_table(Slot)} s "
+        f"LEFT JOIN {_table(AgeGroup)} g ON g.id = s.age_group_id "
+        f"LEFT JOIN {_table(Reservation)} r ON r.child_id = %s AND r.slot_id = s.id "
+        f"LEFT JOIN {_table(AbsenceJustification)} j ON j.reservation_id = r.id "
         f"WHERE ({at_site}) AND s.date BETWEEN %s AND %s")
     params = [child_id, *(value for pair in sites for value in pair), first, last]
     with connection.cursor() as cursor:
