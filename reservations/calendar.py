@@ -279,8 +279,7 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held=None) -
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
     if held is None:
-        held = {r.slot_id: (r, getattr(r, "justification", None))
-                for r in queries.reservations_with_ranks(child.pk, [slot.pk for slot in slots])}
+        held = queries.held_on(child.pk, [slot.pk for slot in slots])
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}

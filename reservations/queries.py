@@ -2,14 +2,12 @@
 plain queryset (no default ordering: the models order by related fields, which would join
 three or four tables for nothing)."""
 
-import functools
-import itertools
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 
+from ground import rows
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 
 from .models import (
@@ -37,34 +35,30 @@ def row_ids(values) -> list[int]:
 def next_bookable_day(child_id, today):
     """The date of the child's next slot in an activity he is enrolled in, or None: one
     statement."""
-    sql = (f"SELECT s.date FROM {_table(Slot)} s "  # noqa: S608
-           f"JOIN {_table(Activity)} a ON a.id = s.activity_id "
-           f"JOIN {_table(Enrolment)} e ON e.activity_id = a.id "
+    sql = (f"SELECT s.date FROM {rows.table(Slot)} s "  # noqa: S608
+           f"JOIN {rows.table(Activity)} a ON a.id = s.activity_id "
+           f"JOIN {rows.table(Enrolment)} e ON e.activity_id = a.id "
            "WHERE e.child_id = %s AND e.state = %s AND a.needs_reservation = %s "
            "AND s.date >= %s ORDER BY s.date LIMIT 1")
-    rows = _fetch(sql, [child_id, Enrolment.State.VALIDATED.value, True, today])
-    if not rows:
+    found = rows.fetch(sql, [child_id, Enrolment.State.VALIDATED.value, True, today])
+    if not found:
         return None
-    column, converters = _converters(Slot, connection.vendor)[_attnames(Slot).index("date")]
-    value = rows[0][0]
-    for converter in converters:
-        value = converter(value, column, connection)
-    return value
+    return rows.convert(Slot, "date", found[0][0])
 
 
 def year_and_file_state(child_id, first, last) -> SchoolYear | None:
     """The school year of the month, with the state of the child's file for it
     (`file_state`, None without a file): one statement."""
     sql = (  # the models' own names; every value is a bound parameter
-        f"SELECT {_select(SchoolYear, 'y')}, (SELECT f.state FROM "  # noqa: S608
-        f"{_table(AnnualFile)} f WHERE f.child_id = %s AND f.school_year_id = y.id "
-        f"LIMIT 1) FROM {_table(SchoolYear)} y WHERE y.start_date <= %s "
+        f"SELECT {rows.select(SchoolYear, 'y')}, (SELECT f.state FROM "  # noqa: S608
+        f"{rows.table(AnnualFile)} f WHERE f.child_id = %s AND f.school_year_id = y.id "
+        f"LIMIT 1) FROM {rows.table(SchoolYear)} y WHERE y.start_date <= %s "
         "AND y.end_date >= %s ORDER BY y.start_date LIMIT 1")
-    rows = _fetch(sql, [child_id, last, first])
-    if not rows:
+    found = rows.fetch(sql, [child_id, last, first])
+    if not found:
         return None
-    year = _instance(SchoolYear, rows[0][:-1])
-    year.file_state = rows[0][-1]
+    year = rows.instance(SchoolYear, found[0][:-1])
+    year.file_state = found[0][-1]
     return year
 
 
@@ -97,10 +91,10 @@ def periods_of(activity_ids) -> list[BookingPeriod]:
     ids = row_ids(activity_ids)
     if not ids:
         return []
-    sql = (f"SELECT {_select(BookingPeriod, 'p')} FROM {_table(BookingPeriod)} p "  # noqa: S608
+    sql = (f"SELECT {rows.select(BookingPeriod, 'p')} FROM {rows.table(BookingPeriod)} p "  # noqa: S608
            f"WHERE p.activity_id IN ({', '.join(['%s'] * len(ids))}) "
            "ORDER BY p.first_day, p.id")
-    return [_instance(BookingPeriod, row) for row in _fetch(sql, ids)]
+    return [rows.instance(BookingPeriod, row) for row in rows.fetch(sql, ids)]
 
 
 def period_with_activity(period_id) -> BookingPeriod | None:
@@ -115,10 +109,10 @@ def units_of(activity_ids) -> list[ActivityUnit]:
     ids = row_ids(activity_ids)
     if not ids:
         return []
-    sql = (f"SELECT {_select(ActivityUnit, 'u')} FROM {_table(ActivityUnit)} u "  # noqa: S608
+    sql = (f"SELECT {rows.select(ActivityUnit, 'u')} FROM {rows.table(ActivityUnit)} u "  # noqa: S608
            f"WHERE u.activity_id IN ({', '.join(['%s'] * len(ids))}) "
            "ORDER BY u.position, u.id")
-    return [_instance(ActivityUnit, row) for row in _fetch(sql, ids)]
+    return [rows.instance(ActivityUnit, row) for row in rows.fetch(sql, ids)]
 
 
 def slots_by_id(slot_ids) -> list[Slot]:
@@ -194,99 +188,75 @@ def reservations_with_ranks(child_id, slot_ids) -> list[Reservation]:
 
 # --- the calendar month's slots and the child's rows on them, in one statement --------------
 
-@functools.cache
-def _concrete(model) -> tuple:
-    """The model's columns, in the order `Model.from_db` takes their values."""
-    return tuple(f for f in model._meta.get_fields() if getattr(f, "concrete", False) and f.column)
-
-
-def _table(model) -> str:
-    return f'"{model._meta.db_table}"'
-
-
-def _select(model, alias: str) -> str:
-    return ", ".join(f'{alias}."{f.column}"' for f in _concrete(model))
-
-
-@functools.cache
-def _converters(model, vendor: str) -> tuple:
-    """Per column, what the ORM does to a value the database sent (SQLite's datetimes made
-    aware and its booleans made bool; a field's own `from_db_value`); found once per model
-    and database kind."""
-    found = []
-    for f in _concrete(model):
-        column = f.get_col(model._meta.db_table)
-        found.append((column, (*connection.ops.get_db_converters(column),
-                               *f.get_db_converters(connection))))
-    return tuple(found)
-
-
-def _instance(model, values):
-    """An instance from its columns' values as the database sent them, through the model's
-    own `from_db`, each value converted as the ORM converts it."""
-    converted = list(values)
-    for i, (column, converters) in enumerate(_converters(model, connection.vendor)):
-        for converter in converters:
-            converted[i] = converter(converted[i], column, connection)
-    return model.from_db(connection.alias, _attnames(model), converted)
-
-
-@functools.cache
-def _attnames(model) -> list[str]:
-    return [f.attname for f in _concrete(model)]
-
-
-def _fetch(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 @dataclass
 class SlotRow:
     """One slot of the month, with the child's reservation on it (if any), its justification
-    and, for a waiting one, the tickets ahead that have left the list."""
+    and, for a waiting one, the tickets ahead that have left the list (`exits_ahead`)."""
 
     slot: Slot
     reservation: Reservation | None
     justification: AbsenceJustification | None
 
 
+def _held(row, start: int):
+    """The reservation (with `exits_ahead`, the row's last value) and its justification
+    found in a row from `start`, or (None, None)."""
+    if row[start] is None:
+        return None, None
+    middle = start + len(rows.columns(Reservation))
+    reservation = rows.instance(Reservation, row[start:middle])
+    reservation.exits_ahead = row[-1] or 0
+    justification = None
+    if row[middle] is not None:
+        justification = rows.instance(
+            AbsenceJustification, row[middle:middle + len(rows.columns(AbsenceJustification))])
+    return reservation, justification
+
+
+def _held_columns() -> str:
+    """The reservation `r`, its justification `j`, and the exits ahead of a waiting one."""
+    return (f"{rows.select(Reservation, 'r')}, {rows.select(AbsenceJustification, 'j')}, "  # noqa: S608
+            f"(SELECT COUNT(*) FROM {rows.table(WaitingListExit)} x "
+            "WHERE x.slot_id = r.slot_id AND x.ticket < r.waiting_ticket)")
+
+
 def month_slot_rows(child_id, sites, first, last) -> list[SlotRow]:
     """The slots at these (activity, site) pairs between two dates, each with its age group,
-    and the child's reservation on each with its justification and its rank's subtrahend
-    (`exits_ahead`), in one statement: the calendar month's slots and rows."""
+    and the child's reservation on each with its justification and its rank's subtrahend:
+    the calendar month's slots and rows in one statement."""
     if not sites:
         return []
-    slot_cols, group_cols = _concrete(Slot), _concrete(AgeGroup)
-    reservation_cols, justification_cols = _concrete(Reservation), _concrete(AbsenceJustification)
     at_site = " OR ".join(["(s.activity_id = %s AND s.site_id = %s)"] * len(sites))
-    sql = (  # the models' own column names; every value is a bound parameter
-        f"SELECT {_select(Slot, 's')}, {_select(AgeGroup, 'g')}, {_select(Reservation, 'r')}, "  # noqa: S608
-        f"{_select(AbsenceJustification, 'j')}, "
-        f"(SELECT COUNT(*) FROM {_table(WaitingListExit)} x WHERE x.slot_id = s.id "
-        "AND x.ticket < r.waiting_ticket) "
-        f"FROM {_table(Slot)} s "
-        f"LEFT JOIN {_table(AgeGroup)} g ON g.id = s.age_group_id "
-        f"LEFT JOIN {_table(Reservation)} r ON r.child_id = %s AND r.slot_id = s.id "
-        f"LEFT JOIN {_table(AbsenceJustification)} j ON j.reservation_id = r.id "
+    sql = (  # the models' own names; every value is a bound parameter
+        f"SELECT {rows.select(Slot, 's')}, {rows.select(AgeGroup, 'g')}, "  # noqa: S608
+        f"{_held_columns()} FROM {rows.table(Slot)} s "
+        f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
+        f"LEFT JOIN {rows.table(Reservation)} r ON r.child_id = %s AND r.slot_id = s.id "
+        f"LEFT JOIN {rows.table(AbsenceJustification)} j ON j.reservation_id = r.id "
         f"WHERE ({at_site}) AND s.date BETWEEN %s AND %s")
     params = [child_id, *(value for pair in sites for value in pair), first, last]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    slot_end = len(rows.columns(Slot))
+    group_end = slot_end + len(rows.columns(AgeGroup))
     found = []
-    ends = list(itertools.accumulate(
-        (len(slot_cols), len(group_cols), len(reservation_cols), len(justification_cols))))
-    for row in rows:
-        slot = _instance(Slot, row[:ends[0]])
-        group = row[ends[0]:ends[1]]
-        slot.age_group = None if group[0] is None else _instance(AgeGroup, group)
-        reservation = justification = None
-        if row[ends[1]] is not None:
-            reservation = _instance(Reservation, row[ends[1]:ends[2]])
-            reservation.exits_ahead = row[-1] or 0
-            if row[ends[2]] is not None:
-                justification = _instance(AbsenceJustification, row[ends[2]:ends[3]])
-        found.append(SlotRow(slot, reservation, justification))
+    for row in rows.fetch(sql, params):
+        slot = rows.instance(Slot, row[:slot_end])
+        group = row[slot_end:group_end]
+        slot.age_group = None if group[0] is None else rows.instance(AgeGroup, group)
+        found.append(SlotRow(slot, *_held(row, group_end)))
+    return found
+
+
+def held_on(child_id, slot_ids) -> dict:
+    """{slot id: (the child's reservation on it, with `exits_ahead`; its justification)} for
+    these slots, in one statement, through the children's index (see `of_children_on`)."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return {}
+    sql = (f"SELECT {_held_columns()} FROM {rows.table(Reservation)} r "  # noqa: S608
+           f"LEFT JOIN {rows.table(AbsenceJustification)} j ON j.reservation_id = r.id "
+           f"WHERE r.child_id = %s AND r.slot_id + 0 IN ({', '.join(['%s'] * len(ids))})")
+    found = {}
+    for row in rows.fetch(sql, [child_id, *ids]):
+        reservation, justification = _held(row, 0)
+        found[reservation.slot_id] = (reservation, justification)
     return found
