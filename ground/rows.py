@@ -13,7 +13,8 @@ from django.db import connection
 @functools.cache
 def columns(model) -> tuple:
     """The model's columns, in the order `Model.from_db` takes their values."""
-    return tuple(f for f in model._meta.get_fields() if getattr(f, "concrete", False) and f.column)
+    return tuple(f for f in model._meta.get_fields()
+                 if getattr(f, "concrete", False) and not f.many_to_many and f.column)
 
 
 @functools.cache
