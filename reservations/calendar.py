@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import number_format
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 
 from familles.models import Child
 from ground.i18n import gettext as _
@@ -103,8 +104,21 @@ class Day:
         return self.endpoints.book
 
     @property
+    def words(self) -> dict[str, str]:
+        return button_words(get_language())
+
+    @property
     def cancel_url(self) -> str:
         return self.endpoints.cancel
+
+
+@lru_cache(maxsize=16)
+def button_words(language: str) -> dict[str, str]:
+    """The rows' buttons' words, translated once per language rather than once per row (a
+    month shows some forty rows)."""
+    return {"book": _("Réserver"), "join": _("Rejoindre la liste d'attente"),
+            "choose": _("choisir"), "cancel": _("Annuler"),
+            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier l'absence")}
 
 
 @dataclass(frozen=True)
