@@ -264,8 +264,8 @@ def missing_items(annual_file: AnnualFile) -> list[str]:
     if annual_file.income_document_id is None:
         missing.append(_("Joignez un justificatif de revenus (avis d'imposition, attestation "
                          "CAF ou MSA)."))
-    if annual_file.allowance_body != AnnualFile.AllowanceBody.NONE and not \
-            annual_file.allowance_number:
+    if (annual_file.allowance_body != AnnualFile.AllowanceBody.NONE
+            and not annual_file.allowance_number):
         missing.append(_("Indiquez votre numéro d'allocataire."))
     if not annual_file.school:
         missing.append(_("Indiquez l'école de l'enfant."))

@@ -216,8 +216,8 @@ def test_after_the_deadline_the_day_is_out_of_time_and_a_booking_cannot_be_cance
         response = open_month(client, s)
         text = day_block(response, s.activity, day)
 
-    assert "Après-midi hors délai Hors délai : il fallait réserver ou annuler avant le " \
-           f"{french_day(deadline.date())} à 12 h" in text
+    assert ("Après-midi hors délai Hors délai : il fallait réserver ou annuler avant le "
+            f"{french_day(deadline.date())} à 12 h") in text
     assert "Matin réservé Hors délai pour annuler : vous pouvez justifier l'absence" in text
     assert "Annuler" not in text.replace("annuler", "")
     assert "Justifier l'absence" in text
@@ -273,10 +273,10 @@ def test_an_unvalidated_file_shows_why_and_where_to_go(parent_client, setting):
     response = open_month(parent_client, setting)
 
     page = visible_text(response)
-    assert "est en cours de traitement : vous pourrez inscrire et réserver dès sa validation" \
-        in page
-    assert reverse("inscriptions:annual_file", args=[setting.child.pk, setting.year.pk]) in \
-        response.content.decode()
+    assert ("est en cours de traitement : vous pourrez inscrire et réserver dès sa validation"
+            in page)
+    assert (reverse("inscriptions:annual_file", args=[setting.child.pk, setting.year.pk])
+            in response.content.decode())
     assert "places disponibles" not in page
 
 
@@ -457,8 +457,8 @@ def test_cancel_after_the_deadline_is_refused_and_points_to_the_justification(cl
         assert response.status_code == 303
         shown = " ".join(flash_messages(client.get(response["Location"])))
 
-    assert "Hors délai : l'annulation était possible jusqu'au " \
-           f"{french_day(deadline.date())} à 12 h" in shown
+    assert ("Hors délai : l'annulation était possible jusqu'au "
+            f"{french_day(deadline.date())} à 12 h") in shown
     assert "Vous pouvez justifier l'absence." in shown
     reservation.refresh_from_db()
     assert reservation.state == Reservation.State.CONFIRMED
