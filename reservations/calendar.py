@@ -15,9 +15,9 @@ from django.urls import get_script_prefix, reverse
 from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from familles.models import Child
-from ground.i18n import gettext as _
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 from inscriptions.services import FileNotValidated, file_refusal
 

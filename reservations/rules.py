@@ -2,7 +2,7 @@
 accepts): whether a day falls in a booking period, and why a child cannot book a slot now
 (period, time) or at all (enrolment, site, age group). No query: callers pass what they read."""
 
-from ground.i18n import gettext as _
+from django.utils.translation import gettext as _
 
 from .deadlines import describe, format_moment, slot_deadline
 

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from familles.models import Child, Contact, Document, Family
 from familles.services import owned_child, upload_document
-from ground.i18n import gettext as _
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 

@@ -20,11 +20,11 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from familles.models import Child, Family
 from familles.services import owned_child, require_own_child
-from ground.i18n import gettext as _
 from ground.outbox import queue_email
 from inscriptions.services import (
     email_households,

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import reswap
 
@@ -22,7 +23,6 @@ from familles.models import Child
 from familles.services import children_of
 from familles.views import FamilyMixin
 from ground.calendar import parse_month
-from ground.i18n import gettext as _
 
 from .. import queries, services
 from ..calendar import (
