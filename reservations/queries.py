@@ -4,8 +4,7 @@ three or four tables for nothing)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
 from ground import rows
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
@@ -174,21 +173,6 @@ def requested(child_ids, slot_ids) -> list[Reservation]:
            f"WHERE r.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
            f"AND r.slot_id + 0 IN ({', '.join(['%s'] * len(slot_ids))})")
     return [rows.instance(Reservation, row) for row in rows.fetch(sql, [*child_ids, *slot_ids])]
-
-
-def reservations_with_ranks(child_id, slot_ids) -> list[Reservation]:
-    """The child's reservations on these slots; a waiting one with `exits_ahead`, the slot's
-    tickets before its own that have left the list (a handful: withdrawals, promotions, even
-    when thousands wait), so that its rank is its ticket less these."""
-    if not slot_ids:
-        return []
-    exits = WaitingListExit.objects.filter(
-        slot=OuterRef("slot"), ticket__lt=OuterRef("waiting_ticket"),
-    ).order_by().values("slot").annotate(count=Count("pk")).values("count")
-    return list(Reservation.objects.of_children_on([child_id], list(slot_ids)).select_related(
-        "justification").annotate(exits_ahead=Case(
-            When(state=Reservation.State.WAITING, then=Coalesce(Subquery(exits), 0)),
-            output_field=IntegerField())).order_by())
 
 
 # --- the calendar month's slots and the child's rows on them, in one statement --------------
