@@ -103,10 +103,12 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
 
 def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, *,
                   join_waiting_list=False, now=None, source=Reservation.Source.PARENT,
-                  check_period=True, notify=True) -> list[ChildBooking]:
+                  check_period=True, notify=True, enrolments=None) -> list[ChildBooking]:
     """One action for brothers and sisters: each child (as read by the caller) on his own
     slots (read with SLOT_RELATIONS). Files, enrolments, periods and existing rows are read
-    once for all of them, before anything is booked; each child's new days are then taken in
+    once for all of them, before anything is booked (`enrolments`: {child id: {activity id:
+    his validated enrolment}} for every activity of his slots, when the caller has read them
+    already); each child's new days are then taken in
     one statement; each household told gets one summary for all the children.
     Raises Busy if a slot stays locked (the children booked before it stay booked)."""
     now = now or timezone.now()
@@ -116,8 +118,9 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
                               key=lambda year: year.pk) for child, some in wanted}
     refusals = file_refusals([(child, year) for child in children for year in years[child.pk]])
     slots = {slot.pk: slot for _child, some in wanted for slot in some}
-    enrolments = queries.validated_enrolments_of(
-        children, {slot.activity_id for slot in slots.values()})
+    if enrolments is None:
+        enrolments = queries.validated_enrolments_of(
+            children, {slot.activity_id for slot in slots.values()})
     periods = queries.periods_of({a for some in enrolments.values() for a in some})
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are

@@ -188,12 +188,12 @@ class _BookingEndpoint(FamilyMixin, View):
     def outcome_lines(self, child, outcomes) -> list[tuple[int, str]]:
         return [(OUTCOME_LEVELS[o.state], self.outcome_text(child, o)) for o in outcomes]
 
-    def book_together(self, child, wanted, join, lines) -> list:
+    def book_together(self, child, wanted, join, lines, enrolments=None) -> list:
         """Book the child and his brothers and sisters in one action. A child whose file
         refuses him is said in the lines; the child's own refusal is the whole answer when
         he was alone. Returns the results of those who could book, in the order asked."""
         results = services.book_children(self.family, wanted, self.request.user,
-                                         join_waiting_list=join)
+                                         join_waiting_list=join, enrolments=enrolments)
         booked = []
         for result in results:
             if result.refusal is None:
@@ -296,7 +296,11 @@ class BookPeriodView(_BookingEndpoint):
                     "child": each.first_name}))
                 continue
             wanted.append((each, days))
-        for result in self.book_together(child, wanted, join, lines) if wanted else []:
+        # Their enrolments in the period's activity, read with their days: not read again.
+        enrolments = {each.pk: {period.activity_id: plans[each.pk].enrolment}
+                      for each, _days in wanted}
+        for result in (self.book_together(child, wanted, join, lines, enrolments)
+                       if wanted else []):
             self.periods = result.periods
             lines.append(self.summary(result.child, period, result.outcomes))
             lines.extend(self.outcome_lines(result.child, [
