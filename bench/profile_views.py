@@ -35,7 +35,7 @@ def main(argv=None) -> int:
 
     from familles.models import Guardian
     from reservations import services
-    from reservations.calendar import child_month, first_month_with_slots, period_slots
+    from reservations.calendar import child_month, first_month_with_slots, period_days_for
     from reservations.models import BookingPeriod, Reservation
 
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
@@ -80,15 +80,17 @@ def main(argv=None) -> int:
             "waiting_list": "1"}, secure=True)
         assert response.status_code == 303, response.status_code
 
+    def period_slots(child):
+        plan = period_days_for([child], canteen, unit.pk, 1, timezone.localdate())[child.pk]
+        return [slot.pk for slot in plan.slots]
+
     def service_book(g):
         child = g.family.children.order_by("pk").last()
-        ids = period_slots(child, canteen, unit.pk, 1, timezone.localdate())
-        services.book(g.family, child.pk, ids, g.user, join_waiting_list=True)
+        services.book(g.family, child.pk, period_slots(child), g.user, join_waiting_list=True)
 
     def service_book_already(g):
         child = g.family.children.order_by("pk").last()
-        ids = period_slots(child, canteen, unit.pk, 1, timezone.localdate())
-        services.book(g.family, child.pk, ids, g.user, join_waiting_list=True)
+        services.book(g.family, child.pk, period_slots(child), g.user, join_waiting_list=True)
 
     def orm_against_sql(g):
         """CPU of the calendar's reads through the ORM, then of the very same SQL sent again

@@ -10,8 +10,12 @@ connections were quiet (the rush at 2 × 4: 43–50 parents/s, the cores 76 % bu
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# gthread, with each worker taking no more than its share of the connections (see the module).
-worker_class = "portail.web_worker.FairThreadWorker"
+worker_class = "gthread"
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections
+# across them. A gthread worker keeps the connections it accepted; with one shared socket
+# whichever worker woke first took them, and at the opening four workers held 186, 180, 111 and
+# 23 of 500 kept-alive connections, with the same CPU each (docs/performance.md).
+reuse_port = True
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # A request slower than this is a bug or a hung dependency: the worker is replaced.

@@ -7,10 +7,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from ground.compiled import compiled_read
-
 from .households import households
 from .models import Child, Family, Guardian
+from .queries import children_of_family
 
 
 def family_of(user) -> Family | None:
@@ -54,9 +53,4 @@ def require_own_child(family: Family, child: Child) -> Child:
 def children_of(family: Family) -> list[Child]:
     """The family's children (either household in shared custody), by first name: every
     parent page starts with them."""
-    return _children_of(family.pk)
-
-
-@compiled_read
-def _children_of(family_id):
-    return Child.objects.for_family(family_id).order_by("first_name", "pk")
+    return children_of_family(family.pk)

@@ -3,11 +3,10 @@ custody. Every app that writes to the parents about a child goes through here, s
 shared custody both households are told, one message each, and neither sees the other's
 addresses."""
 
-from ground.compiled import compiled_read
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
-from .models import Guardian
+from .queries import guardian_emails
 
 
 def households(child) -> list[int]:
@@ -25,15 +24,9 @@ def household_emails(children) -> dict[int, list[str]]:
     query."""
     wanted = households_of(*children)
     emails: dict[int, list[str]] = {h: [] for h in wanted}
-    for family_id, email in _guardian_emails(wanted):
+    for family_id, email in guardian_emails(wanted):
         emails[family_id].append(email)
     return emails
-
-
-@compiled_read
-def _guardian_emails(family_ids):
-    return Guardian.objects.filter(family_id__in=family_ids).order_by(
-        "last_name", "first_name").values_list("family_id", "user__email")
 
 
 def email_households(template: str, child, context: dict, *,

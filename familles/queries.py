@@ -1,6 +1,12 @@
-"""Read side of the familles app: what the family's pages show, always through the family."""
+"""Read side of the familles app: what the family's pages show, always through the family, and
+the reads every parent request makes."""
 
-from .models import Child, Document, Family, Invitation
+from ground import rows
+
+from .models import Child, Document, Family, Guardian, Invitation, User
+
+_BIGINT = 2**63
+
 
 
 def invitations_for(user):
@@ -25,3 +31,35 @@ def family_page(family: Family) -> dict:
 def family_documents(family: Family):
     """« Mes documents »: the household's own documents."""
     return Document.objects.filter(family=family).select_related("child")
+
+
+
+def user_with_family(user_id) -> User | None:
+    """The user of this id (as a session stores it), with his guardian and family; None when
+    it is no id or no user, as Django's own lookup answers."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < user_id < _BIGINT:
+        return None
+    return User.objects.select_related("guardian__family").filter(pk=user_id).order_by().first()
+
+
+def children_of_family(family_id) -> list[Child]:
+    """The family's children (either household in shared custody), by first name: what
+    `Child.objects.for_family` reads, in one hand-written statement (every parent page)."""
+    sql = (f"SELECT {rows.select(Child, 'c')} FROM {rows.table(Child)} c "  # noqa: S608
+           "WHERE c.family_id = %s OR c.second_family_id = %s ORDER BY c.first_name, c.id")
+    return [rows.instance(Child, row) for row in rows.fetch(sql, [family_id, family_id])]
+
+
+def guardian_emails(family_ids) -> list[tuple[int, str]]:
+    """(family id, e-mail) of each guardian of these families, by name."""
+    if not family_ids:
+        return []
+    sql = (f"SELECT g.family_id, u.email FROM {rows.table(Guardian)} g "  # noqa: S608
+           f"LEFT JOIN {rows.table(User)} u ON u.id = g.user_id "
+           f"WHERE g.family_id IN ({', '.join(['%s'] * len(family_ids))}) "
+           "ORDER BY g.last_name, g.first_name")
+    return rows.fetch(sql, list(family_ids))

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 
 from familles.households import households_of
 from familles.models import Child, Contact, Document, Family
+from ground import rows
 
 from .models import Activity, AnnualFile, Enrolment, FamilyQuotient, SchoolYear
-from .rules import reasons_not_eligible
-from .services.files import DOCUMENT_FIELDS, file_refusal
+from .rules import DOCUMENT_FIELDS, file_refusal, reasons_not_eligible
 
 
 def file_rows(children, years=None) -> list[dict]:
@@ -123,3 +123,14 @@ def family_enrolments(family: Family):
     """The enrolments of the family's children (either household)."""
     return Enrolment.objects.filter(child__in=Child.objects.for_family(family)).select_related(
         "child", "activity__school_year", "site")
+
+
+def files_of(child_ids, year_ids) -> list[AnnualFile]:
+    """The children's files of these school years, newest first."""
+    if not child_ids or not year_ids:
+        return []
+    sql = (f"SELECT {rows.select(AnnualFile, 'f')} FROM {rows.table(AnnualFile)} f "  # noqa: S608
+           f"WHERE f.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
+           f"AND f.school_year_id IN ({', '.join(['%s'] * len(year_ids))}) ORDER BY f.id DESC")
+    return [rows.instance(AnnualFile, row)
+            for row in rows.fetch(sql, [*child_ids, *year_ids])]

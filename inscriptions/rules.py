@@ -1,6 +1,8 @@
 """Pure rules of the inscriptions app, shared by the pages that explain them (queries.py) and
 the services that enforce them: who may join an activity, what a file still lacks."""
 
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -8,6 +10,40 @@ from django.utils.translation import gettext as _
 from familles.models import Child, Document
 
 from .models import Activity, AnnualFile, SchoolLevel
+
+# The document slots of a file, and the vault type a file uploaded into each slot gets.
+UPLOAD_KINDS = {
+    "vaccination_document": Document.Kind.VACCINATION,
+    "pai_document": Document.Kind.PAI,
+    "custody_document": Document.Kind.CUSTODY_CALENDAR,
+    "income_document": Document.Kind.TAX_NOTICE,
+}
+DOCUMENT_FIELDS = list(UPLOAD_KINDS)
+
+
+class FileNotValidated(ValidationError):
+    """Raised by enrolment and reservation services; carries where to go next."""
+
+    def __init__(self, message, url):
+        super().__init__(message)
+        self.url = url
+
+
+def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
+    """Why the file (already fetched, or None) does not open enrolments yet; None if it does."""
+    if annual_file is not None and annual_file.state == AnnualFile.State.VALIDATED:
+        return None
+    url = reverse("inscriptions:annual_file", args=[child.pk, school_year.pk])
+    if annual_file is None or annual_file.state == AnnualFile.State.DRAFT:
+        message = _("Le dossier administratif %(year)s de %(child)s n'a pas encore été "
+                    "transmis : complétez-le pour pouvoir inscrire et réserver.")
+    elif annual_file.state == AnnualFile.State.RETURNED:
+        message = _("Le service vous a renvoyé le dossier administratif %(year)s de %(child)s "
+                    "à compléter : corrigez-le pour pouvoir inscrire et réserver.")
+    else:
+        message = _("Le dossier administratif %(year)s de %(child)s est en cours de "
+                    "traitement : vous pourrez inscrire et réserver dès sa validation.")
+    return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
 def missing_document_reason(kind_label) -> str:

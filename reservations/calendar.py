@@ -1,28 +1,27 @@
 """The parent calendar's read side: for one child and a range of days, each slot he may book
 and its state in words.
 
-States come from the booking service's own rules (`time_refusal`, `period_for`,
-`eligibility_refusal`), so that the page and the server always say the same thing. The
-number of queries is fixed, whatever the number of days, units and activities."""
+States come from the rules booking applies too (reservations/rules.py), so that the page
+and the server always say the same thing. The number of queries is fixed, whatever the number
+of days, units and activities; the reads are in reservations/queries.py."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property, lru_cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, When
-from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, reverse
 from django.utils.formats import number_format
 from django.utils.text import capfirst
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from familles.models import Child
 from ground.calendar import month_end
-from ground.compiled import compiled_read, possible_ids
-from ground.i18n import gettext as _
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 from inscriptions.services import FileNotValidated, file_refusal
 
+from . import queries
 from .deadlines import (
     WEEKDAYS,
     deadline_for,
@@ -35,16 +34,8 @@ from .deadlines import (
     justification_limit_text,
     local_zone,
 )
-from .models import AbsenceJustification, BookingPeriod, Reservation, Slot, WaitingListExit
-from .services.booking import (
-    SLOT_RELATIONS,
-    eligibility_refusal,
-    enrolments_read,
-    period_for,
-    periods_of,
-    time_refusal,
-    validated_enrolments,
-)
+from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
+from .rules import eligibility_refusal, period_for, time_refusal
 
 # How each state is shown: the words say it, the colour only repeats it.
 TONES = {
@@ -113,8 +104,21 @@ class Day:
         return self.endpoints.book
 
     @property
+    def words(self) -> dict[str, str]:
+        return button_words(get_language())
+
+    @property
     def cancel_url(self) -> str:
         return self.endpoints.cancel
+
+
+@lru_cache(maxsize=16)
+def button_words(language: str) -> dict[str, str]:
+    """The rows' buttons' words, translated once per language rather than once per row (a
+    month shows some forty rows)."""
+    return {"book": _("Réserver"), "join": _("Rejoindre la liste d'attente"),
+            "choose": _("choisir"), "cancel": _("Annuler"),
+            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier l'absence")}
 
 
 @dataclass(frozen=True)
@@ -178,17 +182,8 @@ class ChildMonth:
 
 def first_month_with_slots(child: Child, today: date) -> date | None:
     """The month of the child's next bookable day (where the calendar opens by default)."""
-    found = _next_day(child.pk, today)
-    return found[0].replace(day=1) if found else None
-
-
-@compiled_read
-def _next_day(child_id, today):
-    return Slot.objects.filter(
-        activity__enrolments__child_id=child_id,
-        activity__enrolments__state=Enrolment.State.VALIDATED,
-        activity__needs_reservation=True, date__gte=today,
-    ).order_by("date").values_list("date", flat=True)[:1]
+    found = queries.next_bookable_day(child.pk, today)
+    return found.replace(day=1) if found else None
 
 
 def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
@@ -196,24 +191,24 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     month = ChildMonth(child=child, first=first)
     # The year and the state of the child's file for it in one query; the gate itself is the
     # one `require_validated_file` applies.
-    years = _year_and_file_state(child.pk, first, month.last)
-    if not years:
+    month.year = queries.year_and_file_state(child.pk, first, month.last)
+    if month.year is None:
         return month
-    month.year = years[0]
     state = month.year.file_state
     month.file_error = file_refusal(child, month.year,
                                     None if state is None else AnnualFile(state=state))
     if month.file_error is not None:
         return month
-    enrolments = _enrolments_in_year(child.pk, month.year.pk)
+    enrolments = queries.enrolments_in_year(child.pk, month.year.pk)
     month.without_reservation = [e for e in enrolments if not e.activity.needs_reservation]
     booked = {e.activity_id: e for e in enrolments if e.activity.needs_reservation}
-    periods = periods_of(booked.keys())
+    periods = queries.periods_of(booked.keys())
     # Read once for the period forms and the slots (which then need no join to their unit).
     units: dict[int, list[ActivityUnit]] = {activity_id: [] for activity_id in booked}
-    for unit in units_of(booked.keys()):
+    for unit in queries.units_of(booked.keys()):
         units[unit.activity_id].append(unit)
-    days = _days(child, booked, periods, now, _month_slots(booked, first, month.last, units))
+    found, held = _month_slots(child, booked, first, month.last, units)
+    days = _days(child, booked, periods, now, found, held)
     today = now.astimezone(local_zone()).date()
     for enrolment in booked.values():
         block = ActivityMonth(enrolment=enrolment)
@@ -229,34 +224,6 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     return month
 
 
-@compiled_read
-def _year_and_file_state(child_id, first, last):
-    """The school year of the month, with the state of the child's file for it."""
-    return SchoolYear.objects.filter(start_date__lte=last, end_date__gte=first).annotate(
-        file_state=Subquery(AnnualFile.objects.filter(
-            child_id=child_id, school_year=OuterRef("pk")).order_by().values("state")[:1]),
-    ).order_by("start_date")[:1]
-
-
-@compiled_read
-def _enrolments_in_year(child_id, year_id):
-    return Enrolment.objects.filter(
-        child_id=child_id, activity__school_year_id=year_id, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
-                                                                 "activity__name")
-
-
-@compiled_read
-def periods_with_activity(period_ids):
-    return BookingPeriod.objects.filter(pk__in=period_ids).select_related("activity").order_by(
-        "pk")
-
-
-@compiled_read
-def units_of(activity_ids):
-    return ActivityUnit.objects.filter(activity_id__in=activity_ids).order_by("position", "pk")
-
-
 def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | None" = None,
                periods=None) -> list[Day]:
     """The days (activity and date) the given slots fall on, as the calendar shows them.
@@ -268,20 +235,15 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
         pairs = {(slot.activity_id, slot.date) for slot in read.slots if slot.pk in wanted}
         enrolments = {read.enrolment.activity_id: read.enrolment}
     else:
-        pairs = set(_days_of_slots(possible_ids(slot_ids)))
-        enrolments = {e.activity_id: e for e in enrolments_read(
-            [child.pk], {a for a, _d in pairs}) if e.activity.needs_reservation}
+        pairs = set(queries.days_of_slots(slot_ids))
+        enrolments = {e.activity_id: e for e in queries.enrolments_read(
+            [child.pk], list({a for a, _d in pairs})) if e.activity.needs_reservation}
     pairs = sorted((a, d) for a, d in pairs if a in enrolments)
     if not pairs:
         return []
     if periods is None:
-        periods = periods_of(enrolments.keys())
-    return _days(child, enrolments, periods, now, _slots_on(_sites(enrolments), pairs))
-
-
-@compiled_read
-def _days_of_slots(slot_ids):
-    return Slot.objects.filter(pk__in=slot_ids).order_by().values_list("activity_id", "date")
+        periods = queries.periods_of(enrolments.keys())
+    return _days(child, enrolments, periods, now, queries.slots_on(_sites(enrolments), pairs))
 
 
 def _sites(enrolments: dict) -> list[tuple[int, int]]:
@@ -289,59 +251,37 @@ def _sites(enrolments: dict) -> list[tuple[int, int]]:
     return sorted((e.activity_id, e.site_id) for e in enrolments.values())
 
 
-def _at_site(sites) -> Q:
-    at_site = Q(pk__in=[])  # no site: no slot (an empty Q would match them all)
-    for activity_id, site_id in sites:
-        at_site |= Q(activity_id=activity_id, site_id=site_id)
-    return at_site
-
-
-@compiled_read
-def _slots_between(sites, first, last):
-    return Slot.objects.filter(_at_site(sites), date__range=(first, last)).select_related(
-        "age_group").order_by()
-
-
-@compiled_read
-def _slots_on(sites, pairs):
-    on = Q()
-    for activity_id, day in pairs:
-        on |= Q(activity_id=activity_id, date=day)
-    return Slot.objects.filter(_at_site(sites)).filter(on).select_related(
-        "unit", "age_group").order_by("date", "activity_id", "unit__position", "unit_id")
-
-
-def _month_slots(enrolments: dict, first: date, last: date, units: dict) -> list[Slot]:
+def _month_slots(child, enrolments: dict, first: date, last: date, units: dict):
     """The month's slots at the child's sites, each with its unit (read already), in the
-    calendar's order."""
+    calendar's order; and the child's reservations on them with their justifications, by
+    slot id: one statement."""
     by_pk = {unit.pk: unit for some in units.values() for unit in some}
-    found = _slots_between(_sites(enrolments), first, last)
-    for slot in found:
-        if slot.unit_id in by_pk:
-            _SLOT_UNIT.set_cached_value(slot, by_pk[slot.unit_id])
-    found.sort(key=lambda slot: (slot.date, slot.activity_id, slot.unit.position,
-                                 slot.unit_id))
-    return found
+    rows = queries.month_slot_rows(child.pk, _sites(enrolments), first, last)
+    held = {}
+    for row in rows:
+        if row.slot.unit_id in by_pk:
+            row.slot.unit = by_pk[row.slot.unit_id]
+        if row.reservation is not None:
+            held[row.slot.pk] = (row.reservation, row.justification)
+    found = sorted((row.slot for row in rows), key=lambda slot: (
+        slot.date, slot.activity_id, slot.unit.position, slot.unit_id))
+    return found, held
 
 
-_SLOT_ACTIVITY = Slot._meta.get_field("activity")
-_SLOT_SITE = Slot._meta.get_field("site")
-_SLOT_UNIT = Slot._meta.get_field("unit")
-
-
-def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]:
+def _days(child, enrolments: dict, periods, now, found: list[Slot], held=None) -> list[Day]:
     """`enrolments`: by activity id, with their activity (and its deadline rule) and site;
-    `found`: the slots at their sites, in the calendar's order."""
+    `found`: the slots at their sites, in the calendar's order; `held`: the child's
+    reservations on them with their justifications, by slot id, if read already."""
     slots = []
     for slot in found:
         # The enrolment already holds the activity and the site: no join, no copies.
         enrolment = enrolments[slot.activity_id]
-        _SLOT_ACTIVITY.set_cached_value(slot, enrolment.activity)
-        _SLOT_SITE.set_cached_value(slot, enrolment.site)
+        slot.activity = enrolment.activity
+        slot.site = enrolment.site
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
-    reservations = {r.slot_id: r for r in _reservations_with_ranks(
-        child.pk, [slot.pk for slot in slots])}
+    if held is None:
+        held = queries.held_on(child.pk, [slot.pk for slot in slots])
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
@@ -356,17 +296,18 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot]) -> list[Day]
             day = days[key] = Day(activity=slot.activity, date=slot.date,
                                   deadline=deadline_for(rule, slot.date), rule=words,
                                   endpoints=endpoints)
-        row = _row(slot, reservations.get(slot.pk), period_for(slot, periods), now, day.deadline)
+        reservation, justification = held.get(slot.pk, (None, None))
+        row = _row(slot, reservation, justification, period_for(slot, periods), now,
+                   day.deadline)
         row.label = f"{slot.unit.label}, {day.short_label}"
         day.rows.append(row)
     return list(days.values())
 
 
-def _row(slot: Slot, reservation, period, now, deadline) -> Row:
+def _row(slot: Slot, reservation, justification, period, now, deadline) -> Row:
     if slot.closed:
         return Row(slot, "closed", _("fermé : %(reason)s") % {
             "reason": slot.closed_reason or _("accueil fermé")}, reservation=reservation)
-    justification = getattr(reservation, "justification", None) if reservation else None
     if justification is not None:
         return _justified_row(slot, reservation, justification)
     active = reservation is not None and reservation.state != Reservation.State.CANCELLED
@@ -433,7 +374,8 @@ def corresponding_slots(child: Child, slot_ids) -> tuple[list[int], list[str]]:
     """The same days and units for another child, at his own enrolment site and in his age
     group: (the slot ids, why some days have no match)."""
     slots = list(Slot.objects.filter(pk__in=slot_ids).select_related("activity", "unit"))
-    enrolments = validated_enrolments(child, {slot.activity_id for slot in slots})
+    enrolments = queries.validated_enrolments_of([child], {s.activity_id for s in slots})[
+        child.pk]
     candidates = Slot.objects.filter(
         activity_id__in=enrolments, date__in={slot.date for slot in slots},
         unit_id__in={slot.unit_id for slot in slots},
@@ -455,11 +397,6 @@ def corresponding_slots(child: Child, slot_ids) -> tuple[list[int], list[str]]:
     return ids, list(dict.fromkeys(missing))
 
 
-def period_slots(child: Child, period: BookingPeriod, unit_id, weekday: int | None,
-                 today: date) -> list[int]:
-    return [slot.pk for slot in period_days(child, period, unit_id, weekday, today)]
-
-
 @dataclass
 class PeriodDays:
     """One child's days of a period still to come, read as booking needs them, with the
@@ -471,22 +408,14 @@ class PeriodDays:
     refusal: ValidationError | None = None
 
 
-def period_days(child: Child, period: BookingPeriod, unit_id, weekday: int | None,
-                today: date) -> list[Slot]:
-    """Every day of a period still to come, for one unit (and one weekday, if given), at
-    the child's enrolment site and in his age group: its slots, read as booking needs them."""
-    plan = period_days_for([child], period, unit_id, weekday, today)[child.pk]
-    if plan.refusal is not None:
-        raise plan.refusal
-    return plan.slots
-
-
 def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | None,
                     today: date) -> dict[int, PeriodDays]:
-    """`period_days` for brothers and sisters in two queries, whatever their number."""
-    enrolments = {e.child_id: e for e in enrolments_read(
-        {child.pk for child in children}, [period.activity_id])}
-    slots = _period_slots(
+    """Every day of a period still to come, for one unit (and one weekday, if given), for
+    each of these brothers and sisters at his enrolment site and in his age group (its slots,
+    read as booking needs them), or why he has none; in two queries, whatever their number."""
+    enrolments = {e.child_id: e for e in queries.enrolments_read(
+        [child.pk for child in children], [period.activity_id])}
+    slots = queries.period_slots(
         period.activity_id, unit_id, {e.site_id for e in enrolments.values()},
         max(period.first_day, today), period.last_day,
         None if weekday is None else weekday + 1)
@@ -503,31 +432,6 @@ def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | Non
             slot for slot in slots if slot.site_id == enrolment.site_id
             and not eligibility_refusal(child, slot, own)])
     return days
-
-
-@compiled_read
-def _period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday):
-    slots = Slot.objects.filter(
-        activity_id=activity_id, unit_id=unit_id, site_id__in=site_ids,
-        date__range=(first, last),
-    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
-    if iso_weekday is not None:
-        slots = slots.filter(date__iso_week_day=iso_weekday)
-    return slots
-
-
-@compiled_read
-def _reservations_with_ranks(child_id, slot_ids):
-    """The child's reservations on these slots; a waiting one with `exits_ahead`, the slot's
-    tickets before its own that have left the list (a handful: withdrawals, promotions, even
-    when thousands wait), so that its rank is its ticket less these."""
-    exits = WaitingListExit.objects.filter(
-        slot=OuterRef("slot"), ticket__lt=OuterRef("waiting_ticket"),
-    ).order_by().values("slot").annotate(count=Count("pk")).values("count")
-    return Reservation.objects.of_children_on([child_id], slot_ids).select_related(
-        "justification").annotate(exits_ahead=Case(
-            When(state=Reservation.State.WAITING, then=Coalesce(Subquery(exits), 0)),
-            output_field=IntegerField())).order_by()
 
 
 def waiting_rank(reservation: Reservation) -> int:

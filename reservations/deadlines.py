@@ -11,9 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from ground.calendar import working_days_before
-from ground.i18n import gettext as _
 
 WEEKDAYS = [gettext_lazy("lundi"), gettext_lazy("mardi"), gettext_lazy("mercredi"),
             gettext_lazy("jeudi"), gettext_lazy("vendredi"), gettext_lazy("samedi"),

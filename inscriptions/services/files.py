@@ -6,20 +6,19 @@ e-mail to the outbox in the same transaction."""
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from familles.access import owned_child
 from familles.households import email_households, households_of
 from familles.models import Child, Document, Family
 from familles.services import upload_document
-from ground.compiled import compiled_read
 from ground.decisions import decide
-from ground.i18n import gettext as _
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
-from ..rules import missing_items
+from ..queries import files_of
+from ..rules import DOCUMENT_FIELDS, UPLOAD_KINDS, FileNotValidated, file_refusal, missing_items
 
 # Copied from last year's validated file into this year's draft.
 CARRIED_FIELDS = [
@@ -28,22 +27,6 @@ CARRIED_FIELDS = [
     "emergency_care_consent", "shared_custody", "payer_family", "allowance_body",
     "allowance_number",
 ]
-# The document slots of a file, and the vault type a file uploaded into each slot gets.
-UPLOAD_KINDS = {
-    "vaccination_document": Document.Kind.VACCINATION,
-    "pai_document": Document.Kind.PAI,
-    "custody_document": Document.Kind.CUSTODY_CALENDAR,
-    "income_document": Document.Kind.TAX_NOTICE,
-}
-DOCUMENT_FIELDS = list(UPLOAD_KINDS)
-
-
-class FileNotValidated(ValidationError):
-    """Raised by enrolment and reservation services; carries where to go next."""
-
-    def __init__(self, message, url):
-        super().__init__(message)
-        self.url = url
 
 
 def require_validated_file(child, school_year) -> None:
@@ -60,8 +43,8 @@ def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
     if not pairs:
         return {}
     files = {}
-    for annual_file in _files_of({child.pk for child, _year in pairs},
-                                 {year.pk for _child, year in pairs}):
+    for annual_file in files_of({child.pk for child, _year in pairs},
+                                {year.pk for _child, year in pairs}):
         files[annual_file.child_id, annual_file.school_year_id] = annual_file  # lowest pk wins
     refusals = {}
     for child, year in pairs:
@@ -69,29 +52,6 @@ def file_refusals(pairs) -> dict[tuple[int, int], FileNotValidated]:
         if refusal is not None:
             refusals[child.pk, year.pk] = refusal
     return refusals
-
-
-@compiled_read
-def _files_of(child_ids, year_ids):
-    return AnnualFile.objects.filter(child_id__in=child_ids, school_year_id__in=year_ids
-                                     ).order_by("-pk")
-
-
-def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
-    """Why the file (already fetched, or None) does not open enrolments yet; None if it does."""
-    if annual_file is not None and annual_file.state == AnnualFile.State.VALIDATED:
-        return None
-    url = reverse("inscriptions:annual_file", args=[child.pk, school_year.pk])
-    if annual_file is None or annual_file.state == AnnualFile.State.DRAFT:
-        message = _("Le dossier administratif %(year)s de %(child)s n'a pas encore été "
-                    "transmis : complétez-le pour pouvoir inscrire et réserver.")
-    elif annual_file.state == AnnualFile.State.RETURNED:
-        message = _("Le service vous a renvoyé le dossier administratif %(year)s de %(child)s "
-                    "à compléter : corrigez-le pour pouvoir inscrire et réserver.")
-    else:
-        message = _("Le dossier administratif %(year)s de %(child)s est en cours de "
-                    "traitement : vous pourrez inscrire et réserver dès sa validation.")
-    return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
 
 
 @transaction.atomic

@@ -90,7 +90,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "familles.User"
-AUTHENTICATION_BACKENDS = [  # Django's and allauth's, with a compiled read of the user
+AUTHENTICATION_BACKENDS = [  # Django's and allauth's, reading the user with his family
     "familles.auth_backends.ModelBackend",
     "familles.auth_backends.AuthenticationBackend",
 ]

@@ -28,7 +28,7 @@ DATABASES["default"]["OPTIONS"] = {
 
 CACHES = {
     "default": {
-        "BACKEND": "ground.redis_cache.Cache",
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
     }
 }

@@ -15,9 +15,6 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=None)
 ALLOWED_HOSTS = ["*"]
 ACCOUNT_RATE_LIMITS = False
 PORTAIL_REQUIRE_SERVICES = env.bool("PORTAIL_REQUIRE_SERVICES", default=False)
-# Test-only switch: book by "count, then insert" without any lock, so that the concurrency
-# test can show the race it guards against. Never read outside the test settings.
-PORTAIL_BOOKING_UNSAFE_NO_LOCK = False
 # On PostgreSQL, queries bind their parameters on the server, as in production: a query that
 # only works with client-side binding fails here first.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
@@ -32,7 +29,7 @@ def shared_cache(url: str, prefix: str) -> dict:
     """The real-worker tests give their worker the test process's cache (Redis, a prefix of
     their own), and take it themselves (tests/worker_fixture.py): the outbox's "drain queued"
     flag is shared by web and worker, as in production."""
-    return {"default": {"BACKEND": "ground.redis_cache.Cache", "LOCATION": url,
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
                         "KEY_PREFIX": prefix}}
 
 

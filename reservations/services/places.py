@@ -41,8 +41,8 @@ RETURNING slot_id, state
 
 
 def one_statement() -> bool:
-    return connection.vendor == "postgresql" and not getattr(
-        settings, "PORTAIL_BOOKING_UNSAFE_NO_LOCK", False)
+    """Whether the days never requested are booked in one statement (PostgreSQL only)."""
+    return connection.vendor == "postgresql"
 
 
 def short_lock_timeout() -> None:

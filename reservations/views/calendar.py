@@ -15,24 +15,21 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import reswap
 
 from familles.access import FamilyMixin, children_of
 from familles.models import Child
 from ground.calendar import month_end, next_month, parse_month, previous_month
-from ground.compiled import possible_ids
-from ground.i18n import gettext as _
 
-from .. import services
+from .. import queries, services
 from ..calendar import (
     child_days,
     child_month,
     corresponding_slots,
     first_month_with_slots,
     period_days_for,
-    periods_with_activity,
-    units_of,
 )
 from ..models import Slot
 
@@ -187,12 +184,12 @@ class _BookingEndpoint(FamilyMixin, View):
     def outcome_lines(self, child, outcomes) -> list[tuple[int, str]]:
         return [(OUTCOME_LEVELS[o.state], self.outcome_text(child, o)) for o in outcomes]
 
-    def book_together(self, child, wanted, join, lines) -> list:
+    def book_together(self, child, wanted, join, lines, enrolments=None) -> list:
         """Book the child and his brothers and sisters in one action. A child whose file
         refuses him is said in the lines; the child's own refusal is the whole answer when
         he was alone. Returns the results of those who could book, in the order asked."""
         results = services.book_children(self.family, wanted, self.request.user,
-                                         join_waiting_list=join)
+                                         join_waiting_list=join, enrolments=enrolments)
         booked = []
         for result in results:
             if result.refusal is None:
@@ -260,11 +257,12 @@ class BookPeriodView(_BookingEndpoint):
 
     def act(self, child, lines):
         post = self.request.POST
-        found = periods_with_activity(possible_ids(_ids([post.get("period")])))
-        if not found:
+        ids = _ids([post.get("period")])
+        period = queries.period_with_activity(ids[0]) if ids else None
+        if period is None:
             raise Http404
-        period = self.period = found[0]
-        units = units_of([period.activity_id])
+        self.period = period
+        units = queries.units_of([period.activity_id])
         unit_ids = _ids([post.get("unit")])
         unit = next((u for u in units if unit_ids and u.pk == unit_ids[0]), None)
         if unit is None:
@@ -294,7 +292,11 @@ class BookPeriodView(_BookingEndpoint):
                     "child": each.first_name}))
                 continue
             wanted.append((each, days))
-        for result in self.book_together(child, wanted, join, lines) if wanted else []:
+        # Their enrolments in the period's activity, read with their days: not read again.
+        enrolments = {each.pk: {period.activity_id: plans[each.pk].enrolment}
+                      for each, _days in wanted}
+        for result in (self.book_together(child, wanted, join, lines, enrolments)
+                       if wanted else []):
             self.periods = result.periods
             lines.append(self.summary(result.child, period, result.outcomes))
             lines.extend(self.outcome_lines(result.child, [

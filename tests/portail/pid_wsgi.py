@@ -1,5 +1,5 @@
 """A WSGI app answering with the id of the process that served it: which gunicorn worker
-holds a kept-alive connection (tests/portail/test_web_worker.py)."""
+holds a kept-alive connection (tests/portail/test_connection_balance.py)."""
 
 import os
 import time

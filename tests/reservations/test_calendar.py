@@ -165,7 +165,7 @@ def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, se
 
 
 def test_the_texts_a_day_shows_are_written_as_text_never_as_markup(parent_client, setting):
-    """The day is written by Python (reservations/day_html.py): what staff typed is escaped."""
+    """What staff typed (a closure's reason) is escaped."""
     s = setting
     Slot.objects.filter(pk=s.slots[s.days[0], "Matin"].pk).update(
         closed=True, closed_reason='<script>alert("grève")</script>')
@@ -217,8 +217,8 @@ def test_after_the_deadline_the_day_is_out_of_time_and_a_booking_cannot_be_cance
         response = open_month(client, s)
         text = day_block(response, s.activity, day)
 
-    assert "Après-midi hors délai Hors délai : il fallait réserver ou annuler avant le " \
-           f"{french_day(deadline.date())} à 12 h" in text
+    assert ("Après-midi hors délai Hors délai : il fallait réserver ou annuler avant le "
+            f"{french_day(deadline.date())} à 12 h") in text
     assert "Matin réservé Hors délai pour annuler : vous pouvez justifier l'absence" in text
     assert "Annuler" not in text.replace("annuler", "")
     assert "Justifier l'absence" in text
@@ -274,10 +274,10 @@ def test_an_unvalidated_file_shows_why_and_where_to_go(parent_client, setting):
     response = open_month(parent_client, setting)
 
     page = visible_text(response)
-    assert "est en cours de traitement : vous pourrez inscrire et réserver dès sa validation" \
-        in page
-    assert reverse("inscriptions:annual_file", args=[setting.child.pk, setting.year.pk]) in \
-        response.content.decode()
+    assert ("est en cours de traitement : vous pourrez inscrire et réserver dès sa validation"
+            in page)
+    assert (reverse("inscriptions:annual_file", args=[setting.child.pk, setting.year.pk])
+            in response.content.decode())
     assert "places disponibles" not in page
 
 
@@ -458,8 +458,8 @@ def test_cancel_after_the_deadline_is_refused_and_points_to_the_justification(cl
         assert response.status_code == 303
         shown = " ".join(flash_messages(client.get(response["Location"])))
 
-    assert "Hors délai : l'annulation était possible jusqu'au " \
-           f"{french_day(deadline.date())} à 12 h" in shown
+    assert ("Hors délai : l'annulation était possible jusqu'au "
+            f"{french_day(deadline.date())} à 12 h") in shown
     assert "Vous pouvez justifier l'absence." in shown
     reservation.refresh_from_db()
     assert reservation.state == Reservation.State.CONFIRMED
@@ -503,7 +503,7 @@ def test_the_period_form_is_on_the_calendar(parent_client, setting):
 
 def test_the_activity_section_writes_what_staff_and_parents_typed_as_text(
         parent_client, setting, family):
-    """The section is written by Python (reservations/activity_html.py)."""
+    """What staff typed (activity, period, unit) and a brother's name are escaped."""
     s = setting
     s.activity.name = "Centre <b>loisirs</b>"
     s.activity.save(update_fields=["name"])
@@ -580,7 +580,7 @@ def test_the_period_form_says_busy_with_htmx_and_books_nothing_twice_on_retry(
     def locked(*_args):
         raise Busy()
 
-    monkeypatch.setattr(booking_service, "_take_place", locked)
+    monkeypatch.setattr(booking_service, "take_place", locked)
     monkeypatch.setattr(places, "take_places_and_insert", locked)
     data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
             "mois": s.month}
@@ -781,7 +781,7 @@ def test_busy_answers_503_with_a_retry_button(parent_client, setting, monkeypatc
         raise Busy()
 
     # Both ways of taking a place (one statement on PostgreSQL, the ORM elsewhere).
-    monkeypatch.setattr(booking_service, "_take_place", locked)
+    monkeypatch.setattr(booking_service, "take_place", locked)
     monkeypatch.setattr(places, "take_places_and_insert", locked)
     data = {"child": s.child.pk, "slot": slot.pk, "waiting_list": "1", "mois": s.month}
 

@@ -3,9 +3,9 @@ the opening press "Réserver" in the same instant for the last 5 places of a Wed
 parallel HTTP requests against a live (threaded) server, each request in its own thread with
 its own database connection: exactly 5 get the place, 45 join the waiting list, no error.
 
-The control runs the same race with the lock switched off (the test-only setting
-PORTAIL_BOOKING_UNSAFE_NO_LOCK: "count, then insert", as other portals do) and must overbook;
-otherwise the first test would prove nothing."""
+The control runs the same race with the locking step replaced, from this test, by "count,
+then insert" without a lock (as other portals do) and must overbook; otherwise the first test
+would prove nothing."""
 
 import fcntl
 import os
@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from reservations.models import Reservation, Slot
-from reservations.services import cancel
+from reservations.services import booking, cancel, places
 from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
 
 PARENTS = 50
@@ -151,9 +151,21 @@ def test_fifty_parents_five_places_exactly_five_confirmed(live_server, rush):
     assert max(answer.elapsed.total_seconds() for answer in answers) < 10
 
 
-def test_control_without_the_lock_the_same_race_overbooks(live_server, rush, settings):
+def unsafe_take_place(slot):
+    """Count, then write the count, with no lock: the race other portals have."""
+    confirmed = Reservation.objects.filter(slot=slot, state=Reservation.State.CONFIRMED).count()
+    if slot.closed or confirmed >= slot.capacity:
+        return None
+    Slot.objects.filter(pk=slot.pk).update(booked=confirmed + 1)
+    return Reservation.State.CONFIRMED
+
+
+def test_control_without_the_lock_the_same_race_overbooks(live_server, rush, monkeypatch):
     """Same parents, same instant, the lock switched off: more than 5 "confirmed"."""
-    settings.PORTAIL_BOOKING_UNSAFE_NO_LOCK = True  # the live server runs in this process
+    # The live server runs in this process: each day through the per-day path, whose
+    # locking step is replaced.
+    monkeypatch.setattr(places, "one_statement", lambda: False)
+    monkeypatch.setattr(booking, "take_place", unsafe_take_place)
     slot, bookers = rush
 
     answers = race(live_server, slot, bookers)

@@ -321,10 +321,10 @@ def test_the_subscription_and_its_email_stand_even_if_booking_is_interrupted(
     def busy(*_args):
         raise Busy()
 
-    monkeypatch.setattr(booking, "_take_place", busy)
+    monkeypatch.setattr(booking, "take_place", busy)
     monkeypatch.setattr(places, "take_places_and_insert", busy)
-    with time_machine.travel(paris(tuesday - timedelta(days=14), 8), tick=False), \
-            pytest.raises(Busy):
+    with (time_machine.travel(paris(tuesday - timedelta(days=14), 8), tick=False),
+          pytest.raises(Busy)):
         subscribe(family, enrolment.pk, [0, 1], guardian.user)
     assert MealSubscription.objects.get(enrolment=enrolment).weekdays == [0, 1]
     assert OutboxMessage.objects.filter(template="meal_subscription_changed").count() == 1

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from ground.models import OutboxMessage
-from reservations import calendar
+from reservations import queries
 from reservations.calendar import waiting_rank
 from reservations.deadlines import deadline_for
 from reservations.models import Reservation, Slot, WaitingListExit
@@ -59,7 +59,7 @@ def ranks(slot) -> dict[int, int]:
     waiting = Reservation.objects.filter(slot=slot, state=Reservation.State.WAITING)
     said = {}
     for reservation in waiting:
-        [read] = calendar._reservations_with_ranks(reservation.child_id, [slot.pk])
+        read, _justification = queries.held_on(reservation.child_id, [slot.pk])[slot.pk]
         said[reservation.child_id] = waiting_rank(read)
     exits = set(WaitingListExit.objects.filter(slot=slot).values_list("ticket", flat=True))
     held = {r.waiting_ticket for r in waiting}

@@ -1,0 +1,66 @@
+"""Rows read by hand-written SQL (`connection.cursor()`), made into model instances the way
+the ORM makes them: each value through the ORM's converters for its column (SQLite's
+datetimes made aware, its booleans made bool, a field's own `from_db_value`), then the
+model's own `Model.from_db`. For the few hot reads of the apps' reads modules, where building
+and compiling a queryset costs more CPU than running it (docs/performance.md). The SQL names
+its columns through `select()`, in the order `from_db` takes them."""
+
+import functools
+
+from django.db import connection
+
+
+@functools.cache
+def columns(model) -> tuple:
+    """The model's columns, in the order `Model.from_db` takes their values."""
+    return tuple(f for f in model._meta.get_fields()
+                 if getattr(f, "concrete", False) and not f.many_to_many and f.column)
+
+
+@functools.cache
+def attnames(model) -> list[str]:
+    return [f.attname for f in columns(model)]
+
+
+def table(model) -> str:
+    return f'"{model._meta.db_table}"'
+
+
+def select(model, alias: str) -> str:
+    """The model's columns under a table alias, for a SELECT."""
+    return ", ".join(f'{alias}."{f.column}"' for f in columns(model))
+
+
+@functools.cache
+def converters(model, vendor: str) -> tuple:
+    """Per column, what the ORM does to a value the database sent; found once per model and
+    kind of database."""
+    found = []
+    for f in columns(model):
+        column = f.get_col(model._meta.db_table)
+        found.append((column, (*connection.ops.get_db_converters(column),
+                               *f.get_db_converters(connection))))
+    return tuple(found)
+
+
+def convert(model, attname: str, value):
+    """One column's value, converted as the ORM converts it."""
+    column, steps = converters(model, connection.vendor)[attnames(model).index(attname)]
+    for step in steps:
+        value = step(value, column, connection)
+    return value
+
+
+def instance(model, values):
+    """An instance from its columns' values as the database sent them."""
+    converted = list(values)
+    for i, (column, steps) in enumerate(converters(model, connection.vendor)):
+        for step in steps:
+            converted[i] = step(converted[i], column, connection)
+    return model.from_db(connection.alias, attnames(model), converted)
+
+
+def fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

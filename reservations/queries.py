@@ -1,0 +1,251 @@
+"""The reservations app's reads: what the calendar shows and what booking checks, each a
+plain queryset (no default ordering: the models order by related fields, which would join
+three or four tables for nothing)."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from ground import rows
+from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
+
+from .models import (
+    AbsenceJustification,
+    AgeGroup,
+    BookingPeriod,
+    Reservation,
+    Slot,
+    WaitingListExit,
+)
+
+# What booking reads with each slot (callers that already read the slots pass them in).
+SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "site",
+                  "age_group")
+
+# A form may send any number as an id; PostgreSQL refuses one no bigint column can hold.
+_BIGINT = 2**63
+
+
+def row_ids(values) -> list[int]:
+    """The values that can be a row's id, once each, in order."""
+    return sorted({v for v in values if 0 < v < _BIGINT})
+
+
+def next_bookable_day(child_id, today):
+    """The date of the child's next slot in an activity he is enrolled in, or None: one
+    statement."""
+    sql = (f"SELECT s.date FROM {rows.table(Slot)} s "  # noqa: S608
+           f"JOIN {rows.table(Activity)} a ON a.id = s.activity_id "
+           f"JOIN {rows.table(Enrolment)} e ON e.activity_id = a.id "
+           "WHERE e.child_id = %s AND e.state = %s AND a.needs_reservation = %s "
+           "AND s.date >= %s ORDER BY s.date LIMIT 1")
+    found = rows.fetch(sql, [child_id, Enrolment.State.VALIDATED.value, True, today])
+    if not found:
+        return None
+    return rows.convert(Slot, "date", found[0][0])
+
+
+def year_and_file_state(child_id, first, last) -> SchoolYear | None:
+    """The school year of the month, with the state of the child's file for it
+    (`file_state`, None without a file): one statement."""
+    sql = (  # the models' own names; every value is a bound parameter
+        f"SELECT {rows.select(SchoolYear, 'y')}, (SELECT f.state FROM "  # noqa: S608
+        f"{rows.table(AnnualFile)} f WHERE f.child_id = %s AND f.school_year_id = y.id "
+        f"LIMIT 1) FROM {rows.table(SchoolYear)} y WHERE y.start_date <= %s "
+        "AND y.end_date >= %s ORDER BY y.start_date LIMIT 1")
+    found = rows.fetch(sql, [child_id, last, first])
+    if not found:
+        return None
+    year = rows.instance(SchoolYear, found[0][:-1])
+    year.file_state = found[0][-1]
+    return year
+
+
+def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
+    """The child's validated enrolments of the year, with activity, deadline rule and site."""
+    return list(Enrolment.objects.filter(
+        child_id=child_id, activity__school_year_id=year_id, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
+                                                                 "activity__name"))
+
+
+def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
+    """The children's validated enrolments in these activities, with the activity (and its
+    deadline rule) and the site: what booking and the calendar need of them."""
+    return list(Enrolment.objects.filter(
+        child_id__in=child_ids, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED,
+    ).select_related("activity__deadline_rule", "site").order_by())
+
+
+def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
+    """{child id: {activity id: his validated enrolment}}, in one query."""
+    found: dict[int, dict] = {child.pk: {} for child in children}
+    for enrolment in enrolments_read(list(found), list(set(activity_ids))):
+        found[enrolment.child_id][enrolment.activity_id] = enrolment
+    return found
+
+
+def periods_of(activity_ids) -> list[BookingPeriod]:
+    """The activities' booking periods, by first day: one statement."""
+    ids = row_ids(activity_ids)
+    if not ids:
+        return []
+    sql = (f"SELECT {rows.select(BookingPeriod, 'p')} FROM {rows.table(BookingPeriod)} p "  # noqa: S608
+           f"WHERE p.activity_id IN ({', '.join(['%s'] * len(ids))}) "
+           "ORDER BY p.first_day, p.id")
+    return [rows.instance(BookingPeriod, row) for row in rows.fetch(sql, ids)]
+
+
+def period_with_activity(period_id) -> BookingPeriod | None:
+    ids = row_ids([period_id])
+    if not ids:
+        return None
+    return BookingPeriod.objects.filter(pk=ids[0]).select_related("activity").first()
+
+
+def units_of(activity_ids) -> list[ActivityUnit]:
+    """The activities' units, in their order: one statement."""
+    ids = row_ids(activity_ids)
+    if not ids:
+        return []
+    sql = (f"SELECT {rows.select(ActivityUnit, 'u')} FROM {rows.table(ActivityUnit)} u "  # noqa: S608
+           f"WHERE u.activity_id IN ({', '.join(['%s'] * len(ids))}) "
+           "ORDER BY u.position, u.id")
+    return [rows.instance(ActivityUnit, row) for row in rows.fetch(sql, ids)]
+
+
+def slots_by_id(slot_ids) -> list[Slot]:
+    """The slots as booking reads them, in id order (ids that cannot exist are ignored)."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return []
+    return list(Slot.objects.filter(pk__in=ids).select_related(*SLOT_RELATIONS).order_by("pk"))
+
+
+def days_of_slots(slot_ids) -> list[tuple[int, object]]:
+    """(activity id, date) of each of these slots."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return []
+    return list(Slot.objects.filter(pk__in=ids).order_by().values_list("activity_id", "date"))
+
+
+def _at_site(sites) -> Q:
+    at_site = Q(pk__in=[])  # no site: no slot (an empty Q would match them all)
+    for activity_id, site_id in sites:
+        at_site |= Q(activity_id=activity_id, site_id=site_id)
+    return at_site
+
+
+def slots_on(sites, pairs) -> list[Slot]:
+    """The slots at these (activity, site) pairs on these (activity, date) days, in the
+    calendar's order."""
+    if not sites or not pairs:
+        return []
+    on = Q()
+    for activity_id, day in pairs:
+        on |= Q(activity_id=activity_id, date=day)
+    return list(Slot.objects.filter(_at_site(sites)).filter(on).select_related(
+        "unit", "age_group").order_by("date", "activity_id", "unit__position", "unit_id"))
+
+
+def period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday) -> list[Slot]:
+    """A period's slots of one unit at these sites between two dates (on one ISO weekday,
+    if given), read as booking needs them."""
+    if not site_ids:
+        return []
+    slots = Slot.objects.filter(
+        activity_id=activity_id, unit_id=unit_id, site_id__in=list(site_ids),
+        date__range=(first, last),
+    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
+    if iso_weekday is not None:
+        slots = slots.filter(date__iso_week_day=iso_weekday)
+    return list(slots)
+
+
+def requested(child_ids, slot_ids) -> list[Reservation]:
+    """The children's reservations on these slots, whatever their state."""
+    child_ids, slot_ids = row_ids(child_ids), row_ids(slot_ids)
+    if not child_ids or not slot_ids:
+        return []
+    # `slot_id + 0`: through the children's index, as `Reservation.objects.of_children_on`.
+    sql = (f"SELECT {rows.select(Reservation, 'r')} FROM {rows.table(Reservation)} r "  # noqa: S608
+           f"WHERE r.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
+           f"AND r.slot_id + 0 IN ({', '.join(['%s'] * len(slot_ids))})")
+    return [rows.instance(Reservation, row) for row in rows.fetch(sql, [*child_ids, *slot_ids])]
+
+
+# --- the calendar month's slots and the child's rows on them, in one statement --------------
+
+@dataclass
+class SlotRow:
+    """One slot of the month, with the child's reservation on it (if any), its justification
+    and, for a waiting one, the tickets ahead that have left the list (`exits_ahead`)."""
+
+    slot: Slot
+    reservation: Reservation | None
+    justification: AbsenceJustification | None
+
+
+def _held(row, start: int):
+    """The reservation (with `exits_ahead`, the row's last value) and its justification
+    found in a row from `start`, or (None, None)."""
+    if row[start] is None:
+        return None, None
+    middle = start + len(rows.columns(Reservation))
+    reservation = rows.instance(Reservation, row[start:middle])
+    reservation.exits_ahead = row[-1] or 0
+    justification = None
+    if row[middle] is not None:
+        justification = rows.instance(
+            AbsenceJustification, row[middle:middle + len(rows.columns(AbsenceJustification))])
+    return reservation, justification
+
+
+def _held_columns() -> str:
+    """The reservation `r`, its justification `j`, and the exits ahead of a waiting one."""
+    return (f"{rows.select(Reservation, 'r')}, {rows.select(AbsenceJustification, 'j')}, "  # noqa: S608
+            f"(SELECT COUNT(*) FROM {rows.table(WaitingListExit)} x "
+            "WHERE x.slot_id = r.slot_id AND x.ticket < r.waiting_ticket)")
+
+
+def month_slot_rows(child_id, sites, first, last) -> list[SlotRow]:
+    """The slots at these (activity, site) pairs between two dates, each with its age group,
+    and the child's reservation on each with its justification and its rank's subtrahend:
+    the calendar month's slots and rows in one statement."""
+    if not sites:
+        return []
+    at_site = " OR ".join(["(s.activity_id = %s AND s.site_id = %s)"] * len(sites))
+    sql = (  # the models' own names; every value is a bound parameter
+        f"SELECT {rows.select(Slot, 's')}, {rows.select(AgeGroup, 'g')}, "  # noqa: S608
+        f"{_held_columns()} FROM {rows.table(Slot)} s "
+        f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
+        f"LEFT JOIN {rows.table(Reservation)} r ON r.child_id = %s AND r.slot_id = s.id "
+        f"LEFT JOIN {rows.table(AbsenceJustification)} j ON j.reservation_id = r.id "
+        f"WHERE ({at_site}) AND s.date BETWEEN %s AND %s")
+    params = [child_id, *(value for pair in sites for value in pair), first, last]
+    slot_end = len(rows.columns(Slot))
+    group_end = slot_end + len(rows.columns(AgeGroup))
+    found = []
+    for row in rows.fetch(sql, params):
+        slot = rows.instance(Slot, row[:slot_end])
+        group = row[slot_end:group_end]
+        slot.age_group = None if group[0] is None else rows.instance(AgeGroup, group)
+        found.append(SlotRow(slot, *_held(row, group_end)))
+    return found
+
+
+def held_on(child_id, slot_ids) -> dict:
+    """{slot id: (the child's reservation on it, with `exits_ahead`; its justification)} for
+    these slots, in one statement, through the children's index (see `of_children_on`)."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return {}
+    sql = (f"SELECT {_held_columns()} FROM {rows.table(Reservation)} r "  # noqa: S608
+           f"LEFT JOIN {rows.table(AbsenceJustification)} j ON j.reservation_id = r.id "
+           f"WHERE r.child_id = %s AND r.slot_id + 0 IN ({', '.join(['%s'] * len(ids))})")
+    found = {}
+    for row in rows.fetch(sql, [child_id, *ids]):
+        reservation, justification = _held(row, 0)
+        found[reservation.slot_id] = (reservation, justification)
+    return found

@@ -1,0 +1,53 @@
+"""Pure rules shared by the calendar (what a day says) and booking (what the server
+accepts): whether a day falls in a booking period, and why a child cannot book a slot now
+(period, time) or at all (enrolment, site, age group). No query: callers pass what they read."""
+
+from django.utils.translation import gettext as _
+
+from .deadlines import describe, format_moment, slot_deadline
+
+
+def period_for(slot, periods):
+    """The booking period of the slot's activity that holds its date, or None."""
+    for period in periods:
+        if (period.activity_id == slot.activity_id
+                and period.first_day <= slot.date <= period.last_day):
+            return period
+    return None
+
+
+def time_refusal(slot, period, now, *, check_period=True) -> str:
+    """Why the slot cannot be booked now, or "" (the server's word, whatever the page said)."""
+    if slot.closed:
+        return _("Fermé : %(reason)s.") % {"reason": slot.closed_reason or _("accueil fermé")}
+    if check_period:
+        if period is None:
+            return _("Les réservations de ce jour ne sont pas encore programmées.")
+        if now < period.opens_at:
+            return _("Les réservations ouvrent le %(moment)s.") % {
+                "moment": format_moment(period.opens_at)}
+        if period.closes_at and now >= period.closes_at:
+            return _("Les réservations de cette période sont closes depuis le %(moment)s.") % {
+                "moment": format_moment(period.closes_at)}
+    rule = getattr(slot.activity, "deadline_rule", None)
+    deadline = slot_deadline(slot)
+    if now >= deadline:
+        return _("Hors délai : il fallait réserver ou annuler avant le %(moment)s "
+                 "(%(rule)s).") % {"moment": format_moment(deadline), "rule": describe(rule)}
+    return ""
+
+
+def eligibility_refusal(child, slot, enrolments: dict) -> str:
+    """Why this child cannot take this slot at all (enrolment, site, age group), or "".
+    `enrolments`: his validated enrolments by activity id."""
+    enrolment = enrolments.get(slot.activity_id)
+    if enrolment is None:
+        return _("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
+            "child": child.first_name, "activity": slot.activity.name}
+    if enrolment.site_id != slot.site_id:
+        return _("Ce créneau est à %(site)s, pas au lieu d'inscription de %(child)s.") % {
+            "site": slot.site, "child": child.first_name}
+    group = slot.age_group
+    if group is not None and not (group.min_age <= child.age_on(slot.date) <= group.max_age):
+        return _("Ce créneau est réservé au groupe « %(group)s ».") % {"group": group.label}
+    return ""
