@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ground.commune import commune
 from ground.outbox import queue_email
 
 from .models import Document
@@ -14,7 +14,7 @@ from .models import Document
 @transaction.atomic
 def send_expiry_notices(today=None) -> int:
     today = today or timezone.localdate()
-    horizon = today + timedelta(days=settings.PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS)
+    horizon = today + timedelta(days=commune().document_expiry_notice_days)
     documents = (
         Document.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(valid_until__gte=today, valid_until__lte=horizon,

@@ -7,3 +7,6 @@ class GroundConfig(AppConfig):
 
     name = "ground"
     verbose_name = _("Messages et outils communs")
+
+    def ready(self):
+        from . import commune  # noqa: F401  (its signals forget the cached settings on save)

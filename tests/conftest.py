@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from ground import outbox
+from ground.commune import forget as forget_commune
 from tests.factories import FamilyFactory, GuardianFactory, StaffFactory
 from tests.helpers import force_login_with_second_factor
 
@@ -56,6 +57,15 @@ def _no_drain_queued():
     """The outbox's "drain queued" flag lives in the cache, which outlives a test: a test
     that queued a drain nobody ran (a worker down) must not silence the next one's."""
     cache.delete(outbox.DRAIN_QUEUED)
+
+
+@pytest.fixture(autouse=True)
+def _commune_from_the_database():
+    """The commune's settings are cached; a test's edits are rolled back with its
+    transaction, not in the cache: each test starts from the row in the database."""
+    forget_commune()
+    yield
+    forget_commune()
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ sequence of `issue_run` does not reach in a test."""
 import datetime
 
 import factory
-from django.conf import settings
 from django.utils import timezone
 
 from facturation.models import BillingRun, Invoice
+from ground.commune import commune
 from tests.factories import FamilyFactory
 
 
@@ -55,7 +55,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
             issued_at=factory.LazyFunction(timezone.now),
             due_date=factory.LazyFunction(
                 lambda: timezone.localdate()
-                + datetime.timedelta(days=settings.PORTAIL_INVOICE_DUE_DAYS)),
+                + datetime.timedelta(days=commune().invoice_due_days)),
         )
 
 

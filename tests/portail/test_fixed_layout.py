@@ -3,9 +3,9 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
-from django.test import override_settings
 from django.urls import set_script_prefix
 
+from ground.commune import commune, update_commune
 from portail.views import faq
 from tests.helpers import page_text
 
@@ -58,9 +58,10 @@ def test_the_layout_follows_the_address_the_portal_is_mounted_at(client, rf):
 
 
 @pytest.mark.django_db
-def test_a_changed_setting_reaches_the_layout(client, settings):
+def test_a_changed_setting_reaches_the_layout(client):
     client.get("/faq/")
-    commune = {**settings.PORTAIL_COMMUNE, "name": "Saint-Essai-sur-Test"}
-    with override_settings(PORTAIL_COMMUNE=commune):
-        assert "Saint-Essai-sur-Test" in page_text(client.get("/faq/"))
+    before = commune().name
+    update_commune(name="Saint-Essai-sur-Test")
+    assert "Saint-Essai-sur-Test" in page_text(client.get("/faq/"))
+    update_commune(name=before)
     assert "Saint-Essai-sur-Test" not in page_text(client.get("/faq/"))
