@@ -38,7 +38,7 @@ def send_opening_notices(now=None) -> int:
     now = now or timezone.now()
     sent = 0
     years = SchoolYear.objects.select_for_update(skip_locked=True).filter(
-        reregistration_opens_at__lte=now, reregistration_deadline__gt=now,
+        published=True, reregistration_opens_at__lte=now, reregistration_deadline__gt=now,
         opening_notice_sent_at__isnull=True,
     )
     for year in years:
@@ -57,7 +57,7 @@ def send_deadline_reminders(now=None) -> int:
     days = commune().reregistration_reminder_days
     sent = 0
     years = SchoolYear.objects.select_for_update(skip_locked=True).filter(
-        reregistration_opens_at__lte=now,
+        published=True, reregistration_opens_at__lte=now,
         reregistration_deadline__gt=now,
         reregistration_deadline__lte=now + timedelta(days=days),
         deadline_reminder_sent_at__isnull=True,

@@ -749,3 +749,4 @@ class UnmatchedPaymentAdmin(SimpleHistoryAdmin):
         if payment.currency == "eur":
             return euros(payment.amount_cents)
         return f"{payment.amount_cents} ({payment.currency.upper() or '?'})"
+from .rollover import SchoolYearWithRolloverAdmin  # noqa: E402, F401  (next year in one click)
