@@ -37,6 +37,14 @@ COUNTER_WORDS = ((Payment.Method.CHEQUE, _lazy("chèque")), (Payment.Method.CASH
                  (Payment.Method.CESU, _lazy("CESU")), (Payment.Method.TRANSFER, _lazy("virement")))
 
 
+def counter_ways() -> str:
+    """The ways to pay the service the commune offers, as a sentence says them (« chèque,
+    espèces, CESU ou virement »); empty when it offers none."""
+    town = commune()
+    words = [str(word) for method, word in COUNTER_WORDS if town.offers(method)]
+    return _or_list(words) if words else ""
+
+
 def not_configured_message() -> str:
     """What the family reads where « Payer » would be: the ways the commune offers."""
     town = commune()
