@@ -6,7 +6,7 @@ class GroundConfig(AppConfig):
     """The ground: what every app may use and that imports no app (DESIGN.md, Architecture)."""
 
     name = "ground"
-    verbose_name = _("Messages et outils communs")
+    verbose_name = _("Commune, messages et outils communs")
 
     def ready(self):
         from . import commune  # noqa: F401  (its signals forget the cached settings on save)

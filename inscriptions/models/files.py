@@ -69,7 +69,7 @@ class SchoolYear(models.Model):
             "-start_date").first()
 
     def campaign_is_open(self, now=None):
-        return (now or timezone.now()) >= self.reregistration_opens_at
+        return self.published and (now or timezone.now()) >= self.reregistration_opens_at
 
     def deadline_passed(self, now=None):
         return (now or timezone.now()) > self.reregistration_deadline

@@ -1,5 +1,5 @@
 """Reminders (beat, daily) for issued invoices past due with something left to pay: e-mailed
-to the payer's guardians, once, then again only after PORTAIL_INVOICE_REMINDER_DAYS days;
+to the payer's guardians, once, then again only after the commune's reminder days;
 two runs at once send each reminder once."""
 
 import datetime

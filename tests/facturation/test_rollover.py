@@ -11,13 +11,15 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db.models import Q
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from facturation.models import BillingRule, Tariff
 from ground.commune import commune
-from inscriptions.models import Activity, ActivityUnit, ClosureDay, SchoolYear
+from inscriptions.models import Activity, ActivityUnit, AnnualFile, ClosureDay, SchoolYear
 from reservations.models import AgeGroup, BookingPeriod, CapacityRule, DeadlineRule, Slot
+from tests.factories import ChildFactory, GuardianFactory
 from tests.helpers import visible_text
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +189,17 @@ def test_a_draft_year_is_invisible_to_families_until_published(demo_year, staff_
     during_campaign = new.reregistration_opens_at + datetime.timedelta(days=1)
 
     assert new not in SchoolYear.objects.open_for_files(during_campaign)
+    # Nor through a crafted address: the draft year's dossier page does not exist.
+    guardian = GuardianFactory()
+    child = ChildFactory(family=guardian.family)
+    client = Client()
+    with time_machine.travel(during_campaign, tick=False):
+        client.force_login(guardian.user)
+        url = reverse("inscriptions:annual_file", kwargs={"child_pk": child.pk,
+                                                          "year_pk": new.pk})
+        assert client.get(url).status_code == 404
+        assert client.post(url).status_code == 404
+    assert not AnnualFile.objects.filter(school_year=new).exists()
     response = staff_client.post(CHANGELIST, {"action": "publish",
                                               "_selected_action": [new.pk]}, follow=True)
     assert "1 année(s) publiée(s)" in visible_text(response)
