@@ -32,7 +32,7 @@ def pdf_context(attestation) -> dict:
     """The frozen figures, with euros and dates ready for the template."""
     data = attestation.data
     context = {"attestation": attestation, "family": attestation.family, "commune": commune(),
-               "siret": settings.PORTAIL_REGIE_SIRET,
+               "siret": commune().regie_siret,
                "replaces": attestation.replaces.number if attestation.replaces_id else ""}
     if attestation.kind == Attestation.Kind.FISCAL:
         context["children"] = [

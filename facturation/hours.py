@@ -1,22 +1,21 @@
 """How many hours one presence counts (attestations de présence, the CAF's hours).
 
 Each unit carries its duration (`ActivityUnit.duration_hours`). For before/after-school care
-the commune may declare the real hours instead (setting PORTAIL_CAF_CARE_HOURS = "real"):
+the commune may declare the real hours instead (a commune setting, « heures réelles »):
 the arrival and departure times recorded in the register; a presence recorded without both
 times then counts its unit's duration."""
 
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.conf import settings
-
+from ground.commune import commune
 from inscriptions.models import Activity
 
 HOUR = Decimal("0.01")
 
 
 def real_care_hours() -> bool:
-    return settings.PORTAIL_CAF_CARE_HOURS == "real"
+    return commune().caf_care_hours == "real"
 
 
 def presence_hours(kind: str, unit_hours: Decimal, arrived_at: time | None,

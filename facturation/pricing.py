@@ -2,15 +2,13 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
+from ground.commune import commune
 
 from .models import Tariff
 
 
 def is_outside_commune(family) -> bool:
-    # Stripped both sides: the setting "56000, 56100" reads as ["56000", " 56100"].
-    codes = {code.strip() for code in settings.PORTAIL_COMMUNE_POSTAL_CODES}
-    return family.postal_code.strip() not in codes
+    return family.postal_code.strip() not in commune().postal_code_list
 
 
 def tariffs_by_unit(unit_ids) -> dict[int, list[Tariff]]:
@@ -27,10 +25,10 @@ def tariff_on(tariffs: list[Tariff], day) -> Tariff | None:
 
 
 def bracket_price(tariff: Tariff, qf: int | None, outside: bool) -> int:
-    """The unit price in cents for a QF (None: no valid QF, see PORTAIL_NO_QF_BRACKET)."""
+    """The unit price in cents for a QF (None: no valid QF: the commune's no-QF bracket)."""
     brackets = list(tariff.brackets.all())  # lowest bound first, the top bracket last
     if qf is None:
-        bracket = brackets[-1] if settings.PORTAIL_NO_QF_BRACKET == "top" else brackets[0]
+        bracket = brackets[-1] if commune().no_qf_bracket == "top" else brackets[0]
     else:
         bracket = next((b for b in brackets if b.qf_max is None or qf <= b.qf_max),
                        brackets[-1])

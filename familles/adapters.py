@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 
 from ground import sealing
+from ground.commune import commune
 from ground.models import OutboxMessage
 from ground.outbox import queue_message
 
@@ -71,6 +72,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    def get_totp_issuer(self) -> str:
+        """The name an authenticator app shows next to the code: the commune's."""
+        return commune().name
+
     # allauth keeps TOTP keys and recovery seeds as given (its default hook): whoever reads the
     # database, or the admin's authenticator page, could then compute any agent's codes.
     def encrypt(self, text):

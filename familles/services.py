@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ground.commune import commune
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
@@ -272,7 +273,7 @@ def readable_document(user, document_id) -> Document | None:
 def send_expiry_notices(today=None) -> int:
     """Tell families that a document in their vault is about to expire."""
     today = today or timezone.localdate()
-    horizon = today + timedelta(days=settings.PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS)
+    horizon = today + timedelta(days=commune().document_expiry_notice_days)
     documents = (
         Document.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(valid_until__gte=today, valid_until__lte=horizon,

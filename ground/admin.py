@@ -93,3 +93,4 @@ class OutboxMessageAdmin(admin.ModelAdmin):
                 "%(count)d messages personnels (lien ou code) n'ont pas été renvoyés : leur "
                 "contenu est effacé après un échec définitif ; les personnes doivent refaire "
                 "leur demande.", dropped) % {"count": dropped}, messages.WARNING)
+from .admin_commune import CommuneSettingsAdmin  # noqa: E402, F401  (the commune's settings)

@@ -6,8 +6,9 @@ class GroundConfig(AppConfig):
     """The ground: what every app may use and that imports no app (DESIGN.md, Architecture)."""
 
     name = "ground"
-    verbose_name = _("Messages et outils communs")
+    verbose_name = _("Commune, messages et outils communs")
 
     def ready(self):
-        # The outbox queues its tasks by name (ground/task_queue.py).
-        from . import tasks  # noqa: F401
+        # The outbox queues its tasks by name (ground/task_queue.py); the commune's signals
+        # forget the cached settings on save.
+        from . import commune, tasks  # noqa: F401

@@ -2,7 +2,8 @@
 app uses (ground module: imports no app).
 
 The `holidays` package carries the official school calendar of zones A, B and C; the
-commune's zone comes from settings. Results are cached per year: they never change."""
+commune's zone is one of its settings (ground.commune). Results are cached per year: they
+never change."""
 
 import re
 from calendar import monthrange
@@ -10,13 +11,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from .commune import commune
+
 
 def _zone() -> str:
-    return f"Zone {settings.PORTAIL_COMMUNE['school_holiday_zone']}"
+    return f"Zone {commune().school_holiday_zone}"
 
 
 @lru_cache(maxsize=32)

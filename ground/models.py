@@ -1,11 +1,17 @@
-"""The outbox: every e-mail the portal sends is first a row here (DESIGN.md, invariant 5).
+"""The ground's data: the outbox, and the commune's settings.
+
+The outbox: every e-mail the portal sends is first a row here (DESIGN.md, invariant 5).
 
 A message that carries a secret or health data keeps its body sealed (ground/sealing.py), never
 in `body_text`/`body_html`: staff see who, when, which template and the delivery state. A
 secret's seal is dropped once the message is sent or abandoned (docs/security.md, section 1)."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from . import validators
 
 
 class OutboxMessage(models.Model):
@@ -69,3 +75,142 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+def offered_by_default() -> list[str]:
+    """Every method the portal handles today (direct debit is not one yet)."""
+    return ["card", "cash", "cheque", "cesu", "transfer"]
+
+
+class CommuneSettings(models.Model):
+    """What the commune decides, edited by staff in the admin with its history (one row;
+    read through ground.commune.commune(), which caches it). The environment keeps what the
+    operators decide: secrets, addresses of services, pools, SMTP, limits."""
+
+    class Zone(models.TextChoices):
+        A = "A", _("Zone A")
+        B = "B", _("Zone B")
+        C = "C", _("Zone C")
+
+    class NoQuotientBracket(models.TextChoices):
+        TOP = "top", _("la tranche la plus haute")
+        BOTTOM = "bottom", _("la tranche la plus basse")
+
+    class CareHours(models.TextChoices):
+        REAL = "real", _("heures réelles (arrivée et départ notés au registre)")
+        UNITS = "units", _("durée des unités (chaque présence compte la durée de son unité)")
+
+    class PaymentMethod(models.TextChoices):
+        # The same values as facturation's Payment.Method (the ground imports no app).
+        CARD = "card", _("Carte bancaire en ligne")
+        CASH = "cash", _("Espèces, au guichet")
+        CHEQUE = "cheque", _("Chèque")
+        CESU = "cesu", _("CESU")
+        TRANSFER = "transfer", _("Virement")
+        DIRECT_DEBIT = "direct_debit", _("Prélèvement (pas encore géré par le portail)")
+
+    # Always 1: the constraint below makes the row a singleton in the database itself.
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    name = models.CharField(_("nom de la commune"), max_length=100, default="Kerbrume",
+                            help_text=_("Sur chaque page, dans les e-mails et les PDF."))
+    service_name = models.CharField(
+        _("nom du service"), max_length=100, default="Éducation Jeunesse",
+        help_text=_("Le service qui répond aux familles ; aussi le nom de la régie."))
+    service_phone = models.CharField(
+        _("téléphone du service"), max_length=30, default="02 97 00 00 00",
+        validators=[validators.validate_phone], help_text=_("Sur chaque page."))
+    service_email = models.EmailField(
+        _("e-mail du service"), default="espace-famille@kerbrume.example",
+        help_text=_("Sur chaque page ; les familles qui répondent à un e-mail écrivent ici ; "
+                    "les alertes de paiement y arrivent."))
+    postal_address = models.CharField(
+        _("adresse postale du service"), max_length=255,
+        default="Mairie, 1 place de la Mairie, 56000 Kerbrume")
+    postal_codes = models.CharField(
+        _("codes postaux de la commune"), max_length=200, default="56000",
+        validators=[validators.validate_postal_codes],
+        help_text=_("Séparés par des virgules (ex. : 56000, 56100). Les familles domiciliées "
+                    "ailleurs paient le tarif hors commune."))
+    school_holiday_zone = models.CharField(
+        _("zone de vacances scolaires"), max_length=1, choices=Zone.choices, default=Zone.B,
+        help_text=_("Fixe les jours de vacances du calendrier des activités."))
+    justification_hours = models.PositiveSmallIntegerField(
+        _("délai de justification d'une absence (heures)"), default=48,
+        validators=[MinValueValidator(1, _("Indiquez un nombre d'heures d'au moins 1."))],
+        help_text=_("Combien d'heures après la fin d'une journée réservée la famille peut "
+                    "encore justifier l'absence."))
+    invoice_due_days = models.PositiveSmallIntegerField(
+        _("échéance des factures (jours)"), default=30,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de jours d'au moins 1."))],
+        help_text=_("Jours entre l'émission d'une facture et sa date limite de paiement."))
+    invoice_reminder_days = models.PositiveSmallIntegerField(
+        _("intervalle des relances (jours)"), default=15,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de jours d'au moins 1."))],
+        help_text=_("Jours entre deux relances d'une facture échue et impayée."))
+    reregistration_reminder_days = models.PositiveSmallIntegerField(
+        _("rappel de réinscription (jours avant la clôture)"), default=7,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de jours d'au moins 1."))],
+        help_text=_("Les familles dont un dossier manque sont rappelées ce nombre de jours "
+                    "avant la fin de la campagne."))
+    document_expiry_notice_days = models.PositiveSmallIntegerField(
+        _("avis d'expiration des pièces (jours avant)"), default=30,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de jours d'au moins 1."))],
+        help_text=_("La famille est prévenue ce nombre de jours avant la fin de validité "
+                    "d'une pièce justificative."))
+    no_qf_bracket = models.CharField(
+        _("tranche sans quotient familial"), max_length=6, choices=NoQuotientBracket.choices,
+        default=NoQuotientBracket.TOP,
+        help_text=_("La tranche que paie une famille sans quotient familial valide."))
+    payment_methods = models.JSONField(
+        _("moyens de paiement proposés"), default=offered_by_default, blank=True,
+        validators=[validators.validate_payment_methods],
+        help_text=_("Ceux que les factures et le portail proposent aux familles. Le "
+                    "prélèvement peut être noté mais n'a pas encore d'effet."))
+    regie_iban = models.CharField(
+        _("IBAN de la régie"), max_length=42, blank=True,
+        validators=[validators.validate_iban],
+        help_text=_("Imprimé sur les factures pour les virements (ex. : FR76 3000 1007 9412 "
+                    "3456 7890 185)."))
+    sepa_creditor_id = models.CharField(
+        _("identifiant créancier SEPA (ICS)"), max_length=40, blank=True,
+        validators=[validators.validate_creditor_id],
+        help_text=_("Attribué par la Banque de France, pour le prélèvement (ex. : "
+                    "FR72ZZZ123456)."))
+    regie_siret = models.CharField(
+        _("SIRET de la régie"), max_length=20, blank=True,
+        validators=[validators.validate_siret],
+        help_text=_("Imprimé sur les attestations fiscales quand il est indiqué."))
+    caf_care_hours = models.CharField(
+        _("heures de périscolaire déclarées à la CAF"), max_length=5,
+        choices=CareHours.choices, default=CareHours.REAL,
+        help_text=_("Aussi sur les attestations de présence. En heures réelles, la durée de "
+                    "l'unité compte quand une heure manque au registre."))
+    history = HistoricalRecords(verbose_name=_("historique des paramètres de la commune"))
+
+    class Meta:
+        verbose_name = _("paramètres de la commune")
+        verbose_name_plural = _("paramètres de la commune")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="commune_settings_singleton"),
+        ]
+
+    def __str__(self):
+        return str(_("Paramètres de la commune de %(name)s") % {"name": self.name})
+
+    def save(self, *args, **kwargs):
+        self.id = 1
+        self.regie_iban = validators.compact(self.regie_iban)
+        self.sepa_creditor_id = validators.compact(self.sepa_creditor_id)
+        super().save(*args, **kwargs)
+
+    @property
+    def postal_code_list(self) -> list[str]:
+        return [code.strip() for code in self.postal_codes.split(",") if code.strip()]
+
+    @property
+    def iban_display(self) -> str:
+        """The IBAN in groups of four characters, as banks print it."""
+        return " ".join(self.regie_iban[i:i + 4] for i in range(0, len(self.regie_iban), 4))
+
+    def offers(self, method: str) -> bool:
+        return method in self.payment_methods

@@ -75,8 +75,10 @@ def queue_message(
         to=recipients,
         subject=subject,
         content=content,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        reply_to=commune()["service_email"],
+        # The sender is the operators' (the SMTP account may only send as it); the
+        # commune's own address when they set none, as before it became data.
+        from_email=settings.DEFAULT_FROM_EMAIL or commune().service_email,
+        reply_to=commune().service_email,
         **body,
     )
     transaction.on_commit(lambda: kick(message.pk))

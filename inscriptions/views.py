@@ -178,7 +178,7 @@ class AnnualFileView(FamilyMixin, View):
 
     def get_objects(self, child_pk, year_pk):
         child = get_object_or_404(Child.objects.for_family(self.family), pk=child_pk)
-        year = get_object_or_404(SchoolYear, pk=year_pk)
+        year = get_object_or_404(SchoolYear, pk=year_pk, published=True)  # a draft: 404
         annual_file = AnnualFile.objects.filter(child=child, school_year=year).first()
         return child, year, annual_file
 

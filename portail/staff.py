@@ -63,7 +63,8 @@ STAFF_PERMISSIONS = {
         # e-mailing it to the family is publish_attestation, given apart.
         "attestation": ("view", "add"),
     },
-    "ground": {"outboxmessage": ("view",)},
+    # The commune's settings are the service's to keep (contacts, delays, payment methods).
+    "ground": {"outboxmessage": ("view",), "communesettings": ("view", "change")},
 }
 EXTRA_PERMISSIONS = [
     ("familles", "view_health_document"),

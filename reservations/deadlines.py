@@ -7,13 +7,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from ground.calendar import working_days_before
+from ground.commune import commune
 
 WEEKDAYS = [gettext_lazy("lundi"), gettext_lazy("mardi"), gettext_lazy("mercredi"),
             gettext_lazy("jeudi"), gettext_lazy("vendredi"), gettext_lazy("samedi"),
@@ -74,9 +74,10 @@ def slot_deadline(slot) -> datetime:
 
 
 def justification_deadline(day: date) -> datetime:
-    """An absence can be justified until 48 h after the end of the day."""
+    """An absence can be justified until 48 h (the commune's setting) after the end of the
+    day."""
     return at(day + timedelta(days=1), time(0, 0)) + timedelta(
-        hours=settings.PORTAIL_JUSTIFICATION_HOURS)
+        hours=commune().justification_hours)
 
 
 def format_day(day: date) -> str:

@@ -11,6 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from ground import outbox
+from ground.commune import commune
+from ground.commune import forget as forget_commune
 from tests.helpers import force_login_with_second_factor
 from tests.scenarios.accounts import StaffFactory
 from tests.scenarios.families import FamilyFactory, GuardianFactory
@@ -57,6 +59,19 @@ def _no_drain_queued():
     """The outbox's "drain queued" flag lives in the cache, which outlives a test: a test
     that queued a drain nobody ran (a worker down) must not silence the next one's."""
     cache.delete(outbox.DRAIN_QUEUED)
+
+
+@pytest.fixture(autouse=True)
+def _commune_from_the_database(request):
+    """The commune's settings are cached; a test's edits are rolled back with its
+    transaction, not in the cache: each test starts from the row in the database, read
+    beforehand when the test uses the database, as a running portal has it in its cache
+    (a test counting a page's queries counts the page's own)."""
+    forget_commune()
+    if request.node.get_closest_marker("django_db") is not None:
+        commune()  # pytest-django's own autouse fixture has opened the database by now
+    yield
+    forget_commune()
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from familles.models import Family
 from ground.calendar import month_bounds
+from ground.commune import commune
 from ground.outbox import queue_email
 from ground.task_queue import queue_task
 from inscriptions.models import AnnualFile, FamilyQuotient
@@ -269,7 +269,7 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
                 invoice.number = f"{today.year}-{next_number('invoice', today.year):06d}"
                 invoice.state = Invoice.State.ISSUED
                 invoice.issued_at = now
-                invoice.due_date = today + timedelta(days=settings.PORTAIL_INVOICE_DUE_DAYS)
+                invoice.due_date = today + timedelta(days=commune().invoice_due_days)
                 invoice.save(update_fields=["number", "state", "issued_at", "due_date"])
                 if invoice.corrects is not None:
                     _carry_payments(invoice.corrects, invoice, now)

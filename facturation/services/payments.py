@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from ground.commune import commune
 from ground.outbox import queue_email
@@ -31,14 +32,46 @@ COUNTER_METHODS = (Payment.Method.CASH, Payment.Method.CHEQUE, Payment.Method.CE
 CHECKOUT_PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
+# How the sentence below names the methods paid to the service, in its order.
+COUNTER_WORDS = ((Payment.Method.CHEQUE, _lazy("chèque")), (Payment.Method.CASH, _lazy("espèces")),
+                 (Payment.Method.CESU, _lazy("CESU")), (Payment.Method.TRANSFER, _lazy("virement")))
+
+
+def counter_ways() -> str:
+    """The ways to pay the service the commune offers, as a sentence says them (« chèque,
+    espèces, CESU ou virement »); empty when it offers none."""
+    town = commune()
+    words = [str(word) for method, word in COUNTER_WORDS if town.offers(method)]
+    return _or_list(words) if words else ""
+
+
 def not_configured_message() -> str:
-    return _("Le paiement en ligne n'est pas encore configuré : payez par chèque, espèces, "
-             "CESU ou virement auprès du service.")
+    """What the family reads where « Payer » would be: the ways the commune offers."""
+    town = commune()
+    words = [str(word) for method, word in COUNTER_WORDS if town.offers(method)]
+    if not town.offers(Payment.Method.CARD):
+        if not words:
+            return _("Le paiement en ligne n'est pas proposé : renseignez-vous auprès du "
+                     "service.")
+        return _("Le paiement en ligne n'est pas proposé : payez par %(ways)s auprès du "
+                 "service.") % {"ways": _or_list(words)}
+    if not words:
+        return _("Le paiement en ligne n'est pas encore configuré : renseignez-vous auprès du "
+                 "service.")
+    return _("Le paiement en ligne n'est pas encore configuré : payez par %(ways)s auprès du "
+             "service.") % {"ways": _or_list(words)}
+
+
+def _or_list(words: list[str]) -> str:
+    if len(words) == 1:
+        return words[0]
+    return _("%(first)s ou %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
 
 
 def online_payment_available() -> bool:
-    """Whether « Payer en ligne » may be offered (Stripe keys set)."""
-    return stripe_gateway.is_configured()
+    """Whether « Payer en ligne » may be offered: the commune offers card payment and the
+    Stripe keys are set."""
+    return commune().offers(Payment.Method.CARD) and stripe_gateway.is_configured()
 
 
 def _locked_invoice(invoice_id) -> Invoice | None:
@@ -112,12 +145,12 @@ def start_checkout(family, invoice_id, success_url: str, cancel_url: str,
     if balance <= 0:
         raise ValidationError(_("La facture %(number)s est déjà réglée : rien à payer.")
                               % {"number": invoice.number})
+    town = commune()
     try:
         session = stripe_gateway.create_checkout_session(
             invoice_id=str(invoice.pk),
             description=_("Facture %(number)s – %(service)s, %(commune)s") % {
-                "number": invoice.number, "service": commune()["service_name"],
-                "commune": commune()["name"]},
+                "number": invoice.number, "service": town.service_name, "commune": town.name},
             amount_cents=balance, success_url=success_url, cancel_url=cancel_url,
             customer_email=customer_email)
     except stripe_gateway.GatewayError:
@@ -247,7 +280,7 @@ def _apply_checkout_session(session: dict) -> str:
     context = {"invoice": invoice, "payment": payment, "session_id": session_id,
                "payment_intent": intent, "amount": shown_amount, "reason": reason,
                "balance": euros(balance)}
-    queue_email("payment_flagged", commune()["service_email"], context)
+    queue_email("payment_flagged", commune().service_email, context)
     queue_email("payment_to_refund", invoice.family.guardian_emails(), context)
     return "flagged"
 
@@ -268,7 +301,7 @@ def _keep_unmatched(session: dict, *, invoice, amount, currency, intent, reason)
                 "reason": reason})
         if not created:
             return "duplicate"  # another event of the same session: already kept and told
-    queue_email("payment_flagged", commune()["service_email"], {
+    queue_email("payment_flagged", commune().service_email, {
         "invoice": None, "session_id": session_id, "payment_intent": intent,
         "amount": _raw_amount(amount, currency), "reason": reason, "reference": reference})
     return "unknown invoice" if invoice is None else "kept for refund"

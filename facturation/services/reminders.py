@@ -1,18 +1,18 @@
 """Reminders for invoices past due (beat, daily).
 
 An issued invoice whose due date has passed and that still has something to pay gets a
-reminder e-mailed to the payer's guardians, then again every PORTAIL_INVOICE_REMINDER_DAYS days
+reminder e-mailed to the payer's guardians, then again every few days (the commune's setting)
 while it stays unpaid. The invoices are locked (skipping those another run holds) and stamped in
 the transaction that writes the messages to the outbox: two runs at once, or one run twice,
 send each reminder once."""
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ground.commune import commune
 from ground.outbox import queue_email
 
 from ..models import Invoice, euros
@@ -20,7 +20,7 @@ from ..models import Invoice, euros
 
 def _due_for_reminder(now):
     today = timezone.localdate(now)
-    since = now - timedelta(days=settings.PORTAIL_INVOICE_REMINDER_DAYS)
+    since = now - timedelta(days=commune().invoice_reminder_days)
     return Invoice.objects.filter(state=Invoice.State.ISSUED, due_date__lt=today).filter(
         Q(reminder_sent_at__isnull=True) | Q(reminder_sent_at__lte=since))
 

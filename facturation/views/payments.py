@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from familles.access import FamilyMixin
+from ground.commune import commune
 from ground.http import or_404
 
 from .. import queries, stripe_gateway
@@ -36,6 +37,7 @@ def invoice_context(invoice) -> dict:
                      for payment in invoice.payments.order_by("received_at", "pk")],
         "online_payment": payments.online_payment_available(),
         "not_configured": payments.not_configured_message(),
+        "card_offered": commune().offers("card"), "counter_ways": payments.counter_ways(),
     }
 
 

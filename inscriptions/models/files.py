@@ -17,7 +17,8 @@ class SchoolYearQuerySet(models.QuerySet):
         """Years a parent can file for: the campaign has opened and the year is not over."""
         now = now or timezone.now()
         return self.filter(
-            reregistration_opens_at__lte=now, end_date__gte=timezone.localdate(now)
+            published=True, reregistration_opens_at__lte=now,
+            end_date__gte=timezone.localdate(now)
         )
 
 
@@ -33,6 +34,12 @@ class SchoolYear(models.Model):
         help_text=_("Les familles acceptent cette version dans le dossier administratif."),
     )
     rules_url = models.URLField(_("lien vers le règlement intérieur"), blank=True)
+    # A year copied from the previous one (inscriptions/services/rollover.py) is a draft staff
+    # review: families see nothing of it, and no campaign e-mail goes out, until published.
+    published = models.BooleanField(
+        _("publiée"), default=True,
+        help_text=_("Une année en brouillon n'est visible que du service : ni dossier, ni "
+                    "inscription, ni e-mail aux familles avant sa publication."))
     opening_notice_sent_at = models.DateTimeField(_("annonce d'ouverture envoyée le"),
                                                   null=True, blank=True, editable=False)
     deadline_reminder_sent_at = models.DateTimeField(_("rappel de date limite envoyé le"),
@@ -62,7 +69,7 @@ class SchoolYear(models.Model):
             "-start_date").first()
 
     def campaign_is_open(self, now=None):
-        return (now or timezone.now()) >= self.reregistration_opens_at
+        return self.published and (now or timezone.now()) >= self.reregistration_opens_at
 
     def deadline_passed(self, now=None):
         return (now or timezone.now()) > self.reregistration_deadline

@@ -6,13 +6,13 @@ transaction that writes the messages to the outbox."""
 from collections import defaultdict
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from familles.households import households
 from familles.models import Child, Family
+from ground.commune import commune
 from ground.outbox import queue_email
 
 from ..models import AnnualFile, SchoolYear
@@ -39,7 +39,7 @@ def send_opening_notices(now=None) -> int:
     now = now or timezone.now()
     sent = 0
     years = SchoolYear.objects.select_for_update(skip_locked=True).filter(
-        reregistration_opens_at__lte=now, reregistration_deadline__gt=now,
+        published=True, reregistration_opens_at__lte=now, reregistration_deadline__gt=now,
         opening_notice_sent_at__isnull=True,
     )
     for year in years:
@@ -55,10 +55,10 @@ def send_opening_notices(now=None) -> int:
 @transaction.atomic
 def send_deadline_reminders(now=None) -> int:
     now = now or timezone.now()
-    days = settings.PORTAIL_REREGISTRATION_REMINDER_DAYS
+    days = commune().reregistration_reminder_days
     sent = 0
     years = SchoolYear.objects.select_for_update(skip_locked=True).filter(
-        reregistration_opens_at__lte=now,
+        published=True, reregistration_opens_at__lte=now,
         reregistration_deadline__gt=now,
         reregistration_deadline__lte=now + timedelta(days=days),
         deadline_reminder_sent_at__isnull=True,

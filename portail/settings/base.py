@@ -171,24 +171,17 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("PORTAIL_TRUSTED_PROXIES", default=0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Staff must keep their TOTP device (familles/second_factor.py); parents may remove theirs.
 MFA_ADAPTER = "familles.adapters.MFAAdapter"
-MFA_TOTP_ISSUER = env("PORTAIL_COMMUNE_NAME", default="Portail Famille")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# --- the commune (read through ground.commune) -------------------------------------------
-PORTAIL_COMMUNE = {
-    "name": env("PORTAIL_COMMUNE_NAME", default="Kerbrume"),
-    "service_name": env("PORTAIL_SERVICE_NAME", default="Éducation Jeunesse"),
-    "service_phone": env("PORTAIL_SERVICE_PHONE", default="02 97 00 00 00"),
-    "service_email": env("PORTAIL_SERVICE_EMAIL", default="espace-famille@kerbrume.example"),
-    "postal_address": env(
-        "PORTAIL_POSTAL_ADDRESS", default="Mairie, 1 place de la Mairie, 56000 Kerbrume"
-    ),
-    "school_holiday_zone": env("PORTAIL_SCHOOL_HOLIDAY_ZONE", default="B"),
-}
-DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default=PORTAIL_COMMUNE["service_email"])
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# --- the commune ----------------------------------------------------------------------------
+# What the commune decides (name, contacts, zone, delays, payment methods, régie…) is data
+# staff edit in the admin (ground.models.CommuneSettings, read through ground.commune).
+# The sender of every e-mail is the operators' (the SMTP account must be allowed to send as
+# it); empty, the outbox sends as the service's address of the commune's settings.
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL or "root@localhost"
 
 # The permission that opens health data (inscriptions' AnnualFile declares it): named here, by
 # the roof, for the ground's outbox admin, which may not name an app (DESIGN.md, Architecture).
@@ -249,22 +242,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=9, minute=45),
     },
 }
-PORTAIL_REREGISTRATION_REMINDER_DAYS = env.int("PORTAIL_REREGISTRATION_REMINDER_DAYS", default=7)
-PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS = env.int("PORTAIL_DOCUMENT_EXPIRY_NOTICE_DAYS", default=30)
-# Invoicing: the commune's postal codes (other families pay the outside-commune price),
-# the bracket a family without a valid QF pays ("top" or "bottom"), the payment term.
-PORTAIL_COMMUNE_POSTAL_CODES = env.list("PORTAIL_COMMUNE_POSTAL_CODES", default=["56000"])
-PORTAIL_NO_QF_BRACKET = env("PORTAIL_NO_QF_BRACKET", default="top")
-PORTAIL_INVOICE_DUE_DAYS = env.int("PORTAIL_INVOICE_DUE_DAYS", default=30)
-# Days between two reminders of an invoice past due and still unpaid.
-PORTAIL_INVOICE_REMINDER_DAYS = env.int("PORTAIL_INVOICE_REMINDER_DAYS", default=15)
 # Online payment (Stripe Checkout): without a secret key the portal says online payment is
 # not configured and never calls Stripe; the webhook secret verifies Stripe's signatures.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CURRENCY = env("STRIPE_CURRENCY", default="eur")
-# How long after the end of a booked day its absence can be justified.
-PORTAIL_JUSTIFICATION_HOURS = env.int("PORTAIL_JUSTIFICATION_HOURS", default=48)
 # How long a booking waits for a slot's lock before answering "try again" (PostgreSQL).
 PORTAIL_BOOKING_LOCK_TIMEOUT_MS = env.int("PORTAIL_BOOKING_LOCK_TIMEOUT_MS", default=2000)
 # Invitations of a second guardian (security review, finding 5): the most a family sends
@@ -317,13 +299,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
                   "ground.request_limits.RequestLimitsMiddleware")
 
-# --- Attestations and the CAF's hours (issue 26) ------------------------------------------
-# Care (périscolaire) hours declared to the CAF: "real" (the arrival and departure times
-# recorded in the register, the unit's duration when a time is missing) or "units" (each
-# presence counts its unit's duration).
-PORTAIL_CAF_CARE_HOURS = env("PORTAIL_CAF_CARE_HOURS", default="real")
-# The commune's SIRET, printed on attestations fiscales when set.
-PORTAIL_REGIE_SIRET = env("PORTAIL_REGIE_SIRET", default="")
+# --- Attestations (issue 26) ----------------------------------------------------------------
 # In January, the attestations fiscales of the year just ended are drafted for staff to check
 # (never published by beat: staff publish them from the admin, which e-mails the families).
 CELERY_BEAT_SCHEDULE["attestations-fiscal-drafts"] = {

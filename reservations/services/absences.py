@@ -2,7 +2,7 @@
 
 The window: a booked day can be cancelled by the parent until the activity's deadline
 (`booking.cancel`); from that deadline on, and until `justification_deadline(day)` (48 h
-after the end of the day, setting PORTAIL_JUSTIFICATION_HOURS), the parent can only justify
+after the end of the day, a commune setting), the parent can only justify
 the absence, once per reservation, with a reason and optionally a document from the
 family's vault (or uploaded with the form, which files it in the vault).
 
@@ -17,7 +17,6 @@ cancellation by staff carries `Reservation.cancelled_late` for the invoicing to 
 
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 from familles.households import email_households
 from familles.models import Child, Document, Family
 from familles.services import delete_document, upload_document
+from ground.commune import commune
 from ground.decisions import decide
 from ground.models import OutboxMessage
 
@@ -96,7 +96,7 @@ def justifiable_reservations(family: Family, now=None) -> list[Reservation]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     # A day more than the window's hours ago can no longer be justified.
-    hours = settings.PORTAIL_JUSTIFICATION_HOURS
+    hours = commune().justification_hours
     earliest = today - timedelta(days=(hours + 23) // 24 + 1)
     candidates = family_reservations(family).filter(
         state=Reservation.State.CONFIRMED, justification__isnull=True, slot__date__gte=earliest)

@@ -51,7 +51,7 @@ def feed_calendar(family: Family, now=None) -> bytes:
         slot__date__gte=timezone.localdate(now) - timedelta(days=HISTORY_DAYS),
     ).select_related("child", "slot__activity", "slot__unit", "slot__site").order_by(
         "slot__date", "child__first_name", "pk")
-    name = commune()["name"]
+    name = commune().name
     calendar = Calendar()
     calendar.add("prodid", "-//Portail Famille//Réservations//FR")
     calendar.add("version", "2.0")

@@ -1,6 +1,5 @@
 """Parent pages: « Justifier une absence » and the list of the family's justifications."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from familles.access import FamilyMixin
+from ground.commune import commune
 
 from ..forms import JustificationForm
 from ..services import absences
@@ -64,7 +64,7 @@ class AbsenceListView(FamilyMixin, View):
                    for r in absences.justifiable_reservations(self.family, now)]
         return render(request, "reservations/absences.html", {
             "family": self.family, "pending": pending,
-            "hours": settings.PORTAIL_JUSTIFICATION_HOURS,
+            "hours": commune().justification_hours,
             "justifications": absences.family_justifications(self.family),
         })
 

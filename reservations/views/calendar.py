@@ -6,7 +6,6 @@ htmx (the updated day, announced through the page's live region). Busy answers 5
 
 from datetime import date
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -22,6 +21,7 @@ from django_htmx.http import reswap
 from familles.access import FamilyMixin, children_of
 from familles.models import Child
 from ground.calendar import month_end, next_month, parse_month, previous_month
+from ground.commune import commune
 
 from .. import queries, services
 from ..calendar import (
@@ -80,7 +80,7 @@ class CalendarView(FamilyMixin, View):
             "next_url": calendar_url(child, next_month(first)),
             "previous_month": previous_month(first), "next_month": next_month(first),
             "mois": f"{first:%Y-%m}",
-            "justification_hours": settings.PORTAIL_JUSTIFICATION_HOURS,
+            "justification_hours": commune().justification_hours,
         })
 
 

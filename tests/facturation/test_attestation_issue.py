@@ -14,7 +14,7 @@ from facturation.attestation_pdf import render_attestation_pdf_bytes, store_atte
 from facturation.models import Attestation, Payment
 from facturation.services import attestations
 from facturation.tasks import prepare_fiscal_attestations
-from ground.commune import commune
+from ground.commune import commune, update_commune
 from ground.models import OutboxMessage
 from tests.helpers import pdf_text
 from tests.scenarios.accounts import StaffFactory
@@ -99,14 +99,14 @@ def test_reissuing_makes_a_new_version_that_says_what_it_replaces(household, cat
 
 
 def test_the_fiscal_pdf_holds_the_regie_the_child_the_amount_and_the_code(household, settings):
-    settings.PORTAIL_REGIE_SIRET = "215 600 000 00013"
+    update_commune(regie_siret="215 600 000 00008")
     attestation = request(household)
 
     text = pdf_text(render_attestation_pdf_bytes(attestation))
 
     town = commune()
-    assert f"Mairie de {town['name']}" in text and f"Régie {town['service_name']}" in text
-    assert "SIRET : 215 600 000 00013" in text
+    assert f"Mairie de {town.name}" in text and f"Régie {town.service_name}" in text
+    assert "SIRET : 215 600 000 00008" in text
     assert "Attestation fiscale (frais de garde)" in text
     assert f"N° {attestation.number}, établie le 15 janvier {YEAR + 1}" in text
     assert f"moins de 6 ans au 1er janvier {YEAR}" in text
@@ -173,7 +173,7 @@ def test_only_finished_years_can_be_asked(household):
 
 
 def test_presence_counts_days_and_hours_per_activity_from_the_registers(cat, settings):
-    settings.PORTAIL_CAF_CARE_HOURS = "real"
+    update_commune(caf_care_hours="real")
     family = FamilyFactory()
     lina = ChildFactory(family=family, first_name="Lina", last_name="Rivière")
     wednesday, thursday = datetime.date(YEAR, 3, 5), datetime.date(YEAR, 3, 6)
@@ -195,7 +195,7 @@ def test_presence_counts_days_and_hours_per_activity_from_the_registers(cat, set
     assert "Périscolaire 06/03, 07/03 2 4 h 50" in text
     assert "Mercredis 05/03 1 8 h" in text
 
-    settings.PORTAIL_CAF_CARE_HOURS = "units"
+    update_commune(caf_care_hours="units")
     figures = attestations.presence_figures(lina, datetime.date(YEAR, 3, 1),
                                             datetime.date(YEAR, 3, 31))
     assert {a["activity"]: a["hours"] for a in figures["activities"]}["Périscolaire"] == "6.00"

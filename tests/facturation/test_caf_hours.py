@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 
 from facturation.caf import caf_hours
 from facturation.models import CreditNote, InvoiceLine
+from ground.commune import update_commune
 from inscriptions.models import AnnualFile
 from tests.scenarios.attestations import YEAR, catalogue, issued, present
 from tests.scenarios.enrolments import AnnualFileFactory
@@ -85,7 +86,7 @@ D = Decimal
 
 
 def test_a_hand_counted_month_in_real_care_hours(month, settings):
-    settings.PORTAIL_CAF_CARE_HOURS = "real"
+    update_commune(caf_care_hours="real")
 
     rows = caf_hours(datetime.date(YEAR, 3, 1), datetime.date(YEAR, 3, 31))
 
@@ -102,7 +103,7 @@ def test_a_hand_counted_month_in_real_care_hours(month, settings):
 
 
 def test_unit_hours_count_each_care_presence_at_its_units_length(month, settings):
-    settings.PORTAIL_CAF_CARE_HOURS = "units"
+    update_commune(caf_care_hours="units")
 
     rows = caf_hours(datetime.date(YEAR, 3, 1), datetime.date(YEAR, 3, 31))
 
@@ -111,7 +112,7 @@ def test_unit_hours_count_each_care_presence_at_its_units_length(month, settings
 
 
 def test_staff_download_the_month_as_csv_and_the_year_as_xlsx(month, staff_client, settings):
-    settings.PORTAIL_CAF_CARE_HOURS = "real"
+    update_commune(caf_care_hours="real")
     url = reverse("admin:facturation_invoice_caf")
     assert staff_client.get(url).status_code == 200
 

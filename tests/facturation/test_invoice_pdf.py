@@ -62,8 +62,8 @@ def test_the_pdf_holds_header_family_lines_totals_due_date_and_how_to_pay(activi
     text = pdf_text(render_invoice_pdf_bytes(invoice))
 
     town = commune()
-    for value in (town["name"], town["service_name"], town["postal_address"],
-                  town["service_phone"], town["service_email"]):
+    for value in (town.name, town.service_name, town.postal_address,
+                  town.service_phone, town.service_email):
         assert value in text
     assert "Famille Le Goff" in text and "12 rue des Mouettes" in text
     assert "56000 Kerbrume" in text
@@ -81,7 +81,7 @@ def test_the_pdf_holds_header_family_lines_totals_due_date_and_how_to_pay(activi
     assert f"{euros(total)}" in text.split("Reste à payer")[1][:40]
     assert f"À payer avant le {date_format(invoice.due_date, 'j F Y')}" in text
     assert "« Mon tableau de bord »" in text
-    assert f"« Régie {town['service_name']} – Mairie de {town['name']} »" in text
+    assert f"« Régie {town.service_name} – Mairie de {town.name} »" in text
     assert "CESU" in text and "virement" in text
 
 

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from facturation.models import euros
+from ground.commune import update_commune
 from tests.scenarios.billing import TARIFF, add_tariff, give_qf, line_rows, prepare, weekdays_of
 from tests.scenarios.families import ChildFactory, FamilyFactory
 from tests.scenarios.reservations import ReservationFactory, SlotFactory
@@ -71,7 +72,7 @@ def test_without_a_valid_qf_the_family_pays_the_top_bracket(priced):
 
 
 def test_the_commune_may_choose_the_lowest_bracket_for_families_without_qf(priced, settings):
-    settings.PORTAIL_NO_QF_BRACKET = "bottom"
+    update_commune(no_qf_bracket="bottom")
     child = ChildFactory()
     book_days(priced, child, [weekdays_of(october(priced), 2)[0]])
 
@@ -115,7 +116,7 @@ def test_a_new_qf_replaces_the_old_one_from_its_first_day(priced):
 @pytest.mark.parametrize("postal_code", ["29200", "75001", "56"])
 def test_a_family_living_outside_the_commune_pays_the_outside_price(priced, settings,
                                                                    postal_code):
-    settings.PORTAIL_COMMUNE_POSTAL_CODES = ["56000", "56100"]
+    update_commune(postal_codes="56000, 56100")
     outside = ChildFactory(family=FamilyFactory(postal_code=postal_code))
     inside = ChildFactory(family=FamilyFactory(postal_code="56100"))
     for child in (outside, inside):
@@ -131,12 +132,8 @@ def test_a_family_living_outside_the_commune_pays_the_outside_price(priced, sett
 
 
 def test_postal_codes_written_with_spaces_in_the_setting_still_count_as_the_commune(
-        priced, monkeypatch, settings):
-    import environ
-
-    # What the documented setting PORTAIL_COMMUNE_POSTAL_CODES="56000, 56100" gives.
-    monkeypatch.setenv("PORTAIL_COMMUNE_POSTAL_CODES", "56000, 56100")
-    settings.PORTAIL_COMMUNE_POSTAL_CODES = environ.Env().list("PORTAIL_COMMUNE_POSTAL_CODES")
+        priced):
+    update_commune(postal_codes="56000,56100 ")
     child = ChildFactory(family=FamilyFactory(postal_code="56100 "))
     give_qf(child.family, 800)
     book_days(priced, child, weekdays_of(october(priced), 2)[:1])

@@ -1,5 +1,5 @@
 """Reminders (beat, daily) for issued invoices past due with something left to pay: e-mailed
-to the payer's guardians, once, then again only after PORTAIL_INVOICE_REMINDER_DAYS days;
+to the payer's guardians, once, then again only after the commune's reminder days;
 two runs at once send each reminder once."""
 
 import datetime
@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from facturation.models import CreditNote, Invoice, Payment, euros
 from facturation.services.reminders import send_overdue_reminders
 from facturation.tasks import send_overdue_reminders as reminders_task
+from ground.commune import update_commune
 from ground.models import OutboxMessage
 from tests.scenarios.billing import InvoiceFactory
 from tests.scenarios.families import FamilyFactory, GuardianFactory
@@ -40,7 +41,7 @@ def reminders():
 
 @pytest.mark.django_db
 def test_unpaid_invoices_past_due_are_reminded_once(settings):
-    settings.PORTAIL_INVOICE_REMINDER_DAYS = 15
+    update_commune(invoice_reminder_days=15)
     with time_machine.travel(NOW, tick=False):
         household = FamilyFactory(name="Famille Riou")
         mother, father = GuardianFactory(family=household), GuardianFactory(family=household)
@@ -84,7 +85,7 @@ def test_unpaid_invoices_past_due_are_reminded_once(settings):
 
 @pytest.mark.django_db
 def test_reminded_again_after_the_configured_delay(settings):
-    settings.PORTAIL_INVOICE_REMINDER_DAYS = 5
+    update_commune(invoice_reminder_days=5)
     with time_machine.travel(NOW, tick=False):
         late = invoice(3)
         assert reminders_task() == 1

@@ -166,7 +166,7 @@ def test_an_amount_mismatch_is_recorded_flagged_and_reported(client, parent_clie
     assert payment.flag_reason == "montant différent de la facture"
     assert invoice.balance_cents() == invoice.total_cents  # it does not pay the invoice
     staff = OutboxMessage.objects.get(template="payment_flagged")
-    assert staff.to == [commune()["service_email"]]
+    assert staff.to == [commune().service_email]
     assert invoice.number in staff.subject
     assert "montant différent de la facture" in staff.body_text
     assert event["data"]["object"]["id"] in staff.body_text
@@ -195,7 +195,7 @@ def test_a_payment_for_an_invoice_already_paid_is_flagged_for_refund(client, par
     assert (card.flagged_for_refund, card.flag_reason) == (True, "facture déjà payée")
     assert invoice.balance_cents() == 0  # not negative: the card payment is to refund
     staff = OutboxMessage.objects.get(template="payment_flagged")
-    assert staff.to == [commune()["service_email"]]
+    assert staff.to == [commune().service_email]
     assert "facture déjà payée" in staff.body_text
     assert OutboxMessage.objects.filter(template="payment_to_refund").exists()
     page = parent_client.get(reverse("facturation:payment", args=[invoice.pk])).content.decode()
@@ -219,7 +219,7 @@ def test_a_payment_for_no_known_invoice_alerts_the_service(client, family):
 
     assert not Payment.objects.exists()
     alert = OutboxMessage.objects.get(template="payment_flagged")
-    assert alert.to == [commune()["service_email"]]
+    assert alert.to == [commune().service_email]
     assert event["data"]["object"]["id"] in alert.body_text
     assert "1500 centimes (EUR)" in alert.body_text
     kept = UnmatchedPayment.objects.get()  # in the admin until staff refund it
@@ -320,7 +320,7 @@ def test_a_payment_for_a_draft_invoice_is_not_applied_and_kept_for_refund(
     assert stray.reason == "la facture est encore un brouillon, pas encore due"
     assert not stray.refunded
     [alert] = OutboxMessage.objects.all()
-    assert (alert.template, alert.to) == ("payment_flagged", [commune()["service_email"]])
+    assert (alert.template, alert.to) == ("payment_flagged", [commune().service_email])
     assert session["id"] in alert.body_text
     assert "brouillon" in alert.body_text
     assert any(session["id"] in record.getMessage() and record.levelname == "ERROR"

@@ -12,6 +12,7 @@ from django.utils.module_loading import import_string
 
 from familles import tasks as familles_tasks
 from familles.models import Document
+from ground.commune import commune
 from inscriptions import tasks
 from inscriptions.models import AnnualFile
 from tests.scenarios.enrolments import AnnualFileFactory, SchoolYearFactory
@@ -112,7 +113,7 @@ def test_no_opening_notice_after_the_deadline(run, years, time_machine):
 
 def test_deadline_reminder_lists_the_children_still_missing_once(run, years, time_machine):
     previous, current = years
-    days = settings.PORTAIL_REREGISTRATION_REMINDER_DAYS
+    days = commune().reregistration_reminder_days
     deadline = current.reregistration_deadline
 
     # Lou's file is a draft, Tom's is submitted: the reminder names Lou only.

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from ground.calendar import public_holiday
+from ground.commune import update_commune
 from inscriptions.calendar import activity_days
 from inscriptions.models import ClosureDay
 from tests.scenarios.enrolments import ActivityFactory, SchoolYearFactory
@@ -22,7 +23,7 @@ def official_school_holidays(zone: str, *years: int) -> dict:
 
 
 def in_zone(settings, zone: str):
-    settings.PORTAIL_COMMUNE = {**settings.PORTAIL_COMMUNE, "school_holiday_zone": zone}
+    update_commune(school_holiday_zone=zone)
 
 
 def school_year_days(year):

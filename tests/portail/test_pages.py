@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from ground.commune import update_commune
 from tests.helpers import page_text, pdf_bytes, visible_text
 from tests.scenarios.accounts import UserFactory
 from tests.scenarios.families import ChildFactory, ContactFactory, FamilyFactory
@@ -49,12 +50,10 @@ def parse(response):
 
 
 @pytest.fixture
-def brand_settings(settings):
-    """Distinctive contacts, to prove the pages take them from the settings."""
-    settings.PORTAIL_COMMUNE = {**settings.PORTAIL_COMMUNE, "name": "Ploeren",
-                                "service_phone": "02 97 40 14 90",
-                                "service_email": "espace-famille@ploeren.example"}
-    return settings.PORTAIL_COMMUNE
+def brand_settings(db):
+    """Distinctive contacts, to prove the pages take them from the commune's settings."""
+    return update_commune(name="Ploeren", service_phone="02 97 40 14 90",
+                          service_email="espace-famille@ploeren.example")
 
 
 # --- Landing, FAQ, accessibility --------------------------------------------------------
@@ -180,7 +179,7 @@ def check_layout(response, commune):
     html = response.content.decode()
     assert html.lstrip().lower().startswith("<!doctype html>")
     assert page.all("html")[0]["attrs"].get("lang") == "fr"
-    assert commune["name"] in page_text(response).split("<title>", 1)[1].split("</title>")[0]
+    assert commune.name in page_text(response).split("<title>", 1)[1].split("</title>")[0]
 
     # The skip link is the first thing a keyboard reaches, and it leads to the main content.
     body = page.elements.index(page.all("body")[0])
@@ -199,8 +198,8 @@ def check_layout(response, commune):
 
     # The service's contacts are in the footer, from the settings.
     footer = page_text(response).split("<footer", 1)[1]
-    assert commune["service_phone"] in footer and commune["service_email"] in footer
-    assert f'href="tel:{commune["service_phone"].replace(" ", "")}"' in footer
+    assert commune.service_phone in footer and commune.service_email in footer
+    assert f'href="tel:{commune.service_phone.replace(" ", "")}"' in footer
 
 
 def check_labels(response) -> int:

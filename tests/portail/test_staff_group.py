@@ -30,6 +30,8 @@ ALLOWED = [
     "facturation.view_creditnote", "facturation.view_payment", "facturation.add_payment",
     # Online payments no invoice took: staff refund them, then tick « remboursé ».
     "facturation.view_unmatchedpayment", "facturation.change_unmatchedpayment",
+    # The commune's settings: contacts, delays, payment methods (one row, kept).
+    "ground.view_communesettings", "ground.change_communesettings",
 ]
 REFUSED = [
     # Families ask for enrolments and choose their subscription; nobody erases them.
@@ -49,6 +51,7 @@ REFUSED = [
     "facturation.delete_billingrun", "facturation.delete_tariff",
     "facturation.change_stripeevent", "facturation.delete_stripeevent",
     "facturation.add_unmatchedpayment", "facturation.delete_unmatchedpayment",
+    "ground.add_communesettings", "ground.delete_communesettings",
 ]
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from familles.models import Document
 from ground import outbox
+from ground.commune import commune
 from ground.models import OutboxMessage
 from reservations.deadlines import deadline_for, justification_deadline
 from reservations.models import AbsenceJustification, Reservation
@@ -110,7 +111,7 @@ def test_more_than_48_hours_after_the_day_it_is_too_late(parent_client, guardian
                                                         settings):
     limit = justification_deadline(reservation.slot.date)
     # The window ends 48 h after the end of the day (the setting's default).
-    assert limit - datetime.timedelta(hours=settings.PORTAIL_JUSTIFICATION_HOURS) == \
+    assert limit - datetime.timedelta(hours=commune().justification_hours) == \
         datetime.datetime.combine(reservation.slot.date + datetime.timedelta(days=1),
                                   datetime.time(0, 0), tzinfo=limit.tzinfo)
     with at(limit + ONE_MINUTE, parent_client, guardian.user):

@@ -33,12 +33,12 @@ Invoices as staff make them: `month_of(activity, month)`, `book(activity, child,
 import datetime
 
 import factory
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from facturation.models import BillingRun, Invoice, Payment, Tariff, TariffBracket
 from facturation.services.billing import issue_run, prepare_run
+from ground.commune import commune
 from inscriptions.models import Activity, FamilyQuotient
 from tests.scenarios.accounts import StaffFactory
 from tests.scenarios.enrolments import ActivityFactory
@@ -92,7 +92,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
             issued_at=factory.LazyFunction(timezone.now),
             due_date=factory.LazyFunction(
                 lambda: timezone.localdate()
-                + datetime.timedelta(days=settings.PORTAIL_INVOICE_DUE_DAYS)),
+                + datetime.timedelta(days=commune().invoice_due_days)),
         )
 
 

@@ -1,0 +1,114 @@
+"""Checks of what staff type in the commune's settings, with French messages (ground module).
+
+The IBAN and the SEPA creditor identifier carry an ISO 7064 mod-97 check, the SIRET a Luhn
+key: a typing error is caught here, not by the bank or on a family's invoice."""
+
+import re
+import string
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+POSTAL_CODE = re.compile(r"(?:0[1-9]|[1-8][0-9]|9[0-8])[0-9]{3}")
+PHONE = re.compile(r"\+?[0-9][0-9 .()-]{5,22}[0-9]")
+# Length of the IBAN per country of the SEPA area most likely met by a French régie.
+IBAN_LENGTHS = {"FR": 27, "MC": 27, "DE": 22, "BE": 16, "ES": 24, "IT": 27, "LU": 20,
+                "NL": 18, "PT": 25, "CH": 21, "GB": 22, "IE": 22, "AT": 20}
+
+
+def compact(value: str) -> str:
+    """Upper case, without the spaces (and dashes) people type to group the characters."""
+    return re.sub(r"[\s-]", "", value or "").upper()
+
+
+def _mod97(text: str) -> int:
+    digits = "".join(str(string.digits.index(c)) if c.isdigit()
+                     else str(10 + string.ascii_uppercase.index(c)) for c in text)
+    return int(digits) % 97
+
+
+def postal_codes(value: str) -> list[str]:
+    """The codes of a comma-separated list, each checked (five digits, a French département)."""
+    codes = [code.strip() for code in (value or "").split(",") if code.strip()]
+    if not codes:
+        raise ValidationError(_("Indiquez au moins un code postal de la commune."),
+                              code="postal_codes_empty")
+    wrong = [code for code in codes if not POSTAL_CODE.fullmatch(code)]
+    if wrong:
+        raise ValidationError(
+            _("Code postal invalide : %(codes)s. Un code postal a cinq chiffres ; séparez "
+              "plusieurs codes par des virgules (ex. : 56000, 56100)."),
+            code="postal_code", params={"codes": ", ".join(wrong)})
+    return codes
+
+
+def validate_postal_codes(value: str) -> None:
+    postal_codes(value)
+
+
+def validate_phone(value: str) -> None:
+    if not PHONE.fullmatch((value or "").strip()):
+        raise ValidationError(_("Numéro de téléphone invalide (ex. : 02 97 00 00 00)."),
+                              code="phone")
+
+
+def validate_iban(value: str) -> None:
+    iban = compact(value)
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
+        raise ValidationError(
+            _("IBAN invalide : deux lettres du pays, deux chiffres de contrôle, puis le numéro "
+              "de compte (ex. : FR76 3000 1007 9412 3456 7890 185)."), code="iban_format")
+    expected = IBAN_LENGTHS.get(iban[:2])
+    if expected and len(iban) != expected:
+        raise ValidationError(
+            _("IBAN invalide : un IBAN %(country)s a %(length)d caractères, celui-ci en a "
+              "%(count)d."),
+            code="iban_length",
+            params={"country": iban[:2], "length": expected, "count": len(iban)})
+    if _mod97(iban[4:] + iban[:4]) != 1:
+        raise ValidationError(
+            _("IBAN invalide : la clé de contrôle ne correspond pas. Vérifiez chaque "
+              "caractère."), code="iban_checksum")
+
+
+def validate_creditor_id(value: str) -> None:
+    """The SEPA creditor identifier (ICS): country, two check digits, a business code of three
+    characters (not part of the check), the national identifier (in France, six characters:
+    FR72ZZZ123456)."""
+    ics = compact(value)
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{3}[A-Z0-9]{1,28}", ics) or (
+            ics.startswith("FR") and len(ics) != 13):
+        raise ValidationError(
+            _("Identifiant créancier SEPA (ICS) invalide : en France, « FR », deux chiffres "
+              "de contrôle, trois caractères puis six (ex. : FR72ZZZ123456)."),
+            code="ics_format")
+    if _mod97(ics[7:] + ics[:4]) != 1:
+        raise ValidationError(
+            _("Identifiant créancier SEPA (ICS) invalide : la clé de contrôle ne correspond "
+              "pas. Recopiez-le depuis le courrier de la Banque de France."),
+            code="ics_checksum")
+
+
+def validate_siret(value: str) -> None:
+    siret = compact(value)
+    if not re.fullmatch(r"[0-9]{14}", siret):
+        raise ValidationError(_("SIRET invalide : quatorze chiffres (ex. : 215 600 019 00008)."),
+                              code="siret_format")
+    total = 0
+    for position, char in enumerate(reversed(siret)):
+        digit = int(char) * (2 if position % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    # La Poste's establishments follow another rule (sum of digits divisible by 5).
+    if total % 10 and not (siret.startswith("356000000") and sum(map(int, siret)) % 5 == 0):
+        raise ValidationError(
+            _("SIRET invalide : la clé de contrôle ne correspond pas. Vérifiez chaque chiffre."),
+            code="siret_checksum")
+
+
+PAYMENT_METHODS = ("card", "cash", "cheque", "cesu", "transfer", "direct_debit")
+
+
+def validate_payment_methods(value) -> None:
+    if not isinstance(value, list) or any(method not in PAYMENT_METHODS for method in value):
+        raise ValidationError(_("Choisissez les moyens de paiement dans la liste."),
+                              code="payment_methods")
