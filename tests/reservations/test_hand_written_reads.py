@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from familles.models import Child
-from familles.queries import children_of_family
+from familles.queries import children_of_family, guardian_emails
 from ground import rows
 from inscriptions.models import ActivityUnit, AnnualFile, SchoolYear
-from inscriptions.queries import files_of, guardian_emails
+from inscriptions.queries import files_of
 from reservations import queries
 from reservations.models import BookingPeriod, Reservation, Slot
 from reservations.services import book
