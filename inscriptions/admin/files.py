@@ -5,6 +5,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -33,6 +34,8 @@ class SchoolYearAdmin(SimpleHistoryAdmin):
     list_display = ["label", "start_date", "end_date", "reregistration_opens_at",
                     "reregistration_deadline", "rules_version"]
     readonly_fields = ["opening_notice_sent_at", "deadline_reminder_sent_at"]
+    # A link typed without its scheme is the commune's site: https, as Django 6 will assume.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ReadableHistoryHelper(HistoricalRecordContextHelper):
