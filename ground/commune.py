@@ -11,6 +11,7 @@ between the two would otherwise cache the old values): the process that saved, a
 test, sees the edit immediately; another process within LOCAL_SECONDS. The cache's timeout
 only bounds what a rolled-back edit could leave behind."""
 
+import functools
 import time
 import zlib
 
@@ -20,10 +21,16 @@ from django.db.models.signals import post_delete, post_save
 
 from .models import CommuneSettings
 
-# The fields are in the key: after an upgrade that adds one, no process reads a copy
-# pickled without it.
-_FIELDS = " ".join(f.attname for f in CommuneSettings._meta.concrete_fields)
-CACHE_KEY = f"ground:commune:{zlib.crc32(_FIELDS.encode()):08x}"
+
+@functools.cache
+def cache_key() -> str:
+    """The fields are in the key: after an upgrade that adds one, no process reads a copy
+    pickled without it."""
+    fields = " ".join(f.attname for f in CommuneSettings._meta.get_fields()
+                      if getattr(f, "concrete", False))
+    return f"ground:commune:{zlib.crc32(fields.encode()):08x}"
+
+
 CACHE_SECONDS = 300
 LOCAL_SECONDS = 5.0
 # This process's copy: (monotonic time until which it is used, the row). The row is shared
@@ -37,10 +44,10 @@ def commune() -> CommuneSettings:
     held = _local.get("row")
     if held is not None and held[0] > now:
         return held[1]
-    row = cache.get(CACHE_KEY)
+    row = cache.get(cache_key())
     if row is None:
         row, _created = CommuneSettings.objects.get_or_create(pk=1)
-        cache.set(CACHE_KEY, row, CACHE_SECONDS)
+        cache.set(cache_key(), row, CACHE_SECONDS)
     _local["row"] = (now + LOCAL_SECONDS, row)
     return row
 
@@ -48,7 +55,7 @@ def commune() -> CommuneSettings:
 def forget() -> None:
     """Drop the cached copies: the next reader takes the row from the database."""
     _local.clear()
-    cache.delete(CACHE_KEY)
+    cache.delete(cache_key())
 
 
 @transaction.atomic

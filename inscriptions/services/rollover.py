@@ -207,10 +207,10 @@ def copy_catalogue(year: SchoolYear) -> CatalogueCopy:
     check_can_roll_over(year)
     new_year = SchoolYear.objects.create(published=False, **next_year_fields(year))
     result = CatalogueCopy(old_year=year, new_year=new_year, days=DayMap(year, new_year))
-    copied_fields = [f.name for f in Activity._meta.concrete_fields
-                     if f.name not in ("id", "school_year")]
-    unit_fields = [f.name for f in ActivityUnit._meta.concrete_fields
-                   if f.name not in ("id", "activity")]
+    copied_fields = [f.name for f in Activity._meta.get_fields()
+                     if f.concrete and not f.many_to_many and f.name not in ("id", "school_year")]
+    unit_fields = [f.name for f in ActivityUnit._meta.get_fields()
+                   if f.concrete and not f.many_to_many and f.name not in ("id", "activity")]
     for activity in (Activity.objects.filter(school_year=year).order_by("pk")
                      .prefetch_related("sites", "units")):
         new = Activity.objects.create(

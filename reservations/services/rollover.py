@@ -22,8 +22,8 @@ class BookingCopy:
 
 
 def _fields(instance, *skip) -> dict:
-    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
-            if f.name not in ("id", "activity", *skip)}
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.get_fields()
+            if f.concrete and not f.many_to_many and f.name not in ("id", "activity", *skip)}
 
 
 @transaction.atomic

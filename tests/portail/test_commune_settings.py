@@ -11,8 +11,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
-from familles.services import send_expiry_notices
 
+from familles.services import send_expiry_notices
 from ground.commune import commune
 from ground.models import CommuneSettings, OutboxMessage
 from tests.helpers import page_text, visible_text
