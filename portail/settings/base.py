@@ -82,6 +82,13 @@ TEMPLATES = [
             ],
         },
     },
+    {  # The calendar's hot fragments (docs/performance.md, "Issue 22"): only templates/jinja2/.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "ground.jinja_env.environment"},
+    },
 ]
 
 DATABASES = {

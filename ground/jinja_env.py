@@ -1,0 +1,38 @@
+"""The Jinja2 environment of the templates under templates/jinja2/ (Django's own Jinja2
+backend, for the calendar's hot fragments: see docs/performance.md, "Issue 22").
+
+What the Django templates they replace had: `url`, `static`, gettext (`{% trans %}` blocks
+and `_()`), Django's `date` filter, and Django's escaping (`finalize`), so that the
+markup is the same to the character as the Django templates' was."""
+
+from django.template.defaultfilters import date
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from jinja2 import Environment
+
+
+def url(name: str, *args, **kwargs) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def environment(**options) -> Environment:
+    options.pop("autoescape", None)  # always on, whatever the settings say
+    options.setdefault("extensions", []).append("jinja2.ext.i18n")
+    options.setdefault("keep_trailing_newline", True)  # as Django's templates do
+    # Every printed value escaped as Django escapes it (&quot; and &#x27;, not Jinja's
+    # &#34; and &#39;); what is already safe (Markup, SafeString) is left as it is.
+    env = Environment(autoescape=True, finalize=conditional_escape, **options)
+    env.install_gettext_translations(translation, newstyle=True)
+    env.globals.update(url=url, static=static)
+    env.filters["date"] = date
+    return env
+
+
+def fragment(name: str, context: dict, request) -> SafeString:
+    """A Jinja2 template's markup, to be placed in a Django template's page as it is."""
+    # Safe: the template's own output, every value in it escaped (autoescape above).
+    return mark_safe(render_to_string(name, context, request, using="jinja2"))  # noqa: S308
