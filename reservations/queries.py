@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from ground import rows
-from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
+from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear, Site
 
 from .models import (
     AbsenceJustification,
     AgeGroup,
     BookingPeriod,
+    DeadlineRule,
     Reservation,
     Slot,
     WaitingListExit,
@@ -70,11 +71,38 @@ def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
 
 
 def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
-    """The children's validated enrolments in these activities, with the activity (and its
-    deadline rule) and the site: what booking and the calendar need of them."""
-    return list(Enrolment.objects.filter(
-        child_id__in=child_ids, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by())
+    """The children's validated enrolments in these activities, with the activity (its
+    school year and deadline rule) and the site: what booking and the calendar need of
+    them."""
+    child_ids, activity_ids = row_ids(child_ids), row_ids(activity_ids)
+    if not child_ids or not activity_ids:
+        return []
+    # One hand-written statement when every activity has its deadline rule (the rule is
+    # then given to the activity); otherwise the ORM, which alone can record "no rule".
+    models = (Enrolment, Activity, SchoolYear, DeadlineRule, Site)
+    sql = (f"SELECT {rows.select(Enrolment, 'e')}, {rows.select(Activity, 'a')}, "  # noqa: S608
+           f"{rows.select(SchoolYear, 'y')}, {rows.select(DeadlineRule, 'r')}, "
+           f"{rows.select(Site, 's')} FROM {rows.table(Enrolment)} e "
+           f"JOIN {rows.table(Activity)} a ON a.id = e.activity_id "
+           f"JOIN {rows.table(SchoolYear)} y ON y.id = a.school_year_id "
+           f"LEFT JOIN {rows.table(DeadlineRule)} r ON r.activity_id = a.id "
+           f"JOIN {rows.table(Site)} s ON s.id = e.site_id "
+           f"WHERE e.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
+           f"AND e.activity_id IN ({', '.join(['%s'] * len(activity_ids))}) AND e.state = %s")
+    found = rows.fetch(sql, [*child_ids, *activity_ids, Enrolment.State.VALIDATED.value])
+    rule_id = sum(len(rows.columns(m)) for m in models[:3])  # the rule's first column: id
+    if any(row[rule_id] is None for row in found):
+        return list(Enrolment.objects.filter(
+            child_id__in=child_ids, activity_id__in=activity_ids,
+            state=Enrolment.State.VALIDATED,
+        ).select_related("activity__school_year", "activity__deadline_rule", "site").order_by())
+    enrolments = []
+    for row in found:
+        enrolment, activity, year, rule, site = rows.instances(models, row)
+        activity.school_year, activity.deadline_rule = year, rule
+        enrolment.activity, enrolment.site = activity, site
+        enrolments.append(enrolment)
+    return enrolments
 
 
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
@@ -100,7 +128,27 @@ def period_with_activity(period_id) -> BookingPeriod | None:
     ids = row_ids([period_id])
     if not ids:
         return None
-    return BookingPeriod.objects.filter(pk=ids[0]).select_related("activity").first()
+    sql = (f"SELECT {rows.select(BookingPeriod, 'p')}, {rows.select(Activity, 'a')} "  # noqa: S608
+           f"FROM {rows.table(BookingPeriod)} p JOIN {rows.table(Activity)} a "
+           "ON a.id = p.activity_id WHERE p.id = %s")
+    found = rows.fetch(sql, ids)
+    if not found:
+        return None
+    middle = len(rows.columns(BookingPeriod))
+    period = rows.instance(BookingPeriod, found[0][:middle])
+    period.activity = rows.instance(Activity, found[0][middle:])
+    return period
+
+
+def first_day_of(slot_ids):
+    """The earliest date of these slots, or None: one statement."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return None
+    sql = (f"SELECT MIN(s.date) FROM {rows.table(Slot)} s "  # noqa: S608
+           f"WHERE s.id IN ({', '.join(['%s'] * len(ids))})")
+    found = rows.fetch(sql, ids)[0][0]
+    return None if found is None else rows.convert(Slot, "date", found)
 
 
 def units_of(activity_ids) -> list[ActivityUnit]:
@@ -149,18 +197,23 @@ def slots_on(sites, pairs) -> list[Slot]:
         "unit", "age_group").order_by("date", "activity_id", "unit__position", "unit_id"))
 
 
-def period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday) -> list[Slot]:
-    """A period's slots of one unit at these sites between two dates (on one ISO weekday,
-    if given), read as booking needs them."""
-    if not site_ids:
+def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
+    """A period's slots of one unit at these sites ({id: site}) between two dates (on one ISO
+    weekday, if given), read as booking needs them. The activity (read with its school year
+    and deadline rule), the unit and the sites are the caller's, given to every slot rather
+    than read again with each: the same two or three rows for fifteen slots."""
+    if not sites:
         return []
     slots = Slot.objects.filter(
-        activity_id=activity_id, unit_id=unit_id, site_id__in=list(site_ids),
+        activity_id=activity.pk, unit_id=unit.pk, site_id__in=list(sites),
         date__range=(first, last),
-    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
+    ).select_related("age_group").order_by("date", "pk")
     if iso_weekday is not None:
         slots = slots.filter(date__iso_week_day=iso_weekday)
-    return list(slots)
+    found = list(slots)
+    for slot in found:
+        slot.activity, slot.unit, slot.site = activity, unit, sites[slot.site_id]
+    return found
 
 
 def requested(child_ids, slot_ids) -> list[Reservation]:

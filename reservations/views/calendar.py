@@ -32,7 +32,6 @@ from ..calendar import (
     first_month_with_slots,
     period_days_for,
 )
-from ..models import Slot
 
 OUTCOME_LEVELS = {"confirmed": messages.SUCCESS, "waiting": messages.SUCCESS,
                   "cancelled": messages.SUCCESS, "already": messages.INFO,
@@ -123,8 +122,7 @@ class _BookingEndpoint(FamilyMixin, View):
     def month(self, child, slot_ids=None) -> date | None:
         first = parse_month(self.request.POST.get("mois"))
         if first is None and slot_ids:
-            day = Slot.objects.filter(pk__in=slot_ids).order_by("date").values_list(
-                "date", flat=True).first()
+            day = queries.first_day_of(slot_ids)
             first = day.replace(day=1) if day else None
         return first
 
@@ -280,7 +278,7 @@ class BookPeriodView(_BookingEndpoint):
         weekday = weekday[0] if weekday and weekday[0] < 7 else None
         join = post.get("waiting_list") == "1"
         children = [child, *self.others]
-        plans = period_days_for(children, period, unit.pk, weekday, timezone.localdate())
+        plans = period_days_for(children, period, unit, weekday, timezone.localdate())
         wanted = []
         for each in children:
             plan = plans[each.pk]
