@@ -64,10 +64,43 @@ def year_and_file_state(child_id, first, last) -> SchoolYear | None:
 
 def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
     """The child's validated enrolments of the year, with activity, deadline rule and site."""
-    return list(Enrolment.objects.filter(
-        child_id=child_id, activity__school_year_id=year_id, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
-                                                                 "activity__name"))
+    return _enrolments(
+        "e.child_id = %s AND a.school_year_id = %s", [child_id, year_id], "a.kind, a.name",
+        Enrolment.objects.filter(child_id=child_id, activity__school_year_id=year_id).order_by(
+            "activity__kind", "activity__name"))
+
+
+_ENROLMENT_READ = (Enrolment, Activity, SchoolYear, DeadlineRule, Site)
+
+
+def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolment]:
+    """Validated enrolments (`where` on e, the enrolment, and a, its activity), each with its
+    activity, the activity's school year and deadline rule, and the site. One hand-written
+    statement when every activity booked by day has its deadline rule (given to the
+    activity); otherwise `fallback`, a queryset of the same rows: only the ORM can record
+    "no rule" on an activity, which the deadlines then read without asking the database
+    again. (An activity without reservation has no deadline to read.)"""
+    sql = (f"SELECT {rows.select(Enrolment, 'e')}, {rows.select(Activity, 'a')}, "  # noqa: S608
+           f"{rows.select(SchoolYear, 'y')}, {rows.select(DeadlineRule, 'r')}, "
+           f"{rows.select(Site, 's')} FROM {rows.table(Enrolment)} e "
+           f"JOIN {rows.table(Activity)} a ON a.id = e.activity_id "
+           f"JOIN {rows.table(SchoolYear)} y ON y.id = a.school_year_id "
+           f"LEFT JOIN {rows.table(DeadlineRule)} r ON r.activity_id = a.id "
+           f"JOIN {rows.table(Site)} s ON s.id = e.site_id "
+           f"WHERE {where} AND e.state = %s" + (f" ORDER BY {order}" if order else ""))
+    enrolments = []
+    for row in rows.fetch(sql, [*params, Enrolment.State.VALIDATED.value]):
+        enrolment, activity, year, rule, site = rows.instances(_ENROLMENT_READ, row)
+        if rule.pk is None:
+            if activity.needs_reservation:
+                return list(fallback.filter(state=Enrolment.State.VALIDATED).select_related(
+                    "activity__school_year", "activity__deadline_rule", "site"))
+        else:
+            activity.deadline_rule = rule
+        activity.school_year = year
+        enrolment.activity, enrolment.site = activity, site
+        enrolments.append(enrolment)
+    return enrolments
 
 
 def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
@@ -77,32 +110,12 @@ def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
     child_ids, activity_ids = row_ids(child_ids), row_ids(activity_ids)
     if not child_ids or not activity_ids:
         return []
-    # One hand-written statement when every activity has its deadline rule (the rule is
-    # then given to the activity); otherwise the ORM, which alone can record "no rule".
-    models = (Enrolment, Activity, SchoolYear, DeadlineRule, Site)
-    sql = (f"SELECT {rows.select(Enrolment, 'e')}, {rows.select(Activity, 'a')}, "  # noqa: S608
-           f"{rows.select(SchoolYear, 'y')}, {rows.select(DeadlineRule, 'r')}, "
-           f"{rows.select(Site, 's')} FROM {rows.table(Enrolment)} e "
-           f"JOIN {rows.table(Activity)} a ON a.id = e.activity_id "
-           f"JOIN {rows.table(SchoolYear)} y ON y.id = a.school_year_id "
-           f"LEFT JOIN {rows.table(DeadlineRule)} r ON r.activity_id = a.id "
-           f"JOIN {rows.table(Site)} s ON s.id = e.site_id "
-           f"WHERE e.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
-           f"AND e.activity_id IN ({', '.join(['%s'] * len(activity_ids))}) AND e.state = %s")
-    found = rows.fetch(sql, [*child_ids, *activity_ids, Enrolment.State.VALIDATED.value])
-    rule_id = sum(len(rows.columns(m)) for m in models[:3])  # the rule's first column: id
-    if any(row[rule_id] is None for row in found):
-        return list(Enrolment.objects.filter(
-            child_id__in=child_ids, activity_id__in=activity_ids,
-            state=Enrolment.State.VALIDATED,
-        ).select_related("activity__school_year", "activity__deadline_rule", "site").order_by())
-    enrolments = []
-    for row in found:
-        enrolment, activity, year, rule, site = rows.instances(models, row)
-        activity.school_year, activity.deadline_rule = year, rule
-        enrolment.activity, enrolment.site = activity, site
-        enrolments.append(enrolment)
-    return enrolments
+    return _enrolments(
+        f"e.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
+        f"AND e.activity_id IN ({', '.join(['%s'] * len(activity_ids))})",
+        [*child_ids, *activity_ids], "",
+        Enrolment.objects.filter(child_id__in=child_ids, activity_id__in=activity_ids
+                                 ).order_by())
 
 
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
