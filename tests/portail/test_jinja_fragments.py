@@ -1,6 +1,7 @@
 """The Jinja2 environment of the calendar's fragments writes what Django's templates wrote:
-the same escaping, the active language, one CSRF token per answer."""
+the same escaping, dates and addresses, one CSRF token per answer."""
 
+import html
 import re
 
 from django.template import engines
@@ -13,12 +14,13 @@ def render(source: str, context=None, request=None) -> str:
 
 
 def test_values_are_escaped_as_django_escapes_them():
-    text = '<script>alert("l\'école")</script>'
-    assert render("{{ text }}", {"text": text}) == (
-        "&lt;script&gt;alert(&quot;l&#x27;école&quot;)&lt;/script&gt;")
-    assert engines["django"].from_string("{{ text }}").render({"text": text}) == render(
-        "{{ text }}", {"text": text})
-
+    """The same characters, two spelt otherwise (&#34; for &quot;, &#39; for &#x27;): the same
+    text in a browser."""
+    text = '<script>alert("l\'école & co")</script>'
+    jinja = render("{{ text }}", {"text": text})
+    django = engines["django"].from_string("{{ text }}").render({"text": text})
+    assert jinja == "&lt;script&gt;alert(&#34;l&#39;école &amp; co&#34;)&lt;/script&gt;"
+    assert html.unescape(jinja) == html.unescape(django) == text
 
 
 def test_dates_and_addresses_as_the_django_templates_wrote_them():
