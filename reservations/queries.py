@@ -1,10 +1,10 @@
-"""The reservations app's reads: what the calendar shows and what booking checks, each a
-plain queryset (no default ordering: the models order by related fields, which would join
+"""The reservations app's reads: what the calendar shows and what booking checks. Those of
+every calendar and booking are hand-written statements (`ground.rows`: building and
+compiling a queryset costs more CPU than running it, docs/performance.md); the others are
+plain querysets (no default ordering: the models order by related fields, which would join
 three or four tables for nothing)."""
 
 from dataclasses import dataclass
-
-from django.db.models import Q
 
 from ground import rows
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear, Site
@@ -191,23 +191,26 @@ def days_of_slots(slot_ids) -> list[tuple[int, object]]:
     return list(Slot.objects.filter(pk__in=ids).order_by().values_list("activity_id", "date"))
 
 
-def _at_site(sites) -> Q:
-    at_site = Q(pk__in=[])  # no site: no slot (an empty Q would match them all)
-    for activity_id, site_id in sites:
-        at_site |= Q(activity_id=activity_id, site_id=site_id)
-    return at_site
-
-
 def slots_on(sites, pairs) -> list[Slot]:
-    """The slots at these (activity, site) pairs on these (activity, date) days, in the
-    calendar's order."""
+    """The slots at these (activity, site) pairs on these (activity, date) days, with their
+    unit and age group, in the calendar's order: one statement."""
+    sites, pairs = list(sites), list(pairs)
     if not sites or not pairs:
         return []
-    on = Q()
-    for activity_id, day in pairs:
-        on |= Q(activity_id=activity_id, date=day)
-    return list(Slot.objects.filter(_at_site(sites)).filter(on).select_related(
-        "unit", "age_group").order_by("date", "activity_id", "unit__position", "unit_id"))
+    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(ActivityUnit, 'u')}, "  # noqa: S608
+           f"{rows.select(AgeGroup, 'g')} FROM {rows.table(Slot)} s "
+           f"JOIN {rows.table(ActivityUnit)} u ON u.id = s.unit_id "
+           f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
+           f"WHERE (s.activity_id, s.site_id) IN ({', '.join(['(%s, %s)'] * len(sites))}) "
+           f"AND (s.activity_id, s.date) IN ({', '.join(['(%s, %s)'] * len(pairs))}) "
+           "ORDER BY s.date, s.activity_id, u.position, u.id")
+    params = [value for pair in (*sites, *pairs) for value in pair]
+    found = []
+    for row in rows.fetch(sql, params):
+        slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row)
+        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
+        found.append(slot)
+    return found
 
 
 def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
