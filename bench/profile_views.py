@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         assert response.status_code == 303, response.status_code
 
     def period_slots(child):
-        plan = period_days_for([child], canteen, unit.pk, 1, timezone.localdate())[child.pk]
+        plan = period_days_for([child], canteen, unit, 1, timezone.localdate())[child.pk]
         return [slot.pk for slot in plan.slots]
 
     def service_book(g):

@@ -60,6 +60,17 @@ def instance(model, values):
     return model.from_db(connection.alias, attnames(model), converted)
 
 
+def instances(models, values) -> list:
+    """One instance of each model from one row holding their columns in turn (as several
+    `select()` in a row write them)."""
+    made, start = [], 0
+    for model in models:
+        end = start + len(columns(model))
+        made.append(instance(model, values[start:end]))
+        start = end
+    return made
+
+
 def fetch(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

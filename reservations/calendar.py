@@ -408,15 +408,16 @@ class PeriodDays:
     refusal: ValidationError | None = None
 
 
-def period_days_for(children, period: BookingPeriod, unit_id, weekday: int | None,
+def period_days_for(children, period: BookingPeriod, unit, weekday: int | None,
                     today: date) -> dict[int, PeriodDays]:
     """Every day of a period still to come, for one unit (and one weekday, if given), for
     each of these brothers and sisters at his enrolment site and in his age group (its slots,
     read as booking needs them), or why he has none; in two queries, whatever their number."""
     enrolments = {e.child_id: e for e in queries.enrolments_read(
         [child.pk for child in children], [period.activity_id])}
+    activity = next((e.activity for e in enrolments.values()), None)  # with year and rule
     slots = queries.period_slots(
-        period.activity_id, unit_id, {e.site_id for e in enrolments.values()},
+        activity, unit, {e.site_id: e.site for e in enrolments.values()},
         max(period.first_day, today), period.last_day,
         None if weekday is None else weekday + 1)
     days: dict[int, PeriodDays] = {}

@@ -1,18 +1,19 @@
-"""The reservations app's reads: what the calendar shows and what booking checks, each a
-plain queryset (no default ordering: the models order by related fields, which would join
+"""The reservations app's reads: what the calendar shows and what booking checks. Those of
+every calendar and booking are hand-written statements (`ground.rows`: building and
+compiling a queryset costs more CPU than running it, docs/performance.md); the others are
+plain querysets (no default ordering: the models order by related fields, which would join
 three or four tables for nothing)."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from ground import rows
-from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
+from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear, Site
 
 from .models import (
     AbsenceJustification,
     AgeGroup,
     BookingPeriod,
+    DeadlineRule,
     Reservation,
     Slot,
     WaitingListExit,
@@ -63,18 +64,58 @@ def year_and_file_state(child_id, first, last) -> SchoolYear | None:
 
 def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
     """The child's validated enrolments of the year, with activity, deadline rule and site."""
-    return list(Enrolment.objects.filter(
-        child_id=child_id, activity__school_year_id=year_id, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by("activity__kind",
-                                                                 "activity__name"))
+    return _enrolments(
+        "e.child_id = %s AND a.school_year_id = %s", [child_id, year_id], "a.kind, a.name",
+        Enrolment.objects.filter(child_id=child_id, activity__school_year_id=year_id).order_by(
+            "activity__kind", "activity__name"))
+
+
+_ENROLMENT_READ = (Enrolment, Activity, SchoolYear, DeadlineRule, Site)
+
+
+def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolment]:
+    """Validated enrolments (`where` on e, the enrolment, and a, its activity), each with its
+    activity, the activity's school year and deadline rule, and the site. One hand-written
+    statement when every activity booked by day has its deadline rule (given to the
+    activity); otherwise `fallback`, a queryset of the same rows: only the ORM can record
+    "no rule" on an activity, which the deadlines then read without asking the database
+    again. (An activity without reservation has no deadline to read.)"""
+    sql = (f"SELECT {rows.select(Enrolment, 'e')}, {rows.select(Activity, 'a')}, "  # noqa: S608
+           f"{rows.select(SchoolYear, 'y')}, {rows.select(DeadlineRule, 'r')}, "
+           f"{rows.select(Site, 's')} FROM {rows.table(Enrolment)} e "
+           f"JOIN {rows.table(Activity)} a ON a.id = e.activity_id "
+           f"JOIN {rows.table(SchoolYear)} y ON y.id = a.school_year_id "
+           f"LEFT JOIN {rows.table(DeadlineRule)} r ON r.activity_id = a.id "
+           f"JOIN {rows.table(Site)} s ON s.id = e.site_id "
+           f"WHERE {where} AND e.state = %s" + (f" ORDER BY {order}" if order else ""))
+    enrolments = []
+    for row in rows.fetch(sql, [*params, Enrolment.State.VALIDATED.value]):
+        enrolment, activity, year, rule, site = rows.instances(_ENROLMENT_READ, row)
+        if rule.pk is None:
+            if activity.needs_reservation:
+                return list(fallback.filter(state=Enrolment.State.VALIDATED).select_related(
+                    "activity__school_year", "activity__deadline_rule", "site"))
+        else:
+            activity.deadline_rule = rule
+        activity.school_year = year
+        enrolment.activity, enrolment.site = activity, site
+        enrolments.append(enrolment)
+    return enrolments
 
 
 def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
-    """The children's validated enrolments in these activities, with the activity (and its
-    deadline rule) and the site: what booking and the calendar need of them."""
-    return list(Enrolment.objects.filter(
-        child_id__in=child_ids, activity_id__in=activity_ids, state=Enrolment.State.VALIDATED,
-    ).select_related("activity__deadline_rule", "site").order_by())
+    """The children's validated enrolments in these activities, with the activity (its
+    school year and deadline rule) and the site: what booking and the calendar need of
+    them."""
+    child_ids, activity_ids = row_ids(child_ids), row_ids(activity_ids)
+    if not child_ids or not activity_ids:
+        return []
+    return _enrolments(
+        f"e.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
+        f"AND e.activity_id IN ({', '.join(['%s'] * len(activity_ids))})",
+        [*child_ids, *activity_ids], "",
+        Enrolment.objects.filter(child_id__in=child_ids, activity_id__in=activity_ids
+                                 ).order_by())
 
 
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
@@ -100,7 +141,27 @@ def period_with_activity(period_id) -> BookingPeriod | None:
     ids = row_ids([period_id])
     if not ids:
         return None
-    return BookingPeriod.objects.filter(pk=ids[0]).select_related("activity").first()
+    sql = (f"SELECT {rows.select(BookingPeriod, 'p')}, {rows.select(Activity, 'a')} "  # noqa: S608
+           f"FROM {rows.table(BookingPeriod)} p JOIN {rows.table(Activity)} a "
+           "ON a.id = p.activity_id WHERE p.id = %s")
+    found = rows.fetch(sql, ids)
+    if not found:
+        return None
+    middle = len(rows.columns(BookingPeriod))
+    period = rows.instance(BookingPeriod, found[0][:middle])
+    period.activity = rows.instance(Activity, found[0][middle:])
+    return period
+
+
+def first_day_of(slot_ids):
+    """The earliest date of these slots, or None: one statement."""
+    ids = row_ids(slot_ids)
+    if not ids:
+        return None
+    sql = (f"SELECT MIN(s.date) FROM {rows.table(Slot)} s "  # noqa: S608
+           f"WHERE s.id IN ({', '.join(['%s'] * len(ids))})")
+    found = rows.fetch(sql, ids)[0][0]
+    return None if found is None else rows.convert(Slot, "date", found)
 
 
 def units_of(activity_ids) -> list[ActivityUnit]:
@@ -130,37 +191,45 @@ def days_of_slots(slot_ids) -> list[tuple[int, object]]:
     return list(Slot.objects.filter(pk__in=ids).order_by().values_list("activity_id", "date"))
 
 
-def _at_site(sites) -> Q:
-    at_site = Q(pk__in=[])  # no site: no slot (an empty Q would match them all)
-    for activity_id, site_id in sites:
-        at_site |= Q(activity_id=activity_id, site_id=site_id)
-    return at_site
-
-
 def slots_on(sites, pairs) -> list[Slot]:
-    """The slots at these (activity, site) pairs on these (activity, date) days, in the
-    calendar's order."""
+    """The slots at these (activity, site) pairs on these (activity, date) days, with their
+    unit and age group, in the calendar's order: one statement."""
+    sites, pairs = list(sites), list(pairs)
     if not sites or not pairs:
         return []
-    on = Q()
-    for activity_id, day in pairs:
-        on |= Q(activity_id=activity_id, date=day)
-    return list(Slot.objects.filter(_at_site(sites)).filter(on).select_related(
-        "unit", "age_group").order_by("date", "activity_id", "unit__position", "unit_id"))
+    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(ActivityUnit, 'u')}, "  # noqa: S608
+           f"{rows.select(AgeGroup, 'g')} FROM {rows.table(Slot)} s "
+           f"JOIN {rows.table(ActivityUnit)} u ON u.id = s.unit_id "
+           f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
+           f"WHERE (s.activity_id, s.site_id) IN ({', '.join(['(%s, %s)'] * len(sites))}) "
+           f"AND (s.activity_id, s.date) IN ({', '.join(['(%s, %s)'] * len(pairs))}) "
+           "ORDER BY s.date, s.activity_id, u.position, u.id")
+    params = [value for pair in (*sites, *pairs) for value in pair]
+    found = []
+    for row in rows.fetch(sql, params):
+        slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row)
+        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
+        found.append(slot)
+    return found
 
 
-def period_slots(activity_id, unit_id, site_ids, first, last, iso_weekday) -> list[Slot]:
-    """A period's slots of one unit at these sites between two dates (on one ISO weekday,
-    if given), read as booking needs them."""
-    if not site_ids:
+def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
+    """A period's slots of one unit at these sites ({id: site}) between two dates (on one ISO
+    weekday, if given), read as booking needs them. The activity (read with its school year
+    and deadline rule), the unit and the sites are the caller's, given to every slot rather
+    than read again with each: the same two or three rows for fifteen slots."""
+    if not sites:
         return []
     slots = Slot.objects.filter(
-        activity_id=activity_id, unit_id=unit_id, site_id__in=list(site_ids),
+        activity_id=activity.pk, unit_id=unit.pk, site_id__in=list(sites),
         date__range=(first, last),
-    ).select_related(*SLOT_RELATIONS).order_by("date", "pk")
+    ).select_related("age_group").order_by("date", "pk")
     if iso_weekday is not None:
         slots = slots.filter(date__iso_week_day=iso_weekday)
-    return list(slots)
+    found = list(slots)
+    for slot in found:
+        slot.activity, slot.unit, slot.site = activity, unit, sites[slot.site_id]
+    return found
 
 
 def requested(child_ids, slot_ids) -> list[Reservation]:

@@ -43,7 +43,8 @@ ROOF_TEMPLATES = {"base.html", "400.html", "403.html", "404.html", "413.html", "
                   "500.html", "admin/base_site.html", "admin/index.html"}
 TEMPLATE_SUFFIXES = {".html", ".txt", ".xml", ".ics"}
 
-URL_TAG = re.compile(r"""\{%\s*url\s+(['"])(?P<name>[^'"]+)\1""")
+# {% url 'name' %} in Django's language, url('name') in Jinja2's (templates/jinja2/).
+URL_TAG = re.compile(r"""(?:\{%\s*url\s+|\burl\(\s*)(['"])(?P<name>[^'"]+)\1""")
 TEMPLATE_TAG = re.compile(r"""\{%\s*(?:extends|include)\s+(['"])(?P<name>[^'"]+)\1""")
 TEMPLATE_PATH = re.compile(r"^[\w/.-]+\.(?:html|txt|xml|ics)$")
 URL_FUNCTIONS = {"reverse", "reverse_lazy", "redirect", "resolve_url"}
@@ -201,10 +202,13 @@ def python_files(root: Path):
 
 def template_files(root: Path):
     """(layer of the folder or None, name as Django looks it up, path) of every template."""
-    folders = [(None, root / "templates"),
+    jinja = root / "templates" / "jinja2"  # the Jinja2 backend's own folder
+    folders = [(None, root / "templates"), (None, jinja),
                *((layer, root / layer / "templates") for layer in LAYERS)]
     for folder_layer, folder in folders:
         for path in sorted(folder.rglob("*")):
+            if folder != jinja and path.is_relative_to(jinja):
+                continue
             if path.is_file() and path.suffix in TEMPLATE_SUFFIXES:
                 yield folder_layer, path.relative_to(folder).as_posix(), path
 

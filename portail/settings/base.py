@@ -68,6 +68,11 @@ MIDDLEWARE = [
 ROOT_URLCONF = "portail.urls"
 WSGI_APPLICATION = "portail.wsgi.application"
 
+# The layout's parts that are the same for every visitor of a kind ({% cache %} in
+# base.html, keyed by language, script prefix and what they show): rendered once per process.
+FRAGMENTS_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                   "LOCATION": "fragments"}
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -81,6 +86,13 @@ TEMPLATES = [
                 "ground.commune.context_processor",
             ],
         },
+    },
+    {  # The calendar's hot fragments (docs/performance.md, "Issue 22"): only templates/jinja2/.
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "ground.jinja_env.environment"},
     },
 ]
 
@@ -137,7 +149,8 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_AGE = env.int("PORTAIL_SESSION_DAYS", default=30) * 24 * 3600
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # One process's memory (dev, tests); production shares Redis between its workers.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+          "fragments": FRAGMENTS_CACHE}
 
 # --- allauth ---------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "familles.adapters.AccountAdapter"

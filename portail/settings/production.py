@@ -4,7 +4,7 @@ Every secret comes from the environment; a missing one stops the start-up.
 """
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, STORAGES, env
+from .base import FRAGMENTS_CACHE, REDIS_URL, STORAGES, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -30,7 +30,8 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
-    }
+    },
+    "fragments": FRAGMENTS_CACHE,
 }
 
 STORAGES = {

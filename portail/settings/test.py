@@ -30,7 +30,8 @@ def shared_cache(url: str, prefix: str) -> dict:
     their own), and take it themselves (tests/worker_fixture.py): the outbox's "drain queued"
     flag is shared by web and worker, as in production."""
     return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                        "KEY_PREFIX": prefix}}
+                        "KEY_PREFIX": prefix},
+            "fragments": FRAGMENTS_CACHE}  # noqa: F405
 
 
 if env("PORTAIL_TEST_CACHE_URL", default=""):

@@ -13,6 +13,7 @@ from inscriptions.queries import files_of
 from reservations import queries
 from reservations.models import BookingPeriod, Reservation, Slot
 from reservations.services import book
+from tests.scenarios.reservations import BookingPeriodFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +55,47 @@ def test_the_reads_answer_as_their_orm_versions(booker, slot, activity):
     assert values(month.slot) == values(slot) and values(month.reservation) == values(
         reservation)
     assert queries.next_bookable_day(booker.child.pk, timezone.localdate()) == slot.date
+
+
+def test_the_booking_reads_bring_what_the_orm_brought(booker, slot, activity,
+                                                      django_assert_num_queries):
+    """The user with his guardian and family, the period with its activity, the enrolments
+    with the activity's year and deadline rule and the site: read by hand, then used with no
+    further query, as the ORM's select_related left them."""
+    from familles.models import User
+    from familles.queries import user_with_family
+    from inscriptions.models import Enrolment
+
+    expected = User.objects.select_related("guardian__family").get(pk=booker.user.pk)
+    with django_assert_num_queries(1):
+        user = user_with_family(booker.user.pk)
+        assert values(user) == values(expected)
+        assert values(user.guardian) == values(expected.guardian)
+        assert values(user.guardian.family) == values(expected.guardian.family)
+    orm = Enrolment.objects.select_related(
+        "activity__school_year", "activity__deadline_rule", "site").get(child=booker.child)
+    assert getattr(orm.activity, "deadline_rule", None) is not None  # the rule's own case
+    with django_assert_num_queries(1):
+        [enrolment] = queries.enrolments_read([booker.child.pk], [activity.pk])
+        assert values(enrolment) == values(orm)
+        assert values(enrolment.activity) == values(orm.activity)
+        assert values(enrolment.activity.school_year) == values(orm.activity.school_year)
+        assert values(enrolment.activity.deadline_rule) == values(orm.activity.deadline_rule)
+        assert values(enrolment.site) == values(orm.site)
+    period = BookingPeriod.objects.filter(activity=activity).first() or BookingPeriodFactory(
+        activity=activity)
+    with django_assert_num_queries(1):
+        read = queries.period_with_activity(period.pk)
+        assert values(read) == values(period) and values(read.activity) == values(activity)
+    assert queries.first_day_of([slot.pk, 2**70]) == slot.date
+
+
+def test_an_activity_without_deadline_rule_is_read_by_the_orm(booker, activity,
+                                                              django_assert_num_queries):
+    """Only the ORM records "no rule" on an activity: read by hand, every deadline would ask
+    the database again."""
+    activity.deadline_rule.delete()
+    with django_assert_num_queries(2):  # the hand-written read, then the ORM's
+        [enrolment] = queries.enrolments_read([booker.child.pk], [activity.pk])
+    with django_assert_num_queries(0):
+        assert getattr(enrolment.activity, "deadline_rule", None) is None

@@ -1,0 +1,37 @@
+"""The Jinja2 environment of the templates under templates/jinja2/ (Django's own Jinja2
+backend, for the calendar's hot fragments: see docs/performance.md, "Issue 22").
+
+What the Django templates they replace had: `url`, `static`, gettext (`{% trans %}` blocks
+and `_()`), Django's `date` filter. Jinja2 escapes the same five characters as Django, two
+of them spelt differently (&#34; and &#39; for Django's &quot; and &#x27;): the same text to
+a browser. Django's own escaping (`finalize=conditional_escape`) cost the calendar about
+0.5 ms (docs/performance.md)."""
+
+from django.template.defaultfilters import date
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+from jinja2 import Environment
+
+
+def url(name: str, *args, **kwargs) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def environment(**options) -> Environment:
+    options.pop("autoescape", None)  # always on, whatever the settings say
+    options.setdefault("extensions", []).append("jinja2.ext.i18n")
+    options.setdefault("keep_trailing_newline", True)  # as Django's templates do
+    env = Environment(autoescape=True, **options)
+    env.install_gettext_translations(translation, newstyle=True)
+    env.globals.update(url=url, static=static)
+    env.filters["date"] = date
+    return env
+
+
+def fragment(name: str, context: dict, request) -> SafeString:
+    """A Jinja2 template's markup, to be placed in a Django template's page as it is."""
+    # Safe: the template's own output, every value in it escaped (autoescape above).
+    return mark_safe(render_to_string(name, context, request, using="jinja2"))  # noqa: S308
