@@ -97,8 +97,9 @@ def test_tariff_typed_in_euros_is_stored_in_exact_cents(staff_client):
     assert response.status_code == 302, page_text(response)
     tariff = Tariff.objects.get(unit=unit)
     assert tariff.sibling_reduction_percent == 10
-    assert [(b.qf_max, b.price_cents, b.outside_price_cents) for b in tariff.brackets.all()] \
-        == [(600, 235, 410), (1200, 480, 700), (None, 1999, 123456)]
+    assert [(b.qf_max, b.price_cents, b.outside_price_cents)
+            for b in tariff.brackets.all()] == [(600, 235, 410), (1200, 480, 700),
+                                                (None, 1999, 123456)]
 
     listing = page_text(staff_client.get(reverse("admin:facturation_tariff_changelist")
                                          + f"?unit__activity__id__exact={activity.pk}"))
@@ -208,8 +209,8 @@ def test_issuing_needs_the_permission_then_numbers_and_tells_families(booked):
         assert not Invoice.objects.filter(state=Invoice.State.ISSUED).exists()
         response = client.post(issue_url, follow=True)
 
-    assert "2 factures émises ; les familles sont prévenues par e-mail." in \
-        flash_messages(response)
+    assert "2 factures émises ; les familles sont prévenues par e-mail." in (
+        flash_messages(response))
     run.refresh_from_db()
     assert run.state == BillingRun.State.ISSUED
     numbers = sorted(Invoice.objects.values_list("number", flat=True))

@@ -125,8 +125,8 @@ def test_no_child_under_six_is_said_in_french(cat, family):
     with pytest.raises(ValidationError) as error:
         fiscal_figures(family, YEAR)
 
-    assert "Aucun enfant de votre foyer n'avait moins de 6 ans au 1er janvier 2025" in \
-        error.value.messages[0]
+    assert "Aucun enfant de votre foyer n'avait moins de 6 ans au 1er janvier 2025" in (
+        error.value.messages[0])
 
 
 def test_a_year_without_payment_is_said_in_french(cat, family):

@@ -353,8 +353,8 @@ def test_a_decided_file_cannot_be_decided_again(commit, staff, annual_file):
     with commit():
         response = staff.post(return_url(annual_file), {"comment": "Trop tard"},
                               follow=True)
-    assert "Seul un dossier transmis peut être renvoyé à la famille." in \
-        flash_messages(response)
+    assert "Seul un dossier transmis peut être renvoyé à la famille." in (
+        flash_messages(response))
     annual_file.refresh_from_db()
     assert annual_file.state == AnnualFile.State.VALIDATED
     assert mail.outbox == []

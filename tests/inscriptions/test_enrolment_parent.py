@@ -75,8 +75,8 @@ def test_automatic_validation(parent_client, guardian, child, year):
 def test_staff_validation_leaves_the_request_waiting(parent_client, child, year):
     activity = ActivityFactory(school_year=year, staff_validated=True)
     response = parent_client.post(request_url(activity), {"child": child.pk}, follow=True)
-    assert Enrolment.objects.get(child=child, activity=activity).state == \
-        Enrolment.State.REQUESTED
+    assert Enrolment.objects.get(child=child, activity=activity).state == (
+        Enrolment.State.REQUESTED)
     part = block(response.content.decode(), year, child, activity)
     assert "en attente de validation par le service" in part
     assert [m.template for m in OutboxMessage.objects.all()] == ["enrolment_requested"]

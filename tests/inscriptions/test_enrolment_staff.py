@@ -96,8 +96,8 @@ def test_parents_cannot_reach_the_staff_pages(parent_client, pending):
 
 def test_validate_action_emails_the_family(staff_client, staff_user, guardian, pending):
     response = action(staff_client, "validate_selected", [pending])
-    assert "1 inscription(s) validée(s) ; les familles sont prévenues." in \
-        flash_messages(response)
+    assert "1 inscription(s) validée(s) ; les familles sont prévenues." in (
+        flash_messages(response))
     pending.refresh_from_db()
     assert pending.state == Enrolment.State.VALIDATED
     assert pending.decided_by == staff_user
@@ -118,8 +118,8 @@ def test_refuse_action_asks_for_the_reason_then_emails_it(staff_client, staff_us
 
     reason = "Le groupe est complet cette année : nous vous proposons l'accueil de loisirs."
     response = action(staff_client, "refuse_selected", [pending, second], comment=reason)
-    assert "2 demande(s) refusée(s) ; les familles reçoivent le motif." in \
-        flash_messages(response)
+    assert "2 demande(s) refusée(s) ; les familles reçoivent le motif." in (
+        flash_messages(response))
     for enrolment in (pending, second):
         enrolment.refresh_from_db()
         assert enrolment.state == Enrolment.State.REFUSED
@@ -175,13 +175,13 @@ def test_decide_from_the_enrolment_page(staff_client, guardian, passerelle, pend
     assert pending.state == Enrolment.State.REQUESTED
 
     response = staff_client.post(validate_url, follow=True)
-    assert "Inscription validée ; la famille est prévenue par e-mail." in \
-        flash_messages(response)
+    assert "Inscription validée ; la famille est prévenue par e-mail." in (
+        flash_messages(response))
     response = staff_client.post(
         reverse("admin:inscriptions_enrolment_refuse", args=[second.pk]),
         {"comment": "Réservé aux collégiens."}, follow=True)
-    assert "Demande refusée ; la famille reçoit votre motif par e-mail." in \
-        flash_messages(response)
+    assert "Demande refusée ; la famille reçoit votre motif par e-mail." in (
+        flash_messages(response))
     states = dict(Enrolment.objects.values_list("pk", "state"))
     assert states == {pending.pk: "validated", second.pk: "refused"}
     assert [m.template for m in OutboxMessage.objects.order_by("pk")][-2:] == [

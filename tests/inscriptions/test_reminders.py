@@ -146,8 +146,8 @@ def test_deadline_reminder_lists_the_children_still_missing_once(run, years, tim
     message = by_family[martin.user.email]
     assert message.subject == ("Rappel : dossiers administratifs 2027-2028 à transmettre "
                                "avant le 13 juin")
-    assert "La date limite des réinscriptions 2027-2028 est le 13 juin 2027 à 23h59." in \
-        message.body
+    assert "La date limite des réinscriptions 2027-2028 est le 13 juin 2027 à 23h59." in (
+        message.body)
     assert "- Lou Martin" in message.body
     assert "Tom" not in message.body
     assert "- Noé Bernard" in by_family[bernard.user.email].body

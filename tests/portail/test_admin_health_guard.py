@@ -203,8 +203,8 @@ def test_every_health_looking_field_is_declared():
             words = f"{field.name} {getattr(field, 'verbose_name', '')}"
             if looks_medical.search(words) and field.name not in declared:
                 # Consents and journals talk about health without being health data.
-                assert field.name in {"emergency_care_consent", "health_accesses"} or \
-                    model._meta.model_name in {"healthdataaccess"}, (model, field.name)
+                assert (field.name in {"emergency_care_consent", "health_accesses"}
+                        or model._meta.model_name in {"healthdataaccess"}), (model, field.name)
 
 
 # A careless admin, registered on a site of the portal's class ---------------------------

@@ -238,8 +238,8 @@ def test_tariffs_rules_and_an_issued_month(seeded):
         prices = [b.price_cents for b in brackets]
         assert prices == sorted(prices) and len(set(prices)) == 3  # a higher QF pays more
         assert all(b.outside_price_cents >= prices[-1] for b in brackets)
-    assert BillingRule.objects.filter(activity__in=year_activities).count() == \
-        year_activities.count()
+    assert BillingRule.objects.filter(activity__in=year_activities).count() == (
+        year_activities.count())
 
     # The month just ended: Léa's meals, billed to the Martin family at its QF's bracket.
     [invoice] = Invoice.objects.filter(family__name="Famille Martin")

@@ -77,5 +77,5 @@ def test_a_body_sealed_under_a_forgotten_key_is_said_unreadable_not_an_error(
     response = login(StaffFactory()).get(f"{OUTBOX_ADMIN}{acknowledgement.pk}/change/")
     assert response.status_code == 200
     # (visible_text splits on blanks, non-breaking ones included)
-    assert "Illisible : scellé avec une clé qui n'est plus celle du portail." in \
-        visible_text(response)
+    assert "Illisible : scellé avec une clé qui n'est plus celle du portail." in (
+        visible_text(response))

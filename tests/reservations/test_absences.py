@@ -111,9 +111,9 @@ def test_more_than_48_hours_after_the_day_it_is_too_late(parent_client, guardian
                                                         settings):
     limit = justification_deadline(reservation.slot.date)
     # The window ends 48 h after the end of the day (the setting's default).
-    assert limit - datetime.timedelta(hours=commune().justification_hours) == \
+    assert limit - datetime.timedelta(hours=commune().justification_hours) == (
         datetime.datetime.combine(reservation.slot.date + datetime.timedelta(days=1),
-                                  datetime.time(0, 0), tzinfo=limit.tzinfo)
+                                  datetime.time(0, 0), tzinfo=limit.tzinfo))
     with at(limit + ONE_MINUTE, parent_client, guardian.user):
         page = parent_client.get(justify_url(reservation))
         response = post_justification(parent_client, reservation)

@@ -89,8 +89,8 @@ def test_opening_is_per_period(wednesdays):
 
     assert early_october.state == "confirmed"
     assert early_january.state == "refused"
-    assert f"ouvrent le {_weekday(year, 11, 15)} 15 novembre {year} à 8 h 30" in \
-        early_january.message
+    assert f"ouvrent le {_weekday(year, 11, 15)} 15 novembre {year} à 8 h 30" in (
+        early_january.message)
 
     with time_machine.travel(paris(year, 11, 15, 8, 30), tick=False):
         assert book_as(booker, january).state == "confirmed"

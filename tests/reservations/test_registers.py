@@ -195,8 +195,8 @@ def test_reserved_activity_lists_confirmed_reservations_by_unit(staff, year, als
     for name in ["Waiting", "Cancelled", "Other", "Next"]:
         assert name not in text, name
     # Grouped by unit: Lou in the morning, Noé in the afternoon.
-    assert text.index("Matin – 1 enfant attendu") < text.index("Martin Lou") \
-        < text.index("Après-midi – 1 enfant attendu") < text.index("Bernard Noé")
+    assert (text.index("Matin – 1 enfant attendu") < text.index("Martin Lou")
+            < text.index("Après-midi – 1 enfant attendu") < text.index("Bernard Noé"))
     # Who may pick them up, and the absence justification.
     assert "Rentre seul" in text
     assert "Annick Bernard – 06 11 22 33 44" in text
