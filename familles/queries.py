@@ -77,6 +77,6 @@ def guardian_emails(family_ids) -> list[tuple[int, str]]:
         return []
     sql = (f"SELECT g.family_id, u.email FROM {rows.table(Guardian)} g "  # noqa: S608
            f"LEFT JOIN {rows.table(User)} u ON u.id = g.user_id "
-           f"WHERE g.family_id IN ({', '.join(['%s'] * len(family_ids))}) "
+           f"WHERE g.family_id IN ({rows.placeholders(family_ids)}) "
            "ORDER BY g.last_name, g.first_name")
     return rows.fetch(sql, list(family_ids))

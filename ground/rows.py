@@ -75,3 +75,8 @@ def fetch(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def placeholders(values) -> str:
+    """`%s, %s, …`, one per value, for an `IN (…)` whose values are passed as parameters."""
+    return ", ".join(["%s"] * len(values))

@@ -130,7 +130,7 @@ def files_of(child_ids, year_ids) -> list[AnnualFile]:
     if not child_ids or not year_ids:
         return []
     sql = (f"SELECT {rows.select(AnnualFile, 'f')} FROM {rows.table(AnnualFile)} f "  # noqa: S608
-           f"WHERE f.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
-           f"AND f.school_year_id IN ({', '.join(['%s'] * len(year_ids))}) ORDER BY f.id DESC")
+           f"WHERE f.child_id IN ({rows.placeholders(child_ids)}) "
+           f"AND f.school_year_id IN ({rows.placeholders(year_ids)}) ORDER BY f.id DESC")
     return [rows.instance(AnnualFile, row)
             for row in rows.fetch(sql, [*child_ids, *year_ids])]

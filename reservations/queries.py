@@ -111,8 +111,8 @@ def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
     if not child_ids or not activity_ids:
         return []
     return _enrolments(
-        f"e.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
-        f"AND e.activity_id IN ({', '.join(['%s'] * len(activity_ids))})",
+        f"e.child_id IN ({rows.placeholders(child_ids)}) "
+        f"AND e.activity_id IN ({rows.placeholders(activity_ids)})",
         [*child_ids, *activity_ids], "",
         Enrolment.objects.filter(child_id__in=child_ids, activity_id__in=activity_ids
                                  ).order_by())
@@ -132,7 +132,7 @@ def periods_of(activity_ids) -> list[BookingPeriod]:
     if not ids:
         return []
     sql = (f"SELECT {rows.select(BookingPeriod, 'p')} FROM {rows.table(BookingPeriod)} p "  # noqa: S608
-           f"WHERE p.activity_id IN ({', '.join(['%s'] * len(ids))}) "
+           f"WHERE p.activity_id IN ({rows.placeholders(ids)}) "
            "ORDER BY p.first_day, p.id")
     return [rows.instance(BookingPeriod, row) for row in rows.fetch(sql, ids)]
 
@@ -159,7 +159,7 @@ def first_day_of(slot_ids):
     if not ids:
         return None
     sql = (f"SELECT MIN(s.date) FROM {rows.table(Slot)} s "  # noqa: S608
-           f"WHERE s.id IN ({', '.join(['%s'] * len(ids))})")
+           f"WHERE s.id IN ({rows.placeholders(ids)})")
     found = rows.fetch(sql, ids)[0][0]
     return None if found is None else rows.convert(Slot, "date", found)
 
@@ -170,7 +170,7 @@ def units_of(activity_ids) -> list[ActivityUnit]:
     if not ids:
         return []
     sql = (f"SELECT {rows.select(ActivityUnit, 'u')} FROM {rows.table(ActivityUnit)} u "  # noqa: S608
-           f"WHERE u.activity_id IN ({', '.join(['%s'] * len(ids))}) "
+           f"WHERE u.activity_id IN ({rows.placeholders(ids)}) "
            "ORDER BY u.position, u.id")
     return [rows.instance(ActivityUnit, row) for row in rows.fetch(sql, ids)]
 
@@ -239,8 +239,8 @@ def requested(child_ids, slot_ids) -> list[Reservation]:
         return []
     # `slot_id + 0`: through the children's index, as `Reservation.objects.of_children_on`.
     sql = (f"SELECT {rows.select(Reservation, 'r')} FROM {rows.table(Reservation)} r "  # noqa: S608
-           f"WHERE r.child_id IN ({', '.join(['%s'] * len(child_ids))}) "
-           f"AND r.slot_id + 0 IN ({', '.join(['%s'] * len(slot_ids))})")
+           f"WHERE r.child_id IN ({rows.placeholders(child_ids)}) "
+           f"AND r.slot_id + 0 IN ({rows.placeholders(slot_ids)})")
     return [rows.instance(Reservation, row) for row in rows.fetch(sql, [*child_ids, *slot_ids])]
 
 
@@ -312,7 +312,7 @@ def held_on(child_id, slot_ids) -> dict:
         return {}
     sql = (f"SELECT {_held_columns()} FROM {rows.table(Reservation)} r "  # noqa: S608
            f"LEFT JOIN {rows.table(AbsenceJustification)} j ON j.reservation_id = r.id "
-           f"WHERE r.child_id = %s AND r.slot_id + 0 IN ({', '.join(['%s'] * len(ids))})")
+           f"WHERE r.child_id = %s AND r.slot_id + 0 IN ({rows.placeholders(ids)})")
     found = {}
     for row in rows.fetch(sql, [child_id, *ids]):
         reservation, justification = _held(row, 0)
