@@ -95,8 +95,9 @@ def ensure_staff_group() -> Group:
 
 
 def ensure_staff_group_after_migrate(sender, app_config=None, **kwargs):
-    # post_migrate fires once per app, in INSTALLED_APPS order, and each app's permissions
-    # are created by its own signal: only the last app sees them all.
-    last = list(apps.get_app_configs())[-1]
+    # post_migrate fires once per app that has models, in INSTALLED_APPS order, and each app's
+    # permissions are created by its own signal: only the last such app sees them all (the
+    # roof itself has no models, so it is never sent for it).
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
     if app_config is not None and app_config.label == last.label:
         ensure_staff_group()

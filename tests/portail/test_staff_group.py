@@ -2,7 +2,10 @@
 nothing that would let staff rewrite a family's decisions or erase history."""
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
 
+from portail.staff import STAFF_GROUP_NAME
 from tests.scenarios.accounts import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +64,14 @@ def test_staff_group_grants_daily_work_only():
     extra = [p for p in REFUSED if staff.has_perm(p)]
     assert (missing, extra) == ([], [])
     assert not staff.is_superuser
+
+
+def test_migrate_gives_the_group_its_permissions_without_the_demo():
+    """A deployment runs `migrate`, never the demo: the group must come from it, with the
+    commune's settings among what staff may change."""
+    Group.objects.filter(name=STAFF_GROUP_NAME).delete()
+    call_command("migrate", verbosity=0)
+    group = Group.objects.get(name=STAFF_GROUP_NAME)
+    granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+    assert {"ground.change_communesettings", "ground.view_outboxmessage",
+            "reservations.view_mealsubscription", "inscriptions.decide_annualfile"} <= granted
