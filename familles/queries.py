@@ -5,9 +5,6 @@ from ground import rows
 
 from .models import Child, Document, Family, Guardian, Invitation, User
 
-_BIGINT = 2**63
-
-
 
 def invitations_for(user):
     """The open invitations sent to the user's address (a newcomer may join a family)."""
@@ -41,7 +38,7 @@ def user_with_family(user_id) -> User | None:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    if not 0 < user_id < _BIGINT:
+    if not rows.row_ids([user_id]):
         return None
     # A parent (every request of the rush) in one hand-written statement. A user without a
     # guardian (staff) goes through the ORM, which alone can record "no guardian" on him.

@@ -4,11 +4,11 @@
 Every reader goes through `commune()`. The row is kept in Django's cache (Redis in production,
 shared by web and worker), and each process keeps the copy it read for a few seconds more:
 a page calls `commune()` several times (layout, e-mails, deadlines) and slot generation once
-a day of the year, and a cache read each time would cost more than the page's own work
-(measured: 40 to 75 µs per read from the local-memory cache, unpickling the row; 0.5 µs from the
-process's copy). Saving the row forgets both at once, and again after commit (a reader
-between the two would otherwise cache the old values): the process that saved, and every
-test, sees the edit immediately; another process within LOCAL_SECONDS. The cache's timeout
+a day of the year, and unpickling the row from the cache each time costs far more than
+reading the process's copy (docs/performance.md, "Issue 22"). Saving the row forgets both at
+once, and again after commit (a reader between the two would otherwise cache the old
+values): the process that saved, and every test, sees the edit immediately; another process
+within LOCAL_SECONDS. The cache's timeout
 only bounds what a rolled-back edit could leave behind."""
 
 import functools

@@ -4,8 +4,8 @@ backend, for the calendar's hot fragments: see docs/performance.md, "Issue 22").
 What the Django templates they replace had: `url`, `static`, gettext (`{% trans %}` blocks
 and `_()`), Django's `date` filter. Jinja2 escapes the same five characters as Django, two
 of them spelt differently (&#34; and &#39; for Django's &quot; and &#x27;): the same text to
-a browser. Django's own escaping (`finalize=conditional_escape`) cost the calendar about
-0.5 ms (docs/performance.md)."""
+a browser. Jinja2's own escaping is used: Django's (`finalize=conditional_escape`) made the
+calendar measurably slower (docs/performance.md)."""
 
 from django.template.defaultfilters import date
 from django.template.loader import render_to_string

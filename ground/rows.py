@@ -77,6 +77,16 @@ def fetch(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
+# Django turns an integer lookup outside a bigint column's range into "no row" before any SQL;
+# hand-written SQL would send it and get a database error instead.
+BIGINT_LIMIT = 2**63
+
+
+def row_ids(values) -> list[int]:
+    """The values that can be a row's id, once each, in order."""
+    return sorted({v for v in values if 0 < v < BIGINT_LIMIT})
+
+
 def placeholders(values) -> str:
     """`%s, %s, …`, one per value, for an `IN (…)` whose values are passed as parameters."""
     return ", ".join(["%s"] * len(values))

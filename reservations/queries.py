@@ -24,14 +24,6 @@ SLOT_RELATIONS = ("activity__school_year", "activity__deadline_rule", "unit", "s
                   "age_group")
 
 # A form may send any number as an id; PostgreSQL refuses one no bigint column can hold.
-_BIGINT = 2**63
-
-
-def row_ids(values) -> list[int]:
-    """The values that can be a row's id, once each, in order."""
-    return sorted({v for v in values if 0 < v < _BIGINT})
-
-
 def next_bookable_day(child_id, today):
     """The date of the child's next slot in an activity he is enrolled in, or None: one
     statement."""
@@ -107,7 +99,7 @@ def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
     """The children's validated enrolments in these activities, with the activity (its
     school year and deadline rule) and the site: what booking and the calendar need of
     them."""
-    child_ids, activity_ids = row_ids(child_ids), row_ids(activity_ids)
+    child_ids, activity_ids = rows.row_ids(child_ids), rows.row_ids(activity_ids)
     if not child_ids or not activity_ids:
         return []
     return _enrolments(
@@ -128,7 +120,7 @@ def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
 
 def periods_of(activity_ids) -> list[BookingPeriod]:
     """The activities' booking periods, by first day: one statement."""
-    ids = row_ids(activity_ids)
+    ids = rows.row_ids(activity_ids)
     if not ids:
         return []
     sql = (f"SELECT {rows.select(BookingPeriod, 'p')} FROM {rows.table(BookingPeriod)} p "  # noqa: S608
@@ -138,7 +130,7 @@ def periods_of(activity_ids) -> list[BookingPeriod]:
 
 
 def period_with_activity(period_id) -> BookingPeriod | None:
-    ids = row_ids([period_id])
+    ids = rows.row_ids([period_id])
     if not ids:
         return None
     sql = (f"SELECT {rows.select(BookingPeriod, 'p')}, {rows.select(Activity, 'a')} "  # noqa: S608
@@ -155,7 +147,7 @@ def period_with_activity(period_id) -> BookingPeriod | None:
 
 def first_day_of(slot_ids):
     """The earliest date of these slots, or None: one statement."""
-    ids = row_ids(slot_ids)
+    ids = rows.row_ids(slot_ids)
     if not ids:
         return None
     sql = (f"SELECT MIN(s.date) FROM {rows.table(Slot)} s "  # noqa: S608
@@ -166,7 +158,7 @@ def first_day_of(slot_ids):
 
 def units_of(activity_ids) -> list[ActivityUnit]:
     """The activities' units, in their order: one statement."""
-    ids = row_ids(activity_ids)
+    ids = rows.row_ids(activity_ids)
     if not ids:
         return []
     sql = (f"SELECT {rows.select(ActivityUnit, 'u')} FROM {rows.table(ActivityUnit)} u "  # noqa: S608
@@ -177,7 +169,7 @@ def units_of(activity_ids) -> list[ActivityUnit]:
 
 def slots_by_id(slot_ids) -> list[Slot]:
     """The slots as booking reads them, in id order (ids that cannot exist are ignored)."""
-    ids = row_ids(slot_ids)
+    ids = rows.row_ids(slot_ids)
     if not ids:
         return []
     return list(Slot.objects.filter(pk__in=ids).select_related(*SLOT_RELATIONS).order_by("pk"))
@@ -185,7 +177,7 @@ def slots_by_id(slot_ids) -> list[Slot]:
 
 def days_of_slots(slot_ids) -> list[tuple[int, object]]:
     """(activity id, date) of each of these slots."""
-    ids = row_ids(slot_ids)
+    ids = rows.row_ids(slot_ids)
     if not ids:
         return []
     return list(Slot.objects.filter(pk__in=ids).order_by().values_list("activity_id", "date"))
@@ -234,7 +226,7 @@ def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
 
 def requested(child_ids, slot_ids) -> list[Reservation]:
     """The children's reservations on these slots, whatever their state."""
-    child_ids, slot_ids = row_ids(child_ids), row_ids(slot_ids)
+    child_ids, slot_ids = rows.row_ids(child_ids), rows.row_ids(slot_ids)
     if not child_ids or not slot_ids:
         return []
     # `slot_id + 0`: through the children's index, as `Reservation.objects.of_children_on`.
@@ -307,7 +299,7 @@ def month_slot_rows(child_id, sites, first, last) -> list[SlotRow]:
 def held_on(child_id, slot_ids) -> dict:
     """{slot id: (the child's reservation on it, with `exits_ahead`; its justification)} for
     these slots, in one statement, through the children's index (see `of_children_on`)."""
-    ids = row_ids(slot_ids)
+    ids = rows.row_ids(slot_ids)
     if not ids:
         return {}
     sql = (f"SELECT {_held_columns()} FROM {rows.table(Reservation)} r "  # noqa: S608

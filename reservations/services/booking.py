@@ -430,10 +430,10 @@ def _summarise(changes: list[tuple[Child, list[Outcome]]]) -> None:
 
     Written just after the bookings, in its own statement, not in their transaction (an
     exception to DESIGN.md's invariant 5, docs/performance.md says why): inside it, the
-    slots' row locks would be held while the letter is written, about 8 ms measured against
-    the booking statement's own ~1 ms, and every parent of the opening books the same
-    Wednesdays. A crash between the two loses this summary, never a booking: the calendar
-    page shows the same facts."""
+    slots' row locks would be held while the letter is written, several times as long as the
+    booking statement itself, and every parent of the opening books the same Wednesdays. A
+    crash between the two loses this summary, never a booking: the calendar page shows the
+    same facts."""
     changed = [(child, [o for o in outcomes if o.changed]) for child, outcomes in changes]
     changed = [(child, outcomes) for child, outcomes in changed if outcomes]
     if not changed:
