@@ -45,9 +45,10 @@ class MessageForm(forms.ModelForm):
         if current and current not in schools:
             schools.append(current)
         self.fields["school"].choices = [("", "---------")] + [(s, s) for s in schools]
-        activity = self.fields["activity"]
-        activity.queryset = activity.queryset.select_related("school_year").order_by(
-            "-school_year__start_date", "name")
+        activity = self.fields.get("activity")  # absent from a sent message's read-only page
+        if activity is not None:
+            activity.queryset = activity.queryset.select_related("school_year").order_by(
+                "-school_year__start_date", "name")
 
     def clean(self):
         data = super().clean()
