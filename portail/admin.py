@@ -33,7 +33,7 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fieldsets = [
         (None, {"fields": ["kind", "subject", "body"]}),
-        (_("Destinataires"), {
+        (_("Choix des destinataires"), {
             "fields": ["audience", "activity", "site", "day", "school", "school_year"],
             "description": _("Selon le choix : l'activité, le lieu, le jour (et, si vous le "
                              "souhaitez, l'activité de ce jour), l'école ou l'année du "
