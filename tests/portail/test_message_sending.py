@@ -8,12 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from familles.models import Letter
 from ground.models import OutboxMessage
 from portail import messaging
+from portail.audiences import preview
 from portail.models import Message, MessageDelivery
 from portail.tasks import resume_family_messages, write_family_message
-from tests.scenarios.enrolments import ActivityFactory
-from tests.scenarios.families import GuardianFactory
+from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
+from tests.scenarios.families import ChildFactory, FamilyFactory, GuardianFactory
 from tests.scenarios.messages import (
     MessageFactory,
     enrolled_household,
@@ -120,3 +122,32 @@ def test_beat_resumes_a_message_whose_task_was_lost(activity, households, monkey
     assert resume_family_messages() == 1  # queued again, run eagerly here
     assert OutboxMessage.objects.filter(template=messaging.TEMPLATE).count() == 3
     assert Message.objects.get(pk=message.pk).state == Message.State.SENT
+
+
+def test_households_without_e_mail_get_a_letter_to_print_instead(
+        activity, django_capture_on_commit_callbacks):
+    online = enrolled_household(activity)
+    counter = FamilyFactory(name="Famille Guichet")
+    GuardianFactory(family=counter, user=None)
+    EnrolmentFactory(activity=activity, child=ChildFactory(family=counter))
+    mixed = enrolled_household(activity)  # one guardian online, the other at the counter
+    GuardianFactory(family=mixed.family, user=None)
+    message = MessageFactory(activity=activity)
+    summary = preview(message)
+    assert (summary.count, summary.by_email, summary.by_letter) == (3, 2, 2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_now(message)
+
+    assert outbox_recipients(message) == sorted([online.user.email, mixed.user.email])
+    letters = Letter.objects.filter(template=messaging.TEMPLATE)
+    assert sorted(letters.values_list("family_id", flat=True)) == sorted(
+        [counter.pk, mixed.family_id])
+    letter = letters.get(family=counter)
+    assert letter.subject == message.subject and message.body in letter.body_text
+    record = {d.family_id: (d.emails, d.letter) for d in message.deliveries.all()}
+    assert record == {online.family_id: (1, False), counter.pk: (0, True),
+                      mixed.family_id: (1, True)}
+    # The task again: no second letter either.
+    write_family_message(message.pk)
+    assert letters.count() == 2
