@@ -151,3 +151,30 @@ def test_households_without_e_mail_get_a_letter_to_print_instead(
     # The task again: no second letter either.
     write_family_message(message.pk)
     assert letters.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_write_each_family_once(activity, monkeypatch):
+    """Two tasks for one message, in two threads with their own connections: they skip each
+    other's locked deliveries, and every family gets exactly one e-mail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    guardians = [enrolled_household(activity) for _ in range(12)]
+    message = MessageFactory(activity=activity)
+    monkeypatch.setattr(messaging, "queue_task", lambda *args, **kwargs: None)
+    send_now(message)  # its task not run: the test runs two workers itself
+
+    def worker():
+        try:
+            return sum(iter(lambda: messaging.write_batch(message.pk, size=2), 0))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        written = [future.result() for future in [pool.submit(worker) for _ in range(2)]]
+
+    assert sum(written) == 12
+    assert outbox_recipients(message) == sorted(g.user.email for g in guardians)
+    assert Message.objects.get(pk=message.pk).state == Message.State.SENT
