@@ -106,17 +106,18 @@ def audience_ids(message: Message, today=None) -> list[int]:
 @dataclass
 class Preview:
     families: list  # Family, annotated with `with_email` and `without_email` (guardians)
-    by_email: int  # families with at least one guardian with an e-mail address
-    by_letter: int  # families with a guardian without one: a letter to print
+    by_email: int  # families with at least one guardian with an e-mail address (a login)
+    by_letter: int  # families with a guardian without one: a letter to print as well
 
     @property
     def count(self) -> int:
         return len(self.families)
 
 
-# A guardian (seen from his family) who receives e-mails: a login with an address.
-WITH_EMAIL = Q(guardians__user__isnull=False) & ~Q(guardians__user__email="")
-WITHOUT_EMAIL = Q(guardians__user__isnull=True) | Q(guardians__user__email="")
+# Seen from his family, a guardian with a login receives e-mails; one served at the counter
+# (no login) letters to print (familles/letters.py makes the same choice).
+WITH_EMAIL = Q(guardians__user__isnull=False)
+WITHOUT_EMAIL = Q(guardians__user__isnull=True)
 
 
 def preview(message: Message, today=None) -> Preview:

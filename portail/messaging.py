@@ -86,11 +86,18 @@ def write_batch(message_id: int, size: int = BATCH, now=None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         message = Message.objects.get(pk=message_id)
-        deliveries = list(MessageDelivery.objects.select_for_update(skip_locked=True).filter(
-            message=message, written_at__isnull=True).order_by("pk")[:size])
+        deliveries = list(MessageDelivery.objects.select_for_update(
+            skip_locked=True, of=("self",)).filter(
+            message=message, written_at__isnull=True).select_related("family").prefetch_related(
+            "family__guardians__user").order_by("pk")[:size])
         context = {"message": message}
         for delivery in deliveries:
-            write_to_family(TEMPLATE, delivery.family_id, context)
+            family = delivery.family
+            write_to_family(TEMPLATE, family, context)
+            # The record of what was written, by write_to_family's choice.
+            guardians = list(family.guardians.all())
+            delivery.emails = sum(1 for guardian in guardians if guardian.user)
+            delivery.letter = any(guardian.by_post for guardian in guardians)
             delivery.written_at = now
         MessageDelivery.objects.bulk_update(deliveries, ["written_at", "emails", "letter"])
         if not deliveries and not message.deliveries.filter(written_at__isnull=True).exists():
