@@ -12,4 +12,7 @@ class PortailConfig(AppConfig):
         # import stays local and the ground modules never import an app.
         from portail.staff import ensure_staff_group_after_migrate
 
+        # Sending a message queues its writing by name (ground/task_queue.py).
+        from . import tasks  # noqa: F401
+
         post_migrate.connect(ensure_staff_group_after_migrate, dispatch_uid="portail-staff-group")

@@ -15,6 +15,8 @@ from inscriptions.queries import file_rows, latest_enrolments
 from reservations.models import AbsenceJustification
 from reservations.services.absences import family_justifications
 
+from .queries import recent_messages
+
 # The dashboard keeps the paid invoices and the decided justifications of the last weeks;
 # the full lists are on « Mes factures » and « Absences ».
 PAID_INVOICES_SHOWN = 3
@@ -51,7 +53,8 @@ def family_dashboard(family) -> dict:
             "has_invoices": bool(to_pay or settled),
             "online_payment": online_payment_available(),
             "not_configured": not_configured_message(),
-            "justifications": _justifications(family, now)}
+            "justifications": _justifications(family, now),
+            "service_messages": recent_messages(family.pk, now)}
 
 
 def _justifications(family, now) -> list:

@@ -59,6 +59,8 @@ from reservations.models import (
     Slot,
 )
 
+from . import messaging
+from .models import Message
 from .staff import ensure_staff_group
 
 DEMO_PASSWORD = "portail-demo-2026"
@@ -146,6 +148,7 @@ def seed() -> list[tuple[str, str, str]]:
     _seed_activities(staff, this_year)
     _seed_billing(staff, this_year)
     _seed_paperwork(staff, this_year.previous(), this_year)
+    _seed_message(staff)
 
     return [
         ("Agent du service (gestion)", STAFF_EMAIL, DEMO_PASSWORD),
@@ -216,6 +219,25 @@ def _filled_file(child, year, state, staff, **answers):
     if state == AnnualFile.State.VALIDATED:
         annual_file = inscriptions.validate(annual_file, staff)
     return annual_file
+
+
+DEMO_MESSAGE_SUBJECT = "Menus de la restauration scolaire : nouveautés"
+
+
+def _seed_message(staff):
+    """A message to the families of the École Jules Ferry (the Martins, and Noah's two
+    households in shared custody), sent and written as staff and the worker do: on their
+    dashboards under « Messages du service »."""
+    if Message.objects.filter(subject=DEMO_MESSAGE_SUBJECT).exists():
+        return
+    message = messaging.save_draft(Message(
+        kind=Message.Kind.MENU, subject=DEMO_MESSAGE_SUBJECT,
+        body="Bonjour,\n\nÀ partir de ce mois-ci, un repas végétarien est servi chaque jeudi "
+             "à la cantine. Les menus du mois sont affichés à l'entrée de l'école et à "
+             "l'accueil de la mairie.\n\nBonne journée.",
+        audience=Message.Audience.SCHOOL, school="École Jules Ferry"), staff)
+    messaging.send_message(message.pk, staff)
+    messaging.write_message(message.pk)  # the worker's part, so that no worker is needed
 
 
 def _seed_annual_files(staff):

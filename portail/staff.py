@@ -68,6 +68,10 @@ STAFF_PERMISSIONS = {
     },
     # The commune's settings are the service's to keep (contacts, delays, payment methods).
     "ground": {"outboxmessage": ("view",), "communesettings": ("view", "change")},
+    # Messages to families: staff write and edit drafts (a draft may be dropped); sending
+    # is send_message, given apart. Deliveries are the send's record: read, never edited.
+    "portail": {"message": ("view", "add", "change", "delete"),
+                "messagedelivery": ("view",)},
 }
 EXTRA_PERMISSIONS = [
     ("familles", "view_health_document"),
@@ -77,6 +81,7 @@ EXTRA_PERMISSIONS = [
     ("reservations", "decide_absencejustification"),
     ("facturation", "issue_billingrun"),
     ("facturation", "publish_attestation"),
+    ("portail", "send_message"),
 ]
 
 
@@ -99,8 +104,9 @@ def ensure_staff_group() -> Group:
 
 def ensure_staff_group_after_migrate(sender, app_config=None, **kwargs):
     # post_migrate fires once per app that has models, in INSTALLED_APPS order, and each app's
-    # permissions are created by its own signal: only the last such app sees them all (the
-    # roof itself has no models, so it is never sent for it).
+    # permissions are created by its own signal: only the last such app sees them all (today
+    # the roof, last in INSTALLED_APPS, with its messages to families; an app without models
+    # is never sent it).
     last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
     if app_config is not None and app_config.label == last.label:
         ensure_staff_group()

@@ -17,6 +17,7 @@ handler400 = "portail.views.bad_request"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("messages/", views.MessagesView.as_view(), name="messages"),
     path("faq/", views.faq, name="faq"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("sante/", views.health, name="health"),

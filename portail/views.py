@@ -1,12 +1,15 @@
-"""Roof pages: the home page and dashboard, the FAQ and the accessibility statement."""
+"""Roof pages: the home page and dashboard, the service's messages, the FAQ and the
+accessibility statement."""
 
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views.generic import TemplateView
 
-from familles.access import family_of
+from familles.access import FamilyMixin, family_of
 
 from .dashboard import family_dashboard
+from .queries import family_messages
 
 
 def home(request):
@@ -18,6 +21,16 @@ def home(request):
             return redirect("admin:index")
         return redirect("familles:onboarding")
     return render(request, "portail/dashboard.html", family_dashboard(family))
+
+
+class MessagesView(FamilyMixin, TemplateView):
+    """« Messages du service »: every message sent to the parent's household."""
+
+    template_name = "portail/messages.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "family": self.family,
+                "service_messages": family_messages(self.family.pk)}
 
 
 def faq(request):

@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "facturation.tasks.send_overdue_reminders",
         "schedule": crontab(hour=9, minute=45),
     },
+    # A message to families whose writing task was lost with the broker.
+    "family-messages-resume": {
+        "task": "portail.tasks.resume_family_messages", "schedule": 5 * 60.0,
+    },
 }
 # Online payment (Stripe Checkout): without a secret key the portal says online payment is
 # not configured and never calls Stripe; the webhook secret verifies Stripe's signatures.

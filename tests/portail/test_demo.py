@@ -13,6 +13,7 @@ import time_machine
 from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from facturation.models import (
@@ -34,7 +35,14 @@ from inscriptions.models import (
     Enrolment,
     Site,
 )
-from portail.demo import ADMIN_EMAIL, DEMO_PASSWORD, DEMO_TOTP_SECRET, STAFF_EMAIL
+from portail.demo import (
+    ADMIN_EMAIL,
+    DEMO_MESSAGE_SUBJECT,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    STAFF_EMAIL,
+)
+from portail.models import Message, MessageDelivery
 from reservations.models import (
     AgeGroup,
     Attendance,
@@ -52,7 +60,7 @@ pytestmark = pytest.mark.django_db
 COUNTED = [User, Child, AnnualFile, Site, Activity, ActivityUnit, ClosureDay, Enrolment,
            MealSubscription, AgeGroup, BookingPeriod, CapacityRule, DeadlineRule, Slot,
            Reservation, OutboxMessage, Tariff, TariffBracket, BillingRule, BillingRun, Invoice,
-           InvoiceLine]
+           InvoiceLine, Message, MessageDelivery]
 
 
 def school_start() -> int:
@@ -226,6 +234,19 @@ def test_demo_messages_are_recorded_not_printed(seeded):
     enrolment_mails = OutboxMessage.objects.filter(template__startswith="enrolment_")
     assert enrolment_mails.exists()
     assert not enrolment_mails.filter(status=OutboxMessage.Status.PENDING).exists()
+
+
+def test_the_demo_parent_reads_the_services_message_and_its_shared_custody_home_too(seeded):
+    message = Message.objects.get(subject=DEMO_MESSAGE_SUBJECT)
+    assert message.state == Message.State.SENT
+    reached = set(message.deliveries.values_list("family__name", flat=True))
+    assert {"Famille Martin", "Famille Bernard", "Famille Petit"} <= reached
+    # A day after the seeding, whichever date the demo was seeded at.
+    with time_machine.travel(message.sent_at + datetime.timedelta(days=1), tick=False):
+        for email in ("martin@demo.example", "petit@demo.example"):
+            client = Client()
+            client.force_login(User.objects.get(email=email))
+            assert DEMO_MESSAGE_SUBJECT in client.get(reverse("home")).content.decode()
 
 
 def test_tariffs_rules_and_an_issued_month(seeded):

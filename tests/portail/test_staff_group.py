@@ -35,6 +35,9 @@ ALLOWED = [
     "facturation.view_unmatchedpayment", "facturation.change_unmatchedpayment",
     # The commune's settings: contacts, delays, payment methods (one row, kept).
     "ground.view_communesettings", "ground.change_communesettings",
+    # Messages to families: drafts, then sending (a permission of its own).
+    "portail.add_message", "portail.change_message", "portail.send_message",
+    "portail.view_messagedelivery",
 ]
 REFUSED = [
     # Families ask for enrolments and choose their subscription; nobody erases them.
@@ -55,6 +58,9 @@ REFUSED = [
     "facturation.change_stripeevent", "facturation.delete_stripeevent",
     "facturation.add_unmatchedpayment", "facturation.delete_unmatchedpayment",
     "ground.add_communesettings", "ground.delete_communesettings",
+    # What a message was sent to is its record.
+    "portail.add_messagedelivery", "portail.change_messagedelivery",
+    "portail.delete_messagedelivery",
 ]
 
 
@@ -73,5 +79,5 @@ def test_migrate_gives_the_group_its_permissions_without_the_demo():
     call_command("migrate", verbosity=0)
     group = Group.objects.get(name=STAFF_GROUP_NAME)
     granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
-    assert {"ground.change_communesettings", "ground.view_outboxmessage",
+    assert {"ground.change_communesettings", "ground.view_outboxmessage", "portail.send_message",
             "reservations.view_mealsubscription", "inscriptions.decide_annualfile"} <= granted

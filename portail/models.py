@@ -1,0 +1,124 @@
+"""Messages to families (« messages aux familles »): what staff send to an audience of families
+through the outbox. They live in the roof because an audience gathers every app: an activity's
+or a site's enrolments, a day's bookings, unpaid invoices, dossiers not yet submitted.
+
+A message is a draft until staff send it; sending records one delivery per family of the
+audience (never two: unique per message and family) and a Celery task then writes each
+family's e-mail, or its letter to print, in batches (portail/messaging.py)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        CLOSURE = "closure", _("Fermeture")
+        STRIKE = "strike", _("Grève")
+        MENU = "menu", _("Menus")
+        CAMPAIGN = "campaign", _("Campagne d'inscription")
+        INFORMATION = "information", _("Information")
+
+    class Audience(models.TextChoices):
+        ACTIVITY = "activity", _("Les familles inscrites à une activité")
+        SITE = "site", _("Les familles inscrites dans un lieu d'accueil")
+        DAY = "day", _("Les familles ayant une réservation un jour donné")
+        SCHOOL = "school", _("Les familles d'une école")
+        UNPAID = "unpaid", _("Les familles ayant une facture impayée")
+        FILES_PENDING = "files_pending", _("Les familles dont un dossier n'est pas transmis")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        SENDING = "sending", _("En cours d'envoi")
+        SENT = "sent", _("Envoyé")
+
+    kind = models.CharField(_("type de message"), max_length=15, choices=Kind.choices,
+                            default=Kind.INFORMATION)
+    subject = models.CharField(_("objet"), max_length=150)
+    body = models.TextField(_("texte du message"))
+    audience = models.CharField(_("destinataires"), max_length=15, choices=Audience.choices)
+    # What the audience needs, by kind (the constraints below say which is required).
+    activity = models.ForeignKey(
+        "inscriptions.Activity", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("activité"),
+        help_text=_("Obligatoire pour « une activité » ; facultative pour « un jour donné » "
+                    "(sinon toutes les activités de ce jour)."))
+    site = models.ForeignKey("inscriptions.Site", on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="+", verbose_name=_("lieu d'accueil"))
+    day = models.DateField(_("jour"), null=True, blank=True)
+    school = models.CharField(_("école"), max_length=150, blank=True)
+    school_year = models.ForeignKey(
+        "inscriptions.SchoolYear", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("année scolaire du dossier"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.DRAFT, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("rédigé par"),
+                                   editable=False)
+    created_at = models.DateTimeField(_("rédigé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+", verbose_name=_("envoyé par"),
+                                editable=False)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True, editable=False)
+    # When the last family's e-mail or letter was written (the task's end).
+    written_at = models.DateTimeField(_("tout écrit le"), null=True, blank=True,
+                                      editable=False)
+
+    class Meta:
+        verbose_name = _("message aux familles")
+        verbose_name_plural = _("messages aux familles")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("send_message", _("Peut envoyer un message aux familles"))]
+        constraints = [
+            models.CheckConstraint(condition=~Q(audience="activity") | Q(activity__isnull=False),
+                                   name="message_activity_audience_has_activity"),
+            models.CheckConstraint(condition=~Q(audience="site") | Q(site__isnull=False),
+                                   name="message_site_audience_has_site"),
+            models.CheckConstraint(condition=~Q(audience="day") | Q(day__isnull=False),
+                                   name="message_day_audience_has_day"),
+            models.CheckConstraint(condition=~Q(audience="school") | ~Q(school=""),
+                                   name="message_school_audience_has_school"),
+            models.CheckConstraint(
+                condition=~Q(audience="files_pending") | Q(school_year__isnull=False),
+                name="message_files_audience_has_year"),
+            models.CheckConstraint(
+                condition=Q(state="draft") | Q(sent_at__isnull=False, sent_by__isnull=False),
+                name="message_sent_has_date_and_author"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+
+class MessageDelivery(models.Model):
+    """One family of a sent message's audience: created when staff send, written (its e-mail
+    or letter in the outbox) by the task."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="deliveries",
+                                verbose_name=_("message"))
+    family = models.ForeignKey("familles.Family", on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("famille"))
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    written_at = models.DateTimeField(_("écrit le"), null=True, blank=True)
+    emails = models.PositiveSmallIntegerField(_("e-mails écrits"), default=0)
+    letter = models.BooleanField(_("courrier à imprimer"), default=False)
+
+    class Meta:
+        verbose_name = _("envoi à une famille")
+        verbose_name_plural = _("envois aux familles")
+        ordering = ["message", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "family"],
+                                    name="messagedelivery_once_per_family"),
+        ]
+        # The parent's dashboard reads his household's messages.
+        indexes = [models.Index(fields=["family", "message"], name="messagedelivery_family")]
+
+    def __str__(self):
+        return f"{self.message} – {self.family}"
