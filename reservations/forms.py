@@ -115,13 +115,16 @@ class BookingGridForm(ActivityPartsMixin, forms.Form):
     age = forms.IntegerField(label=_("Âge"), required=False, min_value=0, max_value=25)
     school = forms.CharField(label=_("École"), required=False, max_length=150)
 
-    def __init__(self, *args, activities=(), **kwargs):
+    def __init__(self, *args, today, **kwargs):
         super().__init__(*args, **kwargs)
-        ids = [activity.pk for activity in activities]
-        self.fields["activity"].queryset = Activity.objects.filter(pk__in=ids).order_by(
-            "kind", "name")
+        # The school years not over yet (in June, next year's bookings are open already);
+        # the activity comes with what the columns' deadlines need.
+        activities = Activity.objects.filter(school_year__end_date__gte=today,
+                                             needs_reservation=True)
+        self.fields["activity"].queryset = activities.select_related(
+            "school_year", "deadline_rule").order_by("school_year__start_date", "kind", "name")
         self.fields["site"].queryset = Site.objects.filter(
-            activities__in=ids).distinct().order_by("name")
+            activities__in=activities).distinct().order_by("name")
         activity_id = self.data.get("activity") if self.is_bound else None
         if activity_id and str(activity_id).isdigit():
             self.fields["age_group"].queryset = AgeGroup.objects.filter(

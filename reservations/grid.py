@@ -228,22 +228,10 @@ class Grid:
                 if cell.selectable and cell.column.key == key]
 
 
-def activity_for_grid(activity_id) -> Activity | None:
-    """The activity with its school year and deadline rule (the columns' deadlines)."""
-    return (Activity.objects.select_related("school_year", "deadline_rule")
-            .filter(pk=activity_id).first())
-
-
-def grid_activities(today: date) -> list[Activity]:
-    """The activities booked by day of the school years not over yet (in June, next year's
-    bookings are open already), for the grid's chooser."""
-    return list(Activity.objects.filter(school_year__end_date__gte=today,
-                                        needs_reservation=True).order_by("kind", "name"))
-
-
 def read_grid(activity: Activity, site: Site, first: date, last: date, span: str,
               filters: Filters | None = None, *, now=None) -> Grid:
-    """The grid of `activity` (read by `activity_for_grid`) at `site` from `first` to `last`."""
+    """The grid of `activity` (read with its school year and deadline rule) at `site` from
+    `first` to `last`."""
     filters = filters or Filters()
     now = now or timezone.now()
     units = {unit.pk: unit for unit in ActivityUnit.objects.filter(activity=activity)

@@ -20,7 +20,6 @@ from .. import grid as grid_reads
 from ..deadlines import format_date
 from ..forms import BookingGridActionForm, BookingGridForm
 from ..services import front_desk
-from ..services.registers import current_school_year
 
 VIEW = "reservations.view_reservation"
 BOOK = ("reservations.change_reservation",)
@@ -39,25 +38,22 @@ def grid_view(model_admin, request):
     if not request.user.has_perm(VIEW):
         raise PermissionDenied
     today = timezone.localdate()
-    year = current_school_year(today)
-    activities = grid_reads.grid_activities(today)
     params = request.POST if request.method == "POST" else request.GET
     chosen = None
     if params.get("activity"):
         chosen = {k: params.get(k, "") for k in PARAMS}
         chosen["span"] = chosen["span"] or "week"
         chosen["start"] = chosen["start"] or today.isoformat()
-    form = BookingGridForm(chosen, activities=activities,
-                           initial={"start": today, "span": "week"})
+    form = BookingGridForm(chosen, today=today, initial={"start": today, "span": "week"})
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
-               "title": _("Grille des réservations"), "form": form, "year": year,
+               "title": _("Grille des réservations"), "form": form,
                "can_book": request.user.has_perms(BOOK),
                "can_mark": request.user.has_perms(MARK)}
     if not (chosen and form.is_valid()):
         return TemplateResponse(request, "admin/reservations/booking_grid.html", context,
                                 status=400 if request.method == "POST" else 200)
     data = form.cleaned_data
-    activity = grid_reads.activity_for_grid(data["activity"].pk)
+    activity = data["activity"]
     first, last = grid_reads.span_of(data["start"], data["span"])
     filters = grid_reads.Filters(age_group=data["age_group"], age=data["age"],
                                  school=data["school"])

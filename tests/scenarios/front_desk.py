@@ -50,8 +50,9 @@ class FrontDeskWeek:
 
 
 def _october_monday(year_start: datetime.date) -> datetime.date:
-    day = datetime.date(year_start.year, 10, 5)
-    return day - datetime.timedelta(days=day.weekday())
+    """The first Monday of October: its week and the next two are all October's."""
+    day = datetime.date(year_start.year, 10, 1)
+    return day + datetime.timedelta(days=(7 - day.weekday()) % 7)
 
 
 def front_desk_week(names=GROUP, capacity=10, full_day_places=None) -> FrontDeskWeek:
