@@ -107,7 +107,7 @@ class BookingGridForm(ActivityPartsMixin, forms.Form):
     activity = forms.ModelChoiceField(label=_("Activité"), queryset=Activity.objects.none())
     site = forms.ModelChoiceField(label=_("Lieu d'accueil"), queryset=Site.objects.none())
     start = forms.DateField(label=_("Semaine ou mois du"), widget=DateInput())
-    span = forms.ChoiceField(label=_("Afficher"), initial="week",
+    span = forms.ChoiceField(label=_("Période affichée"), initial="week",
                              choices=[("week", _("la semaine")), ("month", _("le mois"))])
     age_group = forms.ModelChoiceField(label=_("Groupe d'âge"), required=False,
                                        queryset=AgeGroup.objects.none(),
