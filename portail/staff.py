@@ -16,6 +16,9 @@ STAFF_PERMISSIONS = {
         "document": ("view",),
         "invitation": ("view",),
         "documentaccess": ("view",),
+        # Letters to print come from the services; printing them is reading them.
+        "letter": ("view",),
+        "familyevent": ("view",),
     },
     "inscriptions": {
         "schoolyear": ("view", "add", "change"),

@@ -14,6 +14,7 @@ from ground.outbox import render_email
 
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
 from ..services import invitation_email_context
+from .counter import FamilyEventInline
 
 # allauth's own admin shows an authenticator's data: a TOTP key or recovery seed (sealed now,
 # but no page needs it). Administrators see who has which device, and remove a lost one with
@@ -77,7 +78,7 @@ class FamilyAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "guardians__last_name", "guardians__first_name",
                      "guardians__user__email", "children__first_name", "children__last_name"]
     list_filter = ["city"]
-    inlines = [GuardianInline, ChildInline, ContactInline]
+    inlines = [GuardianInline, ChildInline, ContactInline, FamilyEventInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("guardians__user")
