@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from familles.models import FamilyEvent
 from inscriptions.models import Activity, Site
 
 from .models import AbsenceJustification, AgeGroup
@@ -141,7 +142,12 @@ class BookingGridActionForm(forms.Form):
         label=_("Inscrire en liste d'attente si complet"), required=False)
     reason = forms.CharField(
         label=_("Motif (obligatoire après le délai des familles)"), required=False,
-        max_length=300)
+        max_length=300, help_text=_("Écrit dans l'historique de la famille."),
+        widget=forms.TextInput(attrs={"aria-describedby": "reason-help"}))
+    channel = forms.ChoiceField(
+        label=_("Demande de la famille reçue"), required=False,
+        choices=[(c.value, c.label) for c in FamilyEvent.Channel
+                 if c != FamilyEvent.Channel.ONLINE])
     cell = forms.CharField(required=False)  # read with getlist: "child id:slot id"
 
     @staticmethod

@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from familles.models import FamilyEvent
+
 from .. import grid as grid_reads
 from ..deadlines import format_date
 from ..forms import BookingGridActionForm, BookingGridForm
@@ -62,7 +64,8 @@ def grid_view(model_admin, request):
             "span": data["span"], "age_group": getattr(data["age_group"], "pk", ""),
             "age": data["age"], "school": data["school"]}
     action = BookingGridActionForm(request.POST or None,
-                                   initial={"join_waiting_list": True})
+                                   initial={"join_waiting_list": True,
+                                            "channel": FamilyEvent.Channel.COUNTER})
     selected, errors = set(), []
     if request.method == "POST":
         selected = _selection(request, grid)
@@ -106,14 +109,15 @@ def _act(model_admin, request, form, grid, selected) -> list[str]:
     if not selected:
         return [_("Cochez au moins une case (un enfant un jour), une ligne ou une colonne.")]
     activity, site, user = grid.activity, grid.site, request.user
+    channel = data["channel"] or FamilyEvent.Channel.COUNTER
     try:
         if action == "book":
             report = front_desk.book_cells(activity, site, selected, user,
                                            join_waiting_list=data["join_waiting_list"],
-                                           reason=data["reason"])
+                                           reason=data["reason"], channel=channel)
         elif action == "cancel":
             report = front_desk.cancel_cells(activity, site, selected, user,
-                                             reason=data["reason"])
+                                             reason=data["reason"], channel=channel)
         else:
             report = front_desk.mark_cells(activity, site, selected, action, user)
     except ValidationError as error:

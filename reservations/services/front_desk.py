@@ -10,6 +10,10 @@ capacity, the waiting list and the families' e-mails hold whoever acts.
   served), never billed here; one summary e-mail per household.
 - Presence: `registers.record_attendance`, day by day (each day all or nothing).
 
+Each booking or cancellation is written in the family's journal (`familles.journal`), one
+event per household and action, with the agent, the channel and the reason: the family reads
+it on « Historique », staff on its page.
+
 Each answer is a `Report` whose `message()` says what happened in one French sentence."""
 
 from collections import defaultdict
@@ -22,7 +26,9 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from familles.models import Child
+from familles import journal
+from familles.households import households
+from familles.models import Child, FamilyEvent
 from inscriptions.models import Activity, Site
 
 from .. import queries
@@ -110,10 +116,39 @@ def _require_reason(late: list[str], reason: str) -> None:
             "days": get_text_list(sorted(set(late)), _("et"))})
 
 
+def _days(slots) -> str:
+    """« lundi 4, mardi 5 et jeudi 7 octobre »: the days in order, each month named once."""
+    dates = sorted({slot.date for slot in slots})
+    words = [format_date(day, "l j") if index + 1 < len(dates)
+             and dates[index + 1].month == day.month else format_date(day, "l j F")
+             for index, day in enumerate(dates)]
+    return get_text_list(words, _("et"))
+
+
+def _journal(report: Report, activity, heading: str, staff_user, channel, reason) -> None:
+    """One event per household: « Réservation par le service, Cantine : Léa, lundi 4 et
+    mardi 5 octobre ; Hugo, en liste d'attente jeudi 7 octobre »."""
+    by_household: dict[int, list[str]] = defaultdict(list)
+    for child, changes in report.changes.items():
+        kept = [slot for slot, state in changes if state != "waiting"]
+        waiting = [slot for slot, state in changes if state == "waiting"]
+        parts = [_days(kept)] if kept else []
+        if waiting:
+            parts.append(_("en liste d'attente %(days)s") % {"days": _days(waiting)})
+        line = f"{child.first_name}, {', '.join(parts)}"
+        for household in households(child):
+            by_household[household].append(line)
+    for household, lines in by_household.items():
+        journal.record(household, _("%(heading)s, %(activity)s : %(lines)s") % {
+            "heading": heading, "activity": activity.name, "lines": " ; ".join(lines)},
+            actor=staff_user, channel=channel, reason=reason)
+
+
 def book_cells(activity: Activity, site: Site, cells, staff_user, *, join_waiting_list=True,
-               reason: str = "", now=None) -> Report:
+               reason: str = "", channel=FamilyEvent.Channel.COUNTER, now=None) -> Report:
     """Book each (child id, slot id) cell. Past the parents' limits, `reason` is required
-    for every cell there (checked before anything is written) and recorded."""
+    for every cell there (checked before anything is written); given, it is recorded in the
+    families' journal with what was booked and `channel` (how the family asked)."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     cells = sorted(set(cells))
@@ -146,6 +181,7 @@ def book_cells(activity: Activity, site: Site, cells, staff_user, *, join_waitin
             continue
         for result in done:
             _count(report, result)
+    _journal(report, activity, _("Réservation par le service"), staff_user, channel, reason)
     return report
 
 
@@ -169,7 +205,7 @@ def _count(report: Report, result: booking.ChildBooking) -> None:
 
 
 def cancel_cells(activity: Activity, site: Site, cells, staff_user, *, reason: str = "",
-                 now=None) -> Report:
+                 channel=FamilyEvent.Channel.COUNTER, now=None) -> Report:
     """Cancel the reservations (confirmed or waiting) of these cells, not billed: each in its
     own transaction that serves the waiting list. A confirmed day past its deadline needs
     `reason` (checked before anything is written). One e-mail per household."""
@@ -200,6 +236,7 @@ def cancel_cells(activity: Activity, site: Site, cells, staff_user, *, reason: s
         outcomes[child].append(booking.Outcome(reservation.slot, "cancelled"))
         report.changes[child].append((reservation.slot, "cancelled"))
     booking.summarise(list(outcomes.items()), by_service=True)
+    _journal(report, activity, _("Annulation par le service"), staff_user, channel, reason)
     return report
 
 

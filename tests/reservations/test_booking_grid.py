@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from familles.models import FamilyEvent
 from ground.models import OutboxMessage
 from inscriptions.models import Enrolment
 from reservations.deadlines import at, format_date
@@ -238,6 +239,15 @@ def test_staff_book_a_whole_group_for_a_week_and_a_full_day_puts_two_on_the_wait
     assert all("faits par le service" in m.subject for m in summaries)
     assert all("Le service Éducation Jeunesse a fait ces changements" in m.body_text
                for m in summaries)
+    # One journal event per household, at the counter (the default), without a reason.
+    events = FamilyEvent.objects.all()
+    assert sorted(e.family_id for e in events) == sorted(c.family_id for c in week.children)
+    assert {(e.actor_id, e.channel, e.reason) for e in events} == {
+        (staff_user.pk, FamilyEvent.Channel.COUNTER, "")}
+    nina = FamilyEvent.objects.get(family=week.child("Nina").family)
+    assert nina.summary.endswith(f"Nina, {format_date(week.slots[0].date, 'l j')}, "
+                                 f"{format_date(week.slots[1].date, 'l j')} et "
+                                 f"{day(week.slots[3])}, en liste d'attente {day(thursday)}")
 
 
 def test_without_the_waiting_list_option_a_full_day_is_refused_by_name(staff_client):
@@ -300,10 +310,21 @@ def test_past_the_parents_deadline_a_reason_is_required_then_recorded(client, st
     assert re.search(rf'name="col" value="{column(thursday)}"', page_text(refused))
 
     done = grid_post(client, week, "book", cols=[column(thursday), column(friday)],
-                     reason="Appel de la mère, sortie d'hôpital")
+                     reason="Appel de la mère, sortie d'hôpital", channel="phone")
 
     assert flash_messages(done) == ["4 réservations."]
     assert Reservation.objects.filter(slot=thursday, state="confirmed").count() == 2
+    # Recorded in each family's journal, with the agent and the reason, and shown there.
+    lea = week.children[0]
+    event = FamilyEvent.objects.get(family=lea.family)
+    assert (event.actor, event.channel, event.reason) == (
+        staff_user, FamilyEvent.Channel.PHONE, "Appel de la mère, sortie d'hôpital")
+    assert event.summary == (f"Réservation par le service, Restauration scolaire : Léa, "
+                             f"{format_date(thursday.date, 'l j')} et {day(friday)}")
+    parent = login(lea.family.guardians.get().user)
+    history = visible_text(parent.get("/famille/historique/"))
+    assert event.summary in history
+    assert "Appel de la mère, sortie d'hôpital" in history
 
 
 def test_before_the_period_opens_staff_cannot_book_even_with_a_reason(staff_client):
@@ -341,6 +362,10 @@ def test_staff_cancel_and_the_waiting_list_is_served(staff_client, staff_user):
     assert OutboxMessage.objects.filter(template="reservation_promoted").count() == 1
     [summary] = OutboxMessage.objects.filter(template="reservations_summary")
     assert "annulé" in summary.body_text and "faits par le service" in summary.subject
+    [event] = FamilyEvent.objects.all()
+    assert (event.family, event.actor) == (lea.family, staff_user)
+    assert event.summary == (f"Annulation par le service, Restauration scolaire : Léa, "
+                             f"{day(thursday)}")
 
 
 def test_cancelling_a_confirmed_day_past_its_deadline_needs_a_reason(client, staff_user,
@@ -360,6 +385,7 @@ def test_cancelling_a_confirmed_day_past_its_deadline_needs_a_reason(client, sta
                      reason="Sortie scolaire annulée par l'école")
     assert flash_messages(done) == ["1 annulation."]
     assert Reservation.objects.get().state == Reservation.State.CANCELLED
+    assert FamilyEvent.objects.get().reason == "Sortie scolaire annulée par l'école"
 
 
 # Presence ------------------------------------------------------------------------------------
