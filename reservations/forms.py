@@ -3,9 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from inscriptions.models import Activity
+from familles.models import FamilyEvent
+from inscriptions.models import Activity, Site
 
-from .models import AbsenceJustification
+from .models import AbsenceJustification, AgeGroup
 
 
 class DateInput(forms.DateInput):
@@ -98,3 +99,63 @@ class GenerateSlotsForm(forms.Form):
         if first and last and last < first:
             self.add_error("last", _("La date de fin doit suivre la date de début."))
         return data
+
+
+class BookingGridForm(ActivityPartsMixin, forms.Form):
+    """The booking grid's choice (GET): activity, site, week or month, and the rows' filters.
+    Filters are the chosen activity's age groups, and the ages and schools its rows have."""
+
+    activity = forms.ModelChoiceField(label=_("Activité"), queryset=Activity.objects.none())
+    site = forms.ModelChoiceField(label=_("Lieu d'accueil"), queryset=Site.objects.none())
+    start = forms.DateField(label=_("Semaine ou mois du"), widget=DateInput())
+    span = forms.ChoiceField(label=_("Période affichée"), initial="week",
+                             choices=[("week", _("la semaine")), ("month", _("le mois"))])
+    age_group = forms.ModelChoiceField(label=_("Groupe d'âge"), required=False,
+                                       queryset=AgeGroup.objects.none(),
+                                       empty_label=_("Tous"))
+    age = forms.IntegerField(label=_("Âge"), required=False, min_value=0, max_value=25)
+    school = forms.CharField(label=_("École"), required=False, max_length=150)
+
+    def __init__(self, *args, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The school years not over yet (in June, next year's bookings are open already);
+        # the activity comes with what the columns' deadlines need.
+        activities = Activity.objects.filter(school_year__end_date__gte=today,
+                                             needs_reservation=True)
+        self.fields["activity"].queryset = activities.select_related(
+            "school_year", "deadline_rule").order_by("school_year__start_date", "kind", "name")
+        self.fields["site"].queryset = Site.objects.filter(
+            activities__in=activities).distinct().order_by("name")
+        activity_id = self.data.get("activity") if self.is_bound else None
+        if activity_id and str(activity_id).isdigit():
+            self.fields["age_group"].queryset = AgeGroup.objects.filter(
+                activity_id=activity_id).order_by("min_age")
+
+
+class BookingGridActionForm(forms.Form):
+    """What staff ask of the cells they ticked (POST)."""
+
+    ACTIONS = ("book", "cancel", "present", "absent")
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    join_waiting_list = forms.BooleanField(
+        label=_("Inscrire en liste d'attente si complet"), required=False)
+    reason = forms.CharField(
+        label=_("Motif (obligatoire après le délai des familles)"), required=False,
+        max_length=300, help_text=_("Écrit dans l'historique de la famille."),
+        widget=forms.TextInput(attrs={"aria-describedby": "reason-help"}))
+    channel = forms.ChoiceField(
+        label=_("Demande de la famille reçue"), required=False,
+        choices=[(c.value, c.label) for c in FamilyEvent.Channel
+                 if c != FamilyEvent.Channel.ONLINE])
+    cell = forms.CharField(required=False)  # read with getlist: "child id:slot id"
+
+    @staticmethod
+    def pairs(values) -> set[tuple[int, int]]:
+        """The ticked cells' (child id, slot id); anything malformed is ignored."""
+        found = set()
+        for value in values:
+            child, _sep, slot = str(value).partition(":")
+            if child.isdigit() and slot.isdigit():
+                found.add((int(child), int(slot)))
+        return found

@@ -16,25 +16,39 @@ def period_for(slot, periods):
     return None
 
 
-def time_refusal(slot, period, now, *, check_period=True) -> str:
-    """Why the slot cannot be booked now, or "" (the server's word, whatever the page said)."""
+def time_refusal(slot, period, now, *, check_period=True, past_limits=False) -> str:
+    """Why the slot cannot be booked now, or "" (the server's word, whatever the page said).
+
+    `past_limits`: staff booking with a recorded reason (the front desk) may go past the
+    parents' limits, the period's close and the deadline, and book a day no period covers;
+    a closed day, and a period not open yet, still refuse them (the opening is everyone's)."""
     if slot.closed:
         return _("Fermé : %(reason)s.") % {"reason": slot.closed_reason or _("accueil fermé")}
     if check_period:
         if period is None:
-            return _("Les réservations de ce jour ne sont pas encore programmées.")
-        if now < period.opens_at:
+            if not past_limits:
+                return _("Les réservations de ce jour ne sont pas encore programmées.")
+        elif now < period.opens_at:
             return _("Les réservations ouvrent le %(moment)s.") % {
                 "moment": format_moment(period.opens_at)}
-        if period.closes_at and now >= period.closes_at:
+        elif period.closes_at and now >= period.closes_at and not past_limits:
             return _("Les réservations de cette période sont closes depuis le %(moment)s.") % {
                 "moment": format_moment(period.closes_at)}
+    if past_limits:
+        return ""
     rule = getattr(slot.activity, "deadline_rule", None)
     deadline = slot_deadline(slot)
     if now >= deadline:
         return _("Hors délai : il fallait réserver ou annuler avant le %(moment)s "
                  "(%(rule)s).") % {"moment": format_moment(deadline), "rule": describe(rule)}
     return ""
+
+
+def past_parent_limits(slot, period, now) -> bool:
+    """Whether only staff, with a reason, may book this slot now: refused to parents,
+    allowed past their limits."""
+    return bool(time_refusal(slot, period, now)) and not time_refusal(slot, period, now,
+                                                                        past_limits=True)
 
 
 def eligibility_refusal(child, slot, enrolments: dict) -> str:

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -10,6 +11,7 @@ from ground.admin_mixins import ReadOnlyAdminMixin
 
 from .. import services
 from ..models import Reservation
+from . import grid
 
 
 @admin.register(Reservation)
@@ -25,6 +27,18 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["child__first_name", "child__last_name", "family__name"]
     date_hierarchy = "slot__date"
     actions = ["cancel_in_time", "cancel_late"]
+    change_list_template = "admin/reservations/reservation/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("grille/", view(lambda request: grid.grid_view(self, request)),
+                     name="reservations_reservation_grid"),
+                *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "grid_url": reverse("admin:reservations_reservation_grid")}
+        return super().changelist_view(request, extra_context)
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("reservations.change_reservation")

@@ -85,13 +85,15 @@ class ChildBooking:
 
 
 def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, now=None,
-         source=Reservation.Source.PARENT, check_period=True, notify=True) -> list[Outcome]:
+         source=Reservation.Source.PARENT, check_period=True, past_limits=False,
+         notify=True) -> list[Outcome]:
     """Book a child on several slots; each one is confirmed, put on the waiting list (if the
     parent accepts it), or refused with its reason. Raises Busy if a slot stays locked."""
     child = owned_child(family, child_id)
     (done,) = book_children(family, [(child, load_slots(slot_ids))], user,
                             join_waiting_list=join_waiting_list, now=now, source=source,
-                            check_period=check_period, notify=notify)
+                            check_period=check_period, past_limits=past_limits,
+                            notify=notify)
     if done.refusal is not None:
         raise done.refusal
     return done.outcomes
@@ -99,13 +101,15 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
 
 def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, *,
                   join_waiting_list=False, now=None, source=Reservation.Source.PARENT,
-                  check_period=True, notify=True, enrolments=None) -> list[ChildBooking]:
+                  check_period=True, past_limits=False, notify=True,
+                  enrolments=None) -> list[ChildBooking]:
     """One action for brothers and sisters: each child (as read by the caller) on his own
     slots (read with SLOT_RELATIONS). Files, enrolments, periods and existing rows are read
     once for all of them, before anything is booked (`enrolments`: {child id: {activity id:
     his validated enrolment}} for every activity of his slots, when the caller has read them
     already); each child's new days are then taken in
     one statement; each household told gets one summary for all the children.
+    `past_limits`: staff with a recorded reason, past the parents' limits (rules.time_refusal).
     Raises Busy if a slot stays locked (the children booked before it stay booked)."""
     now = now or timezone.now()
     children = [require_own_child(family, child) for child, _slots in wanted]
@@ -124,6 +128,7 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     existing: dict[int, dict] = {child.pk: {} for child in children}
     for row in queries.requested(list(existing), list(slots)):
         existing[row.child_id][row.slot_id] = row
+    by_service = source == Reservation.Source.STAFF
     done = []
     try:
         for child, some in wanted:
@@ -136,23 +141,25 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
                 continue
             result.outcomes = _book_child(
                 child, sorted(some, key=lambda slot: slot.pk), enrolments[child.pk], periods,
-                existing[child.pk], family, user, join_waiting_list, now, source, check_period)
+                existing[child.pk], family, user, join_waiting_list, now, source, check_period,
+                past_limits)
     except Busy:
         if notify:  # what the children before the busy one got is booked: say it
-            _summarise([(r.child, r.outcomes) for r in done])
+            summarise([(r.child, r.outcomes) for r in done], by_service=by_service)
         raise
     if notify:
-        _summarise([(r.child, r.outcomes) for r in done])
+        summarise([(r.child, r.outcomes) for r in done], by_service=by_service)
     return done
 
 
 def _book_child(child, slots, enrolments, periods, existing, family, user, join_waiting_list,
-                now, source, check_period) -> list[Outcome]:
+                now, source, check_period, past_limits) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     fresh = []  # days never requested: all in one statement on PostgreSQL
     for slot in slots:
         refusal = eligibility_refusal(child, slot, enrolments) or time_refusal(
-            slot, period_for(slot, periods), now, check_period=check_period)
+            slot, period_for(slot, periods), now, check_period=check_period,
+            past_limits=past_limits)
         if refusal:
             outcomes[slot.pk] = Outcome(slot, "refused", refusal)
             continue
@@ -288,7 +295,7 @@ def cancel(family: Family, child_id, slot_ids, user, *, now=None,
         release(reservation.pk, user, now=now)
         outcomes.append(Outcome(slot, "cancelled"))
     if notify:
-        _summarise([(child, outcomes)])
+        summarise([(child, outcomes)])
     return outcomes
 
 
@@ -423,10 +430,10 @@ def reopen_slot(slot_id, staff_user) -> Slot:
     return slot
 
 
-def _summarise(changes: list[tuple[Child, list[Outcome]]]) -> None:
-    """One e-mail per household, listing what a parent's action changed for each of its
-    children. Brothers and sisters booked together share one e-mail; a child in shared
-    custody is also in his other household's own e-mail.
+def summarise(changes: list[tuple[Child, list[Outcome]]], *, by_service=False) -> None:
+    """One e-mail per household, listing what an action (a parent's, or the service's:
+    `by_service`) changed for each of its children. Brothers and sisters booked together
+    share one e-mail; a child in shared custody is also in his other household's own e-mail.
 
     Written just after the bookings, in its own statement, not in their transaction (an
     exception to DESIGN.md's invariant 5, docs/performance.md says why): inside it, the
@@ -452,7 +459,7 @@ def _summarise(changes: list[tuple[Child, list[Outcome]]]) -> None:
         for household, groups in letters.items():
             found = addresses[household]
             write("reservations_summary", household, found.emails, found.by_post, {
-                "groups": groups,
+                "groups": groups, "by_service": by_service,
                 "names": get_text_list([group["child"].first_name for group in groups],
                                        _("et"))})
 

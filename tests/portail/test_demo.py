@@ -388,3 +388,22 @@ def test_the_occupancy_dashboard_has_figures(seeded):
         response = client.get("/gestion/reservations/slot/occupation/",
                               {"semaine": care_day.date.isoformat()})
         assert any(x.present for x in response.context["lines"])
+
+
+def test_the_booking_grid_of_the_full_wednesday_shows_booked_waiting_and_totals(seeded):
+    """The front desk's grid (issue 25) on the demo: the ALSH's Wednesday whose outing is full
+    shows who is booked, Léa waiting first, and the day's totals."""
+    lea = Child.objects.get(first_name="Léa", last_name="Martin")
+    full = Slot.objects.get(reservations__child=lea, reservations__state="waiting")
+    response = staff_client().get("/gestion/reservations/reservation/grille/", {
+        "activity": full.activity_id, "site": full.site_id, "start": full.date.isoformat()})
+    assert response.status_code == 200
+    grid = response.context["grid"]
+    names = {row.child.first_name for row in grid.rows}
+    assert {"Léa", "Jules", "Chloé"} <= names
+    states = {(row.child.first_name, cell.state, cell.text) for row in grid.rows
+              for cell in row.cells if cell.slot == full}
+    assert ("Léa", "waiting", "attente n° 1") in states
+    assert {("Jules", "booked", "réservé"), ("Chloé", "booked", "réservé")} <= states
+    [column] = [c for c in grid.columns if full in c.slots]
+    assert column.waiting == 1 and column.by_group  # places counted by age group

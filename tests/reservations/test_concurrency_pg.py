@@ -2,10 +2,12 @@
 the opening press "Réserver" in the same instant for the last 5 places of a Wednesday. Real
 parallel HTTP requests against a live (threaded) server, each request in its own thread with
 its own database connection: exactly 5 get the place, 45 join the waiting list, no error.
+Then the front desk joins the rush (issue 25): 40 parents and two agents, each booking five
+children at once from the booking grid, race for the same 5 places, with the same result.
 
-The control runs the same race with the locking step replaced, from this test, by "count,
-then insert" without a lock (as other portals do) and must overbook; otherwise the first test
-would prove nothing."""
+The controls run the same races with the locking step replaced, from this test, by "count,
+then insert" without a lock (as other portals do) and must overbook; otherwise the first
+tests would prove nothing."""
 
 import fcntl
 import os
@@ -21,10 +23,14 @@ from django.utils import timezone
 
 from reservations.models import Reservation, Slot
 from reservations.services import booking, cancel, places
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.front_desk import GRID, cell
 from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
 
 PARENTS = 50
 PLACES = 5
+AGENTS = 2  # in the mixed race, each books AT_THE_DESK children from the grid
+AT_THE_DESK = 5
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -65,43 +71,65 @@ def rush(transactional_db):
         return slot, [ready_child(activity) for _ in range(PARENTS)]
 
 
-def logged_in(live_server, booker) -> tuple[requests.Session, str]:
-    """A browser session of this parent, logged in beforehand, with the calendar's CSRF
-    token (and its connection to the server already open)."""
+def logged_in(live_server, user, page) -> tuple[requests.Session, str]:
+    """A browser session of this user, logged in beforehand, with the CSRF token of `page`
+    (and its connection to the server already open)."""
     client = Client()
-    client.force_login(booker.user)
+    client.force_login(user)
     session = requests.Session()
     session.cookies.set("sessionid", client.cookies["sessionid"].value)
-    page = session.get(f"{live_server.url}/reservations/", timeout=30)
-    assert page.status_code == 200, page.text[:500]
+    answer = session.get(f"{live_server.url}{page}", timeout=30)
+    assert answer.status_code == 200, answer.text[:500]
     token = session.cookies.get("csrftoken")
-    assert token, "the calendar page should set the CSRF cookie"
+    assert token, f"{page} should set the CSRF cookie"
     return session, token
 
 
-def race(live_server, slot, bookers) -> list:
-    """Every parent posts "book, or join the waiting list" at the same instant."""
-    parents = [(booker, *logged_in(live_server, booker)) for booker in bookers]
-    barrier = threading.Barrier(len(parents))
-    answers: list = [None] * len(parents)
+def parent_press(live_server, slot, booker) -> tuple:
+    """A parent on his calendar, ready to post "book, or join the waiting list"."""
+    session, token = logged_in(live_server, booker.user, "/reservations/")
+    return session, "/reservations/reserver/", {
+        "child": booker.child.pk, "slot": slot.pk, "waiting_list": "1",
+        "csrfmiddlewaretoken": token}
 
-    def press(index, booker, session, token):
-        data = {"child": booker.child.pk, "slot": slot.pk, "waiting_list": "1",
-                "csrfmiddlewaretoken": token}
+
+def agent_press(live_server, slot, bookers) -> tuple:
+    """An agent on the booking grid of the slot's week, these children's cells ticked,
+    "inscrire en liste d'attente si complet" on, ready to press « Réserver »."""
+    choice = {"activity": slot.activity_id, "site": slot.site_id,
+              "start": slot.date.isoformat(), "span": "week"}
+    session, token = logged_in(live_server, StaffFactory(),
+                               f"{GRID}?{'&'.join(f'{k}={v}' for k, v in choice.items())}")
+    return session, GRID, {**choice, "action": "book", "join_waiting_list": "on",
+                           "cell": [cell(b.child, slot) for b in bookers],
+                           "csrfmiddlewaretoken": token}
+
+
+def race(live_server, slot, bookers, agents=0) -> list:
+    """Every parent posts "book, or join the waiting list" at the same instant; with
+    `agents`, the last AT_THE_DESK children of each are booked by an agent from the grid."""
+    desk = agents * AT_THE_DESK
+    parents = bookers[:len(bookers) - desk]
+    presses = [parent_press(live_server, slot, booker) for booker in parents]
+    presses += [agent_press(live_server, slot, bookers[start:start + AT_THE_DESK])
+                for start in range(len(parents), len(bookers), AT_THE_DESK)]
+    barrier = threading.Barrier(len(presses))
+    answers: list = [None] * len(presses)
+
+    def press(index, session, url, data):
         barrier.wait(timeout=30)
         try:
-            answers[index] = session.post(f"{live_server.url}/reservations/reserver/",
-                                          data=data, allow_redirects=False, timeout=30)
+            answers[index] = session.post(f"{live_server.url}{url}", data=data,
+                                          allow_redirects=False, timeout=30)
         except requests.RequestException as error:  # reported by the assertions below
             answers[index] = error
 
-    threads = [threading.Thread(target=press, args=(i, *parent))
-               for i, parent in enumerate(parents)]
+    threads = [threading.Thread(target=press, args=(i, *p)) for i, p in enumerate(presses)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    for session, _token in ((s, t) for _b, s, t in parents):
+    for session, _url, _data in presses:
         session.close()
     return answers
 
@@ -175,3 +203,43 @@ def test_control_without_the_lock_the_same_race_overbooks(live_server, rush, mon
     assert confirmed > PLACES, "without the lock the race should overbook: the control is void"
     # The counter no longer tells the truth either.
     assert Slot.objects.get(pk=slot.pk).booked < confirmed
+
+
+# The front desk in the rush (issue 25) ------------------------------------------------------
+
+def test_parents_and_agents_at_the_grid_race_for_five_places_exactly_five_confirmed(
+        live_server, rush):
+    slot, bookers = rush
+    desk = {b.child.pk for b in bookers[-AGENTS * AT_THE_DESK:]}
+
+    answers = race(live_server, slot, bookers, agents=AGENTS)
+
+    codes = statuses(answers)
+    # Parents back on their calendar, agents back on their grid; no 5xx, nobody "busy".
+    assert codes == [303] * (PARENTS - len(desk)) + [302] * AGENTS, codes
+    reservations = list(Reservation.objects.filter(slot=slot))
+    confirmed = [r for r in reservations if r.state == Reservation.State.CONFIRMED]
+    waiting = [r for r in reservations if r.state == Reservation.State.WAITING]
+    assert (len(confirmed), len(waiting), len(reservations)) == (PLACES, PARENTS - PLACES,
+                                                                 PARENTS)
+    slot.refresh_from_db()
+    assert slot.booked == PLACES
+    # Each request by its own path: the desk's as the service's, the parents' as theirs.
+    assert {(r.child_id in desk, r.source) for r in reservations} == {
+        (True, Reservation.Source.STAFF), (False, Reservation.Source.PARENT)}
+    assert all(r.family_id == r.child.family_id for r in reservations)
+    order = sorted(waiting, key=lambda r: r.waiting_ticket)
+    assert [r.waiting_ticket for r in order] == list(range(1, len(waiting) + 1))
+
+
+def test_control_without_the_lock_parents_and_agents_overbook(live_server, rush, monkeypatch):
+    """The mixed race with the lock switched off: more than 5 "confirmed"."""
+    monkeypatch.setattr(places, "one_statement", lambda: False)
+    monkeypatch.setattr(booking, "take_place", unsafe_take_place)
+    slot, bookers = rush
+
+    answers = race(live_server, slot, bookers, agents=AGENTS)
+
+    assert set(statuses(answers)) == {302, 303}
+    confirmed = Reservation.objects.filter(slot=slot, state=Reservation.State.CONFIRMED).count()
+    assert confirmed > PLACES, "without the lock the race should overbook: the control is void"
