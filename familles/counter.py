@@ -119,8 +119,8 @@ def invite_to_claim(agent, guardian_id: int, email: str, *, url_builder) -> Guar
     """Give a guardian served at the counter his own access: the account is created for the
     address given (if he has none yet) and the link to choose his password is e-mailed to it,
     sealed in the outbox (whoever reads it gets the family's account)."""
-    guardian = Guardian.objects.select_for_update().select_related("user", "family").get(
-        pk=guardian_id)
+    guardian = Guardian.objects.select_for_update(of=("self",)).select_related(
+        "user", "family").get(pk=guardian_id)
     if guardian.user is not None and guardian.user.has_usable_password():
         raise ValidationError(_("%(name)s a déjà un accès au portail (%(email)s).")
                               % {"name": guardian, "email": guardian.user.email})

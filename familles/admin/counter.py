@@ -112,7 +112,7 @@ def claim_view(model_admin, request, guardian_id):
     guardian = get_object_or_404(Guardian.objects.select_related("user", "family"),
                                  pk=guardian_id)
     initial = {"email": guardian.user.email} if guardian.user else {}
-    form = ClaimForm(request.POST or None, initial=initial)
+    form = ClaimForm(request.POST if request.method == "POST" else None, initial=initial)
     if guardian.user is not None:
         form.fields["email"].disabled = True  # his account's address; not changed here
     if request.method == "POST" and form.is_valid():

@@ -38,14 +38,6 @@ class DeadlineRuleAdmin(SimpleHistoryAdmin):
     list_display = ["activity", "description", "school_year"]
     list_filter = ["activity__school_year", "kind"]
     list_select_related = ["activity__school_year"]
-
-    def get_urls(self):
-        return [
-            path("pour-la-famille/<int:family_id>/", self.admin_site.admin_view(
-                lambda request, family_id: on_behalf.book_view(self, request, family_id)),
-                name="reservations_bookingperiod_on_behalf"),
-            *super().get_urls(),
-        ]
     search_fields = ["activity__name"]
 
     @admin.display(description=_("délai, tel que les familles le lisent"))
@@ -88,6 +80,14 @@ class BookingPeriodAdmin(SimpleHistoryAdmin):
     list_select_related = ["activity__school_year"]
     search_fields = ["label", "activity__name"]
     readonly_fields = ["subscriptions_applied_at"]
+
+    def get_urls(self):
+        return [
+            path("pour-la-famille/<int:family_id>/", self.admin_site.admin_view(
+                lambda request, family_id: on_behalf.book_view(self, request, family_id)),
+                name="reservations_bookingperiod_on_behalf"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description=_("état"))
     def status(self, period):
