@@ -43,3 +43,12 @@ def counter_family(agent, email: str = "", child_name: str = "Maël"):
                    "birth_date": datetime.date(2018, 5, 4), "sex": Child.Sex.MALE,
                    "school": "École du Centre", "school_class": "CP"}],
     )
+
+
+def ready_to_book(child, activity):
+    """What the child needs before a booking (validated file, validated enrolment), as the
+    staff would have done it on behalf of the family."""
+    from tests.scenarios.enrolments import AnnualFileFactory, EnrolmentFactory
+
+    AnnualFileFactory(child=child, school_year=activity.school_year, validated=True)
+    return EnrolmentFactory(child=child, activity=activity)
