@@ -14,7 +14,7 @@ from ground.outbox import render_email
 
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
 from ..services import invitation_email_context
-from . import counter
+from . import at_counter
 
 # allauth's own admin shows an authenticator's data: a TOTP key or recovery seed (sealed now,
 # but no page needs it). Administrators see who has which device, and remove a lost one with
@@ -84,10 +84,10 @@ class FamilyAdmin(SimpleHistoryAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("guichet/", wrap(lambda request: counter.create_family_view(self, request)),
+            path("guichet/", wrap(lambda request: at_counter.create_family_view(self, request)),
                  name="familles_family_counter"),
             path("<int:family_id>/document/", wrap(
-                lambda request, family_id: counter.document_view(self, request, family_id)),
+                lambda request, family_id: at_counter.document_view(self, request, family_id)),
                 name="familles_family_document"),
             *super().get_urls(),
         ]
@@ -118,7 +118,7 @@ class GuardianAdmin(SimpleHistoryAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<int:guardian_id>/acces/", wrap(
-                lambda request, guardian_id: counter.claim_view(self, request, guardian_id)),
+                lambda request, guardian_id: at_counter.claim_view(self, request, guardian_id)),
                 name="familles_guardian_claim"),
             *super().get_urls(),
         ]
