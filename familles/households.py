@@ -3,10 +3,21 @@ custody. Every app that writes to the parents about a child goes through here, s
 shared custody both households are told, one message each, and neither sees the other's
 addresses."""
 
-from ground.models import OutboxMessage
-from ground.outbox import queue_email
+from dataclasses import dataclass, field
 
+from ground.models import OutboxMessage
+
+from .letters import write
 from .queries import guardian_emails
+
+
+@dataclass
+class Addresses:
+    """How a household is written to: its guardians' e-mails, and a letter when one of them
+    has none (served at the counter)."""
+
+    emails: list[str] = field(default_factory=list)
+    by_post: bool = False
 
 
 def households(child) -> list[int]:
@@ -19,19 +30,22 @@ def households_of(*children) -> set[int]:
     return {h for child in children for h in households(child)}
 
 
-def household_emails(children) -> dict[int, list[str]]:
-    """{household id: its guardians' e-mails} for every household of these children, in one
-    query."""
+def household_addresses(children) -> dict[int, Addresses]:
+    """{household id: its addresses} for every household of these children, in one query."""
     wanted = households_of(*children)
-    emails: dict[int, list[str]] = {h: [] for h in wanted}
+    addresses = {h: Addresses() for h in wanted}
     for family_id, email in guardian_emails(wanted):
-        emails[family_id].append(email)
-    return emails
+        if email:
+            addresses[family_id].emails.append(email)
+        else:
+            addresses[family_id].by_post = True
+    return addresses
 
 
-def email_households(template: str, child, context: dict, *,
-                     content=OutboxMessage.Content.ORDINARY) -> None:
-    """Queue the e-mail to each household of the child, one message each."""
-    emails = household_emails([child])
+def write_to_households(template: str, child, context: dict, *,
+                        content=OutboxMessage.Content.ORDINARY) -> None:
+    """Write to each household of the child, one message (or letter) each."""
+    addresses = household_addresses([child])
     for household in households(child):
-        queue_email(template, emails[household], context, content=content)
+        found = addresses[household]
+        write(template, household, found.emails, found.by_post, context, content=content)

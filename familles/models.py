@@ -76,12 +76,14 @@ class Family(models.Model):
         return self.name
 
     def guardian_emails(self) -> list[str]:
-        """Who receives the household's e-mails (uses a prefetch of guardians__user)."""
-        return [guardian.user.email for guardian in self.guardians.all()]
+        """Who receives the household's e-mails (uses a prefetch of guardians__user); a
+        guardian without a login receives letters instead (familles/letters.py)."""
+        return [guardian.user.email for guardian in self.guardians.all() if guardian.user]
 
 
 class Guardian(models.Model):
-    """A parent or legal guardian; each has his own login."""
+    """A parent or legal guardian: usually with his own login; none for a guardian served at
+    the counter, who receives letters to print instead of e-mails."""
 
     class Relation(models.TextChoices):
         MOTHER = "mother", _("Mère")
@@ -90,7 +92,8 @@ class Guardian(models.Model):
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guardian",
-        verbose_name=_("compte"),
+        verbose_name=_("compte"), null=True, blank=True,
+        help_text=_("Vide pour un responsable sans adresse e-mail : il reçoit des courriers."),
     )
     family = models.ForeignKey(
         Family, on_delete=models.PROTECT, related_name="guardians", verbose_name=_("famille")
@@ -113,8 +116,13 @@ class Guardian(models.Model):
         return f"{self.first_name} {self.last_name}"
 
     @property
-    def email(self):
-        return self.user.email
+    def email(self) -> str:
+        return self.user.email if self.user else ""
+
+    @property
+    def by_post(self) -> bool:
+        """Served at the counter: letters to print, not e-mails."""
+        return self.user_id is None
 
 
 class InvitationQuerySet(models.QuerySet):
@@ -366,3 +374,60 @@ class DocumentAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.document} – {self.accessed_at:%d/%m/%Y %H:%M}"
+
+
+class FamilyEvent(models.Model):
+    """The family's journal: what the service did for the household (at the counter, on the
+    phone), who did it and why. The family reads it on « Historique »; staff in the admin."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("en ligne")
+        PHONE = "phone", _("par téléphone")
+        COUNTER = "counter", _("au guichet")
+        MAIL = "mail", _("par courrier")
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="events",
+                               verbose_name=_("famille"))
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("agent"))
+    # The agent's name as it was: the journal stays readable if the account goes.
+    actor_name = models.CharField(_("nom de l'agent"), max_length=300, blank=True)
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices,
+                               default=Channel.COUNTER)
+    summary = models.CharField(_("action"), max_length=500)
+    reason = models.TextField(_("motif"), blank=True)
+
+    class Meta:
+        verbose_name = _("événement du journal de la famille")
+        verbose_name_plural = _("journal des familles")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["family", "-at"], name="familyevent_family_at")]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y %H:%M} – {self.summary}"
+
+
+class Letter(models.Model):
+    """A message to print and post, for a household with a guardian without e-mail: what an
+    e-mail would have said (familles/letters.py)."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="letters",
+                               verbose_name=_("famille"))
+    template = models.CharField(_("modèle"), max_length=100, blank=True)
+    subject = models.CharField(_("objet"), max_length=300)
+    body_text = models.TextField(_("texte"))
+    created_at = models.DateTimeField(_("écrit le"), default=timezone.now)
+    printed_at = models.DateTimeField(_("imprimé le"), null=True, blank=True)
+    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("imprimé par"))
+
+    class Meta:
+        verbose_name = _("courrier à imprimer")
+        verbose_name_plural = _("courriers à imprimer")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["printed_at", "created_at"], name="letter_to_print")]
+
+    def __str__(self):
+        return f"{self.family} – {self.subject}"

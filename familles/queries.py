@@ -3,7 +3,7 @@ the reads every parent request makes."""
 
 from ground import rows
 
-from .models import Child, Document, Family, Guardian, Invitation, User
+from .models import Child, Document, Family, FamilyEvent, Guardian, Invitation, User
 
 
 def invitations_for(user):
@@ -23,6 +23,11 @@ def family_page(family: Family) -> dict:
         "contacts": family.contacts.prefetch_related("children"),
         "invitations": family.invitations.open(),
     }
+
+
+def family_events(family: Family):
+    """« Historique »: the household's journal, newest first."""
+    return FamilyEvent.objects.filter(family=family).order_by("-at", "-pk")
 
 
 def family_documents(family: Family):
@@ -69,7 +74,8 @@ def children_of_family(family_id) -> list[Child]:
 
 
 def guardian_emails(family_ids) -> list[tuple[int, str]]:
-    """(family id, e-mail) of each guardian of these families, by name."""
+    """(family id, e-mail) of each guardian of these families, by name; the e-mail is None for
+    a guardian without a login (served by post)."""
     if not family_ids:
         return []
     sql = (f"SELECT g.family_id, u.email FROM {rows.table(Guardian)} g "  # noqa: S608

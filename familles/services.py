@@ -18,6 +18,7 @@ from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
 from .access import family_of, owned_child
+from .letters import write_to_family
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
 from .uploads import check_upload
 
@@ -282,10 +283,8 @@ def send_expiry_notices(today=None) -> int:
     )
     sent = 0
     for document in documents:
-        emails = document.family.guardian_emails()
-        if emails:
-            queue_email("document_expiring", emails, {"document": document})
-            sent += 1
+        write_to_family("document_expiring", document.family, {"document": document})
+        sent += 1
         document.expiry_notice_sent_at = timezone.now()
         document.save(update_fields=["expiry_notice_sent_at"])
     return sent

@@ -7,6 +7,7 @@ app_name = "familles"
 urlpatterns = [
     path("famille/", views.FamilyView.as_view(), name="family"),
     path("famille/creer/", views.OnboardingView.as_view(), name="onboarding"),
+    path("famille/historique/", views.HistoryView.as_view(), name="family_history"),
     path("famille/profil/", views.ProfileView.as_view(), name="profile"),
     path("famille/inviter/", views.InviteView.as_view(), name="invite"),
     path("famille/invitation/<uuid:token>/", views.InvitationAcceptView.as_view(),

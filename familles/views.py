@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
@@ -229,6 +230,14 @@ class ContactDeleteView(FamilyMixin, View):
             messages.success(request, _("%(name)s a été retiré(e) de votre entourage.")
                              % {"name": f"{contact.first_name} {contact.last_name}"})
         return redirect("familles:contacts")
+
+
+class HistoryView(FamilyMixin, View):
+    """« Historique »: what the service did for the household, by whom and why."""
+
+    def get(self, request):
+        page = Paginator(queries.family_events(self.family), 50).get_page(request.GET.get("page"))
+        return render(request, "familles/history.html", {"page": page})
 
 
 class DocumentListView(FamilyMixin, View):

@@ -18,6 +18,9 @@ STAFF_PERMISSIONS = {
         "document": ("view", "add"),
         "invitation": ("view",),
         "documentaccess": ("view",),
+        # Letters to print come from the services; printing them is reading them.
+        "letter": ("view",),
+        "familyevent": ("view",),
     },
     "inscriptions": {
         "schoolyear": ("view", "add", "change"),

@@ -30,8 +30,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from familles.letters import write_to_family
 from familles.models import Child, Family
-from ground.outbox import queue_email
 from ground.task_queue import queue_task
 from inscriptions.models import Activity
 from reservations.models import Attendance
@@ -291,7 +291,7 @@ def _issue(attestation: Attestation, user, now) -> Attestation:
 
 def _notify(attestation: Attestation) -> None:
     family = Family.objects.prefetch_related("guardians__user").get(pk=attestation.family_id)
-    queue_email("attestation_issued", family.guardian_emails(), {
+    write_to_family("attestation_issued", family, {
         "attestation": attestation, "family": family,
         "replaces": attestation.replaces.number if attestation.replaces_id else ""})
 

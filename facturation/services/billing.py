@@ -26,10 +26,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from familles.letters import write_to_family
 from familles.models import Family
 from ground.calendar import month_bounds
 from ground.commune import commune
-from ground.outbox import queue_email
 from ground.task_queue import queue_task
 from inscriptions.models import AnnualFile, FamilyQuotient
 from reservations.models import AbsenceJustification, Attendance, Reservation
@@ -294,7 +294,7 @@ def _carry_payments(cancelled: Invoice, corrective: Invoice, now) -> None:
 
 
 def _notify(invoice, credit_note, family) -> None:
-    queue_email("invoice_issued", family.guardian_emails(), {
+    write_to_family("invoice_issued", family, {
         "invoice": invoice, "credit_note": credit_note, "family": family})
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from familles.letters import write_to_family
 from ground.commune import commune
 from ground.outbox import queue_email
 
@@ -125,7 +126,7 @@ def record_payment(invoice_id, *, method, amount_cents, received_at, reference="
 
 
 def _send_receipt(invoice: Invoice, payment: Payment, remaining_cents: int) -> None:
-    queue_email("payment_received", invoice.family.guardian_emails(), {
+    write_to_family("payment_received", invoice.family, {
         "invoice": invoice, "payment": payment, "amount": euros(payment.amount_cents),
         "remaining": euros(remaining_cents), "fully_paid": remaining_cents <= 0,
     })
@@ -281,7 +282,7 @@ def _apply_checkout_session(session: dict) -> str:
                "payment_intent": intent, "amount": shown_amount, "reason": reason,
                "balance": euros(balance)}
     queue_email("payment_flagged", commune().service_email, context)
-    queue_email("payment_to_refund", invoice.family.guardian_emails(), context)
+    write_to_family("payment_to_refund", invoice.family, context)
     return "flagged"
 
 

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from familles.letters import write_to_family
 from ground.commune import commune
-from ground.outbox import queue_email
 
 from ..models import Invoice, euros
 
@@ -39,7 +39,7 @@ def send_overdue_reminders(now=None) -> int:
         "family__guardians__user").order_by("number"))
     today = timezone.localdate(now)
     for invoice in invoices:
-        queue_email("invoice_reminder", invoice.family.guardian_emails(), {
+        write_to_family("invoice_reminder", invoice.family, {
             "invoice": invoice, "family": invoice.family,
             "balance": euros(balances[invoice.pk]),
             "days_late": (today - invoice.due_date).days})

@@ -15,6 +15,7 @@ from ground.outbox import render_email
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
 from ..services import invitation_email_context
 from . import at_counter
+from .counter import FamilyEventInline
 
 # allauth's own admin shows an authenticator's data: a TOTP key or recovery seed (sealed now,
 # but no page needs it). Administrators see who has which device, and remove a lost one with
@@ -78,7 +79,7 @@ class FamilyAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "guardians__last_name", "guardians__first_name",
                      "guardians__user__email", "children__first_name", "children__last_name"]
     list_filter = ["city"]
-    inlines = [GuardianInline, ChildInline, ContactInline]
+    inlines = [GuardianInline, ChildInline, ContactInline, FamilyEventInline]
     change_list_template = "admin/familles/family/change_list.html"
 
     def get_urls(self):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from familles.access import owned_child
-from familles.households import email_households, households_of
+from familles.households import households_of, write_to_households
 from familles.models import Child, Document, Family
 from ground.decisions import decide
 
@@ -104,7 +104,7 @@ def withdraw_enrolment(family: Family, enrolment_id: int, user, now=None) -> Enr
 
 
 def _notify(enrolment: Enrolment, template: str) -> None:
-    email_households(template, enrolment.child, {
+    write_to_households(template, enrolment.child, {
         "enrolment": enrolment, "child": enrolment.child, "activity": enrolment.activity,
     })
 

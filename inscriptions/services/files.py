@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.access import owned_child
-from familles.households import email_households, households_of
+from familles.households import households_of, write_to_households
 from familles.models import Child, Document, Family
 from familles.services import upload_document
 from ground.decisions import decide
@@ -201,7 +201,7 @@ def return_to_family(annual_file: AnnualFile, staff_user, comment: str) -> Annua
 
 
 def _notify(annual_file: AnnualFile, template: str) -> None:
-    email_households(template, annual_file.child, {
+    write_to_households(template, annual_file.child, {
         "annual_file": annual_file, "child": annual_file.child,
         "school_year": annual_file.school_year,
     })

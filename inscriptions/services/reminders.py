@@ -11,9 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from familles.households import households
+from familles.letters import write_to_family
 from familles.models import Child, Family
 from ground.commune import commune
-from ground.outbox import queue_email
 
 from ..models import AnnualFile, SchoolYear
 
@@ -44,7 +44,7 @@ def send_opening_notices(now=None) -> int:
     )
     for year in years:
         for family in _families_of_children(_returning_children(year)):
-            queue_email("campaign_opening", family.guardian_emails(),
+            write_to_family("campaign_opening", family,
                         {"school_year": year, "family": family})
             sent += 1
         year.opening_notice_sent_at = now
@@ -71,7 +71,7 @@ def send_deadline_reminders(now=None) -> int:
         for family in families:
             pending = pending_by_family.get(family.pk)
             if pending:
-                queue_email("campaign_deadline", family.guardian_emails(),
+                write_to_family("campaign_deadline", family,
                             {"school_year": year, "family": family, "children": pending})
                 sent += 1
         year.deadline_reminder_sent_at = now

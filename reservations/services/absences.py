@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from familles.households import email_households
+from familles.households import write_to_households
 from familles.models import Child, Document, Family
 from familles.services import delete_document, upload_document
 from ground.commune import commune
@@ -222,7 +222,7 @@ def _notify(justification: AbsenceJustification, template: str,
             content=OutboxMessage.Content.ORDINARY) -> None:
     reservation = justification.reservation
     slot = reservation.slot
-    email_households(template, reservation.child, {
+    write_to_households(template, reservation.child, {
         "justification": justification, "reservation": reservation,
         "child": reservation.child, "slot": slot, "activity": slot.activity,
         "reason": justification.get_reason_display(),

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from familles.access import owned_child, require_own_child
-from familles.households import email_households, household_emails, households
+from familles.households import household_addresses, households, write_to_households
+from familles.letters import write
 from familles.models import Child, Family
-from ground.outbox import queue_email
 from inscriptions.services import file_refusals
 
 from .. import queries
@@ -334,7 +334,7 @@ def cancel_by_staff(reservation_id, staff_user, *, late=False, now=None) -> bool
         if reservation.state == Reservation.State.CANCELLED:
             return False
         release(reservation_id, staff_user, now=now, late=late)
-        email_households("reservation_cancelled_by_staff", reservation.child, {
+        write_to_households("reservation_cancelled_by_staff", reservation.child, {
             "reservation": reservation, "child": reservation.child, "slot": reservation.slot,
             "activity": reservation.slot.activity, "billed": late})
     return True
@@ -359,7 +359,7 @@ def promote_waiting(slot: Slot, now) -> list[Reservation]:
         reservation.state = Reservation.State.CONFIRMED
         reservation.confirmed_at = now
         reservation.save(update_fields=["state", "confirmed_at"])
-        email_households("reservation_promoted", reservation.child, {
+        write_to_households("reservation_promoted", reservation.child, {
             "reservation": reservation, "child": reservation.child, "slot": slot,
             "activity": slot.activity})
     if promoted:
@@ -408,7 +408,7 @@ def close_slot(slot_id, reason: str, staff_user, *, now=None) -> Slot:
         reservation.cancelled_at = now
         reservation.updated_by = staff_user
         reservation.save(update_fields=["state", "cancelled_at", "updated_by"])
-        email_households("slot_closed", reservation.child, {
+        write_to_households("slot_closed", reservation.child, {
             "reservation": reservation, "child": reservation.child, "slot": slot,
             "activity": slot.activity, "reason": reason})
     return slot
@@ -444,11 +444,14 @@ def _summarise(changes: list[tuple[Child, list[Outcome]]]) -> None:
                   "unit": o.slot.unit.label, "state": _(_STATE_WORDS[o.state])} for o in outcomes]
         for household in households(child):
             letters.setdefault(household, []).append({"child": child, "lines": lines})
-    emails = household_emails([child for child, _outcomes in changed])
-    # Both households' letters or neither; one letter is one statement, atomic by itself.
-    with transaction.atomic() if len(letters) > 1 else nullcontext():
+    addresses = household_addresses([child for child, _outcomes in changed])
+    # Both households' letters or neither; one letter is one statement, atomic by itself
+    # (two when the household also gets a letter to print).
+    several = len(letters) > 1 or any(addresses[h].by_post for h in letters)
+    with transaction.atomic() if several else nullcontext():
         for household, groups in letters.items():
-            queue_email("reservations_summary", emails[household], {
+            found = addresses[household]
+            write("reservations_summary", household, found.emails, found.by_post, {
                 "groups": groups,
                 "names": get_text_list([group["child"].first_name for group in groups],
                                        _("et"))})

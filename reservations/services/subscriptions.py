@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from familles.households import email_households
+from familles.households import write_to_households
 from familles.models import Child, Family
 from inscriptions.models import Enrolment
 
@@ -120,7 +120,7 @@ def subscribe(family: Family, enrolment_id, weekdays, user, *, now=None) -> Meal
         subscription.save()
         # Written with the decision (DESIGN.md, "Messages"); the days themselves follow, each
         # in its own short booking transaction.
-        email_households("meal_subscription_changed", enrolment.child, {
+        write_to_households("meal_subscription_changed", enrolment.child, {
             "child": enrolment.child, "subscription": subscription, "activity": activity,
             "first_day": format_day(first),
         })
@@ -148,7 +148,7 @@ def end_subscription(family: Family, enrolment_id, user, *, now=None) -> MealSub
         subscription.applies_from = first
         subscription.updated_by = user
         subscription.save()
-        email_households("meal_subscription_ended", enrolment.child, {
+        write_to_households("meal_subscription_ended", enrolment.child, {
             "child": enrolment.child, "activity": enrolment.activity,
             "first_day": format_day(first),
         })

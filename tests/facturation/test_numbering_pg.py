@@ -102,14 +102,14 @@ def test_a_failed_issue_gives_its_numbers_back(monkeypatch):
     months.families(months.october, FAMILIES)
     months.families(months.november, FAMILIES)
     failing, passing = prepare_run(months.october), prepare_run(months.november)
-    real_queue_email = billing.queue_email
+    real_write = billing.write_to_family
 
-    def queue_email(template, to, context):
+    def write_to_family(template, family, context):
         if context["invoice"] is not None and context["invoice"].month == failing.month:
             raise RuntimeError("the e-mail of this invoice cannot be written")
-        return real_queue_email(template, to, context)
+        return real_write(template, family, context)
 
-    monkeypatch.setattr(billing, "queue_email", queue_email)
+    monkeypatch.setattr(billing, "write_to_family", write_to_family)
 
     errors = issue_together([failing, passing], months.staff, months.issue_time)
 
@@ -121,7 +121,7 @@ def test_a_failed_issue_gives_its_numbers_back(monkeypatch):
     assert OutboxMessage.objects.filter(template="invoice_issued").count() == FAMILIES
 
     # Once the fault is gone, the same run continues the numbering without a gap.
-    monkeypatch.setattr(billing, "queue_email", real_queue_email)
+    monkeypatch.setattr(billing, "write_to_family", real_write)
     issue_run(failing.pk, months.staff, now=months.issue_time + datetime.timedelta(hours=1))
 
     assert numbers(months.year) == list(range(1, 2 * FAMILIES + 1))

@@ -31,6 +31,7 @@ from reservations.models import (
     Slot,
 )
 from reservations.services import booking
+from tests.scenarios.accounts import StaffFactory
 from tests.scenarios.enrolments import ActivityFactory, AnnualFileFactory, EnrolmentFactory
 from tests.scenarios.families import ChildFactory, GuardianFactory
 
@@ -140,7 +141,9 @@ def ready_child(activity: Activity, guardian: Guardian | None = None) -> Booker:
     guardian = guardian or GuardianFactory()
     child = ChildFactory(family=guardian.family)
     AnnualFileFactory(child=child, school_year=activity.school_year, validated=True)
-    enrolment = EnrolmentFactory(child=child, activity=activity, requested_by=guardian.user)
+    # A family served at the counter has no account: an agent asked for it.
+    enrolment = EnrolmentFactory(child=child, activity=activity,
+                                 requested_by=guardian.user or StaffFactory())
     return Booker(guardian=guardian, child=child, enrolment=enrolment)
 
 

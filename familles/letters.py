@@ -1,0 +1,60 @@
+"""Writing to a household: e-mails to its guardians who have an address, and a letter to print
+for a household with a guardian served at the counter (no e-mail, no login). The letter says
+what the e-mail says, rendered from the same templates; staff print the letters waiting from
+the admin (« Courriers à imprimer »), as one PDF.
+
+A message carrying a secret (a link to an account) has no paper form, nor one carrying health
+data (a letter is kept in clear until printed): those are e-mails only."""
+
+import weasyprint
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from ground.commune import commune
+from ground.models import OutboxMessage
+from ground.outbox import queue_message, render_email
+
+from .models import Family, Letter
+
+
+def write(template: str, family_id: int, emails: list[str], by_post: bool, context: dict, *,
+          content=OutboxMessage.Content.ORDINARY) -> None:
+    """Queue the e-mail to `emails` and, `by_post`, a letter to the family, in the caller's
+    transaction: the message exists if and only if the decision does."""
+    subject, text, html = render_email(template, context)
+    if emails:
+        queue_message(to=emails, subject=subject, body_text=text, body_html=html,
+                      template=template, content=content)
+    if by_post and content == OutboxMessage.Content.ORDINARY:
+        Letter.objects.create(family_id=family_id, template=template, subject=subject,
+                              body_text=text)
+
+
+def write_to_family(template: str, family: Family, context: dict, *,
+                    content=OutboxMessage.Content.ORDINARY) -> None:
+    """Write to one household (its guardians prefetched or not)."""
+    guardians = list(family.guardians.all())
+    write(template, family.pk, [g.user.email for g in guardians if g.user_id and g.user],
+          any(g.by_post for g in guardians), context, content=content)
+
+
+def letters_pdf(letters) -> bytes:
+    """The letters, one page each (or more), in one PDF: the household's name and address in
+    the window of a standard envelope."""
+    letters = list(letters)
+    families = {f.pk: f for f in Family.objects.filter(
+        pk__in={letter.family_id for letter in letters}).prefetch_related("guardians")}
+    html = render_to_string("familles/letters_pdf.html", {
+        "letters": [(letter, families[letter.family_id]) for letter in letters],
+        "commune": commune(),
+    })
+    return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def mark_printed(letter_ids, staff_user) -> int:
+    """Record who printed these letters and when (those not printed yet)."""
+    with transaction.atomic():
+        return Letter.objects.filter(pk__in=letter_ids, printed_at__isnull=True).update(
+            printed_at=timezone.now(), printed_by=staff_user)
