@@ -186,8 +186,9 @@ def claim_account(uidb64: str, token: str, password: str):
         address.save(update_fields=["verified"])
         release_unverified_claims(address)
     guardian = Guardian.objects.select_related("family").get(user=user)
+    # The guardian acted himself: no agent to name.
     journal.record(guardian.family, _("%(name)s a créé son accès au portail") % {
-        "name": guardian}, actor=user, channel=FamilyEvent.Channel.ONLINE)
+        "name": guardian}, actor=None, channel=FamilyEvent.Channel.ONLINE)
     return user
 
 

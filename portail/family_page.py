@@ -88,7 +88,9 @@ def family_page(family: Family, *, show_health_documents=False) -> dict:
         "balance_text": euros(balance),
         "documents": list(documents.defer("file")[:RECENT]),
         "messages_sent": messages_sent(family, [g["email"] for g in guardians if g["email"]]),
-        "letters": list(Letter.objects.filter(family=family).order_by("-pk")[:RECENT]),
-        "events": list(FamilyEvent.objects.filter(family=family).select_related(
-            "actor").order_by("-at", "-pk")[:RECENT]),
+        "letters": list(Letter.objects.filter(family=family).only(
+            "id", "family_id", "subject", "created_at", "printed_at").order_by(
+            "-created_at", "-pk")[:RECENT]),
+        "events": list(FamilyEvent.objects.filter(family=family).order_by("-at", "-pk")[
+            :RECENT]),
     }

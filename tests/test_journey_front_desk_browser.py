@@ -8,9 +8,10 @@ import pytest
 from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
-from familles.models import Child, Family
+from familles.models import Child, Family, Letter
 from reservations.models import Reservation
 from tests.browser import assert_every_field_is_labelled, log_in, main
+from tests.helpers import pdf_text
 from tests.scenarios.accounts import TOTP_SECRET, StaffFactory
 from tests.scenarios.front_desk import ready_to_book
 from tests.scenarios.reservations import SlotFactory, bookable_activity
@@ -76,3 +77,19 @@ def test_an_agent_serves_a_family_without_e_mail_and_a_letter_confirms(page: Pag
                                                        Reservation.Source.STAFF)
     journal = main(page).get_by_role("table").filter(has_text="Réservation pour Maël")
     expect(journal).to_contain_text("Anne Guichet")
+
+    # The confirmation is a letter to print: the agent prints it, as one PDF.
+    letters = main(page).get_by_role("table").filter(has_text="Écrit le")
+    expect(letters).to_contain_text("Maël")
+    main(page).get_by_role("link", name="Imprimer les courriers en attente").click()
+    row = main(page).get_by_role("row").filter(has_text="Famille Le Goff")
+    row.get_by_role("checkbox").check()
+    main(page).get_by_role("combobox", name="Action").select_option(
+        label="Imprimer les courriers sélectionnés (PDF)")
+    with page.expect_download() as download:
+        main(page).get_by_role("button", name="Envoyer").click()
+    text = pdf_text(download.value.path().read_bytes())
+    assert "Yvonne Le Goff 3 impasse des Lilas 56000 Kerbrume" in text  # the envelope's window
+    assert "Maël" in text and day in text and "réservé" in text
+    letter = Letter.objects.get(family=family)
+    assert letter.printed_by == agent
