@@ -3,6 +3,7 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,9 @@ class GuardianInline(admin.StackedInline):
               "work_phone"]
     raw_id_fields = ["user"]
 
+    def has_add_permission(self, request, obj=None):
+        return False  # a guardian comes through the counter's form or the parents' invitation
+
 
 class ChildInline(admin.TabularInline):
     model = Child
@@ -93,6 +97,10 @@ class FamilyAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
+    def add_view(self, request, form_url="", extra_context=None):
+        # A family is created through the counter's service (its checks, its journal line).
+        return redirect("admin:familles_family_counter")
+
     def family_page_url(self, family) -> str:
         """Where the front desk goes once a family is created (the roof shows its page)."""
         return reverse("admin:familles_family_change", args=[family.pk])
@@ -114,6 +122,9 @@ class GuardianAdmin(SimpleHistoryAdmin):
     list_filter = ["relation"]
     raw_id_fields = ["user", "family"]
     list_select_related = ["family", "user"]
+
+    def has_add_permission(self, request):
+        return False  # through the counter's form or the parents' invitation
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -158,3 +158,9 @@ def test_created_with_an_e_mail_the_guardian_gets_his_link_at_once(
     [sent] = mail.outbox
     assert sent.to == ["yvonne@example.org"]
     assert "/famille/acces/" in sent.body
+
+
+def test_the_admin_add_form_leads_to_the_counter_page(agent):
+    response = login(agent).get("/gestion/familles/family/add/")
+    assert response.status_code == 302 and response.url == COUNTER_PAGE
+    assert login(agent).get("/gestion/familles/guardian/add/").status_code == 403

@@ -24,7 +24,7 @@ from facturation.models import (
     Tariff,
     TariffBracket,
 )
-from familles.models import Child, User
+from familles.models import Child, Family, Letter, User
 from ground.models import OutboxMessage
 from inscriptions.models import (
     Activity,
@@ -367,3 +367,14 @@ def test_the_occupancy_dashboard_has_figures(seeded):
         response = client.get("/gestion/reservations/slot/occupation/",
                               {"semaine": care_day.date.isoformat()})
         assert any(x.present for x in response.context["lines"])
+
+
+def test_a_family_served_at_the_counter_with_a_letter_to_print(seeded):
+    family = Family.objects.get(name="Famille Kerjean")
+    assert [g.user for g in family.guardians.all()] == [None]
+    letter = Letter.objects.get(family=family)
+    assert letter.printed_at is None and "Réinscriptions" in letter.subject
+    client = Client()
+    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    page = visible_text(client.get(f"/gestion/familles/family/{family.pk}/fiche/"))
+    assert "courrier" in page and "à imprimer" in page
