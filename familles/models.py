@@ -329,6 +329,8 @@ class Document(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, related_name="+", verbose_name=_("déposé par"))
     uploaded_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    # Handed over on paper and scanned by an agent (uploaded_by), not sent on line.
+    received_at_counter = models.BooleanField(_("reçu au guichet"), default=False)
     expiry_notice_sent_at = models.DateTimeField(_("rappel d'expiration envoyé le"), null=True,
                                                  blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["file", "expiry_notice_sent_at"])

@@ -191,7 +191,7 @@ def delete_contact(family: Family, contact: Contact) -> None:
 
 
 def upload_document(family: Family, *, uploaded, kind: str, child: Child | None,
-                    valid_until, user) -> Document:
+                    valid_until, user, received_at_counter=False) -> Document:
     # Checked before the transaction: reading a 10 MB file must not hold a connection.
     content_type, name = check_upload(uploaded)
     if child is not None and not Child.objects.for_family(family).filter(pk=child.pk).exists():
@@ -201,7 +201,7 @@ def upload_document(family: Family, *, uploaded, kind: str, child: Child | None,
     document = Document(
         family=family, child=child, kind=kind, original_name=name,
         content_type=content_type, size=uploaded.size, valid_until=valid_until,
-        uploaded_by=user,
+        uploaded_by=user, received_at_counter=received_at_counter,
     )
     with transaction.atomic():
         document.file.save(name, uploaded, save=False)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("famille/inviter/", views.InviteView.as_view(), name="invite"),
     path("famille/invitation/<uuid:token>/", views.InvitationAcceptView.as_view(),
          name="invitation_accept"),
+    path("famille/acces/<str:uidb64>/<str:token>/", views.ClaimAccountView.as_view(),
+         name="claim"),
     path("famille/enfants/ajouter/", views.ChildEditView.as_view(), name="child_add"),
     path("famille/enfants/<int:pk>/modifier/", views.ChildEditView.as_view(), name="child_edit"),
     path("famille/entourage/", views.ContactListView.as_view(), name="contacts"),

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from ground.forms import form_error
 
-from . import queries, services
+from . import counter, queries, services
 from .access import FamilyMixin, family_of
 from .forms import (
     ChildForm,
@@ -300,3 +301,34 @@ def document_download(request, pk):
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "sandbox"
     return response
+
+
+class ClaimAccountView(View):
+    """« Créer mon accès »: a guardian served at the counter chooses his password from the
+    link the service e-mailed him (familles.counter). The link is checked on every request
+    and serves once."""
+
+    template_name = "familles/claim.html"
+
+    def get(self, request, uidb64, token):
+        user = counter.user_for_claim(uidb64, token)
+        form = SetPasswordForm(user) if user is not None else None
+        return render(request, self.template_name, {"form": form, "claimed_user": user},
+                      status=200 if user is not None else 404)
+
+    def post(self, request, uidb64, token):
+        user = counter.user_for_claim(uidb64, token)
+        if user is None:
+            return render(request, self.template_name, {"form": None}, status=404)
+        form = SetPasswordForm(user, request.POST)
+        if form.is_valid():
+            try:
+                counter.claim_account(uidb64, token, form.cleaned_data["new_password1"])
+            except ValidationError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, _("Votre accès est prêt : connectez-vous avec votre "
+                                            "adresse e-mail et ce mot de passe."))
+                return redirect("account_login")
+        return render(request, self.template_name, {"form": form, "claimed_user": user},
+                      status=400)

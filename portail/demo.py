@@ -25,7 +25,8 @@ from facturation.models import Attestation, BillingRule, Invoice, Payment, Tarif
 from facturation.services import attestations
 from facturation.services.billing import issue_run, prepare_run
 from facturation.services.payments import record_payment
-from familles import second_factor
+from familles import counter, second_factor
+from familles.letters import write_to_family
 from familles.models import Child, Contact, Document, Family, Guardian, User
 from ground.calendar import (
     days_between,
@@ -149,6 +150,7 @@ def seed() -> list[tuple[str, str, str]]:
     _seed_billing(staff, this_year)
     _seed_paperwork(staff, this_year.previous(), this_year)
     _seed_message(staff)
+    _seed_counter_family(staff, this_year)
 
     return [
         ("Agent du service (gestion)", STAFF_EMAIL, DEMO_PASSWORD),
@@ -739,3 +741,20 @@ def _seed_recent_care(staff, year):
                                   status=Attendance.Status.PRESENT,
                                   arrived_at=datetime.time(16, 30),
                                   left_at=datetime.time(17, 40 + n % 2 * 15), recorded_by=staff)
+
+
+def _seed_counter_family(staff, this_year):
+    """The Kerjean family was served at the counter: no login, no e-mail. The service's
+    message about the campaign waits as a letter to print (« Courriers à imprimer »); its
+    page (« Familles » → « Ouvrir la fiche ») shows « courrier » and the journal."""
+    if Family.objects.filter(name="Famille Kerjean").exists():
+        return
+    family = counter.create_family_at_counter(
+        staff, family={"address": "12 chemin du Moulin", "postal_code": "56000",
+                       "city": "Kerbrume"},
+        guardians=[{"first_name": "Maryvonne", "last_name": "Kerjean",
+                    "relation": Guardian.Relation.MOTHER, "home_phone": "02 97 44 55 66"}],
+        children=[{"first_name": "Erwan", "last_name": "Kerjean",
+                   "birth_date": datetime.date(2018, 2, 9), "sex": Child.Sex.MALE,
+                   "school": "École Jules Ferry", "school_class": "CE1"}])
+    write_to_family("campaign_opening", family, {"school_year": this_year, "family": family})

@@ -9,11 +9,13 @@ STAFF_GROUP_NAME = "Éducation Jeunesse"
 # app_label -> model -> actions. Health data is a separate, explicit permission.
 STAFF_PERMISSIONS = {
     "familles": {
-        "family": ("view", "change"),
-        "guardian": ("view", "change"),
+        # The front desk: families served at the counter, created by staff.
+        "family": ("view", "add", "change"),
+        "guardian": ("view", "add", "change"),
         "child": ("view", "add", "change"),
         "contact": ("view", "add", "change", "delete"),
-        "document": ("view",),
+        # Added only through the checked upload (a paper received at the counter).
+        "document": ("view", "add"),
         "invitation": ("view",),
         "documentaccess": ("view",),
         # Letters to print come from the services; printing them is reading them.
@@ -22,7 +24,8 @@ STAFF_PERMISSIONS = {
     },
     "inscriptions": {
         "schoolyear": ("view", "add", "change"),
-        "annualfile": ("view",),
+        # "change": fill and submit a file for a family (the front desk); deciding is apart.
+        "annualfile": ("view", "change"),
         "familyquotient": ("view", "add"),
         "healthdataaccess": ("view",),
         "site": ("view", "add", "change"),
@@ -31,7 +34,8 @@ STAFF_PERMISSIONS = {
         "closureday": ("view", "add", "change"),
         # Families ask and withdraw; staff decide (decide_enrolment) and may move a request
         # to another site of its activity.
-        "enrolment": ("view", "change"),
+        # "add": ask an enrolment for a family, through the parents' service.
+        "enrolment": ("view", "add", "change"),
     },
     "reservations": {
         "bookingperiod": ("view", "add", "change"),
@@ -39,8 +43,9 @@ STAFF_PERMISSIONS = {
         "agegroup": ("view", "add", "change"),
         "capacityrule": ("view", "add", "change"),
         "slot": ("view", "add", "change"),
-        "reservation": ("view", "change"),
-        "absencejustification": ("view", "change"),
+        # "add": book for a family, or justify an absence it reports by phone (front desk).
+        "reservation": ("view", "add", "change"),
+        "absencejustification": ("view", "add", "change"),
         "attendance": ("view", "add", "change"),
         "calendarfeed": ("view",),
         # Subscriptions are the families' choice; staff read them.

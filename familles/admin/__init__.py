@@ -3,7 +3,8 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -14,6 +15,7 @@ from ground.outbox import render_email
 
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
 from ..services import invitation_email_context
+from . import at_counter
 from .counter import FamilyEventInline
 
 # allauth's own admin shows an authenticator's data: a TOTP key or recovery seed (sealed now,
@@ -54,6 +56,9 @@ class GuardianInline(admin.StackedInline):
               "work_phone"]
     raw_id_fields = ["user"]
 
+    def has_add_permission(self, request, obj=None):
+        return False  # a guardian comes through the counter's form or the parents' invitation
+
 
 class ChildInline(admin.TabularInline):
     model = Child
@@ -79,13 +84,35 @@ class FamilyAdmin(SimpleHistoryAdmin):
                      "guardians__user__email", "children__first_name", "children__last_name"]
     list_filter = ["city"]
     inlines = [GuardianInline, ChildInline, ContactInline, FamilyEventInline]
+    change_list_template = "admin/familles/family/change_list.html"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("guichet/", wrap(lambda request: at_counter.create_family_view(self, request)),
+                 name="familles_family_counter"),
+            path("<int:family_id>/document/", wrap(
+                lambda request, family_id: at_counter.document_view(self, request, family_id)),
+                name="familles_family_document"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # A family is created through the counter's service (its checks, its journal line).
+        return redirect("admin:familles_family_counter")
+
+    def family_page_url(self, family) -> str:
+        """Where the front desk goes once a family is created (the roof shows its page)."""
+        return reverse("admin:familles_family_change", args=[family.pk])
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("guardians__user")
 
     @admin.display(description=_("responsables"))
     def guardian_emails(self, family):
-        return ", ".join(family.guardian_emails())
+        return ", ".join(
+            guardian.email or str(_("%(name)s (courrier)") % {"name": guardian})
+            for guardian in family.guardians.all())
 
 
 @admin.register(Guardian)
@@ -95,6 +122,18 @@ class GuardianAdmin(SimpleHistoryAdmin):
     list_filter = ["relation"]
     raw_id_fields = ["user", "family"]
     list_select_related = ["family", "user"]
+
+    def has_add_permission(self, request):
+        return False  # through the counter's form or the parents' invitation
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:guardian_id>/acces/", wrap(
+                lambda request, guardian_id: at_counter.claim_view(self, request, guardian_id)),
+                name="familles_guardian_claim"),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(Child)
@@ -140,11 +179,11 @@ class DocumentAdmin(HealthDataAdminMixin, SimpleHistoryAdmin):
     and the name tell no health matter, so the guard need not hide those columns."""
 
     list_display = ["kind", "original_name", "family", "child", "valid_until", "uploaded_at",
-                    "download"]
-    list_filter = ["kind", "uploaded_at"]
+                    "received_at_counter", "download"]
+    list_filter = ["kind", "uploaded_at", "received_at_counter"]
     search_fields = ["original_name", "family__name", "child__first_name", "child__last_name"]
     readonly_fields = ["family", "child", "kind", "original_name", "content_type", "size",
-                       "uploaded_by", "uploaded_at", "download"]
+                       "uploaded_by", "uploaded_at", "received_at_counter", "download"]
     fields = [*readonly_fields, "valid_until"]
     list_select_related = ["family", "child"]
 

@@ -19,6 +19,7 @@ from ground.admin_decisions import DecisionAdminMixin
 from .. import services
 from ..exports import ExportForm, can_export_health_data, export_response
 from ..models import Activity, ActivityUnit, Enrolment, Site
+from . import on_behalf
 
 # The activity catalogue -------------------------------------------------------------------
 
@@ -211,6 +212,9 @@ class EnrolmentAdmin(DecisionAdminMixin, SimpleHistoryAdmin):
         return [
             path("export/", self.admin_site.admin_view(self.export_view),
                  name="inscriptions_enrolment_export"),
+            path("pour-la-famille/<int:family_id>/", self.admin_site.admin_view(
+                lambda request, family_id: on_behalf.enrolment_view(self, request, family_id)),
+                name="inscriptions_enrolment_on_behalf"),
             *super().get_urls(),
         ]
 

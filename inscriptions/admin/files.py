@@ -6,7 +6,7 @@ import datetime
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -23,6 +23,7 @@ from ground.admin_mixins import ReadOnlyAdminMixin
 from .. import queries, services
 from ..forms import ReturnForm
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
+from . import on_behalf
 
 # The health part of the review page, in the order the family filled it in.
 HEALTH_SHOWN = ["vaccinations_up_to_date", "allergies", "diet", "has_pai", "doctor_name",
@@ -103,6 +104,15 @@ class AnnualFileAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOnlyAdminMix
 
     def accept_object(self, annual_file, user):
         return services.validate(annual_file, user)
+
+    def get_urls(self):
+        return [
+            path("pour-la-famille/<int:child_id>/<int:year_id>/", self.admin_site.admin_view(
+                lambda request, child_id, year_id: on_behalf.file_view(
+                    self, request, child_id, year_id)),
+                name="inscriptions_annualfile_on_behalf"),
+            *super().get_urls(),
+        ]
 
     def refuse_object(self, annual_file, user, comment):
         return services.return_to_family(annual_file, user, comment)

@@ -3,6 +3,7 @@ health data."""
 
 from django.contrib import admin
 from django.db.models import Case, When
+from django.urls import path
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -14,6 +15,7 @@ from ground.admin_mixins import ReadOnlyAdminMixin, state_label
 
 from ..models import AbsenceJustification
 from ..services import absences
+from . import on_behalf
 
 JUSTIFICATION_CSS = {
     AbsenceJustification.State.SUBMITTED: "state-wait",
@@ -73,6 +75,14 @@ class AbsenceJustificationAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOn
     @admin.display(description=_("motif, précisions et justificatif"))
     def health_withheld(self, justification):
         return _("Réservées aux agents habilités à consulter les données de santé.")
+
+    def get_urls(self):
+        return [
+            path("pour-la-famille/<int:family_id>/", self.admin_site.admin_view(
+                lambda request, family_id: on_behalf.justify_view(self, request, family_id)),
+                name="reservations_absencejustification_on_behalf"),
+            *super().get_urls(),
+        ]
 
     def accept_object(self, justification, user):
         return absences.accept_justification(justification.pk, user)

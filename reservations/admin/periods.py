@@ -3,6 +3,7 @@ capacities and closure days (the model is inscriptions', the slots it closes are
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from .. import services
 from ..deadlines import format_moment
 from ..forms import ActivityPartsMixin
 from ..models import AgeGroup, BookingPeriod, CapacityRule, DeadlineRule
+from . import on_behalf
 
 
 class DeadlineRuleForm(forms.ModelForm):
@@ -78,6 +80,14 @@ class BookingPeriodAdmin(SimpleHistoryAdmin):
     list_select_related = ["activity__school_year"]
     search_fields = ["label", "activity__name"]
     readonly_fields = ["subscriptions_applied_at"]
+
+    def get_urls(self):
+        return [
+            path("pour-la-famille/<int:family_id>/", self.admin_site.admin_view(
+                lambda request, family_id: on_behalf.book_view(self, request, family_id)),
+                name="reservations_bookingperiod_on_behalf"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description=_("état"))
     def status(self, period):

@@ -25,7 +25,7 @@ from facturation.models import (
     Tariff,
     TariffBracket,
 )
-from familles.models import Child, User
+from familles.models import Child, Family, Letter, User
 from ground.models import OutboxMessage
 from inscriptions.models import (
     Activity,
@@ -407,3 +407,14 @@ def test_the_booking_grid_of_the_full_wednesday_shows_booked_waiting_and_totals(
     assert {("Jules", "booked", "réservé"), ("Chloé", "booked", "réservé")} <= states
     [column] = [c for c in grid.columns if full in c.slots]
     assert column.waiting == 1 and column.by_group  # places counted by age group
+
+
+def test_a_family_served_at_the_counter_with_a_letter_to_print(seeded):
+    family = Family.objects.get(name="Famille Kerjean")
+    assert [g.user for g in family.guardians.all()] == [None]
+    letter = Letter.objects.get(family=family)
+    assert letter.printed_at is None and "Réinscriptions" in letter.subject
+    client = Client()
+    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    page = visible_text(client.get(f"/gestion/familles/family/{family.pk}/fiche/"))
+    assert "courrier" in page and "à imprimer" in page

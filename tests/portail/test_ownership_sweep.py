@@ -56,6 +56,9 @@ EXCLUDED = {
                          "cannot log in); revocation tested in tests/reservations/test_feed.py",
     "facturation:stripe_webhook": "Stripe's webhook: no session, signed payload; forgery and "
                                   "replay in tests/facturation/test_stripe_webhook.py",
+    "familles:claim": "an e-mailed, signed capability (uid and single-use token that expires) "
+                      "for a guardian served at the counter, no session: tested in "
+                      "tests/familles/test_front_desk_counter.py",
     "familles:invitation_accept": "an e-mailed capability checked against the invitee's "
                                   "address: tested in tests/familles/test_invitation.py and "
                                   "test_invitation_of_family_b_cannot_be_used_by_family_a",

@@ -11,6 +11,10 @@ from tests.scenarios.accounts import StaffFactory
 pytestmark = pytest.mark.django_db
 
 ALLOWED = [
+    # The front desk acts for families through their own services (docs/front-desk.md).
+    "familles.add_family", "familles.add_guardian", "familles.add_document",
+    "inscriptions.change_annualfile", "inscriptions.add_enrolment",
+    "reservations.add_reservation", "reservations.add_absencejustification",
     # The catalogue and its calendar.
     "inscriptions.add_activity", "inscriptions.change_activity", "inscriptions.add_site",
     "inscriptions.add_activityunit", "inscriptions.add_closureday",
@@ -41,10 +45,11 @@ ALLOWED = [
 ]
 REFUSED = [
     # Families ask for enrolments and choose their subscription; nobody erases them.
-    "inscriptions.add_enrolment", "inscriptions.delete_enrolment",
+    "inscriptions.delete_enrolment",
     "reservations.change_mealsubscription", "inscriptions.delete_activity",
-    # Bookings come from families (or subscriptions); history stays.
-    "reservations.add_reservation", "reservations.delete_reservation",
+    # Bookings come from families, subscriptions or the front desk (through the booking
+    # service); history stays.
+    "reservations.delete_reservation",
     "reservations.delete_slot", "reservations.delete_attendance",
     "reservations.change_calendarfeed",
     # Money: an invoice or credit note never changes and is never deleted; a payment is
