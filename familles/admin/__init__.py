@@ -54,7 +54,9 @@ class GuardianInline(admin.StackedInline):
     extra = 0
     fields = ["user", "first_name", "last_name", "relation", "mobile_phone", "home_phone",
               "work_phone"]
-    raw_id_fields = ["user"]
+    # Which login opens a family is never typed by staff: a login comes with the parent's
+    # own sign-up, his invitation or the claim of his access.
+    readonly_fields = ["user"]
 
     def has_add_permission(self, request, obj=None):
         return False  # a guardian comes through the counter's form or the parents' invitation
@@ -120,8 +122,10 @@ class GuardianAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "family", "relation", "mobile_phone", "email"]
     search_fields = ["first_name", "last_name", "user__email", "family__name"]
     list_filter = ["relation"]
-    raw_id_fields = ["user", "family"]
     list_select_related = ["family", "user"]
+    # A login, or a move to another household, would open a family's data to someone: they
+    # come only through the sign-up, the invitation or the claim of the access.
+    readonly_fields = ["user", "family"]
 
     def has_add_permission(self, request):
         return False  # through the counter's form or the parents' invitation

@@ -20,6 +20,7 @@ from tests.scenarios.accounts import (
     staff_without,
 )
 from tests.scenarios.counter import COUNTER_PAGE, FAMILY_PAGE, counter_family, counter_form
+from tests.scenarios.families import FamilyFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +165,22 @@ def test_the_admin_add_form_leads_to_the_counter_page(agent):
     response = login(agent).get("/gestion/familles/family/add/")
     assert response.status_code == 302 and response.url == COUNTER_PAGE
     assert login(agent).get("/gestion/familles/guardian/add/").status_code == 403
+
+
+def test_staff_cannot_give_a_guardian_another_login_or_household_in_the_admin():
+    """A login or a household typed in the guardian's form would open a family to whoever
+    holds it: both are read only, whatever the POST says."""
+    guardian = GuardianFactory(user=None)
+    intruder, elsewhere = UserFactory(), FamilyFactory()
+    client = login(StaffFactory())
+    url = f"/gestion/familles/guardian/{guardian.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    response = client.post(url, {
+        "user": intruder.pk, "family": elsewhere.pk, "first_name": "Yvonne",
+        "last_name": "Le Goff", "relation": "mother", "mobile_phone": "06 00 00 00 00",
+        "home_phone": "", "work_phone": ""})
+    assert response.status_code == 302
+    guardian = Guardian.objects.get(pk=guardian.pk)
+    assert guardian.user is None and guardian.family_id != elsewhere.pk
+    assert guardian.mobile_phone == "06 00 00 00 00"
