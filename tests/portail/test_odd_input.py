@@ -19,6 +19,7 @@ import datetime
 import inspect
 import re
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
@@ -28,13 +29,15 @@ from django.utils import timezone
 
 from facturation.models import Attestation, Invoice
 from facturation.services.attestations import payments_figures
+from familles.counter import claim_path
 from familles.models import Invitation
 from inscriptions.models import AnnualFile
 from reservations.models import MealSubscription, Reservation
 from reservations.services.feeds import feed_for
+from tests.scenarios.accounts import UserFactory
 from tests.scenarios.billing import InvoiceFactory, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
-from tests.scenarios.families import ContactFactory
+from tests.scenarios.families import ContactFactory, GuardianFactory
 from tests.scenarios.reservations import (
     ReservationFactory,
     SlotFactory,
@@ -71,8 +74,10 @@ OWN = {
            "facturation:attestation_pdf": "attestation"},
     "child_pk": "child", "year_pk": "year", "activity_pk": "open_activity",
     "reservation_pk": "reservation", "invoice_pk": "invoice", "token": None,
+    "uidb64": "claim_uid",
 }
-TOKENS = {"familles:invitation_accept": "invitation", "reservations:feed": "feed"}
+TOKENS = {"familles:invitation_accept": "invitation", "reservations:feed": "feed",
+          "familles:claim": "claim_token"}
 # How a view reads its input, as written in its source.
 READS = re.compile(r"""(GET|POST|\bpost)(?:\.get|\.getlist|\[)\(?["'](\w+)["']"""
                    r"""|["'](\w+)["'] in (?:self\.)?request\.(GET|POST)""")
@@ -240,11 +245,22 @@ def built_for(guardian) -> dict:
                                                 email="oncle@example.org",
                                                 invited_by=guardian),
         "feed": feed_for(guardian.family),
+        # The link a guardian served at the counter is e-mailed to claim his access.
+        **claim_link(guardian),
         "attestation": Attestation.objects.create(
             kind=Attestation.Kind.PAYMENTS, family=guardian.family, year=issued_in,
             state=Attestation.State.ISSUED, number=f"RP-{issued_in}-000001",
             issued_at=timezone.now(), data=payments_figures(guardian.family, issued_in)),
     }
+
+
+def claim_link(guardian) -> dict:
+    account = UserFactory(email="au.guichet@example.org")
+    account.set_unusable_password()
+    account.save()
+    GuardianFactory(user=account, family=guardian.family)
+    uid, token = claim_path(account).strip("/").split("/")[-2:]
+    return {"claim_uid": SimpleNamespace(token=uid), "claim_token": SimpleNamespace(token=token)}
 
 
 def value_of(obj) -> str:
