@@ -58,7 +58,8 @@ def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
     """The child's validated enrolments of the year, with activity, deadline rule and site."""
     return _enrolments(
         "e.child_id = %s AND a.school_year_id = %s", [child_id, year_id], "a.kind, a.name",
-        Enrolment.objects.filter(child_id=child_id, activity__school_year_id=year_id).order_by(
+        lambda: Enrolment.objects.filter(
+            child_id=child_id, activity__school_year_id=year_id).order_by(
             "activity__kind", "activity__name"))
 
 
@@ -71,7 +72,8 @@ def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolmen
     statement when every activity booked by day has its deadline rule (given to the
     activity); otherwise `fallback`, a queryset of the same rows: only the ORM can record
     "no rule" on an activity, which the deadlines then read without asking the database
-    again. (An activity without reservation has no deadline to read.)"""
+    again. (An activity without reservation has no deadline to read.) `fallback` is called
+    only then: building a queryset costs more CPU than this whole read."""
     sql = (f"SELECT {rows.select(Enrolment, 'e')}, {rows.select(Activity, 'a')}, "  # noqa: S608
            f"{rows.select(SchoolYear, 'y')}, {rows.select(DeadlineRule, 'r')}, "
            f"{rows.select(Site, 's')} FROM {rows.table(Enrolment)} e "
@@ -85,7 +87,7 @@ def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolmen
         enrolment, activity, year, rule, site = rows.instances(_ENROLMENT_READ, row)
         if rule.pk is None:
             if activity.needs_reservation:
-                return list(fallback.filter(state=Enrolment.State.VALIDATED).select_related(
+                return list(fallback().filter(state=Enrolment.State.VALIDATED).select_related(
                     "activity__school_year", "activity__deadline_rule", "site"))
         else:
             activity.deadline_rule = rule
@@ -106,8 +108,8 @@ def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
         f"e.child_id IN ({rows.placeholders(child_ids)}) "
         f"AND e.activity_id IN ({rows.placeholders(activity_ids)})",
         [*child_ids, *activity_ids], "",
-        Enrolment.objects.filter(child_id__in=child_ids, activity_id__in=activity_ids
-                                 ).order_by())
+        lambda: Enrolment.objects.filter(child_id__in=child_ids,
+                                         activity_id__in=activity_ids).order_by())
 
 
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
@@ -207,20 +209,27 @@ def slots_on(sites, pairs) -> list[Slot]:
 
 def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
     """A period's slots of one unit at these sites ({id: site}) between two dates (on one ISO
-    weekday, if given), read as booking needs them. The activity (read with its school year
-    and deadline rule), the unit and the sites are the caller's, given to every slot rather
-    than read again with each: the same two or three rows for fifteen slots."""
-    if not sites:
+    weekday, if given), each with its age group, by date: one statement. The activity (read
+    with its school year and deadline rule), the unit and the sites are the caller's, given
+    to every slot rather than read again with each: the same two or three rows for fifteen
+    slots. The weekday is picked here, not in SQL: a period has a few dozen days per unit
+    and site, and SQLite has no ISO weekday of its own."""
+    site_ids = rows.row_ids(sites)
+    if not site_ids:
         return []
-    slots = Slot.objects.filter(
-        activity_id=activity.pk, unit_id=unit.pk, site_id__in=list(sites),
-        date__range=(first, last),
-    ).select_related("age_group").order_by("date", "pk")
-    if iso_weekday is not None:
-        slots = slots.filter(date__iso_week_day=iso_weekday)
-    found = list(slots)
-    for slot in found:
+    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(AgeGroup, 'g')} "  # noqa: S608
+           f"FROM {rows.table(Slot)} s LEFT JOIN {rows.table(AgeGroup)} g "
+           "ON g.id = s.age_group_id WHERE s.activity_id = %s AND s.unit_id = %s "
+           f"AND s.site_id IN ({rows.placeholders(site_ids)}) AND s.date BETWEEN %s AND %s "
+           "ORDER BY s.date, s.id")
+    found = []
+    for row in rows.fetch(sql, [activity.pk, unit.pk, *site_ids, first, last]):
+        slot, group = rows.instances((Slot, AgeGroup), row)
+        if iso_weekday is not None and slot.date.isoweekday() != iso_weekday:
+            continue
+        slot.age_group = group if group.pk is not None else None
         slot.activity, slot.unit, slot.site = activity, unit, sites[slot.site_id]
+        found.append(slot)
     return found
 
 

@@ -55,6 +55,12 @@ def test_the_reads_answer_as_their_orm_versions(booker, slot, activity):
     assert values(month.slot) == values(slot) and values(month.reservation) == values(
         reservation)
     assert queries.next_bookable_day(booker.child.pk, timezone.localdate()) == slot.date
+    weekday = slot.date.isoweekday()
+    for iso_weekday, expected in ((None, [slot]), (weekday, [slot]), (weekday % 7 + 1, [])):
+        read = queries.period_slots(activity, slot.unit, {slot.site_id: slot.site}, slot.date,
+                                    slot.date, iso_weekday)
+        assert [values(s) for s in read] == [values(s) for s in expected]
+        assert [s.age_group for s in read] == [s.age_group for s in expected]
 
 
 def test_the_booking_reads_bring_what_the_orm_brought(booker, slot, activity,
