@@ -185,28 +185,6 @@ def days_of_slots(slot_ids) -> list[tuple[int, object]]:
     return list(Slot.objects.filter(pk__in=ids).order_by().values_list("activity_id", "date"))
 
 
-def slots_on(sites, pairs) -> list[Slot]:
-    """The slots at these (activity, site) pairs on these (activity, date) days, with their
-    unit and age group, in the calendar's order: one statement."""
-    sites, pairs = list(sites), list(pairs)
-    if not sites or not pairs:
-        return []
-    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(ActivityUnit, 'u')}, "  # noqa: S608
-           f"{rows.select(AgeGroup, 'g')} FROM {rows.table(Slot)} s "
-           f"JOIN {rows.table(ActivityUnit)} u ON u.id = s.unit_id "
-           f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
-           f"WHERE (s.activity_id, s.site_id) IN ({', '.join(['(%s, %s)'] * len(sites))}) "
-           f"AND (s.activity_id, s.date) IN ({', '.join(['(%s, %s)'] * len(pairs))}) "
-           "ORDER BY s.date, s.activity_id, u.position, u.id")
-    params = [value for pair in (*sites, *pairs) for value in pair]
-    found = []
-    for row in rows.fetch(sql, params):
-        slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row)
-        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
-        found.append(slot)
-    return found
-
-
 def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
     """A period's slots of one unit at these sites ({id: site}) between two dates (on one ISO
     weekday, if given), each with its age group, by date: one statement. The activity (read
@@ -305,17 +283,29 @@ def month_slot_rows(child_id, sites, first, last) -> list[SlotRow]:
     return found
 
 
-def held_on(child_id, slot_ids) -> dict:
-    """{slot id: (the child's reservation on it, with `exits_ahead`; its justification)} for
-    these slots, in one statement, through the children's index (see `of_children_on`)."""
-    ids = rows.row_ids(slot_ids)
-    if not ids:
-        return {}
-    sql = (f"SELECT {_held_columns()} FROM {rows.table(Reservation)} r "  # noqa: S608
+def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
+    """The slots at these (activity, site) pairs on these (activity, date) days, each with
+    its unit and age group, in the calendar's order, and the child's reservation on each
+    with its justification and its rank's subtrahend: the days of a booking's answer in one
+    statement, as `month_slot_rows` reads a month."""
+    sites, pairs = list(sites), list(pairs)
+    if not sites or not pairs:
+        return []
+    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(ActivityUnit, 'u')}, "  # noqa: S608
+           f"{rows.select(AgeGroup, 'g')}, {_held_columns()} FROM {rows.table(Slot)} s "
+           f"JOIN {rows.table(ActivityUnit)} u ON u.id = s.unit_id "
+           f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
+           f"LEFT JOIN {rows.table(Reservation)} r ON r.child_id = %s AND r.slot_id = s.id "
            f"LEFT JOIN {rows.table(AbsenceJustification)} j ON j.reservation_id = r.id "
-           f"WHERE r.child_id = %s AND r.slot_id + 0 IN ({rows.placeholders(ids)})")
-    found = {}
-    for row in rows.fetch(sql, [child_id, *ids]):
-        reservation, justification = _held(row, 0)
-        found[reservation.slot_id] = (reservation, justification)
+           f"WHERE (s.activity_id, s.site_id) IN ({', '.join(['(%s, %s)'] * len(sites))}) "
+           f"AND (s.activity_id, s.date) IN ({', '.join(['(%s, %s)'] * len(pairs))}) "
+           "ORDER BY s.date, s.activity_id, u.position, u.id")
+    params = [child_id, *(value for pair in (*sites, *pairs) for value in pair)]
+    held_from = len(rows.columns(Slot)) + len(rows.columns(ActivityUnit)) + len(
+        rows.columns(AgeGroup))
+    found = []
+    for row in rows.fetch(sql, params):
+        slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row[:held_from])
+        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
+        found.append(SlotRow(slot, *_held(row, held_from)))
     return found
