@@ -103,7 +103,7 @@ class Day:
     def book_url(self) -> str:
         return self.endpoints.book
 
-    @property
+    @cached_property
     def words(self) -> dict[str, str]:
         return button_words(get_language())
 
@@ -243,7 +243,8 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
         return []
     if periods is None:
         periods = queries.periods_of(enrolments.keys())
-    return _days(child, enrolments, periods, now, queries.slots_on(_sites(enrolments), pairs))
+    found = queries.slot_rows_on(child.pk, _sites(enrolments), pairs)
+    return _days(child, enrolments, periods, now, [row.slot for row in found], _held(found))
 
 
 def _sites(enrolments: dict) -> list[tuple[int, int]]:
@@ -257,21 +258,24 @@ def _month_slots(child, enrolments: dict, first: date, last: date, units: dict):
     slot id: one statement."""
     by_pk = {unit.pk: unit for some in units.values() for unit in some}
     rows = queries.month_slot_rows(child.pk, _sites(enrolments), first, last)
-    held = {}
     for row in rows:
         if row.slot.unit_id in by_pk:
             row.slot.unit = by_pk[row.slot.unit_id]
-        if row.reservation is not None:
-            held[row.slot.pk] = (row.reservation, row.justification)
     found = sorted((row.slot for row in rows), key=lambda slot: (
         slot.date, slot.activity_id, slot.unit.position, slot.unit_id))
-    return found, held
+    return found, _held(rows)
 
 
-def _days(child, enrolments: dict, periods, now, found: list[Slot], held=None) -> list[Day]:
+def _held(rows) -> dict:
+    """The child's reservations with their justifications, by slot id, from slot rows."""
+    return {row.slot.pk: (row.reservation, row.justification) for row in rows
+            if row.reservation is not None}
+
+
+def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) -> list[Day]:
     """`enrolments`: by activity id, with their activity (and its deadline rule) and site;
     `found`: the slots at their sites, in the calendar's order; `held`: the child's
-    reservations on them with their justifications, by slot id, if read already."""
+    reservations on them with their justifications, by slot id."""
     slots = []
     for slot in found:
         # The enrolment already holds the activity and the site: no join, no copies.
@@ -280,8 +284,6 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held=None) -
         slot.site = enrolment.site
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
-    if held is None:
-        held = queries.held_on(child.pk, [slot.pk for slot in slots])
     endpoints = Endpoints.reverse()
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}

@@ -58,7 +58,8 @@ def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
     """The child's validated enrolments of the year, with activity, deadline rule and site."""
     return _enrolments(
         "e.child_id = %s AND a.school_year_id = %s", [child_id, year_id], "a.kind, a.name",
-        Enrolment.objects.filter(child_id=child_id, activity__school_year_id=year_id).order_by(
+        lambda: Enrolment.objects.filter(
+            child_id=child_id, activity__school_year_id=year_id).order_by(
             "activity__kind", "activity__name"))
 
 
@@ -71,7 +72,8 @@ def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolmen
     statement when every activity booked by day has its deadline rule (given to the
     activity); otherwise `fallback`, a queryset of the same rows: only the ORM can record
     "no rule" on an activity, which the deadlines then read without asking the database
-    again. (An activity without reservation has no deadline to read.)"""
+    again. (An activity without reservation has no deadline to read.) `fallback` is called
+    only then: building a queryset costs more CPU than this whole read."""
     sql = (f"SELECT {rows.select(Enrolment, 'e')}, {rows.select(Activity, 'a')}, "  # noqa: S608
            f"{rows.select(SchoolYear, 'y')}, {rows.select(DeadlineRule, 'r')}, "
            f"{rows.select(Site, 's')} FROM {rows.table(Enrolment)} e "
@@ -85,7 +87,7 @@ def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolmen
         enrolment, activity, year, rule, site = rows.instances(_ENROLMENT_READ, row)
         if rule.pk is None:
             if activity.needs_reservation:
-                return list(fallback.filter(state=Enrolment.State.VALIDATED).select_related(
+                return list(fallback().filter(state=Enrolment.State.VALIDATED).select_related(
                     "activity__school_year", "activity__deadline_rule", "site"))
         else:
             activity.deadline_rule = rule
@@ -106,8 +108,8 @@ def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
         f"e.child_id IN ({rows.placeholders(child_ids)}) "
         f"AND e.activity_id IN ({rows.placeholders(activity_ids)})",
         [*child_ids, *activity_ids], "",
-        Enrolment.objects.filter(child_id__in=child_ids, activity_id__in=activity_ids
-                                 ).order_by())
+        lambda: Enrolment.objects.filter(child_id__in=child_ids,
+                                         activity_id__in=activity_ids).order_by())
 
 
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
@@ -183,44 +185,29 @@ def days_of_slots(slot_ids) -> list[tuple[int, object]]:
     return list(Slot.objects.filter(pk__in=ids).order_by().values_list("activity_id", "date"))
 
 
-def slots_on(sites, pairs) -> list[Slot]:
-    """The slots at these (activity, site) pairs on these (activity, date) days, with their
-    unit and age group, in the calendar's order: one statement."""
-    sites, pairs = list(sites), list(pairs)
-    if not sites or not pairs:
-        return []
-    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(ActivityUnit, 'u')}, "  # noqa: S608
-           f"{rows.select(AgeGroup, 'g')} FROM {rows.table(Slot)} s "
-           f"JOIN {rows.table(ActivityUnit)} u ON u.id = s.unit_id "
-           f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
-           f"WHERE (s.activity_id, s.site_id) IN ({', '.join(['(%s, %s)'] * len(sites))}) "
-           f"AND (s.activity_id, s.date) IN ({', '.join(['(%s, %s)'] * len(pairs))}) "
-           "ORDER BY s.date, s.activity_id, u.position, u.id")
-    params = [value for pair in (*sites, *pairs) for value in pair]
-    found = []
-    for row in rows.fetch(sql, params):
-        slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row)
-        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
-        found.append(slot)
-    return found
-
-
 def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
     """A period's slots of one unit at these sites ({id: site}) between two dates (on one ISO
-    weekday, if given), read as booking needs them. The activity (read with its school year
-    and deadline rule), the unit and the sites are the caller's, given to every slot rather
-    than read again with each: the same two or three rows for fifteen slots."""
-    if not sites:
+    weekday, if given), each with its age group, by date: one statement. The activity (read
+    with its school year and deadline rule), the unit and the sites are the caller's, given
+    to every slot rather than read again with each: the same two or three rows for fifteen
+    slots. The weekday is picked here, not in SQL: a period has a few dozen days per unit
+    and site, and SQLite has no ISO weekday of its own."""
+    site_ids = rows.row_ids(sites)
+    if not site_ids:
         return []
-    slots = Slot.objects.filter(
-        activity_id=activity.pk, unit_id=unit.pk, site_id__in=list(sites),
-        date__range=(first, last),
-    ).select_related("age_group").order_by("date", "pk")
-    if iso_weekday is not None:
-        slots = slots.filter(date__iso_week_day=iso_weekday)
-    found = list(slots)
-    for slot in found:
+    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(AgeGroup, 'g')} "  # noqa: S608
+           f"FROM {rows.table(Slot)} s LEFT JOIN {rows.table(AgeGroup)} g "
+           "ON g.id = s.age_group_id WHERE s.activity_id = %s AND s.unit_id = %s "
+           f"AND s.site_id IN ({rows.placeholders(site_ids)}) AND s.date BETWEEN %s AND %s "
+           "ORDER BY s.date, s.id")
+    found = []
+    for row in rows.fetch(sql, [activity.pk, unit.pk, *site_ids, first, last]):
+        slot, group = rows.instances((Slot, AgeGroup), row)
+        if iso_weekday is not None and slot.date.isoweekday() != iso_weekday:
+            continue
+        slot.age_group = group if group.pk is not None else None
         slot.activity, slot.unit, slot.site = activity, unit, sites[slot.site_id]
+        found.append(slot)
     return found
 
 
@@ -296,17 +283,29 @@ def month_slot_rows(child_id, sites, first, last) -> list[SlotRow]:
     return found
 
 
-def held_on(child_id, slot_ids) -> dict:
-    """{slot id: (the child's reservation on it, with `exits_ahead`; its justification)} for
-    these slots, in one statement, through the children's index (see `of_children_on`)."""
-    ids = rows.row_ids(slot_ids)
-    if not ids:
-        return {}
-    sql = (f"SELECT {_held_columns()} FROM {rows.table(Reservation)} r "  # noqa: S608
+def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
+    """The slots at these (activity, site) pairs on these (activity, date) days, each with
+    its unit and age group, in the calendar's order, and the child's reservation on each
+    with its justification and its rank's subtrahend: the days of a booking's answer in one
+    statement, as `month_slot_rows` reads a month."""
+    sites, pairs = list(sites), list(pairs)
+    if not sites or not pairs:
+        return []
+    sql = (f"SELECT {rows.select(Slot, 's')}, {rows.select(ActivityUnit, 'u')}, "  # noqa: S608
+           f"{rows.select(AgeGroup, 'g')}, {_held_columns()} FROM {rows.table(Slot)} s "
+           f"JOIN {rows.table(ActivityUnit)} u ON u.id = s.unit_id "
+           f"LEFT JOIN {rows.table(AgeGroup)} g ON g.id = s.age_group_id "
+           f"LEFT JOIN {rows.table(Reservation)} r ON r.child_id = %s AND r.slot_id = s.id "
            f"LEFT JOIN {rows.table(AbsenceJustification)} j ON j.reservation_id = r.id "
-           f"WHERE r.child_id = %s AND r.slot_id + 0 IN ({rows.placeholders(ids)})")
-    found = {}
-    for row in rows.fetch(sql, [child_id, *ids]):
-        reservation, justification = _held(row, 0)
-        found[reservation.slot_id] = (reservation, justification)
+           f"WHERE (s.activity_id, s.site_id) IN ({', '.join(['(%s, %s)'] * len(sites))}) "
+           f"AND (s.activity_id, s.date) IN ({', '.join(['(%s, %s)'] * len(pairs))}) "
+           "ORDER BY s.date, s.activity_id, u.position, u.id")
+    params = [child_id, *(value for pair in (*sites, *pairs) for value in pair)]
+    held_from = len(rows.columns(Slot)) + len(rows.columns(ActivityUnit)) + len(
+        rows.columns(AgeGroup))
+    found = []
+    for row in rows.fetch(sql, params):
+        slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row[:held_from])
+        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
+        found.append(SlotRow(slot, *_held(row, held_from)))
     return found

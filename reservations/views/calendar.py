@@ -60,7 +60,7 @@ class CalendarView(FamilyMixin, View):
         now = timezone.now()
         children = children_of(self.family)
         if not children:
-            return render(request, "reservations/calendar.html", {"children": []})
+            return self.page({"children": []})
         wanted = request.GET.get("enfant")
         if wanted:
             child = next((c for c in children if str(c.pk) == wanted), None)
@@ -72,21 +72,21 @@ class CalendarView(FamilyMixin, View):
         if first is None:
             today = timezone.localdate(now)
             first = first_month_with_slots(child, today) or today.replace(day=1)
-        month = child_month(child, first, now)
-        others = [c for c in children if c.pk != child.pk]
-        mois = f"{first:%Y-%m}"
-        return render(request, "reservations/calendar.html", {
-            "children": children, "child": child, "month": month, "others": others,
-            # The activities' days in Jinja2: about 40 rows a month, the page's hot part.
-            "activities": fragment("reservations/_activities.html", {
-                "activities": month.activities, "child": child, "others": others,
-                "mois": mois}, request),
+        return self.page({
+            "children": children, "child": child, "month": child_month(child, first, now),
+            "others": [c for c in children if c.pk != child.pk],
             "previous_url": calendar_url(child, previous_month(first)),
             "next_url": calendar_url(child, next_month(first)),
             "previous_month": previous_month(first), "next_month": next_month(first),
-            "mois": mois,
+            "mois": f"{first:%Y-%m}",
             "justification_hours": commune().justification_hours,
         })
+
+    def page(self, context):
+        """The layout in Django's language around the content in Jinja2: some forty rows a
+        month, the page's hot part (docs/performance.md, "Issue 22")."""
+        return render(self.request, "reservations/calendar.html", {
+            "content": fragment("reservations/_calendar.html", context, self.request)})
 
 
 class _BookingEndpoint(FamilyMixin, View):

@@ -39,10 +39,13 @@ def test_the_reads_answer_as_their_orm_versions(booker, slot, activity):
     book(booker.family, booker.child.pk, [slot.pk], booker.user)
     reservation = Reservation.objects.get()
     slot.refresh_from_db()
-    held = queries.held_on(booker.child.pk, [slot.pk, 2**70])
-    assert list(held) == [slot.pk]
-    assert values(held[slot.pk][0]) == values(reservation)
-    assert held[slot.pk][1] is None
+    [day] = queries.slot_rows_on(booker.child.pk, [(activity.pk, slot.site_id)],
+                                 [(activity.pk, slot.date)])
+    assert values(day.slot) == values(slot) and values(day.slot.unit) == values(slot.unit)
+    assert day.slot.age_group == slot.age_group
+    assert values(day.reservation) == values(reservation) and day.justification is None
+    assert queries.slot_rows_on(booker.child.pk + 1, [(activity.pk, slot.site_id)],
+                                [(activity.pk, slot.date)])[0].reservation is None
     assert [values(r) for r in queries.requested([booker.child.pk], [slot.pk])] == [
         values(reservation)]
     assert children_of_family(booker.family.pk) == list(
@@ -55,6 +58,12 @@ def test_the_reads_answer_as_their_orm_versions(booker, slot, activity):
     assert values(month.slot) == values(slot) and values(month.reservation) == values(
         reservation)
     assert queries.next_bookable_day(booker.child.pk, timezone.localdate()) == slot.date
+    weekday = slot.date.isoweekday()
+    for iso_weekday, expected in ((None, [slot]), (weekday, [slot]), (weekday % 7 + 1, [])):
+        read = queries.period_slots(activity, slot.unit, {slot.site_id: slot.site}, slot.date,
+                                    slot.date, iso_weekday)
+        assert [values(s) for s in read] == [values(s) for s in expected]
+        assert [s.age_group for s in read] == [s.age_group for s in expected]
 
 
 def test_the_booking_reads_bring_what_the_orm_brought(booker, slot, activity,

@@ -59,8 +59,10 @@ def ranks(slot) -> dict[int, int]:
     waiting = Reservation.objects.filter(slot=slot, state=Reservation.State.WAITING)
     said = {}
     for reservation in waiting:
-        read, _justification = queries.held_on(reservation.child_id, [slot.pk])[slot.pk]
-        said[reservation.child_id] = waiting_rank(read)
+        row = next(row for row in queries.slot_rows_on(
+            reservation.child_id, [(slot.activity_id, slot.site_id)],
+            [(slot.activity_id, slot.date)]) if row.slot.pk == slot.pk)
+        said[reservation.child_id] = waiting_rank(row.reservation)
     exits = set(WaitingListExit.objects.filter(slot=slot).values_list("ticket", flat=True))
     held = {r.waiting_ticket for r in waiting}
     slot.refresh_from_db()
