@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +29,7 @@ ACTIONS = {
     "file": ("inscriptions.change_annualfile", "inscriptions.view_health_data"),
     "enrol": ("inscriptions.add_enrolment",),
     "book": ("reservations.add_reservation",),
+    "grid": ("reservations.view_reservation",),
     "justify": ("reservations.add_absencejustification",),
     "children": ("familles.change_family", "familles.add_child"),
 }
@@ -60,6 +62,7 @@ class FamilyPageAdmin(FamilyAdmin):
             **self.admin_site.each_context(request),
             "title": str(family), "family": family, "opts": self.model._meta,
             "page_url": self.family_page_url(family), "can": can,
+            "today": timezone.localdate(),
             **family_page(family, show_health_documents=request.user.has_perm(
                 Document.HEALTH_PERMISSION)),
         })

@@ -232,3 +232,18 @@ def test_links_to_act_follow_the_permissions(guardian):
     page = page_text(login(agent).get(FAMILY_PAGE.format(guardian.family_id)))
     assert "Réserver pour l'enfant" not in page
     assert "Inscrire à une activité" in page
+
+
+def test_the_family_page_leads_to_the_booking_grid_of_each_validated_enrolment(guardian):
+    activity = bookable_activity()
+    booker = ready_child(activity, guardian)
+    grid = f"/gestion/reservations/reservation/grille/?activity={activity.pk}"
+    page = login(StaffFactory()).get(FAMILY_PAGE.format(guardian.family_id)).content.decode()
+    start = activity.school_year.start_date.isoformat()  # the year to come: its first week
+    assert f'{grid}&amp;site={booker.enrolment.site_id}&amp;start={start}"' in page
+    SlotFactory(activity=activity, date=activity.school_year.start_date)
+    opened = login(StaffFactory()).get(f"{grid}&site={booker.enrolment.site_id}&start={start}")
+    assert f"{booker.child.first_name} {booker.child.last_name}" in page_text(opened)
+    without = login(staff_without("view_reservation")).get(
+        FAMILY_PAGE.format(guardian.family_id)).content.decode()
+    assert grid not in without
