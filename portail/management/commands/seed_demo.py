@@ -19,4 +19,9 @@ class Command(BaseCommand):
             "d'authentification, ou obtenez le code du moment avec\u00a0: "
             "python manage.py demo_code")
         self.stdout.write("Les e-mails envoyés s'affichent dans ce terminal.")
+        self.stdout.write(
+            "Au guichet (gestion)\u00a0: la famille Kerjean, sans adresse e-mail, reçoit des "
+            "courriers à imprimer («\u00a0Familles\u00a0» → sa fiche)\u00a0; la grille des "
+            "réservations est dans «\u00a0Réservations\u00a0»\u00a0; les messages aux familles "
+            "dans «\u00a0Portail\u00a0».")
         self.stdout.write("")
