@@ -7,6 +7,8 @@ of them spelt differently (&#34; and &#39; for Django's &quot; and &#x27;): the 
 a browser. Jinja2's own escaping is used: Django's (`finalize=conditional_escape`) made the
 calendar measurably slower (docs/performance.md)."""
 
+from datetime import date as Date
+from datetime import datetime
 from functools import lru_cache
 
 from django.template.defaultfilters import date
@@ -43,6 +45,19 @@ def translated(language: str | None, message: str) -> str:
     return translation.gettext(message)
 
 
+def date_filter(value, arg=None):
+    """Django's `date` filter; a day (not a moment, whose zone matters) formatted once per
+    format and language: the calendar writes the same few months on every page."""
+    if isinstance(value, Date) and not isinstance(value, datetime):
+        return formatted_day(value, arg, translation.get_language())
+    return date(value, arg)
+
+
+@lru_cache(maxsize=1024)
+def formatted_day(value: Date, arg, language: str | None) -> str:
+    return date(value, arg)
+
+
 def environment(**options) -> Environment:
     options.pop("autoescape", None)  # always on, whatever the settings say
     options.setdefault("extensions", []).append("jinja2.ext.i18n")
@@ -52,7 +67,7 @@ def environment(**options) -> Environment:
                                   pgettext=translation.pgettext,
                                   npgettext=translation.npgettext)
     env.globals.update(url=url, static=static)
-    env.filters["date"] = date
+    env.filters["date"] = date_filter
     return env
 
 
