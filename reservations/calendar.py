@@ -189,9 +189,9 @@ def first_month_with_slots(child: Child, today: date) -> date | None:
 def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     """Everything the calendar shows for a child and a month."""
     month = ChildMonth(child=child, first=first)
-    # The year and the state of the child's file for it in one query; the gate itself is the
-    # one `require_validated_file` applies.
-    month.year = queries.year_and_file_state(child.pk, first, month.last)
+    # The year, the state of the child's file for it and his enrolments in one query; the
+    # gate itself is the one `require_validated_file` applies.
+    month.year, enrolments = queries.year_and_enrolments(child.pk, first, month.last)
     if month.year is None:
         return month
     state = month.year.file_state
@@ -199,7 +199,6 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
                                     None if state is None else AnnualFile(state=state))
     if month.file_error is not None:
         return month
-    enrolments = queries.enrolments_in_year(child.pk, month.year.pk)
     month.without_reservation = [e for e in enrolments if not e.activity.needs_reservation]
     booked = {e.activity_id: e for e in enrolments if e.activity.needs_reservation}
     periods = queries.periods_of(booked.keys())
