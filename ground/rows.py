@@ -63,14 +63,21 @@ def instance(model, values, db=None):
     return model.from_db(db.alias, attnames(model), converted)
 
 
+@functools.cache
+def pk_index(model) -> int:
+    return columns(model).index(model._meta.pk)
+
+
 def instances(models, values) -> list:
     """One instance of each model from one row holding their columns in turn (as several
-    `select()` in a row write them)."""
+    `select()` in a row write them); None for a model whose primary key is NULL there (a
+    LEFT JOIN that found no row), as `select_related` leaves it, and no instance built."""
     db = connections[DEFAULT_DB_ALIAS]
     made, start = [], 0
     for model in models:
         end = start + len(columns(model))
-        made.append(instance(model, values[start:end], db))
+        made.append(None if values[start + pk_index(model)] is None
+                    else instance(model, values[start:end], db))
         start = end
     return made
 

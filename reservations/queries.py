@@ -69,7 +69,7 @@ def year_and_enrolments(child_id, first, last) -> tuple[SchoolYear | None, list[
             continue
         enrolment, activity, rule, site = rows.instances(_YEAR_ENROLMENT_READ,
                                                          row[year_end + 1:])
-        if rule.pk is None:
+        if rule is None:
             if activity.needs_reservation:  # "no rule": only the ORM can record it
                 return year, enrolments_in_year(child_id, year.pk)
         else:
@@ -112,7 +112,7 @@ def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolmen
     enrolments = []
     for row in rows.fetch(sql, [*params, Enrolment.State.VALIDATED.value]):
         enrolment, activity, year, rule, site = rows.instances(_ENROLMENT_READ, row)
-        if rule.pk is None:
+        if rule is None:
             if activity.needs_reservation:
                 return list(fallback().filter(state=Enrolment.State.VALIDATED).select_related(
                     "activity__school_year", "activity__deadline_rule", "site"))
@@ -232,7 +232,7 @@ def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
         slot, group = rows.instances((Slot, AgeGroup), row)
         if iso_weekday is not None and slot.date.isoweekday() != iso_weekday:
             continue
-        slot.age_group = group if group.pk is not None else None
+        slot.age_group = group
         slot.activity, slot.unit, slot.site = activity, unit, sites[slot.site_id]
         found.append(slot)
     return found
@@ -333,6 +333,6 @@ def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
     found = []
     for row in rows.fetch(sql, params):
         slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row[:held_from])
-        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
+        slot.unit, slot.age_group = unit, group
         found.append(SlotRow(slot, *_held(row, held_from)))
     return found
