@@ -7,7 +7,7 @@ its columns through `select()`, in the order `from_db` takes them."""
 
 import functools
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 @functools.cache
@@ -51,22 +51,33 @@ def convert(model, attname: str, value):
     return value
 
 
-def instance(model, values):
-    """An instance from its columns' values as the database sent them."""
+def instance(model, values, db=None):
+    """An instance from its columns' values as the database sent them. `db`: the default
+    connection itself, when the caller has it already (`connection` is a proxy that looks
+    the thread's connection up at every attribute: a few times per value otherwise)."""
+    db = db or connections[DEFAULT_DB_ALIAS]
     converted = list(values)
-    for i, (column, steps) in enumerate(converters(model, connection.vendor)):
+    for i, (column, steps) in enumerate(converters(model, db.vendor)):
         for step in steps:
-            converted[i] = step(converted[i], column, connection)
-    return model.from_db(connection.alias, attnames(model), converted)
+            converted[i] = step(converted[i], column, db)
+    return model.from_db(db.alias, attnames(model), converted)
+
+
+@functools.cache
+def pk_index(model) -> int:
+    return columns(model).index(model._meta.pk)
 
 
 def instances(models, values) -> list:
     """One instance of each model from one row holding their columns in turn (as several
-    `select()` in a row write them)."""
+    `select()` in a row write them); None for a model whose primary key is NULL there (a
+    LEFT JOIN that found no row), as `select_related` leaves it, and no instance built."""
+    db = connections[DEFAULT_DB_ALIAS]
     made, start = [], 0
     for model in models:
         end = start + len(columns(model))
-        made.append(instance(model, values[start:end]))
+        made.append(None if values[start + pk_index(model)] is None
+                    else instance(model, values[start:end], db))
         start = end
     return made
 

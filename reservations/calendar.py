@@ -121,6 +121,17 @@ def button_words(language: str) -> dict[str, str]:
             "leave": _("Quitter la liste d'attente"), "justify": _("Justifier l'absence")}
 
 
+@lru_cache(maxsize=16)
+def state_words(language: str) -> dict[str, str]:
+    """The rows' states in words, translated once per language rather than once per row."""
+    return {"booked": _("réservé"), "not_open": _("pas encore ouvert"), "late": _("hors délai"),
+            "available": _("places disponibles"),
+            "full": _("complet — rejoindre la liste d'attente"), "cancelled": _("annulé"),
+            "justified": _("absence justifiée"),
+            "justification_refused": _("justification refusée"),
+            "justifying": _("justification en cours")}
+
+
 @dataclass(frozen=True)
 class Endpoints:
     """The forms' addresses, reversed once for all the days of a page."""
@@ -189,9 +200,9 @@ def first_month_with_slots(child: Child, today: date) -> date | None:
 def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
     """Everything the calendar shows for a child and a month."""
     month = ChildMonth(child=child, first=first)
-    # The year and the state of the child's file for it in one query; the gate itself is the
-    # one `require_validated_file` applies.
-    month.year = queries.year_and_file_state(child.pk, first, month.last)
+    # The year, the state of the child's file for it and his enrolments in one query; the
+    # gate itself is the one `require_validated_file` applies.
+    month.year, enrolments = queries.year_and_enrolments(child.pk, first, month.last)
     if month.year is None:
         return month
     state = month.year.file_state
@@ -199,7 +210,6 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
                                     None if state is None else AnnualFile(state=state))
     if month.file_error is not None:
         return month
-    enrolments = queries.enrolments_in_year(child.pk, month.year.pk)
     month.without_reservation = [e for e in enrolments if not e.activity.needs_reservation]
     booked = {e.activity_id: e for e in enrolments if e.activity.needs_reservation}
     periods = queries.periods_of(booked.keys())
@@ -285,6 +295,7 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) 
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
     endpoints = Endpoints.reverse()
+    states = state_words(get_language())
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
     days: dict[tuple, Day] = {}
     for slot in slots:
@@ -300,18 +311,19 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) 
                                   endpoints=endpoints)
         reservation, justification = held.get(slot.pk, (None, None))
         row = _row(slot, reservation, justification, period_for(slot, periods), now,
-                   day.deadline)
+                   day.deadline, states)
         row.label = f"{slot.unit.label}, {day.short_label}"
         day.rows.append(row)
     return list(days.values())
 
 
-def _row(slot: Slot, reservation, justification, period, now, deadline) -> Row:
+def _row(slot: Slot, reservation, justification, period, now, deadline, words) -> Row:
+    """`words`: `state_words` in the active language."""
     if slot.closed:
         return Row(slot, "closed", _("fermé : %(reason)s") % {
             "reason": slot.closed_reason or _("accueil fermé")}, reservation=reservation)
     if justification is not None:
-        return _justified_row(slot, reservation, justification)
+        return _justified_row(slot, reservation, justification, words)
     active = reservation is not None and reservation.state != Reservation.State.CANCELLED
     if active:
         can_cancel = now < deadline
@@ -320,7 +332,7 @@ def _row(slot: Slot, reservation, justification, period, now, deadline) -> Row:
             "%(moment)s.") % {"moment": justification_limit_text(slot.date)}
         if reservation.state == Reservation.State.CONFIRMED:
             # The same bound as the justification service (absences.justification_refusal).
-            return Row(slot, "booked", _("réservé"), detail, reservation, can_cancel=can_cancel,
+            return Row(slot, "booked", words["booked"], detail, reservation, can_cancel=can_cancel,
                        can_justify=not can_cancel
                        and now <= justification_deadline(slot.date))
         return Row(slot, "waiting", waiting_words(waiting_rank(reservation)), detail, reservation,
@@ -328,30 +340,30 @@ def _row(slot: Slot, reservation, justification, period, now, deadline) -> Row:
     refusal = time_refusal(slot, period, now)
     if refusal:
         if period is None:
-            row = Row(slot, "not_open", _("pas encore ouvert"), refusal)
+            row = Row(slot, "not_open", words["not_open"], refusal)
         elif now < period.opens_at:
             row = Row(slot, "not_open", _("pas encore ouvert (ouvre le %(moment)s)") % {
                 "moment": format_moment(period.opens_at)}, refusal)
         else:
-            row = Row(slot, "late", _("hors délai"), refusal)
+            row = Row(slot, "late", words["late"], refusal)
     elif slot.free_places > 0:
-        row = Row(slot, "available", _("places disponibles"), can_book=True)
+        row = Row(slot, "available", words["available"], can_book=True)
     else:
-        row = Row(slot, "full", _("complet — rejoindre la liste d'attente"), can_join=True)
+        row = Row(slot, "full", words["full"], can_join=True)
     if reservation is not None:  # cancelled: say so, and what can be done now
         row.detail = row.detail or str(row.words)
-        row.state, row.words, row.reservation = "cancelled", _("annulé"), reservation
+        row.state, row.words, row.reservation = "cancelled", words["cancelled"], reservation
     return row
 
 
-def _justified_row(slot, reservation, justification) -> Row:
+def _justified_row(slot, reservation, justification, words) -> Row:
     state = justification.state
     if state == AbsenceJustification.State.ACCEPTED:
-        return Row(slot, "justified", _("absence justifiée"), reservation=reservation)
+        return Row(slot, "justified", words["justified"], reservation=reservation)
     if state == AbsenceJustification.State.REFUSED:
-        return Row(slot, "justification_refused", _("justification refusée"),
+        return Row(slot, "justification_refused", words["justification_refused"],
                    justification.staff_comment, reservation)
-    return Row(slot, "justifying", _("justification en cours"), reservation=reservation)
+    return Row(slot, "justifying", words["justifying"], reservation=reservation)
 
 
 def _weekdays(activity: Activity) -> list[int]:

@@ -38,20 +38,46 @@ def next_bookable_day(child_id, today):
     return rows.convert(Slot, "date", found[0][0])
 
 
-def year_and_file_state(child_id, first, last) -> SchoolYear | None:
-    """The school year of the month, with the state of the child's file for it
-    (`file_state`, None without a file): one statement."""
+def year_and_enrolments(child_id, first, last) -> tuple[SchoolYear | None, list[Enrolment]]:
+    """The school year of the month, with the state of the child's file for it (`file_state`,
+    None without a file), and the child's validated enrolments of that year as
+    `enrolments_in_year` gives them: the calendar's first read, one statement. (The
+    enrolments are read even when the file then closes the month: the gate is the caller's.)"""
+    year_columns = rows.select(SchoolYear, "y")
     sql = (  # the models' own names; every value is a bound parameter
-        f"SELECT {rows.select(SchoolYear, 'y')}, (SELECT f.state FROM "  # noqa: S608
+        f"WITH y AS (SELECT {year_columns}, (SELECT f.state FROM "  # noqa: S608
         f"{rows.table(AnnualFile)} f WHERE f.child_id = %s AND f.school_year_id = y.id "
-        f"LIMIT 1) FROM {rows.table(SchoolYear)} y WHERE y.start_date <= %s "
-        "AND y.end_date >= %s ORDER BY y.start_date LIMIT 1")
-    found = rows.fetch(sql, [child_id, last, first])
+        f"LIMIT 1) AS file_state FROM {rows.table(SchoolYear)} y WHERE y.start_date <= %s "
+        "AND y.end_date >= %s ORDER BY y.start_date LIMIT 1) "
+        f"SELECT {year_columns}, y.file_state, {rows.select(Enrolment, 'e')}, "
+        f"{rows.select(Activity, 'a')}, {rows.select(DeadlineRule, 'r')}, "
+        f"{rows.select(Site, 's')} FROM y LEFT JOIN ({rows.table(Enrolment)} e "
+        f"JOIN {rows.table(Activity)} a ON a.id = e.activity_id "
+        f"JOIN {rows.table(Site)} s ON s.id = e.site_id "
+        f"LEFT JOIN {rows.table(DeadlineRule)} r ON r.activity_id = a.id) "
+        "ON a.school_year_id = y.id AND e.child_id = %s AND e.state = %s "
+        "ORDER BY a.kind, a.name")
+    found = rows.fetch(sql, [child_id, last, first, child_id, Enrolment.State.VALIDATED.value])
     if not found:
-        return None
-    year = rows.instance(SchoolYear, found[0][:-1])
-    year.file_state = found[0][-1]
-    return year
+        return None, []
+    year_end = len(rows.columns(SchoolYear))
+    year = rows.instance(SchoolYear, found[0][:year_end])
+    year.file_state = found[0][year_end]
+    enrolments = []
+    for row in found:
+        if row[year_end + 1] is None:  # no enrolment: the year's row alone
+            continue
+        enrolment, activity, rule, site = rows.instances(_YEAR_ENROLMENT_READ,
+                                                         row[year_end + 1:])
+        if rule is None:
+            if activity.needs_reservation:  # "no rule": only the ORM can record it
+                return year, enrolments_in_year(child_id, year.pk)
+        else:
+            activity.deadline_rule = rule
+        activity.school_year = year
+        enrolment.activity, enrolment.site = activity, site
+        enrolments.append(enrolment)
+    return year, enrolments
 
 
 def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
@@ -64,6 +90,7 @@ def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
 
 
 _ENROLMENT_READ = (Enrolment, Activity, SchoolYear, DeadlineRule, Site)
+_YEAR_ENROLMENT_READ = (Enrolment, Activity, DeadlineRule, Site)
 
 
 def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolment]:
@@ -85,7 +112,7 @@ def _enrolments(where: str, params: list, order: str, fallback) -> list[Enrolmen
     enrolments = []
     for row in rows.fetch(sql, [*params, Enrolment.State.VALIDATED.value]):
         enrolment, activity, year, rule, site = rows.instances(_ENROLMENT_READ, row)
-        if rule.pk is None:
+        if rule is None:
             if activity.needs_reservation:
                 return list(fallback().filter(state=Enrolment.State.VALIDATED).select_related(
                     "activity__school_year", "activity__deadline_rule", "site"))
@@ -205,7 +232,7 @@ def period_slots(activity, unit, sites, first, last, iso_weekday) -> list[Slot]:
         slot, group = rows.instances((Slot, AgeGroup), row)
         if iso_weekday is not None and slot.date.isoweekday() != iso_weekday:
             continue
-        slot.age_group = group if group.pk is not None else None
+        slot.age_group = group
         slot.activity, slot.unit, slot.site = activity, unit, sites[slot.site_id]
         found.append(slot)
     return found
@@ -306,6 +333,6 @@ def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
     found = []
     for row in rows.fetch(sql, params):
         slot, unit, group = rows.instances((Slot, ActivityUnit, AgeGroup), row[:held_from])
-        slot.unit, slot.age_group = unit, (group if group.pk is not None else None)
+        slot.unit, slot.age_group = unit, group
         found.append(SlotRow(slot, *_held(row, held_from)))
     return found

@@ -28,7 +28,7 @@ DATABASES["default"]["OPTIONS"] = {
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "ground.redis_client_cache.RedisClientCache",  # one client kept
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
     },
     "fragments": FRAGMENTS_CACHE,

@@ -156,6 +156,8 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
                 now, source, check_period, past_limits) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     fresh = []  # days never requested: all in one statement on PostgreSQL
+    in_one_statement = places.one_statement()
+    labels: dict[str, str] = {}  # each state's words translated once, not once per day
     for slot in slots:
         refusal = eligibility_refusal(child, slot, enrolments) or time_refusal(
             slot, period_for(slot, periods), now, check_period=check_period,
@@ -165,8 +167,10 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
             continue
         found = existing.get(slot.pk)
         if found is not None and found.state != Reservation.State.CANCELLED:
-            outcomes[slot.pk] = Outcome(slot, "already", _state_label(found.state))
-        elif found is None and places.one_statement():
+            if found.state not in labels:
+                labels[found.state] = _state_label(found.state)
+            outcomes[slot.pk] = Outcome(slot, "already", labels[found.state])
+        elif found is None and in_one_statement:
             fresh.append(slot)
         else:
             outcomes[slot.pk] = _book_one(child, slot, found, family, user,
@@ -446,9 +450,10 @@ def summarise(changes: list[tuple[Child, list[Outcome]]], *, by_service=False) -
     if not changed:
         return
     letters: dict[int, list] = {}
+    states = {state: _(words) for state, words in _STATE_WORDS.items()}  # once, not per line
     for child, outcomes in changed:
         lines = [{"day": format_day(o.slot.date), "activity": o.slot.activity.name,
-                  "unit": o.slot.unit.label, "state": _(_STATE_WORDS[o.state])} for o in outcomes]
+                  "unit": o.slot.unit.label, "state": states[o.state]} for o in outcomes]
         for household in households(child):
             letters.setdefault(household, []).append({"child": child, "lines": lines})
     addresses = household_addresses([child for child, _outcomes in changed])
@@ -464,7 +469,7 @@ def summarise(changes: list[tuple[Child, list[Outcome]]], *, by_service=False) -
                                        _("et"))})
 
 
-_STATE_WORDS = {  # translated line by line, through the per-language memory
+_STATE_WORDS = {  # translated once per summary (summarise)
     "confirmed": gettext_noop("réservé"),
     "waiting": gettext_noop("en liste d'attente"),
     "cancelled": gettext_noop("annulé"),

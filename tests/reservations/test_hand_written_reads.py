@@ -108,3 +108,31 @@ def test_an_activity_without_deadline_rule_is_read_by_the_orm(booker, activity,
         [enrolment] = queries.enrolments_read([booker.child.pk], [activity.pk])
     with django_assert_num_queries(0):
         assert getattr(enrolment.activity, "deadline_rule", None) is None
+
+
+def test_the_months_year_and_enrolments_in_one_read(booker, slot, activity,
+                                                    django_assert_num_queries):
+    """The calendar's first read: the month's school year, the child's file state for it and
+    his validated enrolments of that year, with what they bring, in one statement."""
+    from inscriptions.models import Enrolment
+
+    year = activity.school_year
+    with django_assert_num_queries(1):
+        found, enrolments = queries.year_and_enrolments(booker.child.pk, slot.date, slot.date)
+    assert values(found) == values(year)
+    assert found.file_state == AnnualFile.objects.get(child=booker.child,
+                                                      school_year=year).state
+    expected = list(Enrolment.objects.filter(
+        child=booker.child, state=Enrolment.State.VALIDATED, activity__school_year=year,
+    ).select_related("activity__deadline_rule", "site"))
+    assert expected and [values(e) for e in enrolments] == [values(e) for e in expected]
+    brought = [(e.activity.school_year.pk, e.activity.deadline_rule.pk, e.site.pk)
+               for e in expected]
+    with django_assert_num_queries(0):
+        assert [(e.activity.school_year.pk, e.activity.deadline_rule.pk, e.site.pk)
+                for e in enrolments] == brought
+    # Another child: the year, no file, no enrolment.
+    other, none = queries.year_and_enrolments(booker.child.pk + 1000, slot.date, slot.date)
+    assert other.pk == year.pk and other.file_state is None and none == []
+    before = year.start_date.replace(year=year.start_date.year - 5)
+    assert queries.year_and_enrolments(booker.child.pk, before, before) == (None, [])
