@@ -28,7 +28,7 @@ DATABASES["default"]["OPTIONS"] = {
 
 CACHES = {
     "default": {
-        "BACKEND": "ground.redis_client_cache.RedisClientCache",  # one client kept
+        "BACKEND": "django_redis.cache.RedisCache",  # keeps its client (docs/performance.md)
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
     },
     "fragments": FRAGMENTS_CACHE,
