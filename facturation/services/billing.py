@@ -34,6 +34,7 @@ from ground.task_queue import queue_task
 from inscriptions.models import AnnualFile, FamilyQuotient
 from reservations.models import AbsenceJustification, Attendance, Reservation
 
+from .. import payment_methods
 from ..models import BillingRun, CreditNote, Invoice, InvoiceLine, NumberSequence, Payment
 from ..pricing import (
     bracket_price,
@@ -295,7 +296,8 @@ def _carry_payments(cancelled: Invoice, corrective: Invoice, now) -> None:
 
 def _notify(invoice, credit_note, family) -> None:
     write_to_family("invoice_issued", family, {
-        "invoice": invoice, "credit_note": credit_note, "family": family})
+        "invoice": invoice, "credit_note": credit_note, "family": family,
+        "ways": payment_methods.available()})
 
 
 def _render_pdfs(invoice_ids) -> None:
