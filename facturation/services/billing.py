@@ -28,14 +28,22 @@ from django.utils.translation import gettext as _
 
 from familles.letters import write_to_family
 from familles.models import Family
-from ground.calendar import month_bounds
+from ground.calendar import month_bounds, month_label
 from ground.commune import commune
 from ground.task_queue import queue_task
 from inscriptions.models import AnnualFile, FamilyQuotient
 from reservations.models import AbsenceJustification, Attendance, Reservation
 
 from .. import payment_methods
-from ..models import BillingRun, CreditNote, Invoice, InvoiceLine, NumberSequence, Payment
+from ..models import (
+    BillingRule,
+    BillingRun,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    NumberSequence,
+    Payment,
+)
 from ..pricing import (
     bracket_price,
     is_outside_commune,
@@ -71,10 +79,17 @@ def _reservation_is_billed(reservation: Reservation) -> bool:
     return True
 
 
-def billable_items(month: date) -> list[Item]:
+def billable_items(month: date, advance_only: bool = False) -> list[Item]:
+    """The month's billable units; `advance_only`: only those of activities billed in
+    advance (a month in progress, `prepare_month`)."""
     first, last = month_bounds(month)
     items = []
-    reservations = Reservation.objects.filter(slot__date__range=(first, last)).filter(
+    reservations = Reservation.objects.filter(slot__date__range=(first, last))
+    presences = Attendance.objects.filter(date__range=(first, last))
+    if advance_only:
+        reservations = reservations.filter(slot__activity__billing_rule__bill_in_advance=True)
+        presences = presences.filter(activity__billing_rule__bill_in_advance=True)
+    reservations = reservations.filter(
         Q(state=Reservation.State.CONFIRMED)
         | Q(state=Reservation.State.CANCELLED, cancelled_late=True)
     ).select_related("child", "slot__activity__billing_rule", "slot__unit", "attendance",
@@ -84,8 +99,8 @@ def billable_items(month: date) -> list[Item]:
             slot = reservation.slot
             items.append(Item(reservation.family_id, reservation.child, slot.activity,
                               slot.unit, slot.date))
-    presences = list(Attendance.objects.filter(
-        date__range=(first, last), reservation__isnull=True,
+    presences = list(presences.filter(
+        reservation__isnull=True,
         status=Attendance.Status.PRESENT,
     ).select_related("child", "activity", "unit"))
     payers = _dossier_payers({(a.child_id, a.activity.school_year_id) for a in presences})
@@ -175,11 +190,34 @@ def _line_keys(invoice: Invoice) -> set:
              tuple(line.dates)) for line in invoice.lines.all()}
 
 
-def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
-    """Draft the month's invoices (again): the draft is replaced, issued invoices stay."""
+def prepare_month(month: date, staff_user=None, now=None) -> BillingRun:
+    """What staff and beat call to draft a month: only once it has ended (its days held, its
+    registers taken, its absences justified), except for activities whose billing rule says
+    « facturation à l'avance »: a month in progress drafts only their days."""
     now = now or timezone.now()
     month = month.replace(day=1)
-    lines = priced_lines(billable_items(month))  # outside the transaction: read-only work
+    today = timezone.localdate(now)
+    _first, last = month_bounds(month)
+    if month > today:
+        raise ValidationError(_("Ce mois n'a pas encore commencé."))
+    in_progress = today <= last
+    if in_progress and not BillingRule.objects.filter(bill_in_advance=True).exists():
+        raise ValidationError(_(
+            "Ce mois (%(month)s) n'est pas terminé : il se facture à partir du 1er "
+            "%(next)s, quand ses journées ont eu lieu et ses registres sont remplis. Seules "
+            "les activités « facturées à l'avance » (règle de facturation) peuvent l'être "
+            "avant.") % {"month": month_label(month),
+                         "next": month_label(last + timedelta(days=1))})
+    return prepare_run(month, staff_user, now, advance_only=in_progress)
+
+
+def prepare_run(month: date, staff_user=None, now=None, advance_only=False) -> BillingRun:
+    """Draft the month's invoices (again): the draft is replaced, issued invoices stay. The
+    engine: staff and beat go through `prepare_month`, which checks the month has ended."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    # Outside the transaction: read-only work.
+    lines = priced_lines(billable_items(month, advance_only))
     with transaction.atomic():
         run = _draft_run(month, staff_user, now)
         run.invoices.all().delete()
@@ -238,8 +276,17 @@ def next_number(kind: str, year: int) -> int:
     return sequence.last
 
 
-def issue_run(run_id, staff_user, now=None) -> BillingRun:
-    """Number, date and send every draft invoice of the run; credit what they correct."""
+def draft_counts(invoices) -> tuple[int, int, int]:
+    """(invoices, families, total in cents) of a draft: what staff confirm before issuing."""
+    invoices = list(invoices)
+    return (len(invoices), len({i.family_id for i in invoices}),
+            sum(i.total_cents for i in invoices))
+
+
+def issue_run(run_id, staff_user, now=None, confirmed=None) -> BillingRun:
+    """Number, date and send every draft invoice of the run; credit what they correct.
+    `confirmed`: the counts staff confirmed (`draft_counts`); if the draft changed since (it
+    was prepared again meanwhile), nothing is issued."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -248,6 +295,13 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
             raise ValidationError(_("Cette facturation est déjà émise."))
         invoices = list(run.invoices.select_related("family", "corrects").prefetch_related(
             "family__guardians__user").order_by("family__name", "family_id"))
+        if confirmed is not None and tuple(confirmed) != draft_counts(invoices):
+            raise ValidationError(_("Le brouillon a changé depuis votre confirmation : "
+                                    "vérifiez-le à nouveau avant d'émettre."))
+        if any(i.corrects_id and i.corrects.credit_notes.exists() for i in invoices):
+            # An invoice it corrects was credited meanwhile (an absence accepted after issue).
+            raise ValidationError(_("Une facture que ce brouillon corrige a été annulée "
+                                    "depuis : préparez à nouveau le mois avant d'émettre."))
         # Lock the sequences this run uses up front, always in the same order (credit notes,
         # then invoices): two runs issued at once never wait for each other in a circle.
         if any(invoice.corrects_id for invoice in invoices):
