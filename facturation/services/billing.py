@@ -229,18 +229,22 @@ def prepare_run(month: date, staff_user=None, now=None, advance_only=False) -> B
                 continue
             if previous is None and not any(line.unit_price_cents for line in expected):
                 continue  # days priced at nothing (a free bracket): no invoice to issue
-            invoice = Invoice.objects.create(run=run, family_id=family_id, month=month,
-                                             corrects=previous)
-            InvoiceLine.objects.bulk_create([
-                InvoiceLine(invoice=invoice, child=line.child, activity=line.activity,
-                            unit=line.unit, dates=line.dates, quantity=len(line.dates),
-                            unit_price_cents=line.unit_price_cents,
-                            amount_cents=len(line.dates) * line.unit_price_cents)
-                for line in expected])
-            invoice.total_cents = sum(len(line.dates) * line.unit_price_cents
-                                      for line in expected)
-            invoice.save(update_fields=["total_cents"])
+            _draft_invoice(run, family_id, month, previous, expected)
     return run
+
+
+def _draft_invoice(run, family_id, month, previous, lines) -> Invoice:
+    invoice = Invoice.objects.create(run=run, family_id=family_id, month=month,
+                                     corrects=previous)
+    InvoiceLine.objects.bulk_create([
+        InvoiceLine(invoice=invoice, child=line.child, activity=line.activity,
+                    unit=line.unit, dates=line.dates, quantity=len(line.dates),
+                    unit_price_cents=line.unit_price_cents,
+                    amount_cents=len(line.dates) * line.unit_price_cents)
+        for line in lines])
+    invoice.total_cents = sum(len(line.dates) * line.unit_price_cents for line in lines)
+    invoice.save(update_fields=["total_cents"])
+    return invoice
 
 
 def _draft_run(month, staff_user, now) -> BillingRun:
@@ -309,32 +313,80 @@ def issue_run(run_id, staff_user, now=None, confirmed=None) -> BillingRun:
         if any(invoice.total_cents for invoice in invoices):
             _locked_sequence("invoice", today.year)
         for invoice in invoices:
-            credit_note = None
-            if invoice.corrects is not None:
-                credit_note = CreditNote.objects.create(
-                    invoice=invoice.corrects, issued_at=now,
-                    number=f"AV-{today.year}-{next_number('credit', today.year):06d}",
-                    amount_cents=invoice.corrects.total_cents,
-                    reason=_("Remplacée par une facture corrigée."))
-            if not invoice.total_cents:
-                invoice.delete()  # nothing to bill any more: the credit note says it all
-                if credit_note is None:
-                    continue  # nothing billed, nothing credited: nothing to tell
-            else:
-                invoice.number = f"{today.year}-{next_number('invoice', today.year):06d}"
-                invoice.state = Invoice.State.ISSUED
-                invoice.issued_at = now
-                invoice.due_date = today + timedelta(days=commune().invoice_due_days)
-                invoice.save(update_fields=["number", "state", "issued_at", "due_date"])
-                if invoice.corrects is not None:
-                    _carry_payments(invoice.corrects, invoice, now)
-            _notify(invoice if invoice.pk else None, credit_note, invoice.family)
+            _issue_invoice(invoice, now, _("Remplacée par une facture corrigée."))
         run.state = BillingRun.State.ISSUED
         run.issued_at, run.issued_by = now, staff_user
         run.save(update_fields=["state", "issued_at", "issued_by"])
         issued_ids = [str(i.pk) for i in invoices if i.pk and i.state == Invoice.State.ISSUED]
         transaction.on_commit(lambda: _render_pdfs(issued_ids))
     return run
+
+
+def _issue_invoice(invoice, now, reason) -> CreditNote | None:
+    """Number, date and send one draft invoice; credit in full the invoice it corrects (the
+    caller holds the sequences' locks, credit notes first)."""
+    today = timezone.localdate(now)
+    credit_note = None
+    if invoice.corrects is not None:
+        credit_note = CreditNote.objects.create(
+            invoice=invoice.corrects, issued_at=now,
+            number=f"AV-{today.year}-{next_number('credit', today.year):06d}",
+            amount_cents=invoice.corrects.total_cents, reason=reason)
+    if not invoice.total_cents:
+        invoice.delete()  # nothing to bill any more: the credit note says it all
+        if credit_note is None:
+            return None  # nothing billed, nothing credited: nothing to tell
+    else:
+        invoice.number = f"{today.year}-{next_number('invoice', today.year):06d}"
+        invoice.state = Invoice.State.ISSUED
+        invoice.issued_at = now
+        invoice.due_date = today + timedelta(days=commune().invoice_due_days)
+        invoice.save(update_fields=["number", "state", "issued_at", "due_date"])
+        if invoice.corrects is not None:
+            _carry_payments(invoice.corrects, invoice, now)
+    _notify(invoice if invoice.pk else None, credit_note, invoice.family)
+    return credit_note
+
+
+def correct_family_month(family_id, month: date, staff_user, reason: str,
+                         now=None) -> CreditNote | None:
+    """Bill one family's month again at once, after its invoice was issued (an absence
+    accepted late): the issued invoice is credited in full and a corrective invoice, with
+    what is billable now, is issued and sent — in the caller's transaction, so that the
+    decision, the credit note and the e-mails exist together. Returns the credit note, or
+    None when the family's issued invoice still matches (or there is none). A draft of that
+    family for the month was computed against the credited invoice: it is dropped, and
+    staff prepare the month again (its page lists what is pending)."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    with transaction.atomic():
+        # The draft run first, as issue_run locks it: the two wait for each other in order.
+        draft = BillingRun.objects.select_for_update().filter(
+            month=month, state=BillingRun.State.DRAFT).first()
+        previous = Invoice.objects.select_for_update(of=("self",)).filter(
+            family_id=family_id, month=month, state=Invoice.State.ISSUED,
+            credit_notes__isnull=True).order_by("issued_at").last()
+        if previous is None:
+            return None
+        items = [item for item in billable_items(month) if item.family_id == family_id]
+        expected = priced_lines(items).get(family_id, [])
+        if _line_keys(previous) == {line.key for line in expected}:
+            return None
+        if draft is not None:
+            draft.invoices.filter(family_id=family_id).delete()
+        today = timezone.localdate(now)
+        _locked_sequence("credit", today.year)
+        _locked_sequence("invoice", today.year)
+        run = BillingRun.objects.create(
+            month=month, state=BillingRun.State.ISSUED, prepared_at=now,
+            prepared_by=staff_user, issued_at=now, issued_by=staff_user)
+        invoice = _draft_invoice(run, family_id, month, previous, expected)
+        invoice = Invoice.objects.select_related("family", "corrects").get(pk=invoice.pk)
+        credit_note = _issue_invoice(invoice, now, reason)
+        if invoice.pk and invoice.state == Invoice.State.ISSUED:
+            issued_id = str(invoice.pk)
+            transaction.on_commit(lambda: _render_pdfs([issued_id]))
+    return credit_note
 
 
 def _carry_payments(cancelled: Invoice, corrective: Invoice, now) -> None:
