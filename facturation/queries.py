@@ -206,11 +206,18 @@ def describe(attestation: Attestation) -> str:
 
 # The staff's billing run --------------------------------------------------------------------
 
-def run_checks(month: date) -> dict:
+def run_checks(month: date, prepared_at=None) -> dict:
     """What is not settled yet in a month being billed, listed on its draft so that staff
     issue knowingly: the absence justifications still to decide (an acceptance frees the
-    day) and the registers not taken (days with bookings but no attendance recorded)."""
+    day), the registers not taken (days with bookings but no attendance recorded) and, given
+    when the draft was prepared, the decisions and marks made since (it is then stale)."""
     first, last = month_bounds(month)
+    changed_since = 0
+    if prepared_at is not None:
+        changed_since = AbsenceJustification.objects.filter(
+            reservation__slot__date__range=(first, last), decided_at__gt=prepared_at,
+        ).count() + Attendance.objects.filter(
+            date__range=(first, last), recorded_at__gt=prepared_at).count()
     pending = list(AbsenceJustification.objects.filter(
         state=AbsenceJustification.State.SUBMITTED,
         reservation__slot__date__range=(first, last),
@@ -224,4 +231,5 @@ def run_checks(month: date) -> dict:
         children=Count("reservations", filter=Q(
             reservations__state=Reservation.State.CONFIRMED))).order_by(
         "date", "activity__name", "unit__label"))
-    return {"pending_justifications": pending, "unrecorded_registers": unrecorded}
+    return {"pending_justifications": pending, "unrecorded_registers": unrecorded,
+            "changed_since": changed_since}

@@ -109,7 +109,7 @@ class BillingRunAdmin(admin.ModelAdmin):
                 "family", "corrects").annotate(line_count=Count("lines")).order_by(
                 "family__name", "family_id"))
             if run.state == BillingRun.State.DRAFT:
-                context.update(queries.run_checks(run.month))
+                context.update(queries.run_checks(run.month, run.prepared_at))
             context.update({
                 "invoices": invoices,
                 "run_total": euros(sum(i.total_cents for i in invoices)),
@@ -168,7 +168,7 @@ class BillingRunAdmin(admin.ModelAdmin):
                 "invoice_count": counts[0], "family_count": counts[1],
                 "total": euros(counts[2]),
                 "corrections": sum(1 for i in invoices if i.corrects_id),
-                **queries.run_checks(run.month),
+                **queries.run_checks(run.month, run.prepared_at),
             }, status=400 if form.errors else 200)
         corrections = run.invoices.filter(corrects__isnull=False).count()
         confirmed = tuple(form.cleaned_data[name]

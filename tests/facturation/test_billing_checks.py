@@ -188,3 +188,17 @@ def test_the_confirmed_counts_issue_the_run(draft):
     run.refresh_from_db()
     assert run.state == BillingRun.State.ISSUED
     assert OutboxMessage.objects.filter(template="invoice_issued").count() == 2
+
+
+def test_a_register_taken_after_the_draft_says_it_is_stale(draft):
+    run, moment = draft
+    slot = run.invoices.first().lines.first()
+    with time_machine.travel(moment + datetime.timedelta(hours=1), tick=False):
+        present(slot.child, slot.unit, datetime.date.fromisoformat(slot.dates[0]))
+        client = login(StaffFactory())
+        change = visible_text(client.get(reverse("admin:facturation_billingrun_change",
+                                                 args=[run.pk])))
+        confirm = visible_text(client.get(issue_url(run)))
+    for text in (change, confirm):
+        assert ("Depuis la préparation de ce brouillon, 1 justification ou pointage du mois a "
+                "été enregistré : préparez-le à nouveau") in text
