@@ -85,3 +85,13 @@ def test_the_reminder_says_the_available_ways(invoice, case):
     assert send_overdue_reminders(now=late) == 1
     message = OutboxMessage.objects.filter(template="invoice_reminder").get()
     says_exactly(message.body_text, case)
+
+
+@pytest.mark.parametrize("iban, words", [(IBAN, f"IBAN {IBAN_PRINTED}"),
+                                         ("", "demandez les coordonnées bancaires")])
+def test_the_payment_page_gives_the_regies_iban_for_a_transfer(parent_client, family, iban,
+                                                                words):
+    update_commune(payment_methods=["transfer"], regie_iban=iban)
+    invoice = issued_invoice(priced_activity(), ChildFactory(family=family))
+    text = visible_text(parent_client.get(reverse("facturation:payment", args=[invoice.pk])))
+    assert words in text
