@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from facturation.models import BillingRule, BillingRun, Invoice, euros
@@ -63,7 +64,7 @@ def test_the_last_day_of_the_month_is_still_in_progress_the_next_day_is_not():
     activity = priced_activity()
     book_wednesdays(activity)
     month = october(activity)
-    with pytest.raises(Exception, match="n'est pas terminé"):
+    with pytest.raises(ValidationError, match="n'est pas terminé"):
         prepare_month(month, now=at(month.replace(day=31), hour=23))
     run = prepare_month(month, now=at(datetime.date(month.year, 11, 1), hour=0))
     assert run.invoices.count() == 2
