@@ -8,4 +8,8 @@ class FacturationConfig(AppConfig):
 
     def ready(self):
         # The services queue the PDFs' rendering by name (ground/task_queue.py).
-        from . import tasks  # noqa: F401
+        from reservations.extensions import add_acceptance_handler
+
+        from . import receivers, tasks  # noqa: F401
+
+        add_acceptance_handler(receivers.credit_accepted_absence)

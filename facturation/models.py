@@ -55,6 +55,13 @@ class BillingRule(models.Model):
         _("facturer l'absence non justifiée"), default=True)
     bill_late_cancellation = models.BooleanField(
         _("facturer l'annulation hors délai"), default=True)
+    # A month is billed once it has ended (its days held, its registers taken, its absences
+    # justified); an activity paid up front (a subscription, a stay) may be billed during it.
+    bill_in_advance = models.BooleanField(
+        _("facturation à l'avance"), default=False,
+        help_text=_("Permet de facturer le mois en cours avant sa fin, pour cette activité "
+                    "seulement (les autres attendent la fin du mois). Ce qui change ensuite "
+                    "est corrigé par un avoir et une facture corrigée."))
     history = HistoricalRecords()
 
     class Meta:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ground.commune import commune
 
+from . import payment_methods
 from .models import Invoice
 from .queries import family_invoices, invoice_context, with_status
 
@@ -31,7 +32,7 @@ def render_invoice_pdf_bytes(invoice) -> bytes:
         "family", "corrects").filter(pk=invoice.pk), today)
     html = render_to_string("facturation/pdf/invoice.html", {
         "invoice": invoice, "family": invoice.family, "commune": commune(),
-        "rendered_on": today, **invoice_context(invoice),
+        "rendered_on": today, "ways": payment_methods.available(), **invoice_context(invoice),
     })
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 

@@ -7,8 +7,12 @@ in SQL, so that a list of invoices costs one query whatever its length."""
 from collections import defaultdict
 from datetime import date
 
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from ground.calendar import month_bounds
+from reservations.models import AbsenceJustification, Attendance, Reservation, Slot
 
 from .models import Attestation, CreditNote, Invoice, InvoiceLine, Payment, euros
 
@@ -198,3 +202,34 @@ def describe(attestation: Attestation) -> str:
         "first": date_format(attestation.period_start, "j F Y"),
         "last": date_format(attestation.period_end, "j F Y")}
 
+
+
+# The staff's billing run --------------------------------------------------------------------
+
+def run_checks(month: date, prepared_at=None) -> dict:
+    """What is not settled yet in a month being billed, listed on its draft so that staff
+    issue knowingly: the absence justifications still to decide (an acceptance frees the
+    day), the registers not taken (days with bookings but no attendance recorded) and, given
+    when the draft was prepared, the decisions and marks made since (it is then stale)."""
+    first, last = month_bounds(month)
+    changed_since = 0
+    if prepared_at is not None:
+        changed_since = AbsenceJustification.objects.filter(
+            reservation__slot__date__range=(first, last), decided_at__gt=prepared_at,
+        ).count() + Attendance.objects.filter(
+            date__range=(first, last), recorded_at__gt=prepared_at).count()
+    pending = list(AbsenceJustification.objects.filter(
+        state=AbsenceJustification.State.SUBMITTED,
+        reservation__slot__date__range=(first, last),
+    ).select_related("reservation__child", "reservation__slot__activity",
+                     "reservation__slot__unit").order_by("reservation__slot__date", "pk"))
+    recorded = Attendance.objects.filter(activity=OuterRef("activity"), unit=OuterRef("unit"),
+                                         date=OuterRef("date"))
+    unrecorded = list(Slot.objects.filter(
+        date__range=(first, last), reservations__state=Reservation.State.CONFIRMED,
+    ).exclude(Exists(recorded)).values("date", "activity__name", "unit__label").annotate(
+        children=Count("reservations", filter=Q(
+            reservations__state=Reservation.State.CONFIRMED))).order_by(
+        "date", "activity__name", "unit__label"))
+    return {"pending_justifications": pending, "unrecorded_registers": unrecorded,
+            "changed_since": changed_since}

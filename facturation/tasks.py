@@ -12,7 +12,7 @@ from .attestation_pdf import store_attestation_pdf
 from .pdf import store_invoice_pdf
 from .services import reminders
 from .services.attestations import prepare_fiscal_drafts
-from .services.billing import prepare_run
+from .services.billing import prepare_month
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def prepare_previous_month(now=None) -> int | None:
     now = now or timezone.now()
     month = previous_month(timezone.localdate(now))
     try:
-        run = prepare_run(month, None, now=now)
+        run = prepare_month(month, None, now=now)
     except ValidationError as exc:
         logger.warning("Billing run of %s not prepared: %s", f"{month:%m/%Y}",
                        " ".join(exc.messages))

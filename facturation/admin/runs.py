@@ -8,7 +8,6 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -16,21 +15,27 @@ from django.utils.translation import ngettext
 from ground.admin_mixins import state_label
 from ground.calendar import month_label, previous_month
 
+from .. import queries
 from ..exports import MonthField
 from ..models import BillingRun, Invoice, euros
-from ..services.billing import issue_run, prepare_run
+from ..services.billing import draft_counts, issue_run, prepare_month
 
 
 class PrepareRunForm(forms.Form):
     month = MonthField(label=_("Mois à facturer"), initial=previous_month,
-                       help_text=_("Par exemple 03/2027. Préparer à nouveau un mois remplace "
-                                   "son brouillon ; les factures déjà émises ne changent pas."))
+                       help_text=_("Par exemple 03/2027. Un mois se facture une fois terminé "
+                                   "(sauf les activités facturées à l'avance). Préparer à "
+                                   "nouveau un mois remplace son brouillon ; les factures déjà "
+                                   "émises ne changent pas."))
 
-    def clean_month(self):
-        month = self.cleaned_data["month"]
-        if month > timezone.localdate().replace(day=1):
-            raise ValidationError(_t("Ce mois n'a pas encore commencé."))
-        return month
+
+class IssueConfirmForm(forms.Form):
+    """The counts staff saw on the confirmation page: issuing checks the draft still has
+    them (prepared again meanwhile, it does not)."""
+
+    invoices = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    families = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    total_cents = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
 RUN_CSS = {BillingRun.State.DRAFT: "state-wait", BillingRun.State.ISSUED: "state-ok"}
@@ -103,6 +108,8 @@ class BillingRunAdmin(admin.ModelAdmin):
             invoices = list(run.invoices.with_balances().select_related(
                 "family", "corrects").annotate(line_count=Count("lines")).order_by(
                 "family__name", "family_id"))
+            if run.state == BillingRun.State.DRAFT:
+                context.update(queries.run_checks(run.month, run.prepared_at))
             context.update({
                 "invoices": invoices,
                 "run_total": euros(sum(i.total_cents for i in invoices)),
@@ -121,7 +128,7 @@ class BillingRunAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             month = form.cleaned_data["month"]
             try:
-                run = prepare_run(month, request.user)
+                run = prepare_month(month, request.user)
             except ValidationError as exc:
                 for message in exc.messages:
                     form.add_error(None, message)
@@ -140,14 +147,34 @@ class BillingRunAdmin(admin.ModelAdmin):
         }, status=400 if form.errors else 200)
 
     def issue_view(self, request, pk):
+        """« Émettre »: a confirmation page with the counts (GET), then the issue (POST of
+        those counts: a draft prepared again in between is not issued)."""
         if not self.has_issue_permission(request):
             raise PermissionDenied
         run = get_object_or_404(BillingRun, pk=pk)
-        if request.method != "POST":  # a GET issues nothing
+        if run.state != BillingRun.State.DRAFT:
+            self.message_user(request, _t("Cette facturation est déjà émise."), messages.ERROR)
             return redirect("admin:facturation_billingrun_change", run.pk)
+        invoices = list(run.invoices.all())
+        counts = draft_counts(invoices)
+        form = IssueConfirmForm(request.POST if request.method == "POST" else None, initial=dict(
+            zip(("invoices", "families", "total_cents"), counts, strict=True)))
+        if request.method != "POST" or not form.is_valid():
+            return TemplateResponse(request, "admin/facturation/billingrun/issue_confirm.html", {
+                **self.admin_site.each_context(request), "opts": self.model._meta,
+                "original": run, "form": form,
+                "title": _t("Émettre la facturation – %(month)s") % {
+                    "month": month_label(run.month)},
+                "invoice_count": counts[0], "family_count": counts[1],
+                "total": euros(counts[2]),
+                "corrections": sum(1 for i in invoices if i.corrects_id),
+                **queries.run_checks(run.month, run.prepared_at),
+            }, status=400 if form.errors else 200)
         corrections = run.invoices.filter(corrects__isnull=False).count()
+        confirmed = tuple(form.cleaned_data[name]
+                          for name in ("invoices", "families", "total_cents"))
         try:
-            issue_run(run.pk, request.user)
+            issue_run(run.pk, request.user, confirmed=confirmed)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         else:

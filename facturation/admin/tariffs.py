@@ -119,8 +119,10 @@ class TariffAdmin(SimpleHistoryAdmin):
 
 @admin.register(BillingRule)
 class BillingRuleAdmin(SimpleHistoryAdmin):
-    list_display = ["activity", "bill_unjustified_absence", "bill_late_cancellation"]
-    list_filter = ["activity__school_year", "bill_unjustified_absence", "bill_late_cancellation"]
+    list_display = ["activity", "bill_unjustified_absence", "bill_late_cancellation",
+                    "bill_in_advance"]
+    list_filter = ["activity__school_year", "bill_unjustified_absence", "bill_late_cancellation",
+                   "bill_in_advance"]
     list_select_related = ["activity__school_year"]
     search_fields = ["activity__name"]  # without a rule, an activity bills both
 

@@ -28,13 +28,22 @@ from django.utils.translation import gettext as _
 
 from familles.letters import write_to_family
 from familles.models import Family
-from ground.calendar import month_bounds
+from ground.calendar import month_bounds, month_label
 from ground.commune import commune
 from ground.task_queue import queue_task
 from inscriptions.models import AnnualFile, FamilyQuotient
 from reservations.models import AbsenceJustification, Attendance, Reservation
 
-from ..models import BillingRun, CreditNote, Invoice, InvoiceLine, NumberSequence, Payment
+from .. import payment_methods
+from ..models import (
+    BillingRule,
+    BillingRun,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    NumberSequence,
+    Payment,
+)
 from ..pricing import (
     bracket_price,
     is_outside_commune,
@@ -70,10 +79,17 @@ def _reservation_is_billed(reservation: Reservation) -> bool:
     return True
 
 
-def billable_items(month: date) -> list[Item]:
+def billable_items(month: date, advance_only: bool = False) -> list[Item]:
+    """The month's billable units; `advance_only`: only those of activities billed in
+    advance (a month in progress, `prepare_month`)."""
     first, last = month_bounds(month)
     items = []
-    reservations = Reservation.objects.filter(slot__date__range=(first, last)).filter(
+    reservations = Reservation.objects.filter(slot__date__range=(first, last))
+    presences = Attendance.objects.filter(date__range=(first, last))
+    if advance_only:
+        reservations = reservations.filter(slot__activity__billing_rule__bill_in_advance=True)
+        presences = presences.filter(activity__billing_rule__bill_in_advance=True)
+    reservations = reservations.filter(
         Q(state=Reservation.State.CONFIRMED)
         | Q(state=Reservation.State.CANCELLED, cancelled_late=True)
     ).select_related("child", "slot__activity__billing_rule", "slot__unit", "attendance",
@@ -83,8 +99,8 @@ def billable_items(month: date) -> list[Item]:
             slot = reservation.slot
             items.append(Item(reservation.family_id, reservation.child, slot.activity,
                               slot.unit, slot.date))
-    presences = list(Attendance.objects.filter(
-        date__range=(first, last), reservation__isnull=True,
+    presences = list(presences.filter(
+        reservation__isnull=True,
         status=Attendance.Status.PRESENT,
     ).select_related("child", "activity", "unit"))
     payers = _dossier_payers({(a.child_id, a.activity.school_year_id) for a in presences})
@@ -174,11 +190,34 @@ def _line_keys(invoice: Invoice) -> set:
              tuple(line.dates)) for line in invoice.lines.all()}
 
 
-def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
-    """Draft the month's invoices (again): the draft is replaced, issued invoices stay."""
+def prepare_month(month: date, staff_user=None, now=None) -> BillingRun:
+    """What staff and beat call to draft a month: only once it has ended (its days held, its
+    registers taken, its absences justified), except for activities whose billing rule says
+    « facturation à l'avance »: a month in progress drafts only their days."""
     now = now or timezone.now()
     month = month.replace(day=1)
-    lines = priced_lines(billable_items(month))  # outside the transaction: read-only work
+    today = timezone.localdate(now)
+    _first, last = month_bounds(month)
+    if month > today:
+        raise ValidationError(_("Ce mois n'a pas encore commencé."))
+    in_progress = today <= last
+    if in_progress and not BillingRule.objects.filter(bill_in_advance=True).exists():
+        raise ValidationError(_(
+            "Ce mois (%(month)s) n'est pas terminé : il se facture à partir du 1er "
+            "%(next)s, quand ses journées ont eu lieu et ses registres sont remplis. Seules "
+            "les activités « facturées à l'avance » (règle de facturation) peuvent l'être "
+            "avant.") % {"month": month_label(month),
+                         "next": month_label(last + timedelta(days=1))})
+    return prepare_run(month, staff_user, now, advance_only=in_progress)
+
+
+def prepare_run(month: date, staff_user=None, now=None, advance_only=False) -> BillingRun:
+    """Draft the month's invoices (again): the draft is replaced, issued invoices stay. The
+    engine: staff and beat go through `prepare_month`, which checks the month has ended."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    # Outside the transaction: read-only work.
+    lines = priced_lines(billable_items(month, advance_only))
     with transaction.atomic():
         run = _draft_run(month, staff_user, now)
         run.invoices.all().delete()
@@ -190,18 +229,22 @@ def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
                 continue
             if previous is None and not any(line.unit_price_cents for line in expected):
                 continue  # days priced at nothing (a free bracket): no invoice to issue
-            invoice = Invoice.objects.create(run=run, family_id=family_id, month=month,
-                                             corrects=previous)
-            InvoiceLine.objects.bulk_create([
-                InvoiceLine(invoice=invoice, child=line.child, activity=line.activity,
-                            unit=line.unit, dates=line.dates, quantity=len(line.dates),
-                            unit_price_cents=line.unit_price_cents,
-                            amount_cents=len(line.dates) * line.unit_price_cents)
-                for line in expected])
-            invoice.total_cents = sum(len(line.dates) * line.unit_price_cents
-                                      for line in expected)
-            invoice.save(update_fields=["total_cents"])
+            _draft_invoice(run, family_id, month, previous, expected)
     return run
+
+
+def _draft_invoice(run, family_id, month, previous, lines) -> Invoice:
+    invoice = Invoice.objects.create(run=run, family_id=family_id, month=month,
+                                     corrects=previous)
+    InvoiceLine.objects.bulk_create([
+        InvoiceLine(invoice=invoice, child=line.child, activity=line.activity,
+                    unit=line.unit, dates=line.dates, quantity=len(line.dates),
+                    unit_price_cents=line.unit_price_cents,
+                    amount_cents=len(line.dates) * line.unit_price_cents)
+        for line in lines])
+    invoice.total_cents = sum(len(line.dates) * line.unit_price_cents for line in lines)
+    invoice.save(update_fields=["total_cents"])
+    return invoice
 
 
 def _draft_run(month, staff_user, now) -> BillingRun:
@@ -237,8 +280,17 @@ def next_number(kind: str, year: int) -> int:
     return sequence.last
 
 
-def issue_run(run_id, staff_user, now=None) -> BillingRun:
-    """Number, date and send every draft invoice of the run; credit what they correct."""
+def draft_counts(invoices) -> tuple[int, int, int]:
+    """(invoices, families, total in cents) of a draft: what staff confirm before issuing."""
+    invoices = list(invoices)
+    return (len(invoices), len({i.family_id for i in invoices}),
+            sum(i.total_cents for i in invoices))
+
+
+def issue_run(run_id, staff_user, now=None, confirmed=None) -> BillingRun:
+    """Number, date and send every draft invoice of the run; credit what they correct.
+    `confirmed`: the counts staff confirmed (`draft_counts`); if the draft changed since (it
+    was prepared again meanwhile), nothing is issued."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -247,6 +299,13 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
             raise ValidationError(_("Cette facturation est déjà émise."))
         invoices = list(run.invoices.select_related("family", "corrects").prefetch_related(
             "family__guardians__user").order_by("family__name", "family_id"))
+        if confirmed is not None and tuple(confirmed) != draft_counts(invoices):
+            raise ValidationError(_("Le brouillon a changé depuis votre confirmation : "
+                                    "vérifiez-le à nouveau avant d'émettre."))
+        if any(i.corrects_id and i.corrects.credit_notes.exists() for i in invoices):
+            # An invoice it corrects was credited meanwhile (an absence accepted after issue).
+            raise ValidationError(_("Une facture que ce brouillon corrige a été annulée "
+                                    "depuis : préparez à nouveau le mois avant d'émettre."))
         # Lock the sequences this run uses up front, always in the same order (credit notes,
         # then invoices): two runs issued at once never wait for each other in a circle.
         if any(invoice.corrects_id for invoice in invoices):
@@ -254,32 +313,80 @@ def issue_run(run_id, staff_user, now=None) -> BillingRun:
         if any(invoice.total_cents for invoice in invoices):
             _locked_sequence("invoice", today.year)
         for invoice in invoices:
-            credit_note = None
-            if invoice.corrects is not None:
-                credit_note = CreditNote.objects.create(
-                    invoice=invoice.corrects, issued_at=now,
-                    number=f"AV-{today.year}-{next_number('credit', today.year):06d}",
-                    amount_cents=invoice.corrects.total_cents,
-                    reason=_("Remplacée par une facture corrigée."))
-            if not invoice.total_cents:
-                invoice.delete()  # nothing to bill any more: the credit note says it all
-                if credit_note is None:
-                    continue  # nothing billed, nothing credited: nothing to tell
-            else:
-                invoice.number = f"{today.year}-{next_number('invoice', today.year):06d}"
-                invoice.state = Invoice.State.ISSUED
-                invoice.issued_at = now
-                invoice.due_date = today + timedelta(days=commune().invoice_due_days)
-                invoice.save(update_fields=["number", "state", "issued_at", "due_date"])
-                if invoice.corrects is not None:
-                    _carry_payments(invoice.corrects, invoice, now)
-            _notify(invoice if invoice.pk else None, credit_note, invoice.family)
+            _issue_invoice(invoice, now, _("Remplacée par une facture corrigée."))
         run.state = BillingRun.State.ISSUED
         run.issued_at, run.issued_by = now, staff_user
         run.save(update_fields=["state", "issued_at", "issued_by"])
         issued_ids = [str(i.pk) for i in invoices if i.pk and i.state == Invoice.State.ISSUED]
         transaction.on_commit(lambda: _render_pdfs(issued_ids))
     return run
+
+
+def _issue_invoice(invoice, now, reason) -> CreditNote | None:
+    """Number, date and send one draft invoice; credit in full the invoice it corrects (the
+    caller holds the sequences' locks, credit notes first)."""
+    today = timezone.localdate(now)
+    credit_note = None
+    if invoice.corrects is not None:
+        credit_note = CreditNote.objects.create(
+            invoice=invoice.corrects, issued_at=now,
+            number=f"AV-{today.year}-{next_number('credit', today.year):06d}",
+            amount_cents=invoice.corrects.total_cents, reason=reason)
+    if not invoice.total_cents:
+        invoice.delete()  # nothing to bill any more: the credit note says it all
+        if credit_note is None:
+            return None  # nothing billed, nothing credited: nothing to tell
+    else:
+        invoice.number = f"{today.year}-{next_number('invoice', today.year):06d}"
+        invoice.state = Invoice.State.ISSUED
+        invoice.issued_at = now
+        invoice.due_date = today + timedelta(days=commune().invoice_due_days)
+        invoice.save(update_fields=["number", "state", "issued_at", "due_date"])
+        if invoice.corrects is not None:
+            _carry_payments(invoice.corrects, invoice, now)
+    _notify(invoice if invoice.pk else None, credit_note, invoice.family)
+    return credit_note
+
+
+def correct_family_month(family_id, month: date, staff_user, reason: str,
+                         now=None) -> CreditNote | None:
+    """Bill one family's month again at once, after its invoice was issued (an absence
+    accepted late): the issued invoice is credited in full and a corrective invoice, with
+    what is billable now, is issued and sent — in the caller's transaction, so that the
+    decision, the credit note and the e-mails exist together. Returns the credit note, or
+    None when the family's issued invoice still matches (or there is none). A draft of that
+    family for the month was computed against the credited invoice: it is dropped, and
+    staff prepare the month again (its page lists what is pending)."""
+    now = now or timezone.now()
+    month = month.replace(day=1)
+    with transaction.atomic():
+        # The draft run first, as issue_run locks it: the two wait for each other in order.
+        draft = BillingRun.objects.select_for_update().filter(
+            month=month, state=BillingRun.State.DRAFT).first()
+        previous = Invoice.objects.select_for_update(of=("self",)).filter(
+            family_id=family_id, month=month, state=Invoice.State.ISSUED,
+            credit_notes__isnull=True).order_by("issued_at").last()
+        if previous is None:
+            return None
+        items = [item for item in billable_items(month) if item.family_id == family_id]
+        expected = priced_lines(items).get(family_id, [])
+        if _line_keys(previous) == {line.key for line in expected}:
+            return None
+        if draft is not None:
+            draft.invoices.filter(family_id=family_id).delete()
+        today = timezone.localdate(now)
+        _locked_sequence("credit", today.year)
+        _locked_sequence("invoice", today.year)
+        run = BillingRun.objects.create(
+            month=month, state=BillingRun.State.ISSUED, prepared_at=now,
+            prepared_by=staff_user, issued_at=now, issued_by=staff_user)
+        invoice = _draft_invoice(run, family_id, month, previous, expected)
+        invoice = Invoice.objects.select_related("family", "corrects").get(pk=invoice.pk)
+        credit_note = _issue_invoice(invoice, now, reason)
+        if invoice.pk and invoice.state == Invoice.State.ISSUED:
+            issued_id = str(invoice.pk)
+            transaction.on_commit(lambda: _render_pdfs([issued_id]))
+    return credit_note
 
 
 def _carry_payments(cancelled: Invoice, corrective: Invoice, now) -> None:
@@ -295,7 +402,8 @@ def _carry_payments(cancelled: Invoice, corrective: Invoice, now) -> None:
 
 def _notify(invoice, credit_note, family) -> None:
     write_to_family("invoice_issued", family, {
-        "invoice": invoice, "credit_note": credit_note, "family": family})
+        "invoice": invoice, "credit_note": credit_note, "family": family,
+        "ways": payment_methods.available()})
 
 
 def _render_pdfs(invoice_ids) -> None:

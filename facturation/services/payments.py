@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from familles.letters import write_to_family
 from ground.commune import commune
@@ -23,6 +22,11 @@ from ground.outbox import queue_email
 
 from .. import queries, stripe_gateway
 from ..models import Invoice, Payment, StripeEvent, UnmatchedPayment, euros
+from ..payment_methods import (  # noqa: F401 (named here by callers)
+    counter_ways,
+    not_configured_message,
+    online_payment_available,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,48 +35,6 @@ COUNTER_METHODS = (Payment.Method.CASH, Payment.Method.CHEQUE, Payment.Method.CE
                    Payment.Method.TRANSFER)
 # Checkout events that carry a payment (the second one for delayed payment methods).
 CHECKOUT_PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
-
-
-# How the sentence below names the methods paid to the service, in its order.
-COUNTER_WORDS = ((Payment.Method.CHEQUE, _lazy("chèque")), (Payment.Method.CASH, _lazy("espèces")),
-                 (Payment.Method.CESU, _lazy("CESU")), (Payment.Method.TRANSFER, _lazy("virement")))
-
-
-def counter_ways() -> str:
-    """The ways to pay the service the commune offers, as a sentence says them (« chèque,
-    espèces, CESU ou virement »); empty when it offers none."""
-    town = commune()
-    words = [str(word) for method, word in COUNTER_WORDS if town.offers(method)]
-    return _or_list(words) if words else ""
-
-
-def not_configured_message() -> str:
-    """What the family reads where « Payer » would be: the ways the commune offers."""
-    town = commune()
-    words = [str(word) for method, word in COUNTER_WORDS if town.offers(method)]
-    if not town.offers(Payment.Method.CARD):
-        if not words:
-            return _("Le paiement en ligne n'est pas proposé : renseignez-vous auprès du "
-                     "service.")
-        return _("Le paiement en ligne n'est pas proposé : payez par %(ways)s auprès du "
-                 "service.") % {"ways": _or_list(words)}
-    if not words:
-        return _("Le paiement en ligne n'est pas encore configuré : renseignez-vous auprès du "
-                 "service.")
-    return _("Le paiement en ligne n'est pas encore configuré : payez par %(ways)s auprès du "
-             "service.") % {"ways": _or_list(words)}
-
-
-def _or_list(words: list[str]) -> str:
-    if len(words) == 1:
-        return words[0]
-    return _("%(first)s ou %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
-
-
-def online_payment_available() -> bool:
-    """Whether « Payer en ligne » may be offered: the commune offers card payment and the
-    Stripe keys are set."""
-    return commune().offers(Payment.Method.CARD) and stripe_gateway.is_configured()
 
 
 def _locked_invoice(invoice_id) -> Invoice | None:

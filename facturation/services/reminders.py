@@ -15,6 +15,7 @@ from django.utils import timezone
 from familles.letters import write_to_family
 from ground.commune import commune
 
+from .. import payment_methods
 from ..models import Invoice, euros
 
 
@@ -38,10 +39,11 @@ def send_overdue_reminders(now=None) -> int:
         skip_locked=True, of=("self",)).select_related("family").prefetch_related(
         "family__guardians__user").order_by("number"))
     today = timezone.localdate(now)
+    ways = payment_methods.available()
     for invoice in invoices:
         write_to_family("invoice_reminder", invoice.family, {
             "invoice": invoice, "family": invoice.family,
             "balance": euros(balances[invoice.pk]),
-            "days_late": (today - invoice.due_date).days})
+            "days_late": (today - invoice.due_date).days, "ways": ways})
     Invoice.objects.filter(pk__in=[i.pk for i in invoices]).update(reminder_sent_at=now)
     return len(invoices)

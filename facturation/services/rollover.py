@@ -63,7 +63,8 @@ def copy_pricing(catalogue: CatalogueCopy) -> int:
     for rule in BillingRule.objects.filter(activity_id__in=list(catalogue.activities)):
         BillingRule.objects.create(activity=catalogue.activities[rule.activity_id],
                                    bill_unjustified_absence=rule.bill_unjustified_absence,
-                                   bill_late_cancellation=rule.bill_late_cancellation)
+                                   bill_late_cancellation=rule.bill_late_cancellation,
+                                   bill_in_advance=rule.bill_in_advance)
     return count
 
 

@@ -10,20 +10,20 @@ from django.views import View
 from familles.access import FamilyMixin
 from ground.http import or_404
 
-from .. import queries
+from .. import payment_methods, queries
+from ..payment_methods import not_configured_message, online_payment_available
 from ..pdf import pdf_filename, store_invoice_pdf
-from ..services.payments import not_configured_message, online_payment_available
 from .downloads import pdf_download
 
 
 class InvoiceListView(FamilyMixin, View):
     def get(self, request):
         to_pay, settled = queries.split_invoices(self.family, timezone.localdate())
+        ways = payment_methods.available()
         return render(request, "facturation/invoices.html", {
             "family": self.family, "to_pay": to_pay, "settled": settled,
             "credit_notes": queries.family_credit_notes(self.family),
-            "online_payment": online_payment_available(),
-            "not_configured": not_configured_message(),
+            "ways": ways, "online_payment": ways.online,
         })
 
 

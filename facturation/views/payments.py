@@ -16,10 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from familles.access import FamilyMixin
-from ground.commune import commune
 from ground.http import or_404
 
-from .. import queries, stripe_gateway
+from .. import payment_methods, queries, stripe_gateway
 from ..models import euros
 from ..services import payments
 
@@ -29,15 +28,15 @@ logger = logging.getLogger(__name__)
 def invoice_context(invoice) -> dict:
     """What the payment pages show of an invoice (one of `queries.family_invoice`): amounts
     from its annotations, and its payments."""
+    ways = payment_methods.available()
     return {
         "invoice": invoice, "paid": invoice.received_text,
         "credited": invoice.credited_text if invoice.credited_sum else "",
         "balance_cents": invoice.balance, "balance": euros(invoice.balance),
         "payments": [{"payment": payment, "amount": euros(payment.amount_cents)}
                      for payment in invoice.payments.order_by("received_at", "pk")],
-        "online_payment": payments.online_payment_available(),
-        "not_configured": payments.not_configured_message(),
-        "card_offered": commune().offers("card"), "counter_ways": payments.counter_ways(),
+        "online_payment": ways.online, "not_configured": ways.not_configured,
+        "card_offered": ways.card_offered, "counter_ways": ways.counter_words, "ways": ways,
     }
 
 

@@ -38,6 +38,7 @@ from ..deadlines import (
     justification_limit_text,
     slot_deadline,
 )
+from ..extensions import after_acceptance
 from ..models import AbsenceJustification, DeadlineRule, Reservation
 
 # The kinds of vault documents a parent may attach to a justification.
@@ -191,9 +192,12 @@ def _record(reservation_id, reason, details, document, user, now) -> AbsenceJust
 
 def accept_justification(justification_id, staff_user, comment: str = "",
                          now=None) -> AbsenceJustification:
-    """Staff accept: the day will not be billed; the family is told by e-mail."""
+    """Staff accept: the day will not be billed, or, already invoiced, is credited by the
+    apps above (reservations.extensions); the family is told which by e-mail."""
+    now = now or timezone.now()
     return _decide(justification_id, AbsenceJustification.State.ACCEPTED, staff_user,
-                   (comment or "").strip(), now, "absence_justification_accepted")
+                   (comment or "").strip(), now, "absence_justification_accepted",
+                   credit=lambda locked: after_acceptance(locked, staff_user, now))
 
 
 def refuse_justification(justification_id, staff_user, comment: str,
@@ -206,7 +210,7 @@ def refuse_justification(justification_id, staff_user, comment: str,
                    now, "absence_justification_refused")
 
 
-def _decide(justification_id, state, staff_user, comment, now, template):
+def _decide(justification_id, state, staff_user, comment, now, template, credit=None):
     return decide(
         AbsenceJustification.objects.select_related(
             "reservation__child__family", "reservation__child__second_family",
@@ -215,15 +219,17 @@ def _decide(justification_id, state, staff_user, comment, now, template):
         staff_user=staff_user, comment=comment, now=now,
         refusal=lambda locked: _("%(what)s : déjà %(state)s.") % {
             "what": locked, "state": locked.get_state_display().lower()},
-        notify=lambda locked: _notify(locked, template))
+        notify=lambda locked: _notify(locked, template, credited_invoices=(
+            credit(locked) if credit else [])))
 
 
 def _notify(justification: AbsenceJustification, template: str,
-            content=OutboxMessage.Content.ORDINARY) -> None:
+            content=OutboxMessage.Content.ORDINARY, credited_invoices=()) -> None:
     reservation = justification.reservation
     slot = reservation.slot
     write_to_households(template, reservation.child, {
         "justification": justification, "reservation": reservation,
         "child": reservation.child, "slot": slot, "activity": slot.activity,
         "reason": justification.get_reason_display(),
+        "credited_invoices": list(credited_invoices),
     }, content=content)

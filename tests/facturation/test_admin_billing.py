@@ -205,9 +205,11 @@ def test_issuing_needs_the_permission_then_numbers_and_tells_families(booked):
 
         client = login(StaffFactory())
         assert issue_url in page_text(client.get(run_url(run)))
-        assert client.get(issue_url).status_code == 302  # a GET issues nothing
+        # A GET issues nothing: it asks for confirmation (tests/facturation/test_billing_checks.py)
+        assert client.get(issue_url).status_code == 200
         assert not Invoice.objects.filter(state=Invoice.State.ISSUED).exists()
-        response = client.post(issue_url, follow=True)
+        response = client.post(issue_url, {"invoices": 2, "families": 2,
+                                           "total_cents": 5 * TOP_PRICE}, follow=True)
 
     assert "2 factures émises ; les familles sont prévenues par e-mail." in (
         flash_messages(response))
