@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
 from reservations.models import DeadlineRule, Reservation
-from tests.browser import assert_every_field_is_labelled, log_in, main
+from tests.browser import assert_every_field_is_labelled, log_in, main, menu
 from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
@@ -41,7 +41,7 @@ def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
     page.set_default_timeout(15_000)
 
     log_in(page, live_server.url, guardian.user.email)
-    page.get_by_role("navigation").get_by_role("link", name="Réservations").click()
+    menu(page, "Réservations", "Calendrier des réservations")
     expect(page.get_by_role("heading", level=1, name="Réservations")).to_be_visible()
     expect(page.get_by_role("heading", level=2)).to_contain_text("Calendrier de Léa")
     assert_every_field_is_labelled(page)
