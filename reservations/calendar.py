@@ -167,6 +167,8 @@ class ActivityMonth:
     enrolment: Enrolment
     days: list[Day] = field(default_factory=list)
     periods: list[PeriodChoice] = field(default_factory=list)
+    # The brothers and sisters enrolled in the activity too: « aussi pour … » names them.
+    siblings: list[Child] = field(default_factory=list)
 
     @property
     def activity(self) -> Activity:
@@ -185,6 +187,14 @@ class ChildMonth:
     file_error: FileNotValidated | None = None
     activities: list[ActivityMonth] = field(default_factory=list)
     without_reservation: list[Enrolment] = field(default_factory=list)
+    others: list[Child] = field(default_factory=list)  # his brothers and sisters
+
+    @property
+    def siblings(self) -> list[Child]:
+        """The brothers and sisters enrolled in at least one of the month's activities: whom
+        the bulk form may book the same days for."""
+        named = {c.pk for block in self.activities for c in block.siblings}
+        return [c for c in self.others if c.pk in named]
 
     @property
     def last(self) -> date:
@@ -197,8 +207,9 @@ def first_month_with_slots(child: Child, today: date) -> date | None:
     return found.replace(day=1) if found else None
 
 
-def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
-    """Everything the calendar shows for a child and a month."""
+def child_month(child: Child, first: date, now: datetime, others=()) -> ChildMonth:
+    """Everything the calendar shows for a child and a month; `others`: his brothers and
+    sisters, offered in « aussi pour … » where they are enrolled."""
     month = ChildMonth(child=child, first=first)
     # The year, the state of the child's file for it and his enrolments in one query; the
     # gate itself is the one `require_validated_file` applies.
@@ -231,7 +242,20 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
             and not (period.closes_at and now >= period.closes_at)
         ]
         month.activities.append(block)
+    _offer_siblings(month, list(others))
     return month
+
+
+def _offer_siblings(month: ChildMonth, others: list[Child]) -> None:
+    """Each activity's brothers and sisters enrolled in it too (the server refuses the
+    others anyway): one statement, only for a family with several children."""
+    month.others = others
+    if not others or not month.activities:
+        return
+    pairs = queries.enrolled_pairs([c.pk for c in others],
+                                   [block.activity.pk for block in month.activities])
+    for block in month.activities:
+        block.siblings = [c for c in others if (c.pk, block.activity.pk) in pairs]
 
 
 def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | None" = None,

@@ -139,6 +139,18 @@ def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
                                          activity_id__in=activity_ids).order_by())
 
 
+def enrolled_pairs(child_ids, activity_ids) -> set[tuple[int, int]]:
+    """(child id, activity id) of these children's validated enrolments in these activities:
+    whom « aussi pour … » may name on the calendar. One statement."""
+    child_ids, activity_ids = rows.row_ids(child_ids), rows.row_ids(activity_ids)
+    if not child_ids or not activity_ids:
+        return set()
+    sql = (f"SELECT e.child_id, e.activity_id FROM {rows.table(Enrolment)} e "  # noqa: S608
+           f"WHERE e.child_id IN ({rows.placeholders(child_ids)}) "
+           f"AND e.activity_id IN ({rows.placeholders(activity_ids)}) AND e.state = %s")
+    return set(rows.fetch(sql, [*child_ids, *activity_ids, Enrolment.State.VALIDATED.value]))
+
+
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:
     """{child id: {activity id: his validated enrolment}}, in one query."""
     found: dict[int, dict] = {child.pk: {} for child in children}
