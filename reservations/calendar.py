@@ -118,7 +118,7 @@ def button_words(language: str) -> dict[str, str]:
     month shows some forty rows)."""
     return {"book": _("Réserver"), "join": _("Rejoindre la liste d'attente"),
             "choose": _("choisir"), "cancel": _("Annuler"),
-            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier l'absence")}
+            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier une absence")}
 
 
 @lru_cache(maxsize=16)
