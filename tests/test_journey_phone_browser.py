@@ -33,11 +33,16 @@ def parent_pages(h) -> list[tuple[str, list[tuple[str, str]]]]:
         ("/famille/entourage/", [("link", "Ajouter une personne"), ("link", "Modifier")]),
         ("/famille/historique/", []),
         ("/famille/enfants/ajouter/", [("button", "Enregistrer")]),
+        (f"/famille/enfants/{h.child.pk}/modifier/", [("button", "Enregistrer")]),
+        ("/famille/entourage/ajouter/", [("button", "Enregistrer")]),
+        (f"/famille/entourage/{h.contact.pk}/modifier/", [("button", "Enregistrer")]),
+        (f"/famille/entourage/{h.contact.pk}/supprimer/", []),
         ("/documents/", [("button", "Envoyer"), ("link", "Télécharger"),
                          ("button", "Supprimer")]),
         ("/inscriptions/", [("link", "Consulter")]),
         (f"/inscriptions/dossier/{h.child.pk}/{year}/", []),
-        ("/reservations/", [("link", "Mois suivant")]),
+        (f"/inscriptions/inscription/{h.enrolment.pk}/retirer/", []),
+        ("/reservations/", [("link", "Mois suivant"), ("button", "Réserver tous les")]),
         ("/reservations/absences/", [("link", "Justifier une absence")]),
         (f"/reservations/absence/{h.yesterday.pk}/", []),
         ("/reservations/agenda/", []),
@@ -50,6 +55,8 @@ def parent_pages(h) -> list[tuple[str, list[tuple[str, str]]]]:
         ("/messages/", []),
         ("/faq/", []),
         ("/accessibilite/", []),
+        ("/compte/email/", []),
+        ("/compte/password/change/", []),
     ]
 
 
@@ -98,6 +105,9 @@ def test_no_parent_page_scrolls_sideways_on_a_phone_even_with_long_names(
                     faults.append(f"{path} is {scroll_width} px wide at {inner_width} px")
                 faults += filter(None, (out_of_screen(page, role, name, width)
                                         for role, name in actions))
+            # The phone's menu, folded behind its button, leads to each group's pages.
+            menu(page, "Factures", "Mes factures")
+            expect(page.get_by_role("heading", level=1, name="Mes factures")).to_be_visible()
         finally:
             context.close()
     assert not faults, "\n".join(faults)

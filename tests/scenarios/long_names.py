@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from facturation.models import Invoice
-from familles.models import Child, Guardian
+from familles.models import Child, Contact, Guardian
+from inscriptions.models import Enrolment
 from reservations.models import AbsenceJustification, Reservation
 from tests.scenarios.billing import InvoiceFactory, pay
 from tests.scenarios.families import ContactFactory, DocumentFactory, GuardianFactory
@@ -31,6 +32,8 @@ UNBROKEN = "Kerjeantremeurpenhoatquemenerriouguivarchollivierlerouxtanguy"[:60]
 class LongNamesHousehold:
     guardian: Guardian
     child: Child
+    contact: Contact
+    enrolment: Enrolment
     to_pay: Invoice
     paid: Invoice
     yesterday: Reservation
@@ -43,8 +46,12 @@ def long_names_household() -> LongNamesHousehold:
     child = booker.child
     child.first_name, child.last_name = UNBROKEN.capitalize(), UNBROKEN
     child.save(update_fields=["first_name", "last_name"])
+    # A sister in the same activity: the calendar's tabs and « aussi pour … » name her.
+    sister = ready_child(activity, guardian).child
+    sister.first_name = f"Soeur{UNBROKEN}"
+    sister.save(update_fields=["first_name"])
     family = guardian.family
-    ContactFactory(family=family, last_name=UNBROKEN, children=[child])
+    contact = ContactFactory(family=family, last_name=UNBROKEN, children=[child])
     DocumentFactory(family=family, child=child, original_name=f"{UNBROKEN}.pdf")
     SlotFactory(activity=activity)  # a day to book in the calendar's month
     today = timezone.localdate()
@@ -60,5 +67,6 @@ def long_names_household() -> LongNamesHousehold:
     to_pay = InvoiceFactory(issued=True, family=family)
     paid = InvoiceFactory(issued=True, family=family)
     pay(paid)
-    return LongNamesHousehold(guardian=guardian, child=child, to_pay=to_pay, paid=paid,
+    return LongNamesHousehold(guardian=guardian, child=child, contact=contact,
+                              enrolment=booker.enrolment, to_pay=to_pay, paid=paid,
                               yesterday=yesterday)
