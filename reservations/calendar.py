@@ -210,10 +210,12 @@ def first_month_with_slots(child: Child, today: date) -> date | None:
 def child_month(child: Child, first: date, now: datetime, others=()) -> ChildMonth:
     """Everything the calendar shows for a child and a month; `others`: his brothers and
     sisters, offered in « aussi pour … » where they are enrolled."""
-    month = ChildMonth(child=child, first=first)
-    # The year, the state of the child's file for it and his enrolments in one query; the
-    # gate itself is the one `require_validated_file` applies.
-    month.year, enrolments = queries.year_and_enrolments(child.pk, first, month.last)
+    month = ChildMonth(child=child, first=first, others=list(others))
+    # The year, the state of the child's file for it and his enrolments (with the brothers
+    # and sisters enrolled in each activity) in one query; the gate itself is the one
+    # `require_validated_file` applies.
+    month.year, enrolments = queries.year_and_enrolments(
+        child.pk, first, month.last, [c.pk for c in month.others])
     if month.year is None:
         return month
     state = month.year.file_state
@@ -241,21 +243,10 @@ def child_month(child: Child, first: date, now: datetime, others=()) -> ChildMon
             and period.first_day <= month.last
             and not (period.closes_at and now >= period.closes_at)
         ]
+        enrolled = set(enrolment.sibling_ids)  # « aussi pour … »: enrolled in it too
+        block.siblings = [c for c in month.others if c.pk in enrolled]
         month.activities.append(block)
-    _offer_siblings(month, list(others))
     return month
-
-
-def _offer_siblings(month: ChildMonth, others: list[Child]) -> None:
-    """Each activity's brothers and sisters enrolled in it too (the server refuses the
-    others anyway): one statement, only for a family with several children."""
-    month.others = others
-    if not others or not month.activities:
-        return
-    pairs = queries.enrolled_pairs([c.pk for c in others],
-                                   [block.activity.pk for block in month.activities])
-    for block in month.activities:
-        block.siblings = [c for c in others if (c.pk, block.activity.pk) in pairs]
 
 
 def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | None" = None,

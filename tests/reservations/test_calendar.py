@@ -318,7 +318,6 @@ def test_the_calendar_opens_on_the_month_of_the_next_day(parent_client, setting)
 def test_the_number_of_queries_does_not_grow_with_days_children_and_activities(
         parent_client, setting, family, django_assert_max_num_queries):
     s = setting
-    enrolled_child(family, s.year, s.activity)  # a brother: « aussi pour » reads his own
 
     def count():
         with CaptureQueriesContext(connection) as queries:
