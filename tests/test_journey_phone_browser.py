@@ -60,6 +60,10 @@ def parent_pages(h) -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
+PUBLIC_PAGES = ["/", "/compte/login/", "/compte/signup/", "/compte/password/reset/", "/faq/",
+                "/attestations/verifier/", "/accessibilite/"]
+
+
 def out_of_screen(page: Page, role: str, name: str, width: int) -> str | None:
     """Why this action is not on the screen's width, if it is not."""
     action = main(page).get_by_role(role, name=re.compile(re.escape(name))).first
@@ -91,28 +95,36 @@ def test_no_parent_page_scrolls_sideways_on_a_phone_even_with_long_names(
     pages = parent_pages(household)
     faults = []
     for width in (320, 390):
-        context = browser.new_context(viewport={"width": width, "height": 800},
-                                      storage_state=state)
-        try:
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            for path, actions in pages:
-                response = page.goto(live_server.url + path)
-                assert response.status == 200, (path, response.status)
-                expect(page.get_by_role("heading", level=1)).to_be_visible()
-                scroll_width, inner_width = page.evaluate(SIDEWAYS_JS)
-                if scroll_width > inner_width:
-                    faults.append(f"{path} is {scroll_width} px wide at {inner_width} px")
-                faults += filter(None, (out_of_screen(page, role, name, width)
-                                        for role, name in actions))
-            # The phone's menu, folded behind its button, leads to each group's pages.
-            menu(page, "Factures", "Mes factures")
-            expect(page.get_by_role("heading", level=1, name="Mes factures")).to_be_visible()
-        finally:
-            context.close()
+        for logged, visits in ((False, [(path, []) for path in PUBLIC_PAGES]), (True, pages)):
+            faults += walk(browser, live_server, state if logged else None, width, visits)
     assert not faults, "\n".join(faults)
     # The long names were on the pages measured, not left out.
     assert household.guardian.family.name.endswith(household.guardian.last_name)
+
+
+def walk(browser: Browser, live_server, state, width: int, visits) -> list[str]:
+    """Visit the pages at this width (logged in with `state`, or not): what is wrong."""
+    faults = []
+    context = browser.new_context(viewport={"width": width, "height": 800},
+                                  storage_state=state)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        for path, actions in visits:
+            response = page.goto(live_server.url + path)
+            assert response.status == 200, (path, response.status)
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            scroll_width, inner_width = page.evaluate(SIDEWAYS_JS)
+            if scroll_width > inner_width:
+                faults.append(f"{path} is {scroll_width} px wide at {inner_width} px")
+            faults += filter(None, (out_of_screen(page, role, name, width)
+                                    for role, name in actions))
+        if state:  # the phone's menu, folded behind its button, leads to its groups' pages
+            menu(page, "Factures", "Mes factures")
+            expect(page.get_by_role("heading", level=1, name="Mes factures")).to_be_visible()
+    finally:
+        context.close()
+    return faults
 
 
 def test_the_menu_holds_on_one_line_and_leads_to_justifier_une_absence(
