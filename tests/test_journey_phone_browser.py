@@ -18,9 +18,16 @@ from tests.scenarios.long_names import long_names_household
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIDEWAYS_JS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
-# The top-level items of the menu, where each begins vertically (one line: one value).
-MENU_TOPS_JS = """() => Array.from(document.querySelectorAll('#menu > .navbar-nav > .nav-item'))
-  .map(item => item.getBoundingClientRect().top)"""
+# The top-level items of the menu: where each begins vertically (one line: one value), and
+# how far right the last one ends, against the header's container.
+MENU_JS = """() => {
+  const items = Array.from(document.querySelectorAll('#menu > .navbar-nav > .nav-item'));
+  const container = document.querySelector('.site-header .container');
+  return {tops: items.map(item => item.getBoundingClientRect().top),
+          right: items[items.length - 1].getBoundingClientRect().right,
+          limit: container.getBoundingClientRect().right,
+          scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth};
+}"""
 
 
 def parent_pages(h) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -129,7 +136,9 @@ def walk(browser: Browser, live_server, state, width: int, visits) -> list[str]:
 
 def test_the_menu_holds_on_one_line_and_leads_to_justifier_une_absence(
         browser: Browser, live_server, logged_in):
-    _household, state = logged_in
+    """A parent's menu, and a parent who is also staff (« Gestion » more), at 1024 px and
+    1280 px."""
+    household, state = logged_in
     for width in (1024, 1280):
         context = browser.new_context(viewport={"width": width, "height": 800},
                                       storage_state=state)
@@ -137,13 +146,27 @@ def test_the_menu_holds_on_one_line_and_leads_to_justifier_une_absence(
             page = context.new_page()
             page.set_default_timeout(15_000)
             page.goto(live_server.url + "/")
-            tops = page.evaluate(MENU_TOPS_JS)
-            assert len(tops) >= 5, tops
-            assert max(tops) - min(tops) < 2, f"the menu wraps at {width} px: {tops}"
+            assert_one_line(page, width, items=6)
             menu(page, "Réservations", "Justifier une absence")
             expect(page.get_by_role("heading", level=1, name="Justifier une absence")
                    ).to_be_visible()
             expect(main(page).get_by_role("link", name=re.compile("Justifier une absence"))
                    ).to_be_visible()
+            user = household.guardian.user
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            page.goto(live_server.url + "/faq/")  # a page open to staff without their code
+            assert_one_line(page, width, items=7)
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
         finally:
             context.close()
+
+
+def assert_one_line(page: Page, width: int, items: int) -> None:
+    measured = page.evaluate(MENU_JS)
+    tops = measured["tops"]
+    assert len(tops) == items, measured
+    assert max(tops) - min(tops) < 2, f"the menu wraps at {width} px: {measured}"
+    assert measured["right"] <= measured["limit"], f"the menu overflows at {width} px: {measured}"
+    assert measured["scrollWidth"] <= measured["innerWidth"], measured
