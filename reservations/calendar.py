@@ -118,7 +118,7 @@ def button_words(language: str) -> dict[str, str]:
     month shows some forty rows)."""
     return {"book": _("Réserver"), "join": _("Rejoindre la liste d'attente"),
             "choose": _("choisir"), "cancel": _("Annuler"),
-            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier l'absence")}
+            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier une absence")}
 
 
 @lru_cache(maxsize=16)
@@ -167,6 +167,8 @@ class ActivityMonth:
     enrolment: Enrolment
     days: list[Day] = field(default_factory=list)
     periods: list[PeriodChoice] = field(default_factory=list)
+    # The brothers and sisters enrolled in the activity too: « aussi pour … » names them.
+    siblings: list[Child] = field(default_factory=list)
 
     @property
     def activity(self) -> Activity:
@@ -185,6 +187,14 @@ class ChildMonth:
     file_error: FileNotValidated | None = None
     activities: list[ActivityMonth] = field(default_factory=list)
     without_reservation: list[Enrolment] = field(default_factory=list)
+    others: list[Child] = field(default_factory=list)  # his brothers and sisters
+
+    @property
+    def siblings(self) -> list[Child]:
+        """The brothers and sisters enrolled in at least one of the month's activities: whom
+        the bulk form may book the same days for."""
+        named = {c.pk for block in self.activities for c in block.siblings}
+        return [c for c in self.others if c.pk in named]
 
     @property
     def last(self) -> date:
@@ -197,12 +207,15 @@ def first_month_with_slots(child: Child, today: date) -> date | None:
     return found.replace(day=1) if found else None
 
 
-def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
-    """Everything the calendar shows for a child and a month."""
-    month = ChildMonth(child=child, first=first)
-    # The year, the state of the child's file for it and his enrolments in one query; the
-    # gate itself is the one `require_validated_file` applies.
-    month.year, enrolments = queries.year_and_enrolments(child.pk, first, month.last)
+def child_month(child: Child, first: date, now: datetime, others=()) -> ChildMonth:
+    """Everything the calendar shows for a child and a month; `others`: his brothers and
+    sisters, offered in « aussi pour … » where they are enrolled."""
+    month = ChildMonth(child=child, first=first, others=list(others))
+    # The year, the state of the child's file for it and his enrolments (with the brothers
+    # and sisters enrolled in each activity) in one query; the gate itself is the one
+    # `require_validated_file` applies.
+    month.year, enrolments = queries.year_and_enrolments(
+        child.pk, first, month.last, [c.pk for c in month.others])
     if month.year is None:
         return month
     state = month.year.file_state
@@ -230,6 +243,8 @@ def child_month(child: Child, first: date, now: datetime) -> ChildMonth:
             and period.first_day <= month.last
             and not (period.closes_at and now >= period.closes_at)
         ]
+        enrolled = set(enrolment.sibling_ids)  # « aussi pour … »: enrolled in it too
+        block.siblings = [c for c in month.others if c.pk in enrolled]
         month.activities.append(block)
     return month
 

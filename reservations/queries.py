@@ -38,18 +38,27 @@ def next_bookable_day(child_id, today):
     return rows.convert(Slot, "date", found[0][0])
 
 
-def year_and_enrolments(child_id, first, last) -> tuple[SchoolYear | None, list[Enrolment]]:
+def year_and_enrolments(child_id, first, last, sibling_ids=()
+                        ) -> tuple[SchoolYear | None, list[Enrolment]]:
     """The school year of the month, with the state of the child's file for it (`file_state`,
     None without a file), and the child's validated enrolments of that year as
     `enrolments_in_year` gives them: the calendar's first read, one statement. (The
-    enrolments are read even when the file then closes the month: the gate is the caller's.)"""
+    enrolments are read even when the file then closes the month: the gate is the caller's.)
+    Each enrolment's `sibling_ids`: those of `sibling_ids` (his brothers and sisters)
+    validated in the same activity, read by the same statement (one EXISTS column each), for
+    « aussi pour … »."""
     year_columns = rows.select(SchoolYear, "y")
+    sibling_ids = list(sibling_ids)
+    sibling_columns = "".join(  # the table's own name; the ids are bound parameters
+        f"EXISTS (SELECT 1 FROM {rows.table(Enrolment)} e2 WHERE e2.child_id = %s "  # noqa: S608
+        "AND e2.activity_id = a.id AND e2.state = %s), " for _id in sibling_ids)
+    validated = Enrolment.State.VALIDATED.value
     sql = (  # the models' own names; every value is a bound parameter
         f"WITH y AS (SELECT {year_columns}, (SELECT f.state FROM "  # noqa: S608
         f"{rows.table(AnnualFile)} f WHERE f.child_id = %s AND f.school_year_id = y.id "
         f"LIMIT 1) AS file_state FROM {rows.table(SchoolYear)} y WHERE y.start_date <= %s "
         "AND y.end_date >= %s ORDER BY y.start_date LIMIT 1) "
-        f"SELECT {year_columns}, y.file_state, {rows.select(Enrolment, 'e')}, "
+        f"SELECT {year_columns}, y.file_state, {sibling_columns}{rows.select(Enrolment, 'e')}, "
         f"{rows.select(Activity, 'a')}, {rows.select(DeadlineRule, 'r')}, "
         f"{rows.select(Site, 's')} FROM y LEFT JOIN ({rows.table(Enrolment)} e "
         f"JOIN {rows.table(Activity)} a ON a.id = e.activity_id "
@@ -57,27 +66,44 @@ def year_and_enrolments(child_id, first, last) -> tuple[SchoolYear | None, list[
         f"LEFT JOIN {rows.table(DeadlineRule)} r ON r.activity_id = a.id) "
         "ON a.school_year_id = y.id AND e.child_id = %s AND e.state = %s "
         "ORDER BY a.kind, a.name")
-    found = rows.fetch(sql, [child_id, last, first, child_id, Enrolment.State.VALIDATED.value])
+    params = [child_id, last, first]
+    for sibling_id in sibling_ids:
+        params += [sibling_id, validated]
+    found = rows.fetch(sql, [*params, child_id, validated])
     if not found:
         return None, []
     year_end = len(rows.columns(SchoolYear))
     year = rows.instance(SchoolYear, found[0][:year_end])
     year.file_state = found[0][year_end]
+    enrolment_start = year_end + 1 + len(sibling_ids)
     enrolments = []
     for row in found:
-        if row[year_end + 1] is None:  # no enrolment: the year's row alone
+        if row[enrolment_start] is None:  # no enrolment: the year's row alone
             continue
         enrolment, activity, rule, site = rows.instances(_YEAR_ENROLMENT_READ,
-                                                         row[year_end + 1:])
+                                                         row[enrolment_start:])
         if rule is None:
             if activity.needs_reservation:  # "no rule": only the ORM can record it
-                return year, enrolments_in_year(child_id, year.pk)
+                return year, _with_siblings(enrolments_in_year(child_id, year.pk),
+                                            sibling_ids)
         else:
             activity.deadline_rule = rule
         activity.school_year = year
         enrolment.activity, enrolment.site = activity, site
+        enrolment.sibling_ids = [sibling_id for sibling_id, enrolled in zip(
+            sibling_ids, row[year_end + 1:enrolment_start], strict=True) if enrolled]
         enrolments.append(enrolment)
     return year, enrolments
+
+
+def _with_siblings(enrolments: list[Enrolment], sibling_ids) -> list[Enrolment]:
+    """The enrolments read by the ORM (an activity without a deadline rule, a rare case),
+    each with its `sibling_ids` as `year_and_enrolments` gives them: one more statement."""
+    pairs = enrolled_pairs(sibling_ids, [e.activity_id for e in enrolments])
+    for enrolment in enrolments:
+        enrolment.sibling_ids = [sibling_id for sibling_id in sibling_ids
+                                 if (sibling_id, enrolment.activity_id) in pairs]
+    return enrolments
 
 
 def enrolments_in_year(child_id, year_id) -> list[Enrolment]:
@@ -137,6 +163,18 @@ def enrolments_read(child_ids, activity_ids) -> list[Enrolment]:
         [*child_ids, *activity_ids], "",
         lambda: Enrolment.objects.filter(child_id__in=child_ids,
                                          activity_id__in=activity_ids).order_by())
+
+
+def enrolled_pairs(child_ids, activity_ids) -> set[tuple[int, int]]:
+    """(child id, activity id) of these children's validated enrolments in these activities:
+    whom « aussi pour … » may name on the calendar. One statement."""
+    child_ids, activity_ids = rows.row_ids(child_ids), rows.row_ids(activity_ids)
+    if not child_ids or not activity_ids:
+        return set()
+    sql = (f"SELECT e.child_id, e.activity_id FROM {rows.table(Enrolment)} e "  # noqa: S608
+           f"WHERE e.child_id IN ({rows.placeholders(child_ids)}) "
+           f"AND e.activity_id IN ({rows.placeholders(activity_ids)}) AND e.state = %s")
+    return set(rows.fetch(sql, [*child_ids, *activity_ids, Enrolment.State.VALIDATED.value]))
 
 
 def validated_enrolments_of(children, activity_ids) -> dict[int, dict]:

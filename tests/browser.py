@@ -49,3 +49,14 @@ def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD,
         code.fill(totp_code(totp_secret))
         code.press("Enter")
         expect(page).not_to_have_url(re.compile(r"/compte/2fa/authenticate/"))
+
+
+def menu(page: Page, group: str, item: str) -> None:
+    """Follow an item of the main menu's group (« Ma famille », « Réservations »,
+    « Factures »), as a parent does: the phone's menu button first when it is shown."""
+    nav = page.get_by_role("navigation", name="Menu principal")
+    toggler = nav.get_by_role("button", name="Ouvrir le menu")
+    if toggler.is_visible():
+        toggler.click()
+    nav.get_by_role("button", name=group, exact=True).click()
+    nav.get_by_role("link", name=item, exact=True).click()

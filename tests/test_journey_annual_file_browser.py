@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile
-from tests.browser import assert_every_field_is_labelled, field, log_in, main
+from tests.browser import assert_every_field_is_labelled, field, log_in, main, menu
 from tests.helpers import pdf_bytes
 from tests.scenarios.accounts import TOTP_SECRET, StaffFactory
 from tests.scenarios.enrolments import SchoolYearFactory
@@ -37,7 +37,7 @@ def test_a_parent_submits_the_file_and_staff_validate_it(page: Page, browser, li
 
     # The parent logs in and opens « Créer une inscription ».
     log_in(page, live_server.url, guardian.user.email)
-    page.get_by_role("navigation").get_by_role("link", name="Créer une inscription").click()
+    menu(page, "Ma famille", "Créer une inscription")
     expect(page.get_by_role("heading", level=1, name="Créer une inscription")).to_be_visible()
     expect(main(page)).to_contain_text(f"Année scolaire {year}")
     main(page).get_by_role("link", name=re.compile(r"Commencer le dossier de Léa")).click()
@@ -111,5 +111,5 @@ def test_a_parent_submits_the_file_and_staff_validate_it(page: Page, browser, li
     # The parent reloads: validated.
     page.reload()
     expect(main(page)).to_contain_text("validé")
-    page.get_by_role("navigation").get_by_role("link", name="Créer une inscription").click()
+    menu(page, "Ma famille", "Créer une inscription")
     expect(main(page).get_by_role("listitem").filter(has_text="Léa")).to_contain_text("validé")

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from familles.models import Child, Document, Family
 from ground.models import OutboxMessage
-from tests.browser import assert_every_field_is_labelled, field, main
+from tests.browser import assert_every_field_is_labelled, field, main, menu
 from tests.helpers import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,7 +86,7 @@ def test_a_newcomer_signs_up_creates_the_family_adds_a_child_and_uploads_a_docum
     # A document, from "Mes documents".
     pdf = tmp_path / "avis-imposition-2025.pdf"
     pdf.write_bytes(pdf_bytes())
-    page.get_by_role("navigation").get_by_role("link", name="Mes documents").click()
+    menu(page, "Ma famille", "Mes documents")
     expect(page).to_have_url(re.compile(r"/documents/$"))
     assert_every_field_is_labelled(page)
     form = main(page)

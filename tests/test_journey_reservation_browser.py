@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
 from reservations.models import DeadlineRule, Reservation
-from tests.browser import assert_every_field_is_labelled, log_in, main
+from tests.browser import assert_every_field_is_labelled, log_in, main, menu
 from tests.scenarios.enrolments import (
     ActivityFactory,
     AnnualFileFactory,
@@ -41,7 +41,7 @@ def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
     page.set_default_timeout(15_000)
 
     log_in(page, live_server.url, guardian.user.email)
-    page.get_by_role("navigation").get_by_role("link", name="Réservations").click()
+    menu(page, "Réservations", "Calendrier des réservations")
     expect(page.get_by_role("heading", level=1, name="Réservations")).to_be_visible()
     expect(page.get_by_role("heading", level=2)).to_contain_text("Calendrier de Léa")
     assert_every_field_is_labelled(page)
@@ -51,9 +51,10 @@ def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
     expect(day).to_contain_text("Réserver ou annuler jusqu'au")
     page.evaluate("window.notReloaded = true")
 
-    day.get_by_role("button", name=re.compile(r"^Réserver")).click()
+    day.get_by_role("button", name=re.compile(r"^Réserver")).press("Enter")  # the keyboard
 
     expect(day).to_contain_text("réservé")
+    expect(day).to_be_focused()  # the keyboard goes on from the day changed (issue 23)
     expect(page.locator("#calendar-status")).to_contain_text("(Journée) : réservé")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the day in place
     reservation = Reservation.objects.get(child=child, slot=slot)
@@ -62,6 +63,7 @@ def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
     day.get_by_role("button", name=re.compile(r"^Annuler")).click()
 
     expect(day).to_contain_text("annulé")
+    expect(day).to_be_focused()
     expect(day.get_by_role("button", name=re.compile(r"^Réserver"))).to_be_visible()
     expect(page.locator("#calendar-status")).to_contain_text("(Journée) : annulé")
     assert page.evaluate("window.notReloaded") is True

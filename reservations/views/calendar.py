@@ -73,8 +73,8 @@ class CalendarView(FamilyMixin, View):
             today = timezone.localdate(now)
             first = first_month_with_slots(child, today) or today.replace(day=1)
         return self.page({
-            "children": children, "child": child, "month": child_month(child, first, now),
-            "others": [c for c in children if c.pk != child.pk],
+            "children": children, "child": child,
+            "month": child_month(child, first, now, [c for c in children if c.pk != child.pk]),
             "previous_url": calendar_url(child, previous_month(first)),
             "next_url": calendar_url(child, next_month(first)),
             "previous_month": previous_month(first), "next_month": next_month(first),

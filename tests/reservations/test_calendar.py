@@ -224,7 +224,7 @@ def test_after_the_deadline_the_day_is_out_of_time_and_a_booking_cannot_be_cance
             f"{french_day(deadline.date())} à 12 h") in text
     assert "Matin réservé Hors délai pour annuler : vous pouvez justifier l'absence" in text
     assert "Annuler" not in text.replace("annuler", "")
-    assert "Justifier l'absence" in text
+    assert "Justifier une absence" in text
     assert reverse("reservations:justify", args=[booked.pk]) in response.content.decode()
 
 
@@ -242,11 +242,11 @@ def test_the_justification_limit_reads_and_ends_as_on_the_absences_page(client, 
 
     said = f"jusqu'au {absences.justification_limit_text(day)}"
     assert f"vous pouvez justifier l'absence {said}" in text and said in listed
-    assert "Justifier l'absence" in text  # the last moment the service still accepts
+    assert "Justifier une absence" in text  # the last moment the service still accepts
     with time_machine.travel(limit + datetime.timedelta(seconds=1), tick=False):
         client.force_login(s.user)
         response = open_month(client, s)
-    assert "Justifier l'absence" not in day_block(response, s.activity, day)
+    assert "Justifier une absence" not in day_block(response, s.activity, day)
     assert justify not in response.content.decode()
 
 
@@ -812,7 +812,7 @@ def test_enrolment_withdrawn_leaves_nothing_to_book(parent_client, setting):
 def test_the_days_ticked_are_booked_together(parent_client, setting, family):
     s = setting
     ticked = [s.slots[s.days[0], "Matin"], s.slots[s.days[2], "Après-midi"]]
-    ChildFactory(family=family, first_name="Tom")
+    enrolled_child(family, s.year, s.activity, first_name="Tom")
 
     page = open_month(parent_client, s).content.decode()
     assert f'form="reservation-groupee" name="slot" value="{ticked[0].pk}"' in page
@@ -825,3 +825,35 @@ def test_the_days_ticked_are_booked_together(parent_client, setting, family):
     assert set(Reservation.objects.filter(child=s.child, state="confirmed").values_list(
         "slot_id", flat=True)) == {t.pk for t in ticked}
     assert len(flash_messages(parent_client.get(response["Location"]))) == 2
+
+
+def test_aussi_pour_names_only_the_brothers_and_sisters_enrolled_in_the_activity(
+        parent_client, setting, family):
+    """Tom is enrolled in the centre, Noé in another activity only: the period form and the
+    bulk form offer Tom, never Noé; the server refuses Noé even when a form names him, and
+    books nothing for him."""
+    s = setting
+    tom = enrolled_child(family, s.year, s.activity, first_name="Tom")
+    noe = enrolled_child(family, s.year, ActivityFactory(school_year=s.year, name="Judo"),
+                         first_name="Noé")
+
+    response = open_month(parent_client, s)
+
+    html = response.content.decode()
+    page = visible_text(response)
+    assert "aussi pour Tom" in page
+    assert "aussi pour Noé" not in page
+    assert f'name="children" value="{tom.pk}"' in html
+    assert f'name="children" value="{noe.pk}"' not in html
+    # Noé named anyway, by the period form and by the bulk form: refused in words.
+    response = parent_client.post(BOOK_PERIOD, {
+        "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+        "mois": s.month, "children": [noe.pk]}, **HTMX)
+    assert "Noé n'est pas inscrit(e) à Centre de loisirs." in visible_text(response)
+    response = parent_client.post(BOOK, {
+        "child": s.child.pk, "slot": [s.slots[s.days[0], "Matin"].pk], "mois": s.month,
+        "children": [noe.pk]}, follow=True)
+    assert any("Noé n'est pas inscrit(e) à Centre de loisirs." in text
+               for text in flash_messages(response))
+    assert not Reservation.objects.filter(child=noe).exists()
+    assert Reservation.objects.filter(child=s.child, state="confirmed").exists()

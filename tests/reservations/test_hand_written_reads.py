@@ -136,3 +136,29 @@ def test_the_months_year_and_enrolments_in_one_read(booker, slot, activity,
     assert other.pk == year.pk and other.file_state is None and none == []
     before = year.start_date.replace(year=year.start_date.year - 5)
     assert queries.year_and_enrolments(booker.child.pk, before, before) == (None, [])
+
+
+@pytest.mark.parametrize("with_rule", [True, False])
+def test_the_months_read_names_the_siblings_enrolled_in_each_activity(
+        booker, slot, activity, guardian, with_rule, django_assert_num_queries):
+    """« aussi pour … »: of the brothers and sisters given, those validated in each activity,
+    in the same statement (an activity without a deadline rule: the enrolments read again,
+    by hand then by the ORM, and the siblings' in one more); a sister only requested, or
+    enrolled elsewhere, is not named."""
+    from inscriptions.models import Enrolment
+    from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
+    from tests.scenarios.reservations import ready_child
+
+    enrolled = ready_child(activity, guardian).child
+    requested = ready_child(activity, guardian)
+    Enrolment.objects.filter(pk=requested.enrolment.pk).update(state=Enrolment.State.REQUESTED)
+    elsewhere = ready_child(ActivityFactory(school_year=activity.school_year), guardian).child
+    EnrolmentFactory(child=elsewhere, activity=ActivityFactory(school_year=activity.school_year))
+    if not with_rule:
+        activity.deadline_rule.delete()
+    siblings = [enrolled.pk, requested.child.pk, elsewhere.pk]
+    with django_assert_num_queries(1 if with_rule else 4):
+        _year, [enrolment] = queries.year_and_enrolments(
+            booker.child.pk, slot.date, slot.date, siblings)
+    assert enrolment.activity_id == activity.pk
+    assert enrolment.sibling_ids == [enrolled.pk]
