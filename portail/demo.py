@@ -50,6 +50,7 @@ from inscriptions.models import (
     Site,
 )
 from reservations import services as reservations
+from reservations.deadlines import justification_deadline, slot_deadline
 from reservations.models import (
     AgeGroup,
     Attendance,
@@ -147,6 +148,7 @@ def seed() -> list[tuple[str, str, str]]:
     _user("nouveau@demo.example")  # a brand new account: no family yet
     this_year = _seed_annual_files(staff)
     _seed_activities(staff, this_year)
+    _seed_absence_to_justify(this_year)
     _seed_billing(staff, this_year)
     _seed_paperwork(staff, this_year.previous(), this_year)
     _seed_message(staff)
@@ -498,6 +500,43 @@ def _seed_enrolments(staff, year, activities, now):
         reservations.book(martin, lea.pk, [full.pk] + [s.pk for s in wednesdays[2:4]],
                           martin_parent, join_waiting_list=True, now=now, notify=False)
 
+
+
+def _seed_absence_to_justify(year):
+    """Léa Martin booked at the canteen on a day whose deadline has passed and whose absence
+    can still be justified (the commune's 48 h), relative to the day the demo is run: the
+    brochure's « Justifier une absence » can be tried at once. Run again a later day, it
+    books a newer one; the same day, nothing."""
+    now = timezone.now()
+    martin = Family.objects.get(name="Famille Martin")
+    if reservations.justifiable_reservations(martin, now=now):
+        return
+    lea = martin.children.get(first_name="Léa")
+    canteen = Activity.objects.filter(school_year=year, name="Restauration scolaire").first()
+    enrolment = Enrolment.objects.filter(child=lea, activity=canteen).first()
+    if enrolment is None:
+        return
+    today = timezone.localdate(now)
+    days = [today - datetime.timedelta(days=back) for back in range(3)]
+    slots = Slot.objects.filter(activity=canteen, site=enrolment.site_id, date__in=days,
+                                closed=False).select_related("activity__deadline_rule")
+    fitting = [slot for slot in slots if slot_deadline(slot) <= now
+               and now <= justification_deadline(slot.date)]
+    if fitting:
+        slot = max(fitting, key=lambda slot: slot.date)
+    else:
+        # No canteen day in the window (school holidays): today's, opened for the demo.
+        slot, _created = Slot.objects.get_or_create(
+            activity=canteen, unit=canteen.units.get(), site=enrolment.site, date=today,
+            age_group=None, defaults={"capacity": 120})
+    user = martin.guardians.order_by("pk").first().user
+    found = Reservation.objects.filter(child=lea, slot=slot).first()
+    if found is not None:
+        return  # the family's own request on that day: left as it is
+    Reservation.objects.create(
+        child=lea, slot=slot, family=martin, state=Reservation.State.CONFIRMED,
+        source=Reservation.Source.PARENT, confirmed_at=now, updated_by=user)
+    Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
 
 # Tariffs, billing rules and one issued month (issue 6) ---------------------------------------
 
