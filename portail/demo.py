@@ -631,14 +631,28 @@ UNIT_FACTS = {
     ("ALSH vacances", "Journée"): (20, "9"),
     ("Passerelle mercredi", "Après-midi"): (0, "4"),
 }
+# When each unit is held: a child cannot hold two that meet on one day (a Wednesday's
+# « Journée » and « Matin », or the ALSH afternoon and the Passerelle).
+UNIT_HOURS = {
+    ("Restauration scolaire", "Repas"): ("11:45", "13:30"),
+    ("Accueil périscolaire", "Matin"): ("07:30", "08:30"),
+    ("Accueil périscolaire", "Soir"): ("16:30", "18:30"),
+    ("ALSH mercredi", "Journée"): ("08:30", "17:30"),
+    ("ALSH mercredi", "Matin"): ("08:30", "12:00"),
+    ("ALSH mercredi", "Après-midi avec repas"): ("12:00", "17:30"),
+    ("ALSH vacances", "Journée"): ("08:30", "17:30"),
+    ("Passerelle mercredi", "Après-midi"): ("13:30", "17:30"),
+}
 LINA = {"first_name": "Lina", "last_name": "Bernard"}
 
 
 def _unit_facts(year):
     for (activity, label), (food, hours) in UNIT_FACTS.items():
+        start, end = (datetime.time.fromisoformat(t) for t in UNIT_HOURS[activity, label])
         ActivityUnit.objects.filter(activity__school_year=year, activity__name=activity,
                                     label=label).update(food_percent=food,
-                                                        duration_hours=Decimal(hours))
+                                                        duration_hours=Decimal(hours),
+                                                        starts_at=start, ends_at=end)
 
 
 def _history_month(last_year) -> tuple[int, datetime.date]:

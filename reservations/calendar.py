@@ -35,13 +35,14 @@ from .deadlines import (
     local_zone,
 )
 from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
-from .rules import eligibility_refusal, period_for, time_refusal
+from .rules import eligibility_refusal, overlap_refusal, period_for, time_refusal
 
 # How each state is shown: the words say it, the colour only repeats it.
 TONES = {
     "booked": "ok", "justified": "ok", "available": "ok",
     "waiting": "wait", "justifying": "wait", "full": "wait", "not_open": "neutral",
     "closed": "ko", "late": "neutral", "cancelled": "neutral", "justification_refused": "ko",
+    "overlap": "neutral",
 }
 
 
@@ -129,7 +130,7 @@ def state_words(language: str) -> dict[str, str]:
             "full": _("complet — rejoindre la liste d'attente"), "cancelled": _("annulé"),
             "justified": _("absence justifiée"),
             "justification_refused": _("justification refusée"),
-            "justifying": _("justification en cours")}
+            "justifying": _("justification en cours"), "overlap": _("indisponible")}
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,13 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) 
         slot.site = enrolment.site
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
+    # What the child holds each day, from the rows read already: a unit at the same time is
+    # not offered (rules.overlap_refusal), with no query more.
+    holding: dict[date, list] = {}
+    for slot in found:
+        reservation = held.get(slot.pk, (None, None))[0]
+        if reservation is not None and reservation.state in ACTIVE:
+            holding.setdefault(slot.date, []).append((slot, reservation.state))
     endpoints = Endpoints.reverse()
     states = state_words(get_language())
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
@@ -311,14 +319,19 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) 
                                   endpoints=endpoints)
         reservation, justification = held.get(slot.pk, (None, None))
         row = _row(slot, reservation, justification, period_for(slot, periods), now,
-                   day.deadline, states)
+                   day.deadline, states, holding.get(slot.date, ()), child)
         row.label = f"{slot.unit.label}, {day.short_label}"
         day.rows.append(row)
     return list(days.values())
 
 
-def _row(slot: Slot, reservation, justification, period, now, deadline, words) -> Row:
-    """`words`: `state_words` in the active language."""
+ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
+
+
+def _row(slot: Slot, reservation, justification, period, now, deadline, words, holding,
+         child) -> Row:
+    """`words`: `state_words` in the active language; `holding`: (slot, state) of what the
+    child holds that day."""
     if slot.closed:
         return Row(slot, "closed", _("fermé : %(reason)s") % {
             "reason": slot.closed_reason or _("accueil fermé")}, reservation=reservation)
@@ -346,6 +359,8 @@ def _row(slot: Slot, reservation, justification, period, now, deadline, words) -
                 "moment": format_moment(period.opens_at)}, refusal)
         else:
             row = Row(slot, "late", words["late"], refusal)
+    elif holding and (overlap := overlap_refusal(child, slot, holding)):
+        row = Row(slot, "overlap", words["overlap"], overlap)
     elif slot.free_places > 0:
         row = Row(slot, "available", words["available"], can_book=True)
     else:
