@@ -332,14 +332,21 @@ def _school_periods(activity, year, now):
         last_day=_summer_start(year) - datetime.timedelta(days=1), opens_at=spring_opens)
 
 
+# The brochure: Toussaint 2023 (from Monday 23 October) opened on Monday 25 September.
+HOLIDAY_BOOKING_WEEKS = 4
+
+
 def _holiday_periods(activity, year):
-    """One period per school holiday the centre opens in, about three weeks before, 8 h 30."""
+    """One period per school holiday the centre opens in, opening on the Monday four weeks
+    before the week of its first day, at 8 h 30 (the brochure's « lundi 25 septembre »)."""
     for name, first, last in _holiday_blocks(year):
-        if not activity_days(activity, first, last):
+        days = activity_days(activity, first, last)
+        if not days:
             continue  # e.g. the Ascension bridge, closed
+        monday = days[0] - datetime.timedelta(days=days[0].weekday())
         BookingPeriod.objects.create(
             activity=activity, label=name, first_day=first, last_day=last,
-            opens_at=_aware(first - datetime.timedelta(days=24), 8, 30))
+            opens_at=_aware(monday - datetime.timedelta(weeks=HOLIDAY_BOOKING_WEEKS), 8, 30))
 
 
 def _catalogue(year, now) -> dict[str, Activity]:
