@@ -342,7 +342,8 @@ def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
 def lock_child(child_id) -> None:
     """Take the child's row lock until the end of the transaction: bookings of one child that
     could overlap in time wait for each other (reservations/services/booking.py)."""
-    list(Child.objects.select_for_update().filter(pk=child_id).values_list("pk", flat=True))
+    list(Child.objects.select_for_update().filter(pk=child_id).order_by().values_list(
+        "pk", flat=True))
 
 
 def held_on(child_id, dates) -> list[tuple[Slot, str]]:

@@ -20,7 +20,7 @@ from reservations.services.front_desk import book_cells
 from reservations.services.on_behalf import book_for_family
 from tests.scenarios.accounts import StaffFactory
 from tests.scenarios.overlap import overlapping_wednesday
-from tests.scenarios.reservations import ready_child
+from tests.scenarios.reservations import SlotFactory, ready_child
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +182,29 @@ def test_the_calendar_reads_no_more_to_say_so(client):
         counts.append(len(queries))
         assert ("indisponible" in day_block(page, w.alsh, w.day)) is hours
     assert counts[0] == counts[1]
+
+
+def booking_queries(hours: bool, days: int) -> list[str]:
+    """The statements of booking `days` Wednesdays' « Matin » (notify=False)."""
+    w = overlapping_wednesday(hours=hours)
+    b = w.booker
+    morning = w.slot("ALSH", "Matin")
+    slots = [morning] + [SlotFactory(activity=w.alsh, unit=morning.unit,
+                                     date=w.day + datetime.timedelta(weeks=week))
+                         for week in range(1, days)]
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = booking.book(b.family, b.child.pk, [s.pk for s in slots], b.user,
+                                notify=False)
+    assert [o.state for o in outcomes] == ["confirmed"] * days
+    return [q["sql"] for q in queries]
+
+
+def test_the_check_costs_a_fixed_number_of_statements_whatever_the_days():
+    untimed, timed = booking_queries(False, 1), booking_queries(True, 1)
+    assert len(booking_queries(True, 4)) == len(timed)
+    # The child's lock and what he holds, read once.
+    extra = [sql for sql in timed if "FOR UPDATE" in sql and "familles_child" in sql]
+    assert len(extra) == 1
+    # Its savepoint (a transaction outside tests), the lock timeout, the lock, the read:
+    # five statements more than a day without hours, once per child and booking.
+    assert len(timed) - len(untimed) <= 5
