@@ -208,3 +208,18 @@ def test_the_check_costs_a_fixed_number_of_statements_whatever_the_days():
     # Its savepoint (a transaction outside tests), the lock timeout, the lock, the read:
     # five statements more than a day without hours, once per child and booking.
     assert len(timed) - len(untimed) <= 5
+
+
+def test_a_stale_page_booking_an_overlap_gets_the_sentence_in_its_answer(client):
+    w = overlapping_wednesday()
+    b = w.booker
+    client.force_login(b.user)
+    booking.book(b.family, b.child.pk, [w.slot("ALSH", "Journée").pk], b.user)
+    answer = client.post(reverse("reservations:book"), {
+        "child": b.child.pk, "slot": w.slot("ALSH", "Matin").pk, "mois": f"{w.day:%Y-%m}"},
+        HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    words = " ".join(answer.content.decode().split())
+    assert (f"Léa est déjà réservée le {day_words(w.day)} en Journée (ALSH, 8 h 30 – "
+            "17 h 30), qui chevauche Matin (8 h 30 – 12 h).") in words.replace("&#x27;", "'")
+    assert Reservation.objects.filter(child=b.child).count() == 1
