@@ -223,3 +223,21 @@ def test_a_stale_page_booking_an_overlap_gets_the_sentence_in_its_answer(client)
     assert (f"Léa est déjà réservée le {day_words(w.day)} en Journée (ALSH, 8 h 30 – "
             "17 h 30), qui chevauche Matin (8 h 30 – 12 h).") in words.replace("&#x27;", "'")
     assert Reservation.objects.filter(child=b.child).count() == 1
+
+
+def test_booking_every_wednesday_of_the_period_leaves_out_the_day_already_held(client):
+    w = overlapping_wednesday()
+    b = w.booker
+    client.force_login(b.user)
+    morning = w.slot("ALSH", "Matin")
+    later = SlotFactory(activity=w.alsh, unit=morning.unit,
+                        date=w.day + datetime.timedelta(weeks=1))
+    booking.book(b.family, b.child.pk, [w.slot("ALSH", "Journée").pk], b.user)
+    period = w.alsh.booking_periods.get()
+    answer = client.post(reverse("reservations:book_period"), {
+        "child": b.child.pk, "period": period.pk, "unit": morning.unit.pk, "weekday": "2",
+        "mois": f"{w.day:%Y-%m}"}, HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    held = set(Reservation.objects.filter(child=b.child).values_list("slot_id", flat=True))
+    assert held == {w.slot("ALSH", "Journée").pk, later.pk}
+    assert "qui chevauche Matin" in " ".join(answer.content.decode().split())
