@@ -255,7 +255,12 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
     if periods is None:
         periods = queries.periods_of(enrolments.keys())
     found = queries.slot_rows_on(child.pk, _sites(enrolments), pairs)
-    return _days(child, enrolments, periods, now, [row.slot for row in found], _held(found))
+    slots = [row.slot for row in found]
+    # These days' other activities are not read here: what the child holds in them at the
+    # same time is, when a unit has hours (rules.overlap_refusal).
+    elsewhere = queries.held_on(child.pk, {d for _a, d in pairs}) if any(
+        slot.unit.has_hours for slot in slots) else []
+    return _days(child, enrolments, periods, now, slots, _held(found), elsewhere)
 
 
 def _sites(enrolments: dict) -> list[tuple[int, int]]:
@@ -283,10 +288,12 @@ def _held(rows) -> dict:
             if row.reservation is not None}
 
 
-def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) -> list[Day]:
+def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict,
+          elsewhere=()) -> list[Day]:
     """`enrolments`: by activity id, with their activity (and its deadline rule) and site;
     `found`: the slots at their sites, in the calendar's order; `held`: the child's
-    reservations on them with their justifications, by slot id."""
+    reservations on them with their justifications, by slot id; `elsewhere`: (slot, state)
+    of what he holds on these days outside `found`, if read."""
     slots = []
     for slot in found:
         # The enrolment already holds the activity and the site: no join, no copies.
@@ -302,6 +309,10 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) 
         reservation = held.get(slot.pk, (None, None))[0]
         if reservation is not None and reservation.state in ACTIVE:
             holding.setdefault(slot.date, []).append((slot, reservation.state))
+    seen = {slot.pk for slot in found}
+    for slot, state in elsewhere:
+        if slot.pk not in seen:
+            holding.setdefault(slot.date, []).append((slot, state))
     endpoints = Endpoints.reverse()
     states = state_words(get_language())
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words

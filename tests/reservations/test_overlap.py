@@ -241,3 +241,17 @@ def test_booking_every_wednesday_of_the_period_leaves_out_the_day_already_held(c
     held = set(Reservation.objects.filter(child=b.child).values_list("slot_id", flat=True))
     assert held == {w.slot("ALSH", "Journée").pk, later.pk}
     assert "qui chevauche Matin" in " ".join(answer.content.decode().split())
+
+
+def test_the_days_answer_to_a_click_knows_what_the_child_holds_in_another_activity(client):
+    w = overlapping_wednesday()
+    b = w.booker
+    client.force_login(b.user)
+    booking.book(b.family, b.child.pk, [w.slot("Passerelle", "Après-midi").pk], b.user)
+    answer = client.post(reverse("reservations:book"), {
+        "child": b.child.pk, "slot": w.slot("ALSH", "Matin").pk, "mois": f"{w.day:%Y-%m}"},
+        HTTP_HX_REQUEST="true")
+    alsh = day_block(answer, w.alsh, w.day)
+    assert "Matin réservé" in alsh
+    assert ("Après-midi avec repas indisponible Léa est déjà réservée le "
+            f"{day_words(w.day)} en Après-midi (Passerelle, 13 h 30 – 17 h 30)") in alsh
