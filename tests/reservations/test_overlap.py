@@ -199,6 +199,7 @@ def booking_queries(hours: bool, days: int) -> list[str]:
     return [q["sql"] for q in queries]
 
 
+@pytest.mark.postgres  # elsewhere days are booked one by one, and nothing is locked
 def test_the_check_costs_a_fixed_number_of_statements_whatever_the_days():
     untimed, timed = booking_queries(False, 1), booking_queries(True, 1)
     assert len(booking_queries(True, 4)) == len(timed)
