@@ -94,18 +94,24 @@ def _clock(moment) -> str:
     return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
 
 
+ASKED_TOGETHER = "asked"  # a state for `held`: asked in the same booking, just before
+
+
 def overlap_refusal(child, slot, held) -> str:
     """Why the child cannot take this slot because he already holds another at the same
     time, naming it, or "". `held`: (slot, reservation state) of what the child holds,
-    confirmed or waiting (slots of other days are ignored); each slot with its unit and
-    activity."""
+    confirmed or waiting, or ASKED_TOGETHER (slots of other days are ignored); each slot
+    with its unit and activity."""
     for other, state in held:
         if other.pk == slot.pk or other.date != slot.date:
             continue
         if not units_overlap(slot.unit, other.unit):
             continue
         female = getattr(child, "sex", "") == "F"
-        if state == "waiting":
+        if state == ASKED_TOGETHER:
+            text = _("Le %(day)s, %(child)s ne peut pas être à la fois en %(unit)s "
+                     "(%(activity)s%(hours)s) et en %(this)s, demandés ensemble.")
+        elif state == "waiting":
             text = _("%(child)s est déjà en liste d'attente le %(day)s en %(unit)s "
                      "(%(activity)s%(hours)s), qui chevauche %(this)s.")
         elif female:

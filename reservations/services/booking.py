@@ -36,7 +36,13 @@ from inscriptions.services import file_refusals
 from .. import queries
 from ..deadlines import describe, format_day, format_moment, slot_deadline
 from ..models import BookingPeriod, Reservation, Slot, WaitingListExit
-from ..rules import eligibility_refusal, overlap_refusal, period_for, time_refusal
+from ..rules import (
+    ASKED_TOGETHER,
+    eligibility_refusal,
+    overlap_refusal,
+    period_for,
+    time_refusal,
+)
 from . import places
 
 logger = logging.getLogger(__name__)
@@ -186,7 +192,7 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
                     if refusal:
                         outcomes[slot.pk] = Outcome(slot, "refused", refusal)
                         continue
-                    held.append((slot, Reservation.State.CONFIRMED))  # the next ones see it
+                    held.append((slot, ASKED_TOGETHER))  # the next ones see it
                     kept.append(slot)
                 _take(child, kept, existing, family, user, join_waiting_list, now, source,
                       outcomes)

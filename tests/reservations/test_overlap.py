@@ -107,6 +107,9 @@ def test_two_overlapping_units_asked_at_once_the_first_only_is_booked():
     # Taken in slot order: the « Journée » (created first) is booked, the « Matin » refused.
     assert outcomes[journee.pk].state == "confirmed"
     assert outcomes[morning.pk].state == "refused"
+    assert outcomes[morning.pk].message == (
+        f"Le {day_words(w.day)}, Léa ne peut pas être à la fois en Journée (ALSH, 8 h 30 – "
+        "17 h 30) et en Matin (8 h 30 – 12 h), demandés ensemble.")
     assert Reservation.objects.filter(child=b.child).count() == 1
 
 
