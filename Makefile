@@ -23,11 +23,11 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
-## Start the portal with demo data on http://127.0.0.1:8000 (SQLite, Celery eager, e-mails printed).
+## Start the portal with demo data on http://$(HOST):$(PORT), 127.0.0.1:8000 unless given (SQLite, Celery eager, e-mails printed).
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --address http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## Run the whole test suite (CI points it at PostgreSQL and Redis through the environment).

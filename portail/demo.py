@@ -50,6 +50,7 @@ from inscriptions.models import (
     Site,
 )
 from reservations import services as reservations
+from reservations.deadlines import justification_deadline, slot_deadline
 from reservations.models import (
     AgeGroup,
     Attendance,
@@ -147,6 +148,7 @@ def seed() -> list[tuple[str, str, str]]:
     _user("nouveau@demo.example")  # a brand new account: no family yet
     this_year = _seed_annual_files(staff)
     _seed_activities(staff, this_year)
+    _seed_absence_to_justify(this_year)
     _seed_billing(staff, this_year)
     _seed_paperwork(staff, this_year.previous(), this_year)
     _seed_message(staff)
@@ -330,14 +332,21 @@ def _school_periods(activity, year, now):
         last_day=_summer_start(year) - datetime.timedelta(days=1), opens_at=spring_opens)
 
 
+# The brochure: Toussaint 2023 (from Monday 23 October) opened on Monday 25 September.
+HOLIDAY_BOOKING_WEEKS = 4
+
+
 def _holiday_periods(activity, year):
-    """One period per school holiday the centre opens in, about three weeks before, 8 h 30."""
+    """One period per school holiday the centre opens in, opening on the Monday four weeks
+    before the week of its first day, at 8 h 30 (the brochure's « lundi 25 septembre »)."""
     for name, first, last in _holiday_blocks(year):
-        if not activity_days(activity, first, last):
+        days = activity_days(activity, first, last)
+        if not days:
             continue  # e.g. the Ascension bridge, closed
+        monday = days[0] - datetime.timedelta(days=days[0].weekday())
         BookingPeriod.objects.create(
             activity=activity, label=name, first_day=first, last_day=last,
-            opens_at=_aware(first - datetime.timedelta(days=24), 8, 30))
+            opens_at=_aware(monday - datetime.timedelta(weeks=HOLIDAY_BOOKING_WEEKS), 8, 30))
 
 
 def _catalogue(year, now) -> dict[str, Activity]:
@@ -499,6 +508,43 @@ def _seed_enrolments(staff, year, activities, now):
                           martin_parent, join_waiting_list=True, now=now, notify=False)
 
 
+
+def _seed_absence_to_justify(year):
+    """Léa Martin booked at the canteen on a day whose deadline has passed and whose absence
+    can still be justified (the commune's 48 h), relative to the day the demo is run: the
+    brochure's « Justifier une absence » can be tried at once. Run again a later day, it
+    books a newer one; the same day, nothing."""
+    now = timezone.now()
+    martin = Family.objects.get(name="Famille Martin")
+    if reservations.justifiable_reservations(martin, now=now):
+        return
+    lea = martin.children.get(first_name="Léa")
+    canteen = Activity.objects.filter(school_year=year, name="Restauration scolaire").first()
+    enrolment = Enrolment.objects.filter(child=lea, activity=canteen).first()
+    if enrolment is None:
+        return
+    today = timezone.localdate(now)
+    days = [today - datetime.timedelta(days=back) for back in range(3)]
+    slots = Slot.objects.filter(activity=canteen, site=enrolment.site_id, date__in=days,
+                                closed=False).select_related("activity__deadline_rule")
+    fitting = [slot for slot in slots if slot_deadline(slot) <= now
+               and now <= justification_deadline(slot.date)]
+    if fitting:
+        slot = max(fitting, key=lambda slot: slot.date)
+    else:
+        # No canteen day in the window (school holidays): today's, opened for the demo.
+        slot, _created = Slot.objects.get_or_create(
+            activity=canteen, unit=canteen.units.get(), site=enrolment.site, date=today,
+            age_group=None, defaults={"capacity": 120})
+    user = martin.guardians.order_by("pk").first().user
+    found = Reservation.objects.filter(child=lea, slot=slot).first()
+    if found is not None:
+        return  # the family's own request on that day: left as it is
+    Reservation.objects.create(
+        child=lea, slot=slot, family=martin, state=Reservation.State.CONFIRMED,
+        source=Reservation.Source.PARENT, confirmed_at=now, updated_by=user)
+    Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+
 # Tariffs, billing rules and one issued month (issue 6) ---------------------------------------
 
 QF_BOUNDS = (600, 1200, None)  # three brackets of quotient familial, the top one open
@@ -592,14 +638,28 @@ UNIT_FACTS = {
     ("ALSH vacances", "Journée"): (20, "9"),
     ("Passerelle mercredi", "Après-midi"): (0, "4"),
 }
+# When each unit is held: a child cannot hold two that meet on one day (a Wednesday's
+# « Journée » and « Matin », or the ALSH afternoon and the Passerelle).
+UNIT_HOURS = {
+    ("Restauration scolaire", "Repas"): ("11:45", "13:30"),
+    ("Accueil périscolaire", "Matin"): ("07:30", "08:30"),
+    ("Accueil périscolaire", "Soir"): ("16:30", "18:30"),
+    ("ALSH mercredi", "Journée"): ("08:30", "17:30"),
+    ("ALSH mercredi", "Matin"): ("08:30", "12:00"),
+    ("ALSH mercredi", "Après-midi avec repas"): ("12:00", "17:30"),
+    ("ALSH vacances", "Journée"): ("08:30", "17:30"),
+    ("Passerelle mercredi", "Après-midi"): ("13:30", "17:30"),
+}
 LINA = {"first_name": "Lina", "last_name": "Bernard"}
 
 
 def _unit_facts(year):
     for (activity, label), (food, hours) in UNIT_FACTS.items():
+        start, end = (datetime.time.fromisoformat(t) for t in UNIT_HOURS[activity, label])
         ActivityUnit.objects.filter(activity__school_year=year, activity__name=activity,
                                     label=label).update(food_percent=food,
-                                                        duration_hours=Decimal(hours))
+                                                        duration_hours=Decimal(hours),
+                                                        starts_at=start, ends_at=end)
 
 
 def _history_month(last_year) -> tuple[int, datetime.date]:

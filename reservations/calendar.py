@@ -35,13 +35,14 @@ from .deadlines import (
     local_zone,
 )
 from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
-from .rules import eligibility_refusal, period_for, time_refusal
+from .rules import eligibility_refusal, overlap_refusal, period_for, time_refusal
 
 # How each state is shown: the words say it, the colour only repeats it.
 TONES = {
     "booked": "ok", "justified": "ok", "available": "ok",
     "waiting": "wait", "justifying": "wait", "full": "wait", "not_open": "neutral",
     "closed": "ko", "late": "neutral", "cancelled": "neutral", "justification_refused": "ko",
+    "overlap": "neutral",
 }
 
 
@@ -129,7 +130,7 @@ def state_words(language: str) -> dict[str, str]:
             "full": _("complet — rejoindre la liste d'attente"), "cancelled": _("annulé"),
             "justified": _("absence justifiée"),
             "justification_refused": _("justification refusée"),
-            "justifying": _("justification en cours")}
+            "justifying": _("justification en cours"), "overlap": _("indisponible")}
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,12 @@ def child_days(child: Child, slot_ids, now: datetime, *, read: "PeriodDays | Non
     if periods is None:
         periods = queries.periods_of(enrolments.keys())
     found = queries.slot_rows_on(child.pk, _sites(enrolments), pairs)
-    return _days(child, enrolments, periods, now, [row.slot for row in found], _held(found))
+    slots = [row.slot for row in found]
+    # These days' other activities are not read here: what the child holds in them at the
+    # same time is, when a unit has hours (rules.overlap_refusal).
+    elsewhere = queries.held_on(child.pk, {d for _a, d in pairs}) if any(
+        slot.unit.has_hours for slot in slots) else []
+    return _days(child, enrolments, periods, now, slots, _held(found), elsewhere)
 
 
 def _sites(enrolments: dict) -> list[tuple[int, int]]:
@@ -297,10 +303,12 @@ def _held(rows) -> dict:
             if row.reservation is not None}
 
 
-def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) -> list[Day]:
+def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict,
+          elsewhere=()) -> list[Day]:
     """`enrolments`: by activity id, with their activity (and its deadline rule) and site;
     `found`: the slots at their sites, in the calendar's order; `held`: the child's
-    reservations on them with their justifications, by slot id."""
+    reservations on them with their justifications, by slot id; `elsewhere`: (slot, state)
+    of what he holds on these days outside `found`, if read."""
     slots = []
     for slot in found:
         # The enrolment already holds the activity and the site: no join, no copies.
@@ -309,6 +317,17 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) 
         slot.site = enrolment.site
         if not eligibility_refusal(child, slot, enrolments):
             slots.append(slot)
+    # What the child holds each day, from the rows read already: a unit at the same time is
+    # not offered (rules.overlap_refusal), with no query more.
+    holding: dict[date, list] = {}
+    for slot in found:
+        reservation = held.get(slot.pk, (None, None))[0]
+        if reservation is not None and reservation.state in ACTIVE:
+            holding.setdefault(slot.date, []).append((slot, reservation.state))
+    seen = {slot.pk for slot in found}
+    for slot, state in elsewhere:
+        if slot.pk not in seen:
+            holding.setdefault(slot.date, []).append((slot, state))
     endpoints = Endpoints.reverse()
     states = state_words(get_language())
     rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
@@ -326,14 +345,19 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict) 
                                   endpoints=endpoints)
         reservation, justification = held.get(slot.pk, (None, None))
         row = _row(slot, reservation, justification, period_for(slot, periods), now,
-                   day.deadline, states)
+                   day.deadline, states, holding.get(slot.date, ()), child)
         row.label = f"{slot.unit.label}, {day.short_label}"
         day.rows.append(row)
     return list(days.values())
 
 
-def _row(slot: Slot, reservation, justification, period, now, deadline, words) -> Row:
-    """`words`: `state_words` in the active language."""
+ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
+
+
+def _row(slot: Slot, reservation, justification, period, now, deadline, words, holding,
+         child) -> Row:
+    """`words`: `state_words` in the active language; `holding`: (slot, state) of what the
+    child holds that day."""
     if slot.closed:
         return Row(slot, "closed", _("fermé : %(reason)s") % {
             "reason": slot.closed_reason or _("accueil fermé")}, reservation=reservation)
@@ -361,6 +385,8 @@ def _row(slot: Slot, reservation, justification, period, now, deadline, words) -
                 "moment": format_moment(period.opens_at)}, refusal)
         else:
             row = Row(slot, "late", words["late"], refusal)
+    elif holding and (overlap := overlap_refusal(child, slot, holding)):
+        row = Row(slot, "overlap", words["overlap"], overlap)
     elif slot.free_places > 0:
         row = Row(slot, "available", words["available"], can_book=True)
     else:

@@ -6,6 +6,7 @@ three or four tables for nothing)."""
 
 from dataclasses import dataclass
 
+from familles.models import Child
 from ground import rows
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear, Site
 
@@ -374,3 +375,19 @@ def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
         slot.unit, slot.age_group = unit, group
         found.append(SlotRow(slot, *_held(row, held_from)))
     return found
+
+
+def lock_child(child_id) -> None:
+    """Take the child's row lock until the end of the transaction: bookings of one child that
+    could overlap in time wait for each other (reservations/services/booking.py)."""
+    list(Child.objects.select_for_update().filter(pk=child_id).order_by().values_list(
+        "pk", flat=True))
+
+
+def held_on(child_id, dates) -> list[tuple[Slot, str]]:
+    """(slot with its unit and activity, state) of the child's confirmed or waiting
+    reservations on these dates: one statement."""
+    return [(row.slot, row.state) for row in Reservation.objects.filter(
+        child_id=child_id, slot__date__in=list(dates),
+        state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
+    ).select_related("slot__unit", "slot__activity").order_by()]

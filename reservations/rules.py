@@ -1,10 +1,11 @@
 """Pure rules shared by the calendar (what a day says) and booking (what the server
 accepts): whether a day falls in a booking period, and why a child cannot book a slot now
-(period, time) or at all (enrolment, site, age group). No query: callers pass what they read."""
+(period, time) or at all (enrolment, site, age group), or because he holds another unit at the
+same time. No query: callers pass what they read."""
 
 from django.utils.translation import gettext as _
 
-from .deadlines import describe, format_moment, slot_deadline
+from .deadlines import describe, format_date, format_moment, slot_deadline
 
 
 def period_for(slot, periods):
@@ -64,4 +65,66 @@ def eligibility_refusal(child, slot, enrolments: dict) -> str:
     group = slot.age_group
     if group is not None and not (group.min_age <= child.age_on(slot.date) <= group.max_age):
         return _("Ce créneau est réservé au groupe « %(group)s ».") % {"group": group.label}
+    return ""
+
+
+# --- one child, one place at a time ----------------------------------------------------------
+# A unit's hours (ActivityUnit.starts_at/ends_at) say when the child is there. Two units
+# overlap when their hours meet (a morning ending at 12:00 and an afternoon starting at 12:00
+# do not), or when they are the same unit (the same morning at two sites). A unit without
+# hours is compared with no other: nothing says when it is held, and refusing on a guess
+# would stop a canteen meal and an evening care that never meet.
+
+def units_overlap(first, second) -> bool:
+    if first.pk == second.pk:
+        return True
+    if not (first.has_hours and second.has_hours):
+        return False
+    return first.starts_at < second.ends_at and second.starts_at < first.ends_at
+
+
+def hours_text(unit) -> str:
+    """"8 h 30 – 12 h", or "" without hours."""
+    if not unit.has_hours:
+        return ""
+    return f"{_clock(unit.starts_at)} – {_clock(unit.ends_at)}"
+
+
+def _clock(moment) -> str:
+    return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"
+
+
+ASKED_TOGETHER = "asked"  # a state for `held`: asked in the same booking, just before
+
+
+def overlap_refusal(child, slot, held) -> str:
+    """Why the child cannot take this slot because he already holds another at the same
+    time, naming it, or "". `held`: (slot, reservation state) of what the child holds,
+    confirmed or waiting, or ASKED_TOGETHER (slots of other days are ignored); each slot
+    with its unit and activity."""
+    for other, state in held:
+        if other.pk == slot.pk or other.date != slot.date:
+            continue
+        if not units_overlap(slot.unit, other.unit):
+            continue
+        female = getattr(child, "sex", "") == "F"
+        if state == ASKED_TOGETHER:
+            text = _("Le %(day)s, %(child)s ne peut pas être à la fois en %(unit)s "
+                     "(%(activity)s%(hours)s) et en %(this)s, demandés ensemble.")
+        elif state == "waiting":
+            text = _("%(child)s est déjà en liste d'attente le %(day)s en %(unit)s "
+                     "(%(activity)s%(hours)s), qui chevauche %(this)s.")
+        elif female:
+            text = _("%(child)s est déjà réservée le %(day)s en %(unit)s "
+                     "(%(activity)s%(hours)s), qui chevauche %(this)s.")
+        else:
+            text = _("%(child)s est déjà réservé le %(day)s en %(unit)s "
+                     "(%(activity)s%(hours)s), qui chevauche %(this)s.")
+        hours = hours_text(other.unit)
+        these = hours_text(slot.unit)
+        return text % {
+            "child": child.first_name, "day": format_date(slot.date, "l j F"),
+            "unit": other.unit.label, "activity": other.activity.name,
+            "hours": f", {hours}" if hours else "",
+            "this": f"{slot.unit.label} ({these})" if these else slot.unit.label}
     return ""

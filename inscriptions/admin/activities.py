@@ -73,7 +73,8 @@ class ActivityUnitForm(forms.ModelForm):
 
     class Meta:
         model = ActivityUnit
-        fields = ["label", "with_meal", "food_percent", "duration_hours", "position"]
+        fields = ["label", "starts_at", "ends_at", "with_meal", "food_percent", "duration_hours",
+                  "position"]
 
     def clean_duration_hours(self):
         return self.cleaned_data["duration_hours"] or Decimal("0")
@@ -83,7 +84,8 @@ class ActivityUnitInline(admin.TabularInline):
     model = ActivityUnit
     form = ActivityUnitForm
     extra = 1
-    fields = ["label", "with_meal", "food_percent", "duration_hours", "position"]
+    fields = ["label", "starts_at", "ends_at", "with_meal", "food_percent", "duration_hours",
+                  "position"]
 
 
 @admin.register(Site)

@@ -176,6 +176,16 @@ class ActivityUnit(models.Model):
         _("durée (heures)"), max_digits=4, decimal_places=2, default=Decimal("0"),
         help_text=_("Heures déclarées à la CAF pour une unité (par exemple 8 pour une journée, "
                     "1,5 pour un accueil du soir). 0 : non déclarée."))
+    # When the unit is held: two units of the same day whose hours meet cannot both be
+    # booked for one child (reservations/rules.py). Without hours, a unit is compared with
+    # no other (only the same unit twice on one day is refused).
+    starts_at = models.TimeField(
+        _("début"), null=True, blank=True,
+        help_text=_("Heure de début (par exemple 8:30). Avec la fin, empêche de réserver pour "
+                    "un même enfant deux unités qui se chevauchent le même jour ; vide : "
+                    "l'unité n'est comparée à aucune autre."))
+    ends_at = models.TimeField(_("fin"), null=True, blank=True,
+                               help_text=_("Heure de fin (par exemple 17:30)."))
 
     class Meta:
         verbose_name = _("unité")
@@ -187,10 +197,28 @@ class ActivityUnit(models.Model):
                                    name="unit_food_percent_is_a_percentage"),
             models.CheckConstraint(condition=Q(duration_hours__gte=0, duration_hours__lte=24),
                                    name="unit_duration_within_a_day"),
+            # Both hours or neither, the start before the end.
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True, ends_at__isnull=True)
+                | Q(starts_at__isnull=False, ends_at__isnull=False,
+                    starts_at__lt=models.F("ends_at")),
+                name="unit_hours_both_and_in_order"),
         ]
 
     def __str__(self):
         return self.label
+
+    @property
+    def has_hours(self) -> bool:
+        return self.starts_at is not None and self.ends_at is not None
+
+    def clean(self):
+        super().clean()
+        if (self.starts_at is None) != (self.ends_at is None):
+            raise ValidationError(_("Indiquez l'heure de début et l'heure de fin, ou aucune "
+                                    "des deux."))
+        if self.has_hours and self.starts_at >= self.ends_at:
+            raise ValidationError({"ends_at": _("La fin doit suivre le début.")})
 
     def food_share_percent(self) -> int:
         """The part of the price that is food, in percent (see `food_percent`)."""

@@ -9,7 +9,11 @@ place, and the row lock it takes is held only until the reservation row is writt
 database's check constraint `booked <= capacity` backs it up. Freeing a place promotes the
 first waiting reservation in the same transaction.
 
-Time: opening dates and deadlines are checked here, on the server, in Europe/Paris."""
+Time: opening dates and deadlines are checked here, on the server, in Europe/Paris.
+
+One child, one place at a time: a unit whose hours meet those of a unit the child holds that
+day is refused, naming it (rules.overlap_refusal), checked under the child's row lock so
+that two overlapping bookings sent at once cannot both pass."""
 
 import logging
 from contextlib import nullcontext
@@ -32,7 +36,13 @@ from inscriptions.services import file_refusals
 from .. import queries
 from ..deadlines import describe, format_day, format_moment, slot_deadline
 from ..models import BookingPeriod, Reservation, Slot, WaitingListExit
-from ..rules import eligibility_refusal, period_for, time_refusal
+from ..rules import (
+    ASKED_TOGETHER,
+    eligibility_refusal,
+    overlap_refusal,
+    period_for,
+    time_refusal,
+)
 from . import places
 
 logger = logging.getLogger(__name__)
@@ -155,16 +165,57 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
 def _book_child(child, slots, enrolments, periods, existing, family, user, join_waiting_list,
                 now, source, check_period, past_limits) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
-    fresh = []  # days never requested: all in one statement on PostgreSQL
-    in_one_statement = places.one_statement()
-    labels: dict[str, str] = {}  # each state's words translated once, not once per day
+    wanted = []
     for slot in slots:
         refusal = eligibility_refusal(child, slot, enrolments) or time_refusal(
             slot, period_for(slot, periods), now, check_period=check_period,
             past_limits=past_limits)
         if refusal:
             outcomes[slot.pk] = Outcome(slot, "refused", refusal)
-            continue
+        else:
+            wanted.append(slot)
+    if any(slot.unit.has_hours for slot in wanted):
+        # A unit with hours may overlap one the child holds (rules.overlap_refusal): his
+        # row lock makes two such bookings of his wait for each other, and what he holds is
+        # read under it, so that both cannot pass the check. Units without hours overlap
+        # nothing but themselves (one per day already): no lock, no read for them.
+        try:
+            with transaction.atomic():
+                places.short_lock_timeout()
+                queries.lock_child(child.pk)
+                held = queries.held_on(child.pk, {slot.date for slot in wanted})
+                kept = []
+                for slot in wanted:
+                    found = existing.get(slot.pk)
+                    refusal = "" if found is not None and found.state in _ACTIVE else (
+                        overlap_refusal(child, slot, held))
+                    if refusal:
+                        outcomes[slot.pk] = Outcome(slot, "refused", refusal)
+                        continue
+                    held.append((slot, ASKED_TOGETHER))  # the next ones see it
+                    kept.append(slot)
+                _take(child, kept, existing, family, user, join_waiting_list, now, source,
+                      outcomes)
+        except OperationalError as error:
+            if _is_lock_timeout(error):
+                raise Busy() from error
+            raise
+    else:
+        _take(child, wanted, existing, family, user, join_waiting_list, now, source, outcomes)
+    return [outcomes[slot.pk] for slot in slots]
+
+
+_ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
+
+
+def _take(child, slots, existing, family, user, join_waiting_list, now, source,
+          outcomes: dict) -> None:
+    """Book these slots (refused by no rule) into `outcomes`: "already" for a day requested
+    before, the days never requested in one statement on PostgreSQL, the others one by one."""
+    fresh = []  # days never requested: all in one statement on PostgreSQL
+    in_one_statement = places.one_statement()
+    labels: dict[str, str] = {}  # each state's words translated once, not once per day
+    for slot in slots:
         found = existing.get(slot.pk)
         if found is not None and found.state != Reservation.State.CANCELLED:
             if found.state not in labels:
@@ -178,7 +229,6 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
     if fresh:
         outcomes.update(_book_fresh(child, fresh, family, user, join_waiting_list, now,
                                     source))
-    return [outcomes[slot.pk] for slot in slots]
 
 
 def _state_label(state: str) -> str:

@@ -54,3 +54,26 @@ def test_more_than_all_of_the_price_or_of_a_day_is_refused(staff_client, year):
 
     assert response.status_code == 200
     assert not Activity.objects.filter(name="Mercredis").exists()
+
+
+def test_staff_give_a_unit_its_hours(staff_client, year):
+    """When a unit is held (issue 23): two units of one day that meet cannot both be booked
+    for one child (tests/reservations/test_overlap.py)."""
+    response = post(staff_client, year, "alsh_wednesday", "Mercredis", starts_at="8:30",
+                    ends_at="17:30")
+
+    assert response.status_code == 302
+    unit = Activity.objects.get(name="Mercredis").units.get()
+    assert (unit.starts_at.isoformat(), unit.ends_at.isoformat()) == ("08:30:00", "17:30:00")
+
+
+@pytest.mark.parametrize("hours, error", [
+    ({"starts_at": "8:30"}, "Indiquez l'heure de début et l'heure de fin, ou aucune des deux."),
+    ({"starts_at": "12:00", "ends_at": "8:30"}, "La fin doit suivre le début."),
+])
+def test_hours_must_be_both_and_in_order(staff_client, year, hours, error):
+    response = post(staff_client, year, "alsh_wednesday", "Mercredis", **hours)
+
+    assert response.status_code == 200
+    assert error in response.content.decode().replace("&#x27;", "'")
+    assert not Activity.objects.filter(name="Mercredis").exists()

@@ -5,8 +5,10 @@ staff) whatever the date it is run on."""
 import csv
 import datetime
 import io
+import subprocess
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -53,6 +55,7 @@ from reservations.models import (
     Reservation,
     Slot,
 )
+from reservations.services import justifiable_reservations
 from tests.helpers import visible_text
 
 pytestmark = pytest.mark.django_db
@@ -418,3 +421,58 @@ def test_a_family_served_at_the_counter_with_a_letter_to_print(seeded):
     client.force_login(User.objects.get(email=STAFF_EMAIL))
     page = visible_text(client.get(f"/gestion/familles/family/{family.pk}/fiche/"))
     assert "courrier" in page and "à imprimer" in page
+
+
+def test_the_demo_parent_can_justify_an_absence_the_day_the_demo_is_run(seeded, request):
+    """« Justifier une absence » is reachable at once: a day of Léa's inside the window."""
+    with time_machine.travel(request.node.callspec.params["seeded_once"], tick=False):
+        client = Client()
+        client.force_login(User.objects.get(email="martin@demo.example"))
+        (row,) = justifiable_reservations(Family.objects.get(name="Famille Martin"))
+        assert row.child.first_name == "Léa"
+        listed = client.get(reverse("reservations:absences"))
+        justify = reverse("reservations:justify", args=[row.pk])
+        assert justify in listed.content.decode()
+        form = client.get(justify)
+        assert form.status_code == 200
+        assert 'name="reason"' in form.content.decode()
+        sent = client.post(justify, {"reason": "illness", "details": ""})
+        assert sent.status_code == 302
+        assert hasattr(Reservation.objects.get(pk=row.pk), "justification")
+
+
+def a_monday_in_march() -> datetime.datetime:
+    day = datetime.date(school_start() + 1, 3, 10)
+    day += datetime.timedelta(days=-day.weekday() % 7)
+    return moment(day.year, day.month, day.day, 9)
+
+
+@pytest.mark.parametrize("when", [
+    moment(school_start(), 12, 26, 15),  # Christmas holidays: no canteen day near
+    a_monday_in_march(),                 # a Monday morning, after the weekend
+], ids=["holidays", "monday"])
+def test_the_absence_to_justify_follows_the_day_of_the_run(when):
+    with time_machine.travel(when, tick=False):
+        seed()
+        martin = Family.objects.get(name="Famille Martin")
+        found = justifiable_reservations(martin)
+        # Hers, and (the module's other seeding left her subscription) maybe one more.
+        assert found and {r.child.first_name for r in found} == {"Léa"}
+        seed()  # the same day: nothing more
+        assert justifiable_reservations(martin) == found
+
+
+def test_seed_demo_prints_the_address_it_is_given():
+    with time_machine.travel(AUTUMN, tick=False):
+        out = io.StringIO()
+        call_command("seed_demo", "--address", "http://0.0.0.0:8123", stdout=out)
+    assert "Portail Famille de démonstration : http://0.0.0.0:8123" in out.getvalue()
+
+
+def test_make_run_passes_its_host_and_port_to_the_printed_address():
+    root = Path(__file__).resolve().parents[2]
+    planned = subprocess.run(["make", "-n", "run", "PORT=8123",
+                              "HOST=0.0.0.0"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout
+    assert "seed_demo --address http://0.0.0.0:8123" in planned
+    assert "runserver 0.0.0.0:8123" in planned

@@ -6,10 +6,16 @@ from portail.demo import DEMO_TOTP_SECRET, seed
 class Command(BaseCommand):
     help = "Crée (une seule fois) la commune de démonstration et affiche les identifiants."
 
+    def add_arguments(self, parser):
+        # `make run` passes its HOST and PORT: the address printed is the one it serves.
+        parser.add_argument("--address", default="http://127.0.0.1:8000",
+                            help="Adresse où le portail sera servi (affichée).")
+
     def handle(self, *args, **options):
         logins = seed()
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Portail Famille de démonstration : http://127.0.0.1:8000"))
+        self.stdout.write(self.style.SUCCESS(
+            f"Portail Famille de démonstration : {options['address']}"))
         self.stdout.write("Identifiants de démonstration (mot de passe identique pour tous) :")
         for label, email, password in logins:
             self.stdout.write(f"  {label:<40} {email:<28} {password}")
