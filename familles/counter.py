@@ -22,6 +22,7 @@ from ground.outbox import queue_email
 
 from . import journal
 from .models import Child, Family, FamilyEvent, Guardian
+from .names import name_from_surnames
 from .services import MAX_GUARDIANS, release_unverified_claims, upload_document
 
 
@@ -91,9 +92,10 @@ def create_family_at_counter(agent, *, family: dict, guardians: list[dict],
                                     "même adresse e-mail."))
         emails.append(data["email"])
     family = dict(family)
-    name = (family.pop("name", "") or "").strip() or _("Famille %(name)s") % {
-        "name": guardians[0]["last_name"].strip()}
-    new_family = Family.objects.create(name=name, **family)
+    name = (family.pop("name", "") or "").strip()
+    new_family = Family.objects.create(
+        name=name or name_from_surnames(g["last_name"] for g in guardians),
+        name_set_by_staff=bool(name), **family)
     created = []
     for data in guardians:
         email = data.pop("email")
