@@ -17,6 +17,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from ground import french
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
@@ -129,8 +130,8 @@ def invite_to_claim(agent, guardian_id: int, email: str, *, url_builder) -> Guar
     if guardian.user is None:
         email = check_email_free(email)
         if not email:
-            raise ValidationError(_("Saisissez l'adresse e-mail de %(name)s.")
-                                  % {"name": guardian})
+            raise ValidationError(_("Saisissez l'adresse e-mail %(of_name)s.")
+                                  % {"of_name": french.de(guardian)})
         guardian.user = _account(email)
         guardian.save(update_fields=["user"])
     _send_claim(agent, guardian, url_builder)
