@@ -123,3 +123,4 @@ def test_staff_sent_to_log_in_read_about_the_service_not_a_family_space(client):
     assert "Première visite" not in staff_page
     parent_page = page_text(client.get(reverse("account_login")))
     assert "votre espace famille" in parent_page
+

@@ -311,6 +311,14 @@ def test_another_familys_child_is_not_found(parent_client, setting, other_guardi
     assert response.status_code == 404
 
 
+def test_the_calendar_elides_a_name_starting_with_a_vowel(parent_client, family, setting):
+    """Issue 23, item 13: « Calendrier d'Inès », not « de Inès »."""
+    ines = enrolled_child(family, setting.year, setting.activity, first_name="Inès")
+    page = visible_text(open_month(parent_client, setting, child=ines))
+    assert "Calendrier d'Inès – " in page
+    assert "de Inès" not in page
+
+
 def test_the_calendar_opens_on_the_month_of_the_next_day(parent_client, setting):
     page = visible_text(parent_client.get(CALENDAR))
     assert f"Calendrier de Léa – {date_format(setting.days[0], 'F Y')}" in page
