@@ -160,3 +160,21 @@ def test_the_migration_respells_what_parses_and_keeps_the_rest():
     contact.refresh_from_db()
     assert (guardian.mobile_phone, guardian.home_phone) == ("06 12 34 56 78", "pas un numéro")
     assert contact.phone == "02 97 00 11 22"
+
+
+@pytest.mark.django_db
+def test_the_migration_lets_default_names_follow_and_keeps_typed_ones():
+    """Issue 23, item 9: « Famille » and the first surname was the old default: it follows the
+    guardians from now on; any other name was typed by someone and is kept."""
+    migration = importlib.import_module(
+        "familles.migrations.0008_validated_contact_data_and_family_names")
+    default = FamilyFactory(name="Famille Le Goff")
+    GuardianFactory(family=default, last_name="Le Goff")
+    GuardianFactory(family=default, last_name="Rivière")
+    typed = FamilyFactory(name="Les Le Goff de Kerbrume")
+    GuardianFactory(family=typed, last_name="Le Goff")
+    migration.normalise_and_name(apps, None)
+    default.refresh_from_db()
+    typed.refresh_from_db()
+    assert (default.name, default.name_set_by_staff) == ("Famille Le Goff-Rivière", False)
+    assert (typed.name, typed.name_set_by_staff) == ("Les Le Goff de Kerbrume", True)
