@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from ground import french
 from ground.calendar import month_bounds
 from reservations.models import AbsenceJustification, Attendance, Reservation, Slot
 
@@ -197,10 +198,10 @@ def describe(attestation: Attestation) -> str:
             "year": attestation.year, "amount": euros(attestation.total_cents)}
     if attestation.kind == Attestation.Kind.PAYMENTS:
         return _("Relevé des paiements %(year)s") % {"year": attestation.year}
-    return _("Attestation de présence de %(child)s, du %(first)s au %(last)s") % {
-        "child": attestation.child.first_name,
-        "first": date_format(attestation.period_start, "j F Y"),
-        "last": date_format(attestation.period_end, "j F Y")}
+    return _("Attestation de présence %(of_child)s, du %(first)s au %(last)s") % {
+        "of_child": french.de(attestation.child.first_name),
+        "first": french.format_day(attestation.period_start, "j F Y"),
+        "last": french.format_day(attestation.period_end, "j F Y")}
 
 
 

@@ -17,11 +17,13 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from ground import french
 from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
 from . import journal
 from .models import Child, Family, FamilyEvent, Guardian
+from .names import name_from_surnames
 from .services import MAX_GUARDIANS, release_unverified_claims, upload_document
 
 
@@ -91,9 +93,10 @@ def create_family_at_counter(agent, *, family: dict, guardians: list[dict],
                                     "même adresse e-mail."))
         emails.append(data["email"])
     family = dict(family)
-    name = (family.pop("name", "") or "").strip() or _("Famille %(name)s") % {
-        "name": guardians[0]["last_name"].strip()}
-    new_family = Family.objects.create(name=name, **family)
+    name = (family.pop("name", "") or "").strip()
+    new_family = Family.objects.create(
+        name=name or name_from_surnames(g["last_name"] for g in guardians),
+        name_set_by_staff=bool(name), **family)
     created = []
     for data in guardians:
         email = data.pop("email")
@@ -127,8 +130,8 @@ def invite_to_claim(agent, guardian_id: int, email: str, *, url_builder) -> Guar
     if guardian.user is None:
         email = check_email_free(email)
         if not email:
-            raise ValidationError(_("Saisissez l'adresse e-mail de %(name)s.")
-                                  % {"name": guardian})
+            raise ValidationError(_("Saisissez l'adresse e-mail %(of_name)s.")
+                                  % {"of_name": french.de(guardian)})
         guardian.user = _account(email)
         guardian.save(update_fields=["user"])
     _send_claim(agent, guardian, url_builder)

@@ -13,6 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ground.fields import PhoneField
+from ground.validators import validate_birth_date, validate_postal_code
+
 from .uploads import ALLOWED_TYPES
 
 
@@ -61,8 +64,15 @@ class Family(models.Model):
     """A household: the payer, with one or two guardians."""
 
     name = models.CharField(_("nom de la famille"), max_length=150)
+    # Unset, the name follows the guardians' surnames (familles.names); set when staff type
+    # one (« Famille Le Gall (grands-parents) »): kept as typed.
+    name_set_by_staff = models.BooleanField(
+        _("nom fixé par le service"), default=False,
+        help_text=_("Décoché, le nom suit ceux des responsables légaux (« Famille Martin », "
+                    "« Famille Martin-Dupont »)."))
     address = models.CharField(_("adresse"), max_length=255, blank=True)
-    postal_code = models.CharField(_("code postal"), max_length=10, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=10, blank=True,
+                                   validators=[validate_postal_code])
     city = models.CharField(_("commune"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     history = HistoricalRecords()
@@ -102,9 +112,9 @@ class Guardian(models.Model):
     last_name = models.CharField(_("nom"), max_length=100)
     relation = models.CharField(_("lien avec les enfants"), max_length=10,
                                 choices=Relation.choices, default=Relation.OTHER)
-    mobile_phone = models.CharField(_("téléphone portable"), max_length=20)
-    home_phone = models.CharField(_("téléphone fixe"), max_length=20, blank=True)
-    work_phone = models.CharField(_("téléphone professionnel"), max_length=20, blank=True)
+    mobile_phone = PhoneField(_("téléphone portable"))
+    home_phone = PhoneField(_("téléphone fixe"), blank=True)
+    work_phone = PhoneField(_("téléphone professionnel"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -191,7 +201,7 @@ class Child(models.Model):
     )
     first_name = models.CharField(_("prénom"), max_length=100)
     last_name = models.CharField(_("nom"), max_length=100)
-    birth_date = models.DateField(_("date de naissance"))
+    birth_date = models.DateField(_("date de naissance"), validators=[validate_birth_date])
     sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
     school = models.CharField(_("école"), max_length=150, blank=True)
     school_class = models.CharField(_("classe"), max_length=50, blank=True)
@@ -233,7 +243,7 @@ class Contact(models.Model):
     last_name = models.CharField(_("nom"), max_length=100)
     relation = models.CharField(_("lien avec l'enfant"), max_length=100,
                                 help_text=_("Par exemple : grand-mère, voisin, nourrice."))
-    phone = models.CharField(_("téléphone"), max_length=20)
+    phone = PhoneField(_("téléphone"))
     can_pick_up = models.BooleanField(_("autorisé à venir chercher l'enfant"), default=True)
     emergency_contact = models.BooleanField(_("à appeler en cas d'urgence"), default=True)
     children = models.ManyToManyField(Child, related_name="contacts", blank=False,

@@ -20,6 +20,7 @@ from ground.outbox import queue_email
 from .access import family_of, owned_child
 from .letters import write_to_family
 from .models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation
+from .names import current_name, follow_guardians, name_from_surnames
 from .uploads import check_upload
 
 MAX_GUARDIANS = 2
@@ -33,8 +34,10 @@ def _ensure_not_guardian(user) -> None:
 @transaction.atomic
 def create_family(user, *, guardian: dict, family: dict) -> Guardian:
     _ensure_not_guardian(user)
-    name = family.pop("name", "") or _("Famille %(name)s") % {"name": guardian["last_name"]}
-    new_family = Family.objects.create(name=name, **family)
+    name = (family.pop("name", "") or "").strip()
+    new_family = Family.objects.create(
+        name=name or name_from_surnames([guardian["last_name"]]), name_set_by_staff=bool(name),
+        **family)
     try:
         with transaction.atomic():
             return Guardian.objects.create(user=user, family=new_family, **guardian)
@@ -50,6 +53,8 @@ def update_profile(guardian: Guardian, *, guardian_data: dict, family_data: dict
     family = guardian.family
     for field, value in family_data.items():
         setattr(family, field, value)
+    # « Profil » changes the surname the family's name is made of: one save, one history row.
+    family.name = current_name(family)
     family.save()
     return guardian
 
@@ -133,6 +138,7 @@ def accept_invitation(user, token, *, guardian: dict) -> Guardian:
     if family.guardians.count() >= MAX_GUARDIANS:
         raise ValidationError(_("Cette famille compte déjà deux responsables légaux."))
     new_guardian = Guardian.objects.create(user=user, family=family, **guardian)
+    follow_guardians(family)
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from ground import french
 from ground.forms import form_error
 
 from . import counter, queries, services
@@ -170,7 +171,8 @@ class ChildEditView(FamilyMixin, View):
             except ValidationError as exc:
                 form_error(form, exc)
             else:
-                messages.success(request, _("%(child)s est enregistré(e).") % {"child": saved})
+                messages.success(request, _("%(child)s est %(saved)s.") % {
+                    "child": saved, "saved": french.agree(saved.sex, "enregistré")})
                 return redirect("familles:family")
         return render(request, self.template_name, {"form": form, "child": child})
 
@@ -227,7 +229,7 @@ class ContactDeleteView(FamilyMixin, View):
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
         else:
-            messages.success(request, _("%(name)s a été retiré(e) de votre entourage.")
+            messages.success(request, _("%(name)s ne fait plus partie de votre entourage.")
                              % {"name": f"{contact.first_name} {contact.last_name}"})
         return redirect("familles:contacts")
 

@@ -11,13 +11,15 @@ from datetime import date as Date
 from datetime import datetime
 from functools import lru_cache
 
-from django.template.defaultfilters import date
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment
+
+from ground import french
+from ground.templatetags.french import date
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -46,8 +48,9 @@ def translated(language: str | None, message: str) -> str:
 
 
 def date_filter(value, arg=None):
-    """Django's `date` filter; a day (not a moment, whose zone matters) formatted once per
-    format and language: the calendar writes the same few months on every page."""
+    """The Django templates' `date` filter (ground.templatetags.french: « 1er » on the first
+    of the month); a day (not a moment, whose zone matters) formatted once per format and
+    language: the calendar writes the same few months on every page."""
     if isinstance(value, Date) and not isinstance(value, datetime):
         return formatted_day(value, arg, translation.get_language())
     return date(value, arg)
@@ -68,6 +71,7 @@ def environment(**options) -> Environment:
                                   npgettext=translation.npgettext)
     env.globals.update(url=url, static=static)
     env.filters["date"] = date_filter
+    env.filters.update(de=french.de, agree=french.agree)
     return env
 
 

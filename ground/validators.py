@@ -5,12 +5,21 @@ key: a typing error is caught here, not by the bank or on a family's invoice."""
 
 import re
 import string
+from datetime import date
 
+import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 POSTAL_CODE = re.compile(r"(?:0[1-9]|[1-8][0-9]|9[0-8])[0-9]{3}")
-PHONE = re.compile(r"\+?[0-9][0-9 .()-]{5,22}[0-9]")
+# A number typed without its country code is read as French, then as one of the overseas
+# départements' (0590… Guadeloupe, 0262… La Réunion: the same ten digits, another plan).
+FRENCH_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF")
+PHONE_MAX_LENGTH = 20  # the models' fields
+# A child of the service is under 18; some families keep a young adult's file (a disabled
+# child, an older sibling at the youth club): 25 years leaves room and still catches 1890.
+CHILD_MAX_AGE = 25
 # Length of the IBAN per country of the SEPA area most likely met by a French régie.
 IBAN_LENGTHS = {"FR": 27, "MC": 27, "DE": 22, "BE": 16, "ES": 24, "IT": 27, "LU": 20,
                 "NL": 18, "PT": 25, "CH": 21, "GB": 22, "IE": 22, "AT": 20}
@@ -46,10 +55,70 @@ def validate_postal_codes(value: str) -> None:
     postal_codes(value)
 
 
+def validate_postal_code(value: str) -> None:
+    """One French postal code: it decides the commune's price against the outside price."""
+    if value and not POSTAL_CODE.fullmatch(value.strip()):
+        raise ValidationError(
+            _("Code postal invalide : cinq chiffres, sans espace (ex. : 56000)."),
+            code="postal_code")
+
+
+def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
+    """The number a person typed, read as French unless it starts with its country code
+    (+44…, 0044…); None if it is no number that can be called."""
+    text = (value or "").strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    for region in FRENCH_REGIONS:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return None
+        if phonenumbers.is_valid_number(number):
+            return number
+        if text.startswith("+"):  # the country is given: no other plan to try
+            return None
+    return None
+
+
+def normalize_phone(value: str) -> str:
+    """One spelling per number, read aloud by staff in an emergency: French (and overseas)
+    numbers as dialled in France (06 12 34 56 78), others with their country code
+    (+44 20 7946 0958). A value that is no number is returned as it is."""
+    number = parse_phone(value)
+    if number is None:
+        return value
+    region = phonenumbers.region_code_for_number(number)
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if region in FRENCH_REGIONS
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    text = phonenumbers.format_number(number, style)
+    if len(text) > PHONE_MAX_LENGTH:
+        text = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return text
+
+
 def validate_phone(value: str) -> None:
-    if not PHONE.fullmatch((value or "").strip()):
-        raise ValidationError(_("Numéro de téléphone invalide (ex. : 02 97 00 00 00)."),
-                              code="phone")
+    if value and parse_phone(value) is None:
+        raise ValidationError(
+            _("Numéro de téléphone invalide : dix chiffres (ex. : 06 12 34 56 78), ou le "
+              "numéro précédé de l'indicatif du pays pour l'étranger (ex. : +32 …)."),
+            code="phone")
+
+
+def validate_birth_date(value: date) -> None:
+    """A child's birth date: not to come, nor so far back it must be a typing error."""
+    if value is None:
+        return
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError(_("La date de naissance ne peut pas être dans le futur."),
+                              code="birth_date_future")
+    oldest = today.replace(year=today.year - CHILD_MAX_AGE, day=min(today.day, 28))
+    if value < oldest:
+        raise ValidationError(
+            _("Date de naissance improbable pour un enfant (avant le %(date)s) : vérifiez "
+              "l'année."),
+            code="birth_date_old", params={"date": oldest.strftime("%d/%m/%Y")})
 
 
 def validate_iban(value: str) -> None:

@@ -4,10 +4,10 @@ the services that enforce them: who may join an activity, what a file still lack
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Document
+from ground import french
 
 from .models import Activity, AnnualFile, SchoolLevel
 
@@ -35,15 +35,16 @@ def file_refusal(child, school_year, annual_file) -> FileNotValidated | None:
         return None
     url = reverse("inscriptions:annual_file", args=[child.pk, school_year.pk])
     if annual_file is None or annual_file.state == AnnualFile.State.DRAFT:
-        message = _("Le dossier administratif %(year)s de %(child)s n'a pas encore été "
+        message = _("Le dossier administratif %(year)s %(of_child)s n'a pas encore été "
                     "transmis : complétez-le pour pouvoir inscrire et réserver.")
     elif annual_file.state == AnnualFile.State.RETURNED:
-        message = _("Le service vous a renvoyé le dossier administratif %(year)s de %(child)s "
+        message = _("Le service vous a renvoyé le dossier administratif %(year)s %(of_child)s "
                     "à compléter : corrigez-le pour pouvoir inscrire et réserver.")
     else:
-        message = _("Le dossier administratif %(year)s de %(child)s est en cours de "
+        message = _("Le dossier administratif %(year)s %(of_child)s est en cours de "
                     "traitement : vous pourrez inscrire et réserver dès sa validation.")
-    return FileNotValidated(message % {"year": school_year, "child": child.first_name}, url)
+    return FileNotValidated(
+        message % {"year": school_year, "of_child": french.de(child.first_name)}, url)
 
 
 def missing_document_reason(kind_label) -> str:
@@ -66,13 +67,13 @@ def reasons_not_eligible(child: Child, activity: Activity, annual_file: AnnualFi
         reasons.append(_("Réservé aux enfants %(range)s (âge au %(date)s) ; %(child)s aura "
                          "%(age)s ans.") % {
             "range": activity.range_description(), "child": child.first_name, "age": age,
-            "date": date_format(year.start_date, "j F Y")})
+            "date": french.format_day(year.start_date, "j F Y")})
     if activity.min_level or activity.max_level:
         level = annual_file.school_level if annual_file else None
         if level is None:
-            reasons.append(_("Le niveau scolaire de %(child)s n'est pas indiqué dans son "
+            reasons.append(_("Le niveau scolaire %(of_child)s n'est pas indiqué dans son "
                              "dossier administratif %(year)s.") % {
-                "child": child.first_name, "year": year})
+                "of_child": french.de(child.first_name), "year": year})
         elif (activity.min_level and level < activity.min_level) or (
                 activity.max_level and level > activity.max_level):
             reasons.append(_("Réservé aux élèves %(range)s ; %(child)s sera en %(level)s.") % {

@@ -9,6 +9,7 @@ from django.views import View
 
 from familles.access import FamilyMixin
 from familles.models import Child, Document
+from ground import french
 from ground.forms import form_error
 
 from . import queries, rules, services
@@ -132,12 +133,14 @@ class EnrolmentRequestView(FamilyMixin, View):
             for message in exc.messages:
                 messages.error(request, message)
             return redirect(_home_anchor(activity.school_year_id, child.pk))
-        names = {"child": child.first_name, "activity": activity.name}
+        names = {"child": child.first_name, "activity": activity.name,
+                 "of_child": french.de(child.first_name),
+                 "enrolled": french.agree(child.sex, "inscrit")}
         if enrolment.state == Enrolment.State.VALIDATED:
-            messages.success(request, _("%(child)s est inscrit(e) à %(activity)s : "
+            messages.success(request, _("%(child)s est %(enrolled)s à %(activity)s : "
                                         "l'inscription est validée.") % names)
         else:
-            messages.success(request, _("Demande d'inscription de %(child)s à %(activity)s "
+            messages.success(request, _("Demande d'inscription %(of_child)s à %(activity)s "
                                         "envoyée : le service l'examine, vous recevrez sa "
                                         "décision par e-mail.") % names)
         return redirect(_home_anchor(activity.school_year_id, child.pk))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from facturation.queries import split_invoices
 from facturation.services.payments import not_configured_message, online_payment_available
 from familles.models import Child, Document
+from ground import french
 from inscriptions.models import Enrolment, SchoolYear
 from inscriptions.queries import file_rows, latest_enrolments
 from reservations.models import AbsenceJustification
@@ -71,9 +72,9 @@ def _annual_files(children, years, todo):
     for row in rows:
         if row["file"] is None or row["file"].is_editable:
             todo.append({
-                "text": _("Complétez le dossier administratif %(year)s de %(child)s : il "
+                "text": _("Complétez le dossier administratif %(year)s %(of_child)s : il "
                           "est obligatoire pour inscrire et réserver.")
-                % {"year": row["year"], "child": row["child"].first_name},
+                % {"year": row["year"], "of_child": french.de(row["child"].first_name)},
                 "url": reverse("inscriptions:annual_file",
                                args=[row["child"].pk, row["year"].pk]),
                 "action": _("Dossier administratif"),

@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from familles.models import Child
+from ground import french
 from ground.calendar import month_end
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear
 from inscriptions.services import FileNotValidated, file_refusal
@@ -443,8 +444,9 @@ def corresponding_slots(child: Child, slot_ids) -> tuple[list[int], list[str]]:
         if pk is not None:
             ids.append(pk)
         elif slot.activity_id not in enrolments:
-            missing.append(_("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
-                "child": child.first_name, "activity": slot.activity.name})
+            missing.append(_("%(child)s n'est pas %(enrolled)s à %(activity)s.") % {
+                "child": child.first_name, "activity": slot.activity.name,
+                "enrolled": french.agree(child.sex, "inscrit")})
         else:
             missing.append(_("Pas de créneau « %(unit)s » le %(day)s pour %(child)s.") % {
                 "unit": slot.unit.label, "day": format_day(slot.date),
@@ -480,8 +482,9 @@ def period_days_for(children, period: BookingPeriod, unit, weekday: int | None,
         enrolment = enrolments.get(child.pk)
         if enrolment is None:
             days[child.pk] = PeriodDays(None, refusal=ValidationError(
-                _("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
-                    "child": child.first_name, "activity": period.activity.name}))
+                _("%(child)s n'est pas %(enrolled)s à %(activity)s.") % {
+                    "child": child.first_name, "activity": period.activity.name,
+                    "enrolled": french.agree(child.sex, "inscrit")}))
             continue
         own = {period.activity_id: enrolment}
         days[child.pk] = PeriodDays(enrolment, [

@@ -8,10 +8,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from ground import french
 from ground.calendar import working_days_before
 from ground.commune import commune
 
@@ -93,7 +93,7 @@ def format_date(day: date, fmt: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _formatted(day: date, fmt: str, _language: str) -> str:
-    return date_format(day, fmt)
+    return french.format_day(day, fmt)  # « 1er octobre »
 
 
 def format_moment(moment: datetime) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from familles.models import Child, Document, Family
+from ground import french
 from inscriptions.models import Activity, ActivityUnit, Enrolment, Site
 from inscriptions.models.activities import WEEKDAY_NAMES, validate_weekdays
 
@@ -323,8 +324,9 @@ class AbsenceJustification(models.Model):
         ]
 
     def __str__(self):
-        return _("Absence de %(child)s le %(day)s") % {
-            "child": self.reservation.child, "day": f"{self.reservation.slot.date:%d/%m/%Y}"}
+        return _("Absence %(of_child)s le %(day)s") % {
+            "of_child": french.de(self.reservation.child),
+            "day": f"{self.reservation.slot.date:%d/%m/%Y}"}
 
 
 class Attendance(models.Model):
@@ -420,7 +422,7 @@ class MealSubscription(models.Model):
         verbose_name_plural = _("abonnements restauration")
 
     def __str__(self):
-        return _("Abonnement de %(child)s") % {"child": self.enrolment.child}
+        return _("Abonnement %(of_child)s") % {"of_child": french.de(self.enrolment.child)}
 
     def weekday_names(self) -> list[str]:
         return [str(WEEKDAY_NAMES[d]) for d in sorted(self.weekdays)]

@@ -3,6 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from ground import french
 from inscriptions.extensions import EnrolmentLink
 
 from .services.subscriptions import end_for_enrolment
@@ -19,4 +20,4 @@ def subscription_link(enrolment, activity):
     return [EnrolmentLink(
         _("Abonnement restauration"),
         reverse("reservations:subscription", args=[enrolment.pk]),
-        _("de %(name)s") % {"name": enrolment.child.first_name})]
+        french.de(enrolment.child.first_name))]

@@ -3,14 +3,14 @@
 import weasyprint
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from ground import french
 from ground.commune import commune
 
 
 def render_register_pdf(register) -> bytes:
     html = render_to_string("reservations/register_pdf.html", {
         "register": register, "counts": register.counts(), "commune": commune(),
-        "printed_at": date_format(timezone.localtime(), "j F Y à H\\hi"),
+        "printed_at": french.format_day(timezone.localtime(), "j F Y à H\\hi"),
     })
     return weasyprint.HTML(string=html).write_pdf()

@@ -5,6 +5,8 @@ same time. No query: callers pass what they read."""
 
 from django.utils.translation import gettext as _
 
+from ground import french
+
 from .deadlines import describe, format_date, format_moment, slot_deadline
 
 
@@ -57,11 +59,12 @@ def eligibility_refusal(child, slot, enrolments: dict) -> str:
     `enrolments`: his validated enrolments by activity id."""
     enrolment = enrolments.get(slot.activity_id)
     if enrolment is None:
-        return _("%(child)s n'est pas inscrit(e) à %(activity)s.") % {
-            "child": child.first_name, "activity": slot.activity.name}
+        return _("%(child)s n'est pas %(enrolled)s à %(activity)s.") % {
+            "child": child.first_name, "activity": slot.activity.name,
+            "enrolled": french.agree(child.sex, "inscrit")}
     if enrolment.site_id != slot.site_id:
-        return _("Ce créneau est à %(site)s, pas au lieu d'inscription de %(child)s.") % {
-            "site": slot.site, "child": child.first_name}
+        return _("Ce créneau est à %(site)s, pas au lieu d'inscription %(of_child)s.") % {
+            "site": slot.site, "of_child": french.de(child.first_name)}
     group = slot.age_group
     if group is not None and not (group.min_age <= child.age_on(slot.date) <= group.max_age):
         return _("Ce créneau est réservé au groupe « %(group)s ».") % {"group": group.label}

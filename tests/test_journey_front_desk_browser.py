@@ -5,10 +5,10 @@ booking's confirmation becomes a letter to print, as a PDF that says what was bo
 import re
 
 import pytest
-from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
 from familles.models import Child, Family, Letter
+from ground import french
 from reservations.models import Reservation
 from tests.browser import assert_every_field_is_labelled, log_in, main
 from tests.helpers import pdf_text
@@ -66,7 +66,7 @@ def test_an_agent_serves_a_family_without_e_mail_and_a_letter_confirms(page: Pag
     main(page).get_by_role("button", name="Voir les jours").click()
     assert_every_field_is_labelled(page)
     main(page).get_by_label("Téléphone").check()
-    day = date_format(slot.date, "l j F Y")
+    day = french.format_day(slot.date, "l j F Y")
     main(page).get_by_label(re.compile(re.escape(day))).check()
     main(page).get_by_role("button", name="Réserver", exact=True).click()
 

@@ -8,9 +8,9 @@ import datetime
 import re
 
 import pytest
-from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
 
+from ground import french
 from reservations.models import DeadlineRule, Reservation
 from tests.browser import assert_every_field_is_labelled, log_in, main, menu
 from tests.scenarios.enrolments import (
@@ -37,7 +37,7 @@ def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
     BookingPeriodFactory(activity=activity)
     EnrolmentFactory(child=child, activity=activity)
     slot = SlotFactory(activity=activity, capacity=12)
-    day_name = date_format(slot.date, "l j F Y").capitalize()
+    day_name = french.format_day(slot.date, "l j F Y").capitalize()
     page.set_default_timeout(15_000)
 
     log_in(page, live_server.url, guardian.user.email)

@@ -27,11 +27,11 @@ from fractions import Fraction
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.letters import write_to_family
 from familles.models import Child, Family
+from ground import french
 from ground.task_queue import queue_task
 from inscriptions.models import Activity
 from reservations.models import Attendance
@@ -233,16 +233,17 @@ def presence_figures(child: Child, first: datetime.date, last: datetime.date) ->
                                        presence.arrived_at, presence.left_at)
     if not per_activity:
         raise ValidationError(_(
-            "Aucune présence de %(child)s n'est pointée du %(first)s au %(last)s : il n'y a "
+            "Aucune présence %(of_child)s n'est pointée du %(first)s au %(last)s : il n'y a "
             "rien à attester sur cette période.") % {
-                "child": child.first_name, "first": date_format(first, "j F Y"),
-                "last": date_format(last, "j F Y")})
+                "of_child": french.de(child.first_name),
+                "first": french.format_day(first, "j F Y"),
+                "last": french.format_day(last, "j F Y")})
     activities = [{"activity": row["activity"], "dates": sorted(row["dates"]),
                    "days": len(row["dates"]), "hours": str(row["hours"]),
                    "hours_text": hours_text(row["hours"])}
                   for row in per_activity.values()]
     total = sum((row["hours"] for row in per_activity.values()), 0)
-    return {"child": f"{child.first_name} {child.last_name}",
+    return {"child": f"{child.first_name} {child.last_name}", "sex": child.sex,
             "birth_date": child.birth_date.isoformat(), "activities": activities,
             "days": len({d for row in activities for d in row["dates"]}),
             "hours": str(total), "hours_text": hours_text(total)}

@@ -14,6 +14,7 @@ from ground.admin_mixins import ReadOnlyAdminMixin
 from ground.outbox import render_email
 
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
+from ..names import follow_guardians
 from ..services import invitation_email_context
 from . import at_counter
 from .counter import FamilyEventInline
@@ -110,6 +111,16 @@ class FamilyAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("guardians__user")
 
+    def save_model(self, request, obj, form, change):
+        # A name the agent typed is kept as typed; unticking the box gives the guardians' back.
+        if "name" in form.changed_data and "name_set_by_staff" not in form.changed_data:
+            obj.name_set_by_staff = True
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        follow_guardians(form.instance)  # a surname changed in the guardians' inline
+
     @admin.display(description=_("responsables"))
     def guardian_emails(self, family):
         return ", ".join(
@@ -129,6 +140,10 @@ class GuardianAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False  # through the counter's form or the parents' invitation
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        follow_guardians(obj.family)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -27,8 +27,8 @@ class CounterFamilyForm(forms.ModelForm):
     class Meta:
         model = Family
         fields = ["name", "address", "postal_code", "city"]
-        help_texts = {"name": gettext_lazy("Par défaut : « Famille » suivi du nom du premier "
-                                           "responsable.")}
+        help_texts = {"name": gettext_lazy("Laissé vide, le nom suit ceux des responsables "
+                                           "(« Famille Martin », « Famille Martin-Dupont »).")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

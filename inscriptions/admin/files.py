@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.db import models
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -16,6 +15,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from familles.admin import link_to_document
+from ground import french
 from ground.admin_decisions import DecisionAdminMixin
 from ground.admin_health import HealthDataAdminMixin
 from ground.admin_mixins import ReadOnlyAdminMixin
@@ -49,7 +49,7 @@ class ReadableHistoryHelper(HistoricalRecordContextHelper):
         if field.choices:
             return dict(field.flatchoices).get(value, value)
         if isinstance(value, datetime.datetime):
-            return date_format(timezone.localtime(value), "j F Y à H:i:s")
+            return french.format_day(timezone.localtime(value), "j F Y à H:i:s")
         return super().prepare_delta_change_value(change, value)
 
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from familles.models import Child, Contact, Document, Family
+from ground.fields import PhoneField
 
 from .levels import SchoolLevel
 
@@ -124,7 +125,7 @@ class AnnualFile(models.Model):
     pai_document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("document du PAI"))
     doctor_name = models.CharField(_("médecin traitant"), max_length=150, blank=True)
-    doctor_phone = models.CharField(_("téléphone du médecin"), max_length=20, blank=True)
+    doctor_phone = PhoneField(_("téléphone du médecin"), blank=True)
     health_notes = models.TextField(_("informations utiles pour l'équipe"), blank=True)
 
     # School

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from familles.access import owned_child
 from familles.households import households_of, write_to_households
 from familles.models import Child, Document, Family
+from ground import french
 from ground.decisions import decide
 
 from ..models import Activity, AnnualFile, Enrolment, Site
@@ -41,8 +42,8 @@ def request_enrolment(family: Family, child_id: int, activity: Activity, site: S
     Child.objects.select_for_update().filter(pk=child.pk).first()
     if Enrolment.objects.filter(child=child, activity=activity,
                                 state__in=Enrolment.ACTIVE_STATES).exists():
-        raise ValidationError(_("%(child)s est déjà inscrit(e) à cette activité.") % {
-            "child": child.first_name})
+        raise ValidationError(_("%(child)s est déjà %(enrolled)s à cette activité.") % {
+            "child": child.first_name, "enrolled": french.agree(child.sex, "inscrit")})
     enrolment = Enrolment(child=child, activity=activity, site=site, requested_by=user)
     if activity.auto_validated:
         enrolment.state = Enrolment.State.VALIDATED

@@ -7,13 +7,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from familles.access import owned_child
 from familles.households import households_of, write_to_households
 from familles.models import Child, Document, Family
 from familles.services import upload_document
+from ground import french
 from ground.decisions import decide
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
@@ -237,6 +237,6 @@ def record_health_access(annual_file: AnnualFile | None, user, *, obj=None, mode
 
 
 def _format_datetime(value):
-    return date_format(timezone.localtime(value), "j F Y à H\\hi")
+    return french.format_day(timezone.localtime(value), "j F Y à H\\hi")
 
 

@@ -85,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "ground.commune.context_processor",
             ],
+            # French wording (« 1er septembre », « d'Inès », « inscrite »): ground.french.
+            "builtins": ["ground.templatetags.french"],
         },
     },
     {  # The calendar's hot fragments (docs/performance.md, "Issue 22"): only templates/jinja2/.

@@ -4,11 +4,11 @@ health data."""
 from django.contrib import admin
 from django.db.models import Case, When
 from django.urls import path
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from familles.admin import link_to_document
+from ground import french
 from ground.admin_decisions import DecisionAdminMixin, RefuseForm
 from ground.admin_health import HealthDataAdminMixin
 from ground.admin_mixins import ReadOnlyAdminMixin, state_label
@@ -102,7 +102,7 @@ class AbsenceJustificationAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOn
 
     @admin.display(description=_("jour"), ordering="reservation__slot__date")
     def day(self, justification):
-        return date_format(justification.reservation.slot.date, "D j M Y")
+        return french.format_day(justification.reservation.slot.date, "D j F Y")
 
     @admin.display(description=_("activité"))
     def activity(self, justification):

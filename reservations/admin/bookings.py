@@ -3,10 +3,10 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import path, reverse
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ground import french
 from ground.admin_mixins import ReadOnlyAdminMixin
 
 from .. import services
@@ -45,7 +45,7 @@ class ReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("jour"), ordering="slot__date")
     def day(self, reservation):
-        return date_format(reservation.slot.date, "D j M Y")
+        return french.format_day(reservation.slot.date, "D j F Y")
 
     @admin.display(description=_("activité"), ordering="slot__activity__name")
     def activity(self, reservation):

@@ -12,7 +12,6 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
@@ -20,6 +19,7 @@ from django_htmx.http import reswap
 
 from familles.access import FamilyMixin, children_of
 from familles.models import Child
+from ground import french
 from ground.calendar import month_end, next_month, parse_month, previous_month
 from ground.commune import commune
 from ground.jinja_env import fragment
@@ -183,7 +183,7 @@ class _BookingEndpoint(FamilyMixin, View):
             "already": _("déjà demandé (%(state)s)") % {"state": outcome.message},
         }.get(outcome.state, outcome.message)
         return _("%(child)s, %(day)s, %(activity)s (%(unit)s) : %(words)s") % {
-            "child": child.first_name, "day": date_format(slot.date, "l j F"),
+            "child": child.first_name, "day": french.format_day(slot.date, "l j F"),
             "activity": slot.activity.name, "unit": slot.unit.label, "words": words}
 
     def outcome_lines(self, child, outcomes) -> list[tuple[int, str]]:

@@ -13,6 +13,7 @@ from django.views import View
 
 from familles.access import FamilyMixin
 from familles.models import Child
+from ground import french
 from inscriptions.models import Enrolment
 
 from .. import services
@@ -66,13 +67,13 @@ class SubscriptionView(FamilyMixin, View):
 
     def post(self, request, pk):
         enrolment = self.get_enrolment(pk)
-        names = {"child": enrolment.child.first_name}
+        names = {"of_child": french.de(enrolment.child.first_name)}
         try:
             if "stop" in request.POST:
                 subscription = services.end_subscription(self.family, enrolment.pk,
                                                          request.user)
                 messages.success(request, _(
-                    "Abonnement de %(child)s arrêté : les repas réservés par l'abonnement sont "
+                    "Abonnement %(of_child)s arrêté : les repas réservés par l'abonnement sont "
                     "annulés à partir du %(day)s.") % {
                         **names, "day": _from_words(enrolment.activity, subscription.applies_from)})
             else:
@@ -83,7 +84,7 @@ class SubscriptionView(FamilyMixin, View):
                 subscription = services.subscribe(self.family, enrolment.pk,
                                                   form.cleaned_data["weekdays"], request.user)
                 messages.success(request, _(
-                    "Abonnement de %(child)s enregistré : %(days)s, à partir du %(day)s.") % {
+                    "Abonnement %(of_child)s enregistré : %(days)s, à partir du %(day)s.") % {
                         **names, "days": ", ".join(subscription.weekday_names()),
                         "day": _from_words(enrolment.activity, subscription.applies_from)})
         except ValidationError as exc:

@@ -66,7 +66,7 @@ def test_staff_issue_for_a_family_and_get_french_answers(staff_client, household
                                         "child": tom.pk, "first": f"{YEAR}-03-01",
                                         "last": f"{YEAR}-03-31"})
     assert refused.status_code == 400
-    assert "Aucune présence de Tom n'est pointée du 1 mars" in visible_text(refused)
+    assert "Aucune présence de Tom n'est pointée du 1er mars" in visible_text(refused)
 
     response = staff_client.post(ISSUE, {"family": household.pk, "kind": "payments",
                                          "year": YEAR})

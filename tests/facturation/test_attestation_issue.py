@@ -210,7 +210,7 @@ def test_a_period_without_presence_or_another_familys_child_is_refused(cat):
     with pytest.raises(ValidationError) as error:
         request(family, Attestation.Kind.PRESENCE, year=None, child_id=lina.pk, **period)
     assert error.value.messages == [
-        f"Aucune présence de Lina n'est pointée du 1 mars {YEAR} au 31 mars {YEAR} : il n'y "
+        f"Aucune présence de Lina n'est pointée du 1er mars {YEAR} au 31 mars {YEAR} : il n'y "
         "a rien à attester sur cette période."]
     with pytest.raises(ValidationError, match="Choisissez un de vos enfants"):
         request(family, Attestation.Kind.PRESENCE, year=None, child_id=stranger.pk, **period)

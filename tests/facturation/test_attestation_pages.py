@@ -75,7 +75,7 @@ def test_a_presence_period_without_presence_gets_a_french_answer(parent_client, 
     empty = parent_client.post(PAGE, {**period, "presence-first": f"{YEAR}-05-01",
                                       "presence-last": f"{YEAR}-05-31"})
     assert empty.status_code == 400
-    assert "Aucune présence de Lina n'est pointée du 1 mai" in visible_text(empty)
+    assert "Aucune présence de Lina n'est pointée du 1er mai" in visible_text(empty)
 
     response = parent_client.post(PAGE, {**period, "presence-first": f"{YEAR}-03-01",
                                          "presence-last": f"{YEAR}-03-31"})

@@ -13,10 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from facturation.models import Invoice, Payment, euros
 from facturation.services.billing import prepare_run
+from ground import french
 from tests.helpers import page_text, visible_text
 from tests.scenarios.billing import (
     TARIFF,
@@ -37,7 +37,7 @@ TOP_PRICE = TARIFF[-1][1]  # a family without a valid QF pays the top bracket
 
 
 def long_date(day) -> str:
-    return date_format(day, "j F Y")
+    return french.format_day(day, "j F Y")
 
 
 def part(page: str, heading_id: str) -> str:

@@ -12,6 +12,7 @@ from facturation.models import Invoice, euros
 from facturation.pdf import render_invoice_pdf_bytes, store_invoice_pdf
 from facturation.services.billing import prepare_run
 from facturation.tasks import render_invoice_pdf
+from ground import french
 from ground.commune import commune
 from tests.helpers import pdf_text
 from tests.scenarios.billing import (
@@ -70,7 +71,7 @@ def test_the_pdf_holds_header_family_lines_totals_due_date_and_how_to_pay(activi
     assert f"Facture n° {invoice.number}" in text
     # The commune's date, which is not UTC's between midnight and 1 or 2 a.m.
     issued = timezone.localtime(invoice.issued_at)
-    assert f"Émise le {date_format(issued, 'j F Y')}" in text
+    assert f"Émise le {french.format_day(issued, 'j F Y')}" in text
     assert f"période facturée : {date_format(month, 'F Y')}" in text
     assert (f"Léa Le Goff Mercredis des Tilleuls Journée {days_text(wednesdays)} "
             f"{len(wednesdays)} {euros(LOW_PRICE)} {euros(len(wednesdays) * LOW_PRICE)}") in text
@@ -79,7 +80,7 @@ def test_the_pdf_holds_header_family_lines_totals_due_date_and_how_to_pay(activi
     total = (len(wednesdays) + 2) * LOW_PRICE
     assert f"Total de la facture {euros(total)}" in text
     assert f"{euros(total)}" in text.split("Reste à payer")[1][:40]
-    assert f"À payer avant le {date_format(invoice.due_date, 'j F Y')}" in text
+    assert f"À payer avant le {french.format_day(invoice.due_date, 'j F Y')}" in text
     # No Stripe keys in the test settings: no « Payer » button is promised (issue 23).
     assert "« Payer »" not in text and "carte bancaire" not in text
     assert f"« Régie {town.service_name} – Mairie de {town.name} »" in text

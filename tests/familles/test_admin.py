@@ -25,7 +25,7 @@ def family_data(client_factory, guardian, family):
         "file": SimpleUploadedFile("carnet.pdf", pdf_bytes())})
     parent_client.post("/famille/profil/", {
         "first_name": guardian.first_name, "last_name": guardian.last_name,
-        "relation": guardian.relation, "mobile_phone": "07 07 07 07 07",
+        "relation": guardian.relation, "mobile_phone": "07 81 07 07 07",
         "address": "9 rue du Lavoir", "postal_code": "56880", "city": "Kerbrume"})
     return {"family": family, "guardian": guardian, "child": child, "contact": contact,
             "document": Document.objects.get(family=family)}

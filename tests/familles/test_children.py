@@ -22,7 +22,7 @@ def test_add_a_child(parent_client, family):
     assert 'type="date"' in page_text(form)
     response = parent_client.post("/famille/enfants/ajouter/", child_data(), follow=True)
     assert response.redirect_chain == [("/famille/", 302)]
-    assert "Léa Martin est enregistré(e)." in flash_messages(response)
+    assert "Léa Martin est enregistrée." in flash_messages(response)
     child = Child.objects.get()
     assert child.family == family
     assert child.second_family is None

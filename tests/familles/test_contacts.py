@@ -57,7 +57,7 @@ def test_delete_a_contact(parent_client, family, child):
     assert "Retirer Jeanne Voisine de l'entourage ?" in confirm
     assert Contact.objects.filter(pk=contact.pk).exists()  # asking is not deleting
     response = parent_client.post(url, follow=True)
-    assert "Jeanne Voisine a été retiré(e) de votre entourage." in flash_messages(response)
+    assert "Jeanne Voisine ne fait plus partie de votre entourage." in flash_messages(response)
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert "Personne pour l'instant." in page_text(response)
 

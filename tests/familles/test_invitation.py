@@ -18,7 +18,7 @@ INVITEE = "sam.martin@example.org"
 
 def joining_data(**overrides):
     data = {"first_name": "Sam", "last_name": "Martin", "relation": "father",
-            "mobile_phone": "07 00 11 22 33", "home_phone": "", "work_phone": ""}
+            "mobile_phone": "07 81 11 22 33", "home_phone": "", "work_phone": ""}
     data.update(overrides)
     return data
 

@@ -1,6 +1,7 @@
 """The parent's side of the dossier administratif, through HTTP."""
 
 import datetime
+import html
 
 import pytest
 import time_machine
@@ -289,3 +290,21 @@ def test_the_gate_opens_with_a_validated_file(child, year):
     AnnualFile.objects.create(child=child, school_year=year, state=AnnualFile.State.VALIDATED,
                               submitted_at=timezone.now())
     services.require_validated_file(child, year)  # no refusal
+
+
+def test_the_doctors_phone_is_checked_and_stored_in_one_spelling(parent_client, family, child,
+                                                                 year):
+    """Issue 23, item 8: a number the team may call in an emergency."""
+    parent_client.post(file_url(child, year))
+    response = parent_client.post(file_url(child, year), {
+        **complete_form(family, child, doctor_phone="0612"), "submit": ""})
+    assert response.status_code == 400
+    assert "Numéro de téléphone invalide" in html.unescape(response.content.decode())
+    annual_file = AnnualFile.objects.get(child=child, school_year=year)
+    assert annual_file.state == AnnualFile.State.DRAFT
+
+    parent_client.post(file_url(child, year), {
+        **complete_form(family, child, doctor_phone="+33297112233"), "submit": ""})
+    annual_file.refresh_from_db()
+    assert (annual_file.state, annual_file.doctor_phone) == (
+        AnnualFile.State.SUBMITTED, "02 97 11 22 33")

@@ -111,7 +111,7 @@ def test_a_second_request_is_refused(parent_client, child, year):
     activity = ActivityFactory(school_year=year)
     parent_client.post(request_url(activity), {"child": child.pk})
     response = parent_client.post(request_url(activity), {"child": child.pk}, follow=True)
-    assert "Léa est déjà inscrit(e) à cette activité." in messages_of(response)
+    assert "Léa est déjà inscrite à cette activité." in messages_of(response)
     assert Enrolment.objects.count() == 1
     assert OutboxMessage.objects.count() == 1
 

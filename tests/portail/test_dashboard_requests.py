@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from facturation.services.billing import prepare_run
+from ground import french
 from portail.dashboard import PAID_INVOICES_SHOWN
 from reservations.models import AbsenceJustification
 from tests.helpers import page_text
@@ -63,7 +63,7 @@ def test_an_invoice_to_pay_with_total_due_date_pdf_and_pay(parent_client, activi
     part = section(dashboard(parent_client), "invoices-title")
 
     assert f"Facture {invoice.number}" in part and invoice.total in part
-    assert f"à payer avant le {date_format(invoice.due_date, 'j F Y')}" in part
+    assert f"à payer avant le {french.format_day(invoice.due_date, 'j F Y')}" in part
     assert reverse("facturation:invoice_pdf", args=[invoice.pk]) in part
     assert f'action="{pay_url(invoice)}"' in part
     assert reverse("facturation:invoices") in part

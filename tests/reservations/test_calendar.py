@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from ground import french
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment
 from reservations.deadlines import justification_deadline
@@ -66,7 +67,7 @@ def paris(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 
 
 def french_day(day: datetime.date) -> str:
-    return date_format(day, "l j F Y")
+    return french.format_day(day, "l j F Y")
 
 
 def enrolled_child(family, year, activity, **kwargs):
@@ -310,6 +311,14 @@ def test_another_familys_child_is_not_found(parent_client, setting, other_guardi
     assert response.status_code == 404
 
 
+def test_the_calendar_elides_a_name_starting_with_a_vowel(parent_client, family, setting):
+    """Issue 23, item 13: « Calendrier d'Inès », not « de Inès »."""
+    ines = enrolled_child(family, setting.year, setting.activity, first_name="Inès")
+    page = visible_text(open_month(parent_client, setting, child=ines))
+    assert "Calendrier d'Inès – " in page
+    assert "de Inès" not in page
+
+
 def test_the_calendar_opens_on_the_month_of_the_next_day(parent_client, setting):
     page = visible_text(parent_client.get(CALENDAR))
     assert f"Calendrier de Léa – {date_format(setting.days[0], 'F Y')}" in page
@@ -549,7 +558,7 @@ def test_the_period_form_with_htmx_answers_a_summary_and_the_days_on_screen(
     tom, port = brother_at_another_site(s, family)
     toms = {SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port).pk
             for day in s.days}
-    noe = ChildFactory(family=family, first_name="Noé")
+    noe = ChildFactory(family=family, first_name="Noé", sex="M")
     AnnualFileFactory(child=noe, school_year=s.year, validated=True)
     page = open_month(parent_client, s).content.decode()
     assert f'name="children" value="{tom.pk}"' in page  # « aussi pour Tom »
@@ -564,7 +573,7 @@ def test_the_period_form_with_htmx_answers_a_summary_and_the_days_on_screen(
     summary = visible_text(response)
     assert f"Léa, « Mercredis d'automne » : {len(s.days)} jour(s) réservé(s)" in summary
     assert f"Tom, « Mercredis d'automne » : {len(s.days)} jour(s) réservé(s)" in summary
-    assert "Noé n'est pas inscrit(e) à Centre de loisirs." in summary
+    assert "Noé n'est pas inscrit à Centre de loisirs." in summary
     assert f'id="periode-{s.period.pk}-resultat"' in html
     for day in s.days:  # each Wednesday on screen now says « réservé »
         assert "Matin réservé" in day_block(response, s.activity, day)
@@ -734,7 +743,7 @@ def test_several_children_at_once_each_at_his_own_site(parent_client, setting, f
     tom, port = brother_at_another_site(s, family)
     day = s.days[2]
     toms_slot = SlotFactory(activity=s.activity, unit=s.morning, date=day, site=port)
-    noe = ChildFactory(family=family, first_name="Noé")
+    noe = ChildFactory(family=family, first_name="Noé", sex="M")
     AnnualFileFactory(child=noe, school_year=s.year, validated=True)
 
     response = parent_client.post(BOOK, {"child": s.child.pk, "slot": s.slots[day, "Matin"].pk,
@@ -746,7 +755,7 @@ def test_several_children_at_once_each_at_his_own_site(parent_client, setting, f
     assert not Reservation.objects.filter(child=noe).exists()
     shown = " ".join(flash_messages(parent_client.get(response["Location"])))
     assert "Tom, " in shown
-    assert "Noé n'est pas inscrit(e) à Centre de loisirs." in shown
+    assert "Noé n'est pas inscrit à Centre de loisirs." in shown
 
 
 def test_another_familys_child_or_slot_books_nothing(parent_client, setting, other_guardian):
@@ -769,7 +778,7 @@ def test_another_familys_child_or_slot_books_nothing(parent_client, setting, oth
     response = parent_client.post(BOOK, {"child": s.child.pk, "slot": their_slot.pk})
     assert response.status_code == 303
     shown = " ".join(flash_messages(parent_client.get(response["Location"])))
-    assert "Léa n'est pas inscrit(e) à" in shown
+    assert "Léa n'est pas inscrite à" in shown
 
     assert list(Reservation.objects.all()) == [their_booking]
     their_booking.refresh_from_db()

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 
+from ground import french
 from ground.calendar import days_between, public_holiday, school_holiday
 from ground.models import OutboxMessage
 from inscriptions.models import ClosureDay
@@ -47,7 +47,7 @@ def utc(day, hour, minute=0):
 
 def in_words(day) -> str:
     with translation.override("fr"):
-        return date_format(day, "l j F Y")
+        return french.format_day(day, "l j F Y")
 
 
 def quiet_tuesday(year):
