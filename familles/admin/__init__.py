@@ -64,6 +64,7 @@ class GuardianInline(admin.StackedInline):
 
 class ChildInline(admin.TabularInline):
     model = Child
+    formset = LabelledInlineFormSet
     fk_name = "family"
     extra = 0
     fields = ["first_name", "last_name", "birth_date", "sex", "school", "school_class",
@@ -74,6 +75,7 @@ class ChildInline(admin.TabularInline):
 
 class ContactInline(admin.TabularInline):
     model = Contact
+    formset = LabelledInlineFormSet
     extra = 0
     fields = ["first_name", "last_name", "relation", "phone", "can_pick_up", "emergency_contact"]
     show_change_link = True
