@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ground.admin_health import HealthDataAdminMixin
-from ground.admin_mixins import ReadOnlyAdminMixin
+from ground.admin_mixins import LabelledInlineFormSet, ReadOnlyAdminMixin
 from ground.outbox import render_email
 
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
