@@ -1,0 +1,125 @@
+"""Issue 23, item 12: axe-core (npm, package-lock.json) in Chromium on every parent page, as
+a visitor and as a parent, in its normal state and with its form's errors shown, at 390 px
+and 1,280 px: no violation of WCAG 2.1 A and AA (the rules axe can check automatically).
+
+One browser, one context per width; the parent's session is Django's own cookie, set once per
+context (the login page itself is checked as a visitor). axe is added to every page before
+its own scripts (Playwright's init script: not subject to the page's CSP). Without axe-core
+installed (`npm ci`, part of `make install`), the test fails: it never skips."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.scenarios.accessibility import household_with_everything
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = settings.NODE_MODULES / "axe-core" / "axe.min.js"
+WIDTHS = {"téléphone": {"width": 390, "height": 844},
+          "ordinateur": {"width": 1280, "height": 800}}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# (address, HTTP status) a visitor opens.
+VISITOR_PAGES = [("/", 200), ("/compte/login/", 200), ("/compte/signup/", 200),
+                 ("/compte/password/reset/", 200), ("/faq/", 200), ("/accessibilite/", 200),
+                 ("/attestations/verifier/", 200), ("/nulle-part/", 404)]
+# Forms a visitor sends empty: the page then shows its errors.
+VISITOR_FORMS = ["/compte/login/", "/compte/signup/", "/compte/password/reset/"]
+
+
+def parent_pages(objects) -> list[tuple[str, int]]:
+    return [("/", 200), ("/messages/", 200), ("/famille/", 200), ("/famille/historique/", 200),
+            ("/famille/profil/", 200),
+            ("/famille/enfants/ajouter/", 200), (objects["child_edit"], 200),
+            ("/famille/entourage/", 200), ("/famille/entourage/ajouter/", 200),
+            (objects["contact_edit"], 200), (objects["contact_delete"], 200),
+            ("/documents/", 200), ("/inscriptions/", 200), (objects["annual_file"], 200),
+            (objects["new_annual_file"], 200),
+            ("/reservations/", 200), ("/reservations/absences/", 200),
+            (objects["subscription"], 200), ("/reservations/agenda/", 200),
+            ("/factures/", 200), (objects["invoice"], 200), (objects["payment"], 200),
+            ("/attestations/", 200), ("/faq/", 200), ("/accessibilite/", 200),
+            ("/nulle-part/", 404), (objects["pay"], 405)]
+
+
+def parent_forms(objects) -> list[str]:
+    return ["/famille/profil/", "/famille/", "/famille/enfants/ajouter/",
+            "/famille/entourage/ajouter/", "/documents/", objects["new_annual_file"]]
+
+
+# Empties the main form's fields a parent types into, lets the browser send it without its
+# own checks (the server's messages are what is tested), and sends it.
+SEND_EMPTY_JS = """() => {
+  const forms = Array.from(document.querySelectorAll('main form')).filter(f => f.method === 'post');
+  const form = forms.sort((a, b) => b.elements.length - a.elements.length)[0];
+  for (const el of form.elements) {
+    if (['text', 'email', 'tel', 'date', 'number', 'password', 'url', 'file'].includes(el.type)
+        || el.tagName === 'TEXTAREA') el.value = '';
+  }
+  form.noValidate = true;
+  const button = form.querySelector('button.btn-primary[type=submit]')
+    || form.querySelector('button[type=submit], button:not([type]), input[type=submit]');
+  button ? button.click() : form.submit();
+}"""
+HAS_FORM_JS = """() => Array.from(document.querySelectorAll('main form'))
+  .some(f => f.method === 'post')"""
+ERRORS_SHOWN_JS = """() => document.querySelectorAll(
+  '.invalid-feedback, .errorlist, .alert-danger, [aria-invalid=true]').length"""
+AXE_JS = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' → ' + n.failureSummary)}));
+}"""
+
+
+def check(page, what: str, found: dict) -> None:
+    for violation in page.evaluate(AXE_JS, WCAG_TAGS):
+        found.setdefault((violation["id"], violation["impact"], violation["help"]), []).append(
+            f"{what}: {violation['nodes']}")
+
+
+def walk(page, base_url, pages, forms, who, width, found, counted) -> None:
+    for address, status in pages:
+        response = page.goto(base_url + address)
+        assert response.status == status, f"{who} {address}: {response.status}"
+        check(page, f"{width} {who} {address}", found)
+        counted.add((who, address))
+    for address in forms:
+        page.goto(base_url + address)
+        assert page.evaluate(HAS_FORM_JS), f"{who} {address}: no form in <main>"
+        with page.expect_navigation():
+            page.evaluate(SEND_EMPTY_JS)
+        assert page.evaluate(ERRORS_SHOWN_JS) > 0, f"{who} {address}: no error shown"
+        check(page, f"{width} {who} {address} (erreurs)", found)
+        counted.add((who, address + " (erreurs)"))
+
+
+def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
+    assert AXE.is_file(), f"axe-core missing ({AXE}): run `make install` (npm ci)"
+    objects = household_with_everything()
+    session = Client()
+    session.force_login(objects["guardian"].user)
+    cookie = {"name": settings.SESSION_COOKIE_NAME,
+              "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
+              "url": live_server.url}
+    found: dict = {}
+    counted: set = set()
+    for width, viewport in WIDTHS.items():
+        context = browser.new_context(viewport=viewport, locale="fr-FR")
+        context.add_init_script(path=str(AXE))
+        try:
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            walk(page, live_server.url, VISITOR_PAGES, VISITOR_FORMS, "visiteur", width,
+                 found, counted)
+            context.add_cookies([cookie])
+            walk(page, live_server.url, parent_pages(objects), parent_forms(objects),
+                 "parent", width, found, counted)
+        finally:
+            context.close()
+    report = "\n".join(f"{rule} ({impact}): {help}\n    " + "\n    ".join(where)
+                       for (rule, impact, help), where in sorted(found.items()))
+    assert not found, f"axe, WCAG 2.1 A/AA, on {len(counted)} page states:\n{report}"
+    assert len(counted) == len(VISITOR_PAGES) + len(VISITOR_FORMS) + len(
+        parent_pages(objects)) + len(parent_forms(objects))
