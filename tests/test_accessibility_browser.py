@@ -4,8 +4,10 @@ and 1,280 px: no violation of WCAG 2.1 A and AA (the rules axe can check automat
 
 One browser, one context per width; the parent's session is Django's own cookie, set once per
 context (the login page itself is checked as a visitor). axe is added to every page before
-its own scripts (Playwright's init script: not subject to the page's CSP). Without axe-core
-installed (`npm ci`, part of `make install`), the test fails: it never skips."""
+its own scripts (Playwright's init script: not subject to the page's CSP). Beside axe, the
+borders of fields, selects, checkboxes and radios are measured (WCAG 1.4.11, 3:1), which axe
+does not check. Without axe-core installed (`npm ci`, part of `make install`), the test
+fails: it never skips."""
 
 import pytest
 from django.conf import settings
@@ -66,6 +68,27 @@ HAS_FORM_JS = """() => Array.from(document.querySelectorAll('main form'))
   .some(f => f.method === 'post')"""
 ERRORS_SHOWN_JS = """() => document.querySelectorAll(
   '.invalid-feedback, .errorlist, .alert-danger, [aria-invalid=true]').length"""
+# WCAG 1.4.11, which axe does not check: the border of each field, select, checkbox and radio
+# at least 3:1 against the background behind it. Answers the ones that fall short.
+FAINT_BORDERS_JS = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
+  const behind = el => {
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return Array.from(document.querySelectorAll('main input, main select, main textarea'))
+    .filter(el => !['hidden', 'submit', 'button'].includes(el.type) && el.offsetParent)
+    .map(el => [el, ratio(rgb(getComputedStyle(el).borderTopColor).slice(0, 3), behind(el))])
+    .filter(([el, r]) => r < 3)
+    .map(([el, r]) => `${el.name || el.id}: ${r.toFixed(2)}:1`);
+}"""
 AXE_JS = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -74,6 +97,10 @@ AXE_JS = """async (tags) => {
 
 
 def check(page, what: str, found: dict) -> None:
+    faint = page.evaluate(FAINT_BORDERS_JS)
+    if faint:
+        found.setdefault(("non-text-contrast", "serious", "Field borders under 3:1"),
+                         []).append(f"{what}: {faint}")
     for violation in page.evaluate(AXE_JS, WCAG_TAGS):
         found.setdefault((violation["id"], violation["impact"], violation["help"]), []).append(
             f"{what}: {violation['nodes']}")
