@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.scenarios.accessibility import household_with_everything
+from tests.scenarios.accounts import StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,6 +97,14 @@ AXE_JS = """async (tags) => {
 }"""
 
 
+NAMES_JS = """async () => {
+  const result = await axe.run(document, {runOnly: {type: 'rule',
+    values: ['label', 'select-name', 'button-name', 'link-name', 'aria-input-field-name']}});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+}"""
+
+
 def check(page, what: str, found: dict) -> None:
     faint = page.evaluate(FAINT_BORDERS_JS)
     if faint:
@@ -122,14 +131,24 @@ def walk(page, base_url, pages, forms, who, width, found, counted) -> None:
         counted.add((who, address + " (erreurs)"))
 
 
+def session_cookie(user, live_server) -> dict:
+    """Django's session cookie for ``user``, as after his login (second factor included)."""
+    session = Client()
+    session.force_login(user)
+    return {"name": settings.SESSION_COOKIE_NAME,
+            "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": live_server.url}
+
+
+def report_of(found: dict) -> str:
+    return "\n".join(f"{rule} ({impact}): {help}\n    " + "\n    ".join(where)
+                     for (rule, impact, help), where in sorted(found.items()))
+
+
 def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
     assert AXE.is_file(), f"axe-core missing ({AXE}): run `make install` (npm ci)"
     objects = household_with_everything()
-    session = Client()
-    session.force_login(objects["guardian"].user)
-    cookie = {"name": settings.SESSION_COOKIE_NAME,
-              "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
-              "url": live_server.url}
+    cookie = session_cookie(objects["guardian"].user, live_server)
     found: dict = {}
     counted: set = set()
     for width, viewport in WIDTHS.items():
@@ -145,8 +164,33 @@ def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
                  "parent", width, found, counted)
         finally:
             context.close()
-    report = "\n".join(f"{rule} ({impact}): {help}\n    " + "\n    ".join(where)
-                       for (rule, impact, help), where in sorted(found.items()))
-    assert not found, f"axe, WCAG 2.1 A/AA, on {len(counted)} page states:\n{report}"
+    assert not found, f"axe, WCAG 2.1 A/AA, on {len(counted)} page states:\n{report_of(found)}"
     assert len(counted) == len(VISITOR_PAGES) + len(VISITOR_FORMS) + len(
         parent_pages(objects)) + len(parent_forms(objects))
+
+
+def test_family_admin_pages_fields_all_have_a_label(browser, live_server):
+    """The staff's family page (its children's and contacts' rows are tabular inlines) and
+    its one-screen « fiche »: every field has an accessible name (axe « label », critical,
+    26 times before). Only the rules about names: the rest of Django's admin is not ours."""
+    assert AXE.is_file(), f"axe-core missing ({AXE}): run `make install` (npm ci)"
+    objects = household_with_everything()
+    family = objects["guardian"].family
+    context = browser.new_context(viewport=WIDTHS["ordinateur"], locale="fr-FR")
+    context.add_init_script(path=str(AXE))
+    context.add_cookies([session_cookie(StaffFactory(), live_server)])
+    found: dict = {}
+    try:
+        page = context.new_page()
+        for address in (f"/gestion/familles/family/{family.pk}/change/",
+                        f"/gestion/familles/family/{family.pk}/fiche/"):
+            response = page.goto(live_server.url + address)
+            assert response.status == 200, address
+            for violation in page.evaluate(NAMES_JS):
+                found.setdefault((violation["id"], violation["impact"], violation["help"]),
+                                 []).append(f"{address}: {violation['nodes']}")
+        assert not found, report_of(found)
+        page.goto(live_server.url + f"/gestion/familles/family/{family.pk}/change/")
+        assert page.get_by_label("Prénom – enfant 2").count() == 1, "a named child's row"
+    finally:
+        context.close()
