@@ -9,14 +9,15 @@ borders of fields, selects, checkboxes and radios are measured (WCAG 1.4.11, 3:1
 does not check. Without axe-core installed (`npm ci`, part of `make install`), the test
 fails: it never skips."""
 
+import json
+
 import pytest
 from django.conf import settings
 from django.test import Client
 
+from portail import accessibility as statement
 from tests.scenarios.accessibility import household_with_everything
 from tests.scenarios.accounts import StaffFactory
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = settings.NODE_MODULES / "axe-core" / "axe.min.js"
 WIDTHS = {"téléphone": {"width": 390, "height": 844},
@@ -145,6 +146,8 @@ def report_of(found: dict) -> str:
                      for (rule, impact, help), where in sorted(found.items()))
 
 
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
     assert AXE.is_file(), f"axe-core missing ({AXE}): run `make install` (npm ci)"
     objects = household_with_everything()
@@ -167,8 +170,17 @@ def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
     assert not found, f"axe, WCAG 2.1 A/AA, on {len(counted)} page states:\n{report_of(found)}"
     assert len(counted) == len(VISITOR_PAGES) + len(VISITOR_FORMS) + len(
         parent_pages(objects)) + len(parent_forms(objects))
+    # The accessibility statement says what was tested: it must stay true.
+    assert len(counted) == statement.PAGE_STATES
 
 
+def test_the_statement_names_the_installed_axe():
+    package = json.loads((settings.BASE_DIR / "package.json").read_text())
+    assert package["dependencies"]["axe-core"] == statement.AXE_VERSION
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_family_admin_pages_fields_all_have_a_label(browser, live_server):
     """The staff's family page (its children's and contacts' rows are tabular inlines) and
     its one-screen « fiche »: every field has an accessible name (axe « label », critical,
