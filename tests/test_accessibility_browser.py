@@ -27,7 +27,9 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # (address, HTTP status) a visitor opens.
 VISITOR_PAGES = [("/", 200), ("/compte/login/", 200), ("/compte/signup/", 200),
                  ("/compte/password/reset/", 200), ("/faq/", 200), ("/accessibilite/", 200),
-                 ("/attestations/verifier/", 200), ("/nulle-part/", 404)]
+                 ("/attestations/verifier/", 200), ("/nulle-part/", 404),
+                 # tests/error_urls.py: a refusal and a failure, as the visitor reads them.
+                 ("/essai/interdit/", 403), ("/essai/base-indisponible/", 500)]
 # Forms a visitor sends empty: the page then shows its errors.
 VISITOR_FORMS = ["/compte/login/", "/compte/signup/", "/compte/password/reset/"]
 
@@ -41,6 +43,7 @@ def parent_pages(objects) -> list[tuple[str, int]]:
             ("/documents/", 200), ("/inscriptions/", 200), (objects["annual_file"], 200),
             (objects["new_annual_file"], 200),
             ("/reservations/", 200), ("/reservations/absences/", 200),
+            (objects["justify"], 200),
             (objects["subscription"], 200), ("/reservations/agenda/", 200),
             ("/factures/", 200), (objects["invoice"], 200), (objects["payment"], 200),
             ("/attestations/", 200), ("/faq/", 200), ("/accessibilite/", 200),
@@ -49,7 +52,8 @@ def parent_pages(objects) -> list[tuple[str, int]]:
 
 def parent_forms(objects) -> list[str]:
     return ["/famille/profil/", "/famille/", "/famille/enfants/ajouter/",
-            "/famille/entourage/ajouter/", "/documents/", objects["new_annual_file"]]
+            "/famille/entourage/ajouter/", "/documents/", objects["new_annual_file"],
+            objects["justify"]]
 
 
 # Empties the main form's fields a parent types into, lets the browser send it without its
@@ -148,6 +152,7 @@ def report_of(found: dict) -> str:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.urls("tests.error_urls")
 def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
     assert AXE.is_file(), f"axe-core missing ({AXE}): run `make install` (npm ci)"
     objects = household_with_everything()

@@ -34,6 +34,9 @@ def household_with_everything() -> dict:
     first = SlotFactory(activity=activity)
     SlotFactory(activity=activity, date=first.date + datetime.timedelta(days=7))
     ReservationFactory(slot=first, child=child, state=Reservation.State.CONFIRMED)
+    # Today's booking: its deadline has passed, an absence can be justified.
+    today = ReservationFactory(slot=SlotFactory(activity=activity, date=timezone.localdate()),
+                               child=child, state=Reservation.State.CONFIRMED)
     invoice = InvoiceFactory(issued=True, family=guardian.family, total_cents=4250)
     contact = ContactFactory(family=guardian.family, children=[child])
     Invitation.objects.create(family=guardian.family, email="oncle@example.org",
@@ -53,5 +56,5 @@ def household_with_everything() -> dict:
         "invoice": f"/factures/{invoice.pk}/",
         "payment": f"/factures/{invoice.pk}/paiement/",
         "pay": f"/factures/{invoice.pk}/payer/",
-        "today": timezone.localdate(),
+        "justify": f"/reservations/absence/{today.pk}/",
     }
