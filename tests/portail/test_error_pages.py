@@ -81,6 +81,11 @@ def test_400_malformed_address(client):
     assert_french_page_in_layout(client.get("/nulle-part/?x=%00"), 400, "Demande incorrecte")
 
 
+def test_413_body_too_big(client):
+    response = client.post("/", data="", content_type="text/plain", CONTENT_LENGTH=str(10**10))
+    assert_french_page_in_layout(response, 413, "Envoi trop volumineux")
+
+
 def test_500_with_the_commune_cached_needs_no_query(client, django_assert_num_queries):
     client.raise_request_exception = False
     commune_module.commune()  # as after any page: the settings are in this process's copy
