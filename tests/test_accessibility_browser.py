@@ -33,6 +33,10 @@ VISITOR_PAGES = [("/", 200), ("/compte/login/", 200), ("/compte/signup/", 200),
 # Forms a visitor sends empty: the page then shows its errors.
 VISITOR_FORMS = ["/compte/login/", "/compte/signup/", "/compte/password/reset/"]
 
+# A parent just signed up, before his family exists: the onboarding form.
+NEWCOMER_PAGES = [("/famille/creer/", 200)]
+NEWCOMER_FORMS = ["/famille/creer/"]
+
 
 def parent_pages(objects) -> list[tuple[str, int]]:
     return [("/", 200), ("/messages/", 200), ("/famille/", 200), ("/famille/historique/", 200),
@@ -168,14 +172,20 @@ def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
             page.set_default_timeout(15_000)
             walk(page, live_server.url, VISITOR_PAGES, VISITOR_FORMS, "visiteur", width,
                  found, counted)
+            walk(page, live_server.url, [(objects["invitation"], 200)], [], "invité", width,
+                 found, counted)
+            context.add_cookies([session_cookie(objects["newcomer"], live_server)])
+            walk(page, live_server.url, NEWCOMER_PAGES, NEWCOMER_FORMS, "nouveau", width,
+                 found, counted)
             context.add_cookies([cookie])
             walk(page, live_server.url, parent_pages(objects), parent_forms(objects),
                  "parent", width, found, counted)
         finally:
             context.close()
     assert not found, f"axe, WCAG 2.1 A/AA, on {len(counted)} page states:\n{report_of(found)}"
-    assert len(counted) == len(VISITOR_PAGES) + len(VISITOR_FORMS) + len(
-        parent_pages(objects)) + len(parent_forms(objects))
+    assert len(counted) == len(VISITOR_PAGES) + len(VISITOR_FORMS) + 1 + len(
+        NEWCOMER_PAGES) + len(NEWCOMER_FORMS) + len(parent_pages(objects)) + len(
+        parent_forms(objects))
     # The accessibility statement says what was tested: it must stay true.
     assert len(counted) == statement.PAGE_STATES
 

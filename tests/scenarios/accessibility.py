@@ -10,6 +10,7 @@ from familles.models import Invitation
 from inscriptions.models import AnnualFile
 from reservations.models import MealSubscription, Reservation
 
+from .accounts import UserFactory
 from .billing import InvoiceFactory, priced_activity
 from .enrolments import ActivityFactory, AnnualFileFactory, EnrolmentFactory
 from .families import ChildFactory, ContactFactory, GuardianFactory
@@ -39,8 +40,8 @@ def household_with_everything() -> dict:
                                child=child, state=Reservation.State.CONFIRMED)
     invoice = InvoiceFactory(issued=True, family=guardian.family, total_cents=4250)
     contact = ContactFactory(family=guardian.family, children=[child])
-    Invitation.objects.create(family=guardian.family, email="oncle@example.org",
-                              invited_by=guardian)
+    invitation = Invitation.objects.create(family=guardian.family, email="oncle@example.org",
+                                           invited_by=guardian)
     send_now(MessageFactory(activity=activity))
     annual_file = AnnualFile.objects.get(child=child)
     sibling = ChildFactory(family=guardian.family, first_name="Léo")  # his dossier: a draft
@@ -56,5 +57,7 @@ def household_with_everything() -> dict:
         "invoice": f"/factures/{invoice.pk}/",
         "payment": f"/factures/{invoice.pk}/paiement/",
         "pay": f"/factures/{invoice.pk}/payer/",
+        "invitation": f"/famille/invitation/{invitation.token}/",
+        "newcomer": UserFactory(email="nouveau@example.org"),  # signed up, no family yet
         "justify": f"/reservations/absence/{today.pk}/",
     }
