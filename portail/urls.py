@@ -12,8 +12,10 @@ admin.site.site_title = _("Portail Famille")
 admin.site.index_title = _("Gestion du service")
 
 # A malformed request (odd input, a body over Django's limits) answers the portal's French
-# page, with its layout; the 404 and 500 pages are Django's own views on our templates.
+# page, with its layout; 403 and 404 are Django's own views on our templates; the 500 page
+# needs no database (portail.error_pages).
 handler400 = "portail.views.bad_request"
+handler500 = "portail.error_pages.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

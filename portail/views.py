@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 
 from familles.access import FamilyMixin, family_of
 
+from .accessibility import statement_context
 from .dashboard import family_dashboard
 from .queries import family_messages
 
@@ -38,7 +39,7 @@ def faq(request):
 
 
 def accessibility(request):
-    return render(request, "portail/accessibility.html")
+    return render(request, "portail/accessibility.html", statement_context())
 
 
 def health(request):

@@ -39,8 +39,8 @@ RANK = {layer: rank for rank, layer in enumerate(LAYERS)}
 GROUND, ROOF = LAYERS[0], LAYERS[-1]
 
 # The shared templates that gather every app (see the module's docstring).
-ROOF_TEMPLATES = {"base.html", "400.html", "403.html", "404.html", "413.html", "429.html",
-                  "500.html", "admin/base_site.html", "admin/index.html"}
+ROOF_TEMPLATES = {"base.html", "400.html", "403.html", "403_csrf.html", "404.html", "405.html",
+                  "413.html", "429.html", "500.html", "admin/base_site.html", "admin/index.html"}
 TEMPLATE_SUFFIXES = {".html", ".txt", ".xml", ".ics"}
 
 # {% url 'name' %} in Django's language, url('name') in Jinja2's (templates/jinja2/).

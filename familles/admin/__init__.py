@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ground.admin_health import HealthDataAdminMixin
-from ground.admin_mixins import ReadOnlyAdminMixin
+from ground.admin_mixins import LabelledInlineFormSet, ReadOnlyAdminMixin
 from ground.outbox import render_email
 
 from ..models import Child, Contact, Document, DocumentAccess, Family, Guardian, Invitation, User
@@ -65,6 +65,7 @@ class GuardianInline(admin.StackedInline):
 
 class ChildInline(admin.TabularInline):
     model = Child
+    formset = LabelledInlineFormSet
     fk_name = "family"
     extra = 0
     fields = ["first_name", "last_name", "birth_date", "sex", "school", "school_class",
@@ -75,6 +76,7 @@ class ChildInline(admin.TabularInline):
 
 class ContactInline(admin.TabularInline):
     model = Contact
+    formset = LabelledInlineFormSet
     extra = 0
     fields = ["first_name", "last_name", "relation", "phone", "can_pick_up", "emergency_contact"]
     show_change_link = True

@@ -318,6 +318,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
                   "ground.request_limits.RequestLimitsMiddleware")
 
+# --- Error pages (issue 23, item 10) ----------------------------------------------------------
+# An empty 405 becomes the French page (innermost: the page has the user and the messages);
+# a CSRF failure answers the portal's page instead of Django's English one.
+MIDDLEWARE.append("portail.error_pages.MethodNotAllowedPageMiddleware")
+CSRF_FAILURE_VIEW = "portail.error_pages.csrf_failure"
+
 # --- Attestations (issue 26) ----------------------------------------------------------------
 # In January, the attestations fiscales of the year just ended are drafted for staff to check
 # (never published by beat: staff publish them from the admin, which e-mails the families).

@@ -150,7 +150,7 @@ def test_without_a_webhook_secret_every_event_is_refused(client, invoice, settin
     assert nothing_recorded()
 
 
-def test_the_webhook_accepts_only_post(client):
+def test_the_webhook_accepts_only_post(client, db):  # the 405 page has the layout
     assert client.get(URL).status_code == 405
 
 

@@ -230,3 +230,13 @@ def test_dockerfile_builds_what_compose_runs():
     assert "gunicorn.conf.py" in dockerfile and (BASE_DIR / "docker" / "gunicorn.conf.py").exists()
     ignored = (BASE_DIR / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".env", ".venv", "node_modules", ".git"} <= {line.strip("/") for line in ignored}
+
+
+def test_production_never_shows_the_debug_pages(production_env):
+    """Django's debug 404 lists every URL of the portal and its 500 the settings: production
+    has DEBUG off even when the environment asks for it (issue 23, item 10)."""
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    result = run([sys.executable, "-c", "import django; django.setup(); " + code],
+                 {**production_env, "DJANGO_DEBUG": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

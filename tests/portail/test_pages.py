@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ground.commune import update_commune
+from portail import accessibility as statement
 from tests.helpers import page_text, pdf_bytes, visible_text
 from tests.scenarios.accounts import UserFactory
 from tests.scenarios.families import ChildFactory, ContactFactory, FamilyFactory
@@ -106,6 +107,14 @@ def test_accessibility_statement(client, db, brand_settings):
     assert "partiellement conforme" in text and "RGAA" in text
     assert "Défenseur des droits" in text
     assert "02 97 40 14 90" in text and "espace-famille@ploeren.example" in text
+    # Issue 23, item 12: the date, the method, the pages and the rate, from what the
+    # automated test checks (portail/accessibility.py, held true by that test).
+    assert "Dernier contrôle : le 7 décembre 2026" in text
+    assert f"axe-core, version {statement.AXE_VERSION}" in text and "WCAG 2.1" in text
+    assert f"0 défaut détecté sur {statement.PAGE_STATES} états de page" in text
+    assert "taux de conformité aux critères du RGAA n'est donc pas encore connu" in text
+    assert "Pages testées" in text and "Pas encore testées automatiquement" in text
+    assert "4,5:1" in text and "3:1" in text
     # Reachable from every page's footer.
     footer = page_text(client.get("/faq/")).split("<footer", 1)[1]
     assert 'href="/accessibilite/"' in footer
