@@ -858,11 +858,11 @@ def test_aussi_pour_names_only_the_brothers_and_sisters_enrolled_in_the_activity
     response = parent_client.post(BOOK_PERIOD, {
         "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
         "mois": s.month, "children": [noe.pk]}, **HTMX)
-    assert "Noé n'est pas inscrit(e) à Centre de loisirs." in visible_text(response)
+    assert "Noé n'est pas inscrite à Centre de loisirs." in visible_text(response)
     response = parent_client.post(BOOK, {
         "child": s.child.pk, "slot": [s.slots[s.days[0], "Matin"].pk], "mois": s.month,
         "children": [noe.pk]}, follow=True)
-    assert any("Noé n'est pas inscrit(e) à Centre de loisirs." in text
+    assert any("Noé n'est pas inscrite à Centre de loisirs." in text
                for text in flash_messages(response))
     assert not Reservation.objects.filter(child=noe).exists()
     assert Reservation.objects.filter(child=s.child, state="confirmed").exists()

@@ -36,7 +36,8 @@ def paris(day: datetime.date, hour: int, minute: int = 0, second: int = 0) -> da
 
 
 def en_francais(day: datetime.date, hour: str) -> str:
-    return f"{JOURS[day.weekday()]} {day.day} {MOIS[day.month - 1]} {day.year} à {hour}"
+    first = "1er" if day.day == 1 else day.day  # « le 1er juin », never « le 1 juin »
+    return f"{JOURS[day.weekday()]} {first} {MOIS[day.month - 1]} {day.year} à {hour}"
 
 
 def next_weekday(day: datetime.date, weekday: int) -> datetime.date:

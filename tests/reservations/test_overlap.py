@@ -10,8 +10,8 @@ import tinyhtml5
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils.formats import date_format
 
+from ground import french
 from inscriptions.models import ActivityUnit
 from reservations.models import Reservation
 from reservations.rules import overlap_refusal, units_overlap
@@ -56,7 +56,7 @@ def test_hours_that_meet_overlap_hours_that_touch_do_not():
 
 
 def day_words(day) -> str:
-    return date_format(day, "l j F")
+    return french.format_day(day, "l j F")
 
 
 def test_a_morning_within_the_booked_day_is_refused_naming_the_day():
