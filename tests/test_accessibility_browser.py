@@ -158,30 +158,31 @@ def report_of(found: dict) -> str:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.urls("tests.error_urls")
-def test_every_parent_page_passes_axe_at_both_widths(browser, live_server):
+@pytest.mark.parametrize("width", list(WIDTHS))  # one test each: xdist runs them side by side
+def test_every_parent_page_passes_axe(browser, live_server, width):
     assert AXE.is_file(), f"axe-core missing ({AXE}): run `make install` (npm ci)"
     objects = household_with_everything()
     cookie = session_cookie(objects["guardian"].user, live_server)
     found: dict = {}
     counted: set = set()
-    for width, viewport in WIDTHS.items():
-        context = browser.new_context(viewport=viewport, locale="fr-FR")
-        context.add_init_script(path=str(AXE))
-        try:
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            walk(page, live_server.url, VISITOR_PAGES, VISITOR_FORMS, "visiteur", width,
-                 found, counted)
-            walk(page, live_server.url, [(objects["invitation"], 200)], [], "invité", width,
-                 found, counted)
-            context.add_cookies([session_cookie(objects["newcomer"], live_server)])
-            walk(page, live_server.url, NEWCOMER_PAGES, NEWCOMER_FORMS, "nouveau", width,
-                 found, counted)
-            context.add_cookies([cookie])
-            walk(page, live_server.url, parent_pages(objects), parent_forms(objects),
-                 "parent", width, found, counted)
-        finally:
-            context.close()
+    viewport = WIDTHS[width]
+    context = browser.new_context(viewport=viewport, locale="fr-FR")
+    context.add_init_script(path=str(AXE))
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        walk(page, live_server.url, VISITOR_PAGES, VISITOR_FORMS, "visiteur", width,
+             found, counted)
+        walk(page, live_server.url, [(objects["invitation"], 200)], [], "invité", width,
+             found, counted)
+        context.add_cookies([session_cookie(objects["newcomer"], live_server)])
+        walk(page, live_server.url, NEWCOMER_PAGES, NEWCOMER_FORMS, "nouveau", width,
+             found, counted)
+        context.add_cookies([cookie])
+        walk(page, live_server.url, parent_pages(objects), parent_forms(objects),
+             "parent", width, found, counted)
+    finally:
+        context.close()
     assert not found, f"axe, WCAG 2.1 A/AA, on {len(counted)} page states:\n{report_of(found)}"
     assert len(counted) == len(VISITOR_PAGES) + len(VISITOR_FORMS) + 1 + len(
         NEWCOMER_PAGES) + len(NEWCOMER_FORMS) + len(parent_pages(objects)) + len(

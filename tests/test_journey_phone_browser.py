@@ -96,14 +96,14 @@ def logged_in(browser: Browser, live_server):
         context.close()
 
 
+@pytest.mark.parametrize("width", [320, 390])  # one test each: xdist runs them side by side
 def test_no_parent_page_scrolls_sideways_on_a_phone_even_with_long_names(
-        browser: Browser, live_server, logged_in):
+        browser: Browser, live_server, logged_in, width):
     household, state = logged_in
     pages = parent_pages(household)
     faults = []
-    for width in (320, 390):
-        for logged, visits in ((False, [(path, []) for path in PUBLIC_PAGES]), (True, pages)):
-            faults += walk(browser, live_server, state if logged else None, width, visits)
+    for logged, visits in ((False, [(path, []) for path in PUBLIC_PAGES]), (True, pages)):
+        faults += walk(browser, live_server, state if logged else None, width, visits)
     assert not faults, "\n".join(faults)
     # The long names were on the pages measured, not left out.
     assert household.guardian.family.name.endswith(household.guardian.last_name)
