@@ -4,6 +4,7 @@ A fixed number of queries whatever the size of the family: each list is one quer
 bounded with a slice). Nothing of health is read: no file answers beyond its state, no
 health document, no message sealed for its health content."""
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,8 +58,13 @@ def messages_sent(family: Family, emails: list[str]) -> list[OutboxMessage]:
         return []
     wanted = Q(pk__in=[])
     for email in emails:
-        # The recipients are a JSON list: its text holds each address between quotes.
-        wanted |= Q(to__icontains=f'"{email}"')
+        if connection.vendor == "postgresql":
+            # JSONB containment: the address as one element of the list, no text cast.
+            wanted |= Q(to__contains=[email])
+        else:
+            # SQLite (the demo) has no JSON containment: the list's text holds each address
+            # between quotes.
+            wanted |= Q(to__icontains=f'"{email}"')
     return list(OutboxMessage.objects.filter(wanted).only(
         "id", "created_at", "subject", "status", "sent_at", "template", "content", "to",
     ).order_by("-created_at")[:RECENT])
