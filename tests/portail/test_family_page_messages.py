@@ -2,12 +2,15 @@
 outbox by their recipients: exactly the household's addresses, not a neighbour's."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from familles.models import FamilyEvent, Letter
 from ground.models import OutboxMessage
 from tests.helpers import page_text
 from tests.scenarios.accounts import StaffFactory, login
 from tests.scenarios.counter import FAMILY_PAGE
-from tests.scenarios.families import GuardianFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,3 +30,28 @@ def test_the_family_page_lists_the_e_mails_to_its_guardians_only():
     assert "Rentrée de septembre" in page and "Facture d'octobre" in page
     assert "Message d'un voisin" not in page
     assert "Corps du message" not in page  # subjects only, never a body
+
+
+def test_the_family_page_costs_the_same_queries_for_a_larger_family():
+    """No query per child, guardian, document, e-mail, letter or journal line."""
+    guardian = GuardianFactory(user__email="paul@example.org")
+    family = guardian.family
+    ChildFactory(family=family)
+    DocumentFactory(family=family)
+    outbox([guardian.user.email], "Premier message")
+    client = login(StaffFactory())
+    url = FAMILY_PAGE.format(family.pk)
+    client.get(url)  # warm the session and the commune's settings
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    second = GuardianFactory(family=family, user__email="lea@example.org")
+    for n in range(3):
+        child = ChildFactory(family=family)
+        DocumentFactory(family=family, child=child)
+        outbox([second.user.email], f"Message n° {n}")
+        Letter.objects.create(family=family, subject=f"Courrier n° {n}", body_text="Texte")
+        FamilyEvent.objects.create(family=family, summary=f"Action n° {n}")
+    with CaptureQueriesContext(connection) as large:
+        page = page_text(client.get(url))
+    assert "Message n° 2" in page and "Courrier n° 2" in page and "Action n° 2" in page
+    assert len(large) == len(small), [q["sql"] for q in large]
