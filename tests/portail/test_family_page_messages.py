@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from familles.models import FamilyEvent, Letter
 from ground.models import OutboxMessage
 from tests.helpers import page_text
-from tests.scenarios.accounts import StaffFactory, login
+from tests.scenarios.accounts import StaffFactory, login, staff_without
 from tests.scenarios.counter import FAMILY_PAGE
 from tests.scenarios.families import ChildFactory, DocumentFactory, GuardianFactory
 
@@ -55,3 +55,14 @@ def test_the_family_page_costs_the_same_queries_for_a_larger_family():
         page = page_text(client.get(url))
     assert "Message n° 2" in page and "Courrier n° 2" in page and "Action n° 2" in page
     assert len(large) == len(small), [q["sql"] for q in large]
+
+
+def test_invoices_and_e_mails_only_for_staff_who_may_view_them():
+    guardian = GuardianFactory(user__email="jeanne@example.org")
+    outbox([guardian.user.email], "Rentrée de septembre")
+    url = FAMILY_PAGE.format(guardian.family.pk)
+    allowed = page_text(login(StaffFactory()).get(url))
+    assert "Rentrée de septembre" in allowed and "Reste à payer" in allowed
+    page = page_text(login(staff_without("view_invoice", "view_outboxmessage")).get(url))
+    assert "Rentrée de septembre" not in page and "Reste à payer" not in page
+    assert "Aucun courrier." in page  # the letters stay: their permission is held
