@@ -20,9 +20,10 @@ from .models import Family, Letter
 
 
 def write(template: str, family_id: int, emails: list[str], by_post: bool, context: dict, *,
-          content=OutboxMessage.Content.ORDINARY) -> None:
+          content=OutboxMessage.Content.ORDINARY) -> bool:
     """Queue the e-mail to `emails` and, `by_post`, a letter to the family, in the caller's
-    transaction: the message exists if and only if the decision does."""
+    transaction: the message exists if and only if the decision does. Returns whether a
+    letter was written."""
     subject, text, html = render_email(template, context)
     if emails:
         queue_message(to=emails, subject=subject, body_text=text, body_html=html,
@@ -30,14 +31,19 @@ def write(template: str, family_id: int, emails: list[str], by_post: bool, conte
     if by_post and content == OutboxMessage.Content.ORDINARY:
         Letter.objects.create(family_id=family_id, template=template, subject=subject,
                               body_text=text)
+        return True
+    return False
 
 
 def write_to_family(template: str, family: Family, context: dict, *,
-                    content=OutboxMessage.Content.ORDINARY) -> None:
-    """Write to one household (its guardians prefetched or not)."""
+                    content=OutboxMessage.Content.ORDINARY) -> tuple[int, bool]:
+    """Write to one household (its guardians prefetched or not); returns what was written:
+    the number of addresses e-mailed, and whether a letter was."""
     guardians = list(family.guardians.all())
-    write(template, family.pk, [g.user.email for g in guardians if g.user_id and g.user],
-          any(g.by_post for g in guardians), context, content=content)
+    emails = [g.user.email for g in guardians if g.user_id and g.user]
+    letter = write(template, family.pk, emails, any(g.by_post for g in guardians), context,
+                   content=content)
+    return len(emails), letter
 
 
 def letters_pdf(letters) -> bytes:

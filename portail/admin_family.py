@@ -22,6 +22,13 @@ from familles.models import Document, Family
 from .family_page import family_page
 
 VIEW = "familles.view_family"
+# The sections read only by whoever may view their records elsewhere in the admin.
+SECTIONS = {
+    "show_health_documents": Document.HEALTH_PERMISSION,
+    "show_invoices": "facturation.view_invoice",
+    "show_emails": "ground.view_outboxmessage",
+    "show_letters": "familles.view_letter",
+}
 # Each link to act, shown to whoever holds its permissions.
 ACTIONS = {
     "document": ("familles.add_document",),
@@ -63,8 +70,8 @@ class FamilyPageAdmin(FamilyAdmin):
             "title": str(family), "family": family, "opts": self.model._meta,
             "page_url": self.family_page_url(family), "can": can,
             "today": timezone.localdate(),
-            **family_page(family, show_health_documents=request.user.has_perm(
-                Document.HEALTH_PERMISSION)),
+            **family_page(family, **{flag: request.user.has_perm(perm)
+                                     for flag, perm in SECTIONS.items()}),
         })
 
 

@@ -4,6 +4,7 @@ A fixed number of queries whatever the size of the family: each list is one quer
 bounded with a slice). Nothing of health is read: no file answers beyond its state, no
 health document, no message sealed for its health content."""
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,21 +58,31 @@ def messages_sent(family: Family, emails: list[str]) -> list[OutboxMessage]:
         return []
     wanted = Q(pk__in=[])
     for email in emails:
-        # The recipients are a JSON list: its text holds each address between quotes.
-        wanted |= Q(to__icontains=f'"{email}"')
+        if connection.vendor == "postgresql":
+            # JSONB containment: the address as one element of the list, no text cast.
+            wanted |= Q(to__contains=[email])
+        else:
+            # SQLite (the demo) has no JSON containment: the list's text holds each address
+            # between quotes.
+            wanted |= Q(to__icontains=f'"{email}"')
     return list(OutboxMessage.objects.filter(wanted).only(
         "id", "created_at", "subject", "status", "sent_at", "template", "content", "to",
     ).order_by("-created_at")[:RECENT])
 
 
-def family_page(family: Family, *, show_health_documents=False) -> dict:
+def family_page(family: Family, *, show_health_documents=False, show_invoices=True,
+                show_emails=True, show_letters=True) -> dict:
+    """The page's lists; a section the staff member may not view is None (not read)."""
     today = timezone.localdate()
     guardians = guardian_rows(family)
     children = list(Child.objects.for_family(family).order_by("first_name", "pk"))
     years = list(SchoolYear.objects.open_for_files().order_by("start_date"))
-    invoices = with_status(family_invoices(family)[:RECENT], today)
-    # Owed on every issued invoice, not only the recent ones shown.
-    balance = sum(max(0, b) for b in family_invoices(family).values_list("balance", flat=True))
+    invoices = balance_text = None
+    if show_invoices:
+        invoices = with_status(family_invoices(family)[:RECENT], today)
+        # Owed on every issued invoice, not only the recent ones shown.
+        balance_text = euros(sum(max(0, b) for b in family_invoices(family).values_list(
+            "balance", flat=True)))
     documents = Document.objects.filter(family=family).select_related("child", "uploaded_by")
     if not show_health_documents:
         documents = documents.exclude(kind__in=Document.HEALTH_KINDS)
@@ -85,12 +96,13 @@ def family_page(family: Family, *, show_health_documents=False) -> dict:
             "-activity__school_year__start_date", "child__first_name", "activity__name")),
         "next_bookings": next_bookings(children, today),
         "invoices": invoices,
-        "balance_text": euros(balance),
+        "balance_text": balance_text,
         "documents": list(documents.defer("file")[:RECENT]),
-        "messages_sent": messages_sent(family, [g["email"] for g in guardians if g["email"]]),
+        "messages_sent": messages_sent(family, [g["email"] for g in guardians if g["email"]])
+        if show_emails else None,
         "letters": list(Letter.objects.filter(family=family).only(
             "id", "family_id", "subject", "created_at", "printed_at").order_by(
-            "-created_at", "-pk")[:RECENT]),
+            "-created_at", "-pk")[:RECENT]) if show_letters else None,
         "events": list(FamilyEvent.objects.filter(family=family).order_by("-at", "-pk")[
             :RECENT]),
     }

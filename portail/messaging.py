@@ -92,12 +92,9 @@ def write_batch(message_id: int, size: int = BATCH, now=None) -> int:
             "family__guardians__user").order_by("pk")[:size])
         context = {"message": message}
         for delivery in deliveries:
-            family = delivery.family
-            write_to_family(TEMPLATE, family, context)
-            # The record of what was written, by write_to_family's choice.
-            guardians = list(family.guardians.all())
-            delivery.emails = sum(1 for guardian in guardians if guardian.user)
-            delivery.letter = any(guardian.by_post for guardian in guardians)
+            # The record of what was written, as write_to_family chose it.
+            delivery.emails, delivery.letter = write_to_family(TEMPLATE, delivery.family,
+                                                               context)
             delivery.written_at = now
         MessageDelivery.objects.bulk_update(deliveries, ["written_at", "emails", "letter"])
         if not deliveries and not message.deliveries.filter(written_at__isnull=True).exists():

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import log_in, main, menu
-from tests.scenarios.long_names import long_names_household
+from tests.scenarios.long_names import UNBROKEN, long_names_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,7 +59,7 @@ def parent_pages(h) -> list[tuple[str, list[tuple[str, str]]]]:
         (f"/factures/{h.to_pay.pk}/paiement/", []),
         (f"/factures/{h.paid.pk}/", []),
         ("/attestations/", []),
-        ("/messages/", []),
+        ("/messages/", [("heading", f"Fermeture{UNBROKEN}")]),
         ("/faq/", []),
         ("/accessibilite/", []),
         ("/compte/email/", []),

@@ -1,7 +1,8 @@
 """A household whose names do not break: a 60-character family name, child's names, contact,
 activity and file name without a space or a hyphen, with something on every parent page
 (an invoice to pay and a paid one, a document, a contact, a booked month, yesterday's day to
-justify, a justification sent). What a phone must show without scrolling sideways (issue 23).
+justify, a justification sent, a message of the service, a line of the family's history).
+What a phone must show without scrolling sideways (issue 23).
 
 - `long_names_household()` → `LongNamesHousehold` (the guardian logs in with PASSWORD).
 """
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from facturation.models import Invoice
-from familles.models import Child, Contact, Guardian
+from familles.models import Child, Contact, FamilyEvent, Guardian
 from inscriptions.models import Enrolment
+from portail.models import MessageDelivery
 from reservations.models import AbsenceJustification, Reservation
 from tests.scenarios.billing import InvoiceFactory, pay
 from tests.scenarios.families import ContactFactory, DocumentFactory, GuardianFactory
+from tests.scenarios.messages import MessageFactory
 from tests.scenarios.reservations import (
     ReservationFactory,
     SlotFactory,
@@ -67,6 +70,12 @@ def long_names_household() -> LongNamesHousehold:
     to_pay = InvoiceFactory(issued=True, family=family)
     paid = InvoiceFactory(issued=True, family=family)
     pay(paid)
+    # « Messages du service » and « Historique »: a subject, a body and a line unbroken.
+    message = MessageFactory(sent=True, subject=f"Fermeture{UNBROKEN}",
+                             body=f"https://example.org/{UNBROKEN}{UNBROKEN}")
+    MessageDelivery.objects.create(message=message, family=family, written_at=timezone.now())
+    FamilyEvent.objects.create(family=family, actor_name=UNBROKEN, summary=f"Modifié{UNBROKEN}",
+                               reason=UNBROKEN)
     return LongNamesHousehold(guardian=guardian, child=child, contact=contact,
                               enrolment=booker.enrolment, to_pay=to_pay, paid=paid,
                               yesterday=yesterday)
