@@ -34,9 +34,10 @@ def write(template: str, family_id: int, emails: list[str], by_post: bool, conte
 
 def write_to_family(template: str, family: Family, context: dict, *,
                     content=OutboxMessage.Content.ORDINARY) -> None:
-    """Write to one household (its guardians prefetched or not)."""
+    """Write to one household. A caller writing to many prefetches `guardians__user`
+    (otherwise each guardian's login is one more query)."""
     guardians = list(family.guardians.all())
-    write(template, family.pk, [g.user.email for g in guardians if g.user_id and g.user],
+    write(template, family.pk, family.guardian_emails(),
           any(g.by_post for g in guardians), context, content=content)
 
 
