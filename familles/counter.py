@@ -159,12 +159,11 @@ def user_for_claim(uidb64: str, token: str):
     """The account this link opens, or None (unknown, expired, already used)."""
     try:
         pk = force_str(urlsafe_base64_decode(uidb64))
-        user = get_user_model().objects.filter(pk=int(pk)).first()
+        # Only a guardian's account is claimed here (one query for both).
+        user = get_user_model().objects.filter(pk=int(pk), guardian__isnull=False).first()
     except (TypeError, ValueError, OverflowError):
         return None
     if user is None or not claim_tokens.check_token(user, token):
-        return None
-    if not Guardian.objects.filter(user=user).exists():
         return None
     return user
 

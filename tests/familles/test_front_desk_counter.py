@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from familles.counter import claim_path
 from familles.models import Family, FamilyEvent, Guardian
 from ground.models import OutboxMessage
 from tests.helpers import flash_messages, page_text
@@ -184,3 +185,13 @@ def test_staff_cannot_give_a_guardian_another_login_or_household_in_the_admin():
     guardian = Guardian.objects.get(pk=guardian.pk)
     assert guardian.user is None and guardian.family_id != elsewhere.pk
     assert guardian.mobile_phone == "06 00 00 00 00"
+
+
+def test_a_claim_link_opens_no_account_but_a_guardians(agent, client):
+    """A well-formed claim token for a staff login (no guardian) is refused like a bad one."""
+    link = claim_path(agent)
+    assert client.get(link).status_code == 404
+    assert client.post(link, {"new_password1": NEW_PASSWORD,
+                              "new_password2": NEW_PASSWORD}).status_code == 404
+    agent.refresh_from_db()
+    assert not agent.check_password(NEW_PASSWORD)
