@@ -205,11 +205,16 @@ def upload_for_family(agent, family: Family, *, uploaded, kind: str, child: Chil
         document = upload_document(family, uploaded=uploaded, kind=kind, child=child,
                                    valid_until=valid_until, user=agent,
                                    received_at_counter=True)
+        for_child = f" ({child.first_name})" if child else ""
+        # Staff without the health permission read the journal: a health document's kind
+        # (« PAI ») would tell them a health matter, so its line does not name it.
+        if document.is_health_data:
+            summary = _("Document reçu au guichet%(child)s") % {"child": for_child}
+        else:
+            summary = _("Document « %(kind)s » reçu au guichet%(child)s") % {
+                "kind": document.get_kind_display(), "child": for_child}
         try:
-            journal.record(family, _("Document « %(kind)s » reçu au guichet%(child)s")
-                           % {"kind": document.get_kind_display(),
-                              "child": f" ({child.first_name})" if child else ""},
-                           actor=agent, channel=channel)
+            journal.record(family, summary, actor=agent, channel=channel)
         except Exception:
             document.file.delete(save=False)
             raise
