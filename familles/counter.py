@@ -159,12 +159,11 @@ def user_for_claim(uidb64: str, token: str):
     """The account this link opens, or None (unknown, expired, already used)."""
     try:
         pk = force_str(urlsafe_base64_decode(uidb64))
-        user = get_user_model().objects.filter(pk=int(pk)).first()
+        # Only a guardian's account is claimed here (one query for both).
+        user = get_user_model().objects.filter(pk=int(pk), guardian__isnull=False).first()
     except (TypeError, ValueError, OverflowError):
         return None
     if user is None or not claim_tokens.check_token(user, token):
-        return None
-    if not Guardian.objects.filter(user=user).exists():
         return None
     return user
 
@@ -206,11 +205,16 @@ def upload_for_family(agent, family: Family, *, uploaded, kind: str, child: Chil
         document = upload_document(family, uploaded=uploaded, kind=kind, child=child,
                                    valid_until=valid_until, user=agent,
                                    received_at_counter=True)
+        for_child = f" ({child.first_name})" if child else ""
+        # Staff without the health permission read the journal: a health document's kind
+        # (« PAI ») would tell them a health matter, so its line does not name it.
+        if document.is_health_data:
+            summary = _("Document reçu au guichet%(child)s") % {"child": for_child}
+        else:
+            summary = _("Document « %(kind)s » reçu au guichet%(child)s") % {
+                "kind": document.get_kind_display(), "child": for_child}
         try:
-            journal.record(family, _("Document « %(kind)s » reçu au guichet%(child)s")
-                           % {"kind": document.get_kind_display(),
-                              "child": f" ({child.first_name})" if child else ""},
-                           actor=agent, channel=channel)
+            journal.record(family, summary, actor=agent, channel=channel)
         except Exception:
             document.file.delete(save=False)
             raise

@@ -37,10 +37,11 @@ def write(template: str, family_id: int, emails: list[str], by_post: bool, conte
 
 def write_to_family(template: str, family: Family, context: dict, *,
                     content=OutboxMessage.Content.ORDINARY) -> tuple[int, bool]:
-    """Write to one household (its guardians prefetched or not); returns what was written:
-    the number of addresses e-mailed, and whether a letter was."""
+    """Write to one household; returns what was written: the number of addresses e-mailed,
+    and whether a letter was. A caller writing to many prefetches `guardians__user`
+    (otherwise each guardian's login is one more query)."""
     guardians = list(family.guardians.all())
-    emails = [g.user.email for g in guardians if g.user_id and g.user]
+    emails = family.guardian_emails()
     letter = write(template, family.pk, emails, any(g.by_post for g in guardians), context,
                    content=content)
     return len(emails), letter

@@ -6,11 +6,13 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from familles.counter import claim_path
 from familles.models import Family, FamilyEvent, Guardian
 from ground.models import OutboxMessage
-from tests.helpers import flash_messages, page_text
+from tests.helpers import flash_messages, page_text, png_bytes
 from tests.scenarios.accounts import (
     PASSWORD,
     StaffFactory,
@@ -20,7 +22,7 @@ from tests.scenarios.accounts import (
     staff_without,
 )
 from tests.scenarios.counter import COUNTER_PAGE, FAMILY_PAGE, counter_family, counter_form
-from tests.scenarios.families import FamilyFactory, GuardianFactory
+from tests.scenarios.families import ChildFactory, FamilyFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +186,30 @@ def test_staff_cannot_give_a_guardian_another_login_or_household_in_the_admin():
     guardian = Guardian.objects.get(pk=guardian.pk)
     assert guardian.user is None and guardian.family_id != elsewhere.pk
     assert guardian.mobile_phone == "06 00 00 00 00"
+
+
+def test_a_claim_link_opens_no_account_but_a_guardians(agent, client):
+    """A well-formed claim token for a staff login (no guardian) is refused like a bad one."""
+    link = claim_path(agent)
+    assert client.get(link).status_code == 404
+    assert client.post(link, {"new_password1": NEW_PASSWORD,
+                              "new_password2": NEW_PASSWORD}).status_code == 404
+    agent.refresh_from_db()
+    assert not agent.check_password(NEW_PASSWORD)
+
+
+def test_the_journal_of_a_health_document_received_at_the_counter_names_no_health_matter(
+        agent):
+    family = FamilyFactory()
+    child = ChildFactory(family=family, first_name="Lou")
+    response = login(agent).post(f"/gestion/familles/family/{family.pk}/document/", {
+        "kind": "pai", "child": child.pk,
+        "file": SimpleUploadedFile("pai.png", png_bytes(), content_type="image/png")})
+    assert response.status_code == 302
+    event = FamilyEvent.objects.get(family=family, summary__startswith="Document")
+    assert event.summary == "Document reçu au guichet (Lou)"
+    # Staff without the health permission read the family's journal on its page.
+    page = page_text(login(staff_without("view_health_document")).get(
+        f"/gestion/familles/family/{family.pk}/change/"))
+    assert "Document reçu au guichet (Lou)" in page
+    assert "PAI" not in page and "accueil individualisé" not in page
