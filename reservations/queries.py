@@ -11,6 +11,7 @@ from ground import rows
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear, Site
 
 from .models import (
+    ACTIVE_STATES,
     AbsenceJustification,
     AgeGroup,
     BookingPeriod,
@@ -388,6 +389,5 @@ def held_on(child_id, dates) -> list[tuple[Slot, str]]:
     """(slot with its unit and activity, state) of the child's confirmed or waiting
     reservations on these dates: one statement."""
     return [(row.slot, row.state) for row in Reservation.objects.filter(
-        child_id=child_id, slot__date__in=list(dates),
-        state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
+        child_id=child_id, slot__date__in=list(dates), state__in=ACTIVE_STATES,
     ).select_related("slot__unit", "slot__activity").order_by()]

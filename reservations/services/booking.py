@@ -35,7 +35,7 @@ from inscriptions.services import file_refusals
 
 from .. import queries
 from ..deadlines import describe, format_day, format_moment, slot_deadline
-from ..models import BookingPeriod, Reservation, Slot, WaitingListExit
+from ..models import ACTIVE_STATES, BookingPeriod, Reservation, Slot, WaitingListExit
 from ..rules import (
     ASKED_TOGETHER,
     eligibility_refusal,
@@ -187,7 +187,7 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
                 kept = []
                 for slot in wanted:
                     found = existing.get(slot.pk)
-                    refusal = "" if found is not None and found.state in _ACTIVE else (
+                    refusal = "" if found is not None and found.state in ACTIVE_STATES else (
                         overlap_refusal(child, slot, held))
                     if refusal:
                         outcomes[slot.pk] = Outcome(slot, "refused", refusal)
@@ -204,8 +204,6 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
         _take(child, wanted, existing, family, user, join_waiting_list, now, source, outcomes)
     return [outcomes[slot.pk] for slot in slots]
 
-
-_ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
 
 
 def _take(child, slots, existing, family, user, join_waiting_list, now, source,

@@ -33,11 +33,10 @@ from inscriptions.models import Activity, Site
 
 from .. import queries
 from ..deadlines import format_date, slot_deadline
+from ..models import ACTIVE_STATES as ACTIVE
 from ..models import Attendance, Reservation
 from ..rules import past_parent_limits, period_for
 from . import booking, registers
-
-ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
 
 
 @dataclass
