@@ -378,6 +378,18 @@ def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
     return found
 
 
+def active_in_cells(cells) -> list[Reservation]:
+    """The confirmed or waiting reservations of these (child id, slot id) cells, with their
+    slots as booking reads them, in slot then child order: one statement."""
+    cells = set(cells)
+    if not cells:
+        return []
+    return [r for r in Reservation.objects.filter(
+        child_id__in={c for c, _s in cells}, slot_id__in={s for _c, s in cells},
+        state__in=ACTIVE_STATES).select_related(*(f"slot__{r}" for r in SLOT_RELATIONS))
+        .order_by("slot_id", "child_id") if (r.child_id, r.slot_id) in cells]
+
+
 def lock_child(child_id) -> None:
     """Take the child's row lock until the end of the transaction: bookings of one child that
     could overlap in time wait for each other (reservations/services/booking.py)."""

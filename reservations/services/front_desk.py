@@ -215,10 +215,7 @@ def cancel_cells(activity: Activity, site: Site, cells, staff_user, *, reason: s
     if not cells:
         return report
     children, _slots = _load(activity, site, cells)
-    reservations = [r for r in Reservation.objects.filter(
-        child_id__in={c for c, _s in cells}, slot_id__in={s for _c, s in cells},
-        state__in=ACTIVE).select_related(*(f"slot__{r}" for r in queries.SLOT_RELATIONS))
-        .order_by("slot_id", "child_id") if (r.child_id, r.slot_id) in cells]
+    reservations = queries.active_in_cells(cells)
     report.unchanged = len(cells) - len(reservations)
     _require_reason([_day(r.slot) for r in reservations
                      if r.state == Reservation.State.CONFIRMED
