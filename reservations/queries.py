@@ -378,6 +378,15 @@ def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
     return found
 
 
+def open_days_of_period(period, today) -> list[Slot]:
+    """A booking period's slots still to come and not closed, with their unit and site, by
+    date, unit and site: what staff may book for a family (the front desk's days)."""
+    return list(Slot.objects.filter(
+        activity=period.activity_id, date__range=(max(period.first_day, today),
+                                                  period.last_day), closed=False,
+    ).select_related("unit", "site").order_by("date", "unit__position", "site__name"))
+
+
 def active_in_cells(cells) -> list[Reservation]:
     """The confirmed or waiting reservations of these (child id, slot id) cells, with their
     slots as booking reads them, in slot then child order: one statement."""
