@@ -112,13 +112,14 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
 def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, *,
                   join_waiting_list=False, now=None, source=Reservation.Source.PARENT,
                   check_period=True, past_limits=False, notify=True,
-                  enrolments=None) -> list[ChildBooking]:
+                  enrolments=None, periods=None) -> list[ChildBooking]:
     """One action for brothers and sisters: each child (as read by the caller) on his own
     slots (read with SLOT_RELATIONS). Files, enrolments, periods and existing rows are read
     once for all of them, before anything is booked (`enrolments`: {child id: {activity id:
     his validated enrolment}} for every activity of his slots, when the caller has read them
-    already); each child's new days are then taken in
-    one statement; each household told gets one summary for all the children.
+    already; `periods`: their activities' booking periods, likewise); each child's new days
+    are then taken in one statement; each household told gets one summary for all the
+    children.
     `past_limits`: staff with a recorded reason, past the parents' limits (rules.time_refusal).
     Raises Busy if a slot stays locked (the children booked before it stay booked)."""
     now = now or timezone.now()
@@ -131,7 +132,8 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     if enrolments is None:
         enrolments = queries.validated_enrolments_of(
             children, {slot.activity_id for slot in slots.values()})
-    periods = queries.periods_of({a for some in enrolments.values() for a in some})
+    if periods is None:
+        periods = queries.periods_of({a for some in enrolments.values() for a in some})
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are
     # re-checked by the conditional writes inside each day's transaction.

@@ -158,6 +158,8 @@ def book_cells(activity: Activity, site: Site, cells, staff_user, *, join_waitin
     held = {(r.child_id, r.slot_id) for r in queries.requested(
         list(children), list(slots)) if r.state in ACTIVE}
     periods = queries.periods_of([activity.pk])
+    # Read once for the whole grid, not again by each household's booking.
+    enrolments = queries.validated_enrolments_of(list(children.values()), [activity.pk])
     wanted = [(c, s) for c, s in cells if (c, s) not in held]
     report.unchanged = len(cells) - len(wanted)
     _require_reason([_day(slots[s]) for _c, s in wanted
@@ -173,7 +175,8 @@ def book_cells(activity: Activity, site: Site, cells, staff_user, *, join_waitin
         try:
             done = booking.book_children(
                 family, list(some.items()), staff_user, join_waiting_list=join_waiting_list,
-                now=now, source=Reservation.Source.STAFF, past_limits=bool(reason))
+                now=now, source=Reservation.Source.STAFF, past_limits=bool(reason),
+                enrolments={child.pk: enrolments[child.pk] for child in some}, periods=periods)
         except booking.Busy as busy:
             report.refused += [_refusal(child, slot, busy.messages[0])
                                for child, days in some.items() for slot in days]
