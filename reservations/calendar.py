@@ -35,6 +35,7 @@ from .deadlines import (
     justification_limit_text,
     local_zone,
 )
+from .models import ACTIVE_STATES as ACTIVE
 from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
 from .rules import eligibility_refusal, overlap_refusal, period_for, time_refusal
 
@@ -351,8 +352,6 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict,
         day.rows.append(row)
     return list(days.values())
 
-
-ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
 
 
 def _row(slot: Slot, reservation, justification, period, now, deadline, words, holding,

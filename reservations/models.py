@@ -258,6 +258,10 @@ class Reservation(models.Model):
         return f"{self.child} – {self.slot}"
 
 
+# A reservation that holds a place or waits for one (a cancelled one does neither).
+ACTIVE_STATES = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
+
+
 class WaitingListExit(models.Model):
     """A ticket that left its slot's waiting list: the request was given a place, withdrawn,
     or cancelled by staff. Written under the slot's lock by the service that did it."""

@@ -11,6 +11,7 @@ from ground import rows
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, Enrolment, SchoolYear, Site
 
 from .models import (
+    ACTIVE_STATES,
     AbsenceJustification,
     AgeGroup,
     BookingPeriod,
@@ -377,6 +378,27 @@ def slot_rows_on(child_id, sites, pairs) -> list[SlotRow]:
     return found
 
 
+def open_days_of_period(period, today) -> list[Slot]:
+    """A booking period's slots still to come and not closed, with their unit and site, by
+    date, unit and site: what staff may book for a family (the front desk's days)."""
+    return list(Slot.objects.filter(
+        activity=period.activity_id, date__range=(max(period.first_day, today),
+                                                  period.last_day), closed=False,
+    ).select_related("unit", "site").order_by("date", "unit__position", "site__name"))
+
+
+def active_in_cells(cells) -> list[Reservation]:
+    """The confirmed or waiting reservations of these (child id, slot id) cells, with their
+    slots as booking reads them, in slot then child order: one statement."""
+    cells = set(cells)
+    if not cells:
+        return []
+    return [r for r in Reservation.objects.filter(
+        child_id__in={c for c, _s in cells}, slot_id__in={s for _c, s in cells},
+        state__in=ACTIVE_STATES).select_related(*(f"slot__{r}" for r in SLOT_RELATIONS))
+        .order_by("slot_id", "child_id") if (r.child_id, r.slot_id) in cells]
+
+
 def lock_child(child_id) -> None:
     """Take the child's row lock until the end of the transaction: bookings of one child that
     could overlap in time wait for each other (reservations/services/booking.py)."""
@@ -388,6 +410,5 @@ def held_on(child_id, dates) -> list[tuple[Slot, str]]:
     """(slot with its unit and activity, state) of the child's confirmed or waiting
     reservations on these dates: one statement."""
     return [(row.slot, row.state) for row in Reservation.objects.filter(
-        child_id=child_id, slot__date__in=list(dates),
-        state__in=[Reservation.State.CONFIRMED, Reservation.State.WAITING],
+        child_id=child_id, slot__date__in=list(dates), state__in=ACTIVE_STATES,
     ).select_related("slot__unit", "slot__activity").order_by()]

@@ -14,9 +14,10 @@ from familles.admin.front_desk import ChannelForm, go_back, render_page, require
 from familles.models import Child, Document, Family
 from ground.forms import form_error
 
+from .. import queries
 from ..deadlines import format_day
 from ..forms import JustificationForm
-from ..models import BookingPeriod, Slot
+from ..models import BookingPeriod
 from ..services import absences
 from ..services.on_behalf import book_for_family, justify_for_family
 
@@ -43,10 +44,7 @@ class DaysForm(forms.Form):
 
     def __init__(self, *args, period, **kwargs):
         super().__init__(*args, **kwargs)
-        slots = Slot.objects.filter(
-            activity=period.activity_id, date__range=(period.first_day, period.last_day),
-            date__gte=timezone.localdate(), closed=False,
-        ).select_related("unit", "site").order_by("date", "unit__position", "site__name")
+        slots = queries.open_days_of_period(period, timezone.localdate())
         self.fields["slots"].choices = [
             (slot.pk, _("%(day)s – %(unit)s – %(site)s (%(free)s place(s) libre(s))") % {
                 "day": format_day(slot.date), "unit": slot.unit.label, "site": slot.site.name,

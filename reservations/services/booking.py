@@ -35,7 +35,7 @@ from inscriptions.services import file_refusals
 
 from .. import queries
 from ..deadlines import describe, format_day, format_moment, slot_deadline
-from ..models import BookingPeriod, Reservation, Slot, WaitingListExit
+from ..models import ACTIVE_STATES, BookingPeriod, Reservation, Slot, WaitingListExit
 from ..rules import (
     ASKED_TOGETHER,
     eligibility_refusal,
@@ -112,13 +112,14 @@ def book(family: Family, child_id, slot_ids, user, *, join_waiting_list=False, n
 def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, *,
                   join_waiting_list=False, now=None, source=Reservation.Source.PARENT,
                   check_period=True, past_limits=False, notify=True,
-                  enrolments=None) -> list[ChildBooking]:
+                  enrolments=None, periods=None) -> list[ChildBooking]:
     """One action for brothers and sisters: each child (as read by the caller) on his own
     slots (read with SLOT_RELATIONS). Files, enrolments, periods and existing rows are read
     once for all of them, before anything is booked (`enrolments`: {child id: {activity id:
     his validated enrolment}} for every activity of his slots, when the caller has read them
-    already); each child's new days are then taken in
-    one statement; each household told gets one summary for all the children.
+    already; `periods`: their activities' booking periods, likewise); each child's new days
+    are then taken in one statement; each household told gets one summary for all the
+    children.
     `past_limits`: staff with a recorded reason, past the parents' limits (rules.time_refusal).
     Raises Busy if a slot stays locked (the children booked before it stay booked)."""
     now = now or timezone.now()
@@ -131,7 +132,8 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     if enrolments is None:
         enrolments = queries.validated_enrolments_of(
             children, {slot.activity_id for slot in slots.values()})
-    periods = queries.periods_of({a for some in enrolments.values() for a in some})
+    if periods is None:
+        periods = queries.periods_of({a for some in enrolments.values() for a in some})
     # Read once for all the days, outside any lock: a day already requested costs nothing
     # more (the second guardian pressing the same button), and the rows found here are
     # re-checked by the conditional writes inside each day's transaction.
@@ -187,7 +189,7 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
                 kept = []
                 for slot in wanted:
                     found = existing.get(slot.pk)
-                    refusal = "" if found is not None and found.state in _ACTIVE else (
+                    refusal = "" if found is not None and found.state in ACTIVE_STATES else (
                         overlap_refusal(child, slot, held))
                     if refusal:
                         outcomes[slot.pk] = Outcome(slot, "refused", refusal)
@@ -204,8 +206,6 @@ def _book_child(child, slots, enrolments, periods, existing, family, user, join_
         _take(child, wanted, existing, family, user, join_waiting_list, now, source, outcomes)
     return [outcomes[slot.pk] for slot in slots]
 
-
-_ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
 
 
 def _take(child, slots, existing, family, user, join_waiting_list, now, source,

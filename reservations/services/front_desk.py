@@ -33,11 +33,10 @@ from inscriptions.models import Activity, Site
 
 from .. import queries
 from ..deadlines import format_date, slot_deadline
+from ..models import ACTIVE_STATES as ACTIVE
 from ..models import Attendance, Reservation
 from ..rules import past_parent_limits, period_for
 from . import booking, registers
-
-ACTIVE = (Reservation.State.CONFIRMED, Reservation.State.WAITING)
 
 
 @dataclass
@@ -159,6 +158,8 @@ def book_cells(activity: Activity, site: Site, cells, staff_user, *, join_waitin
     held = {(r.child_id, r.slot_id) for r in queries.requested(
         list(children), list(slots)) if r.state in ACTIVE}
     periods = queries.periods_of([activity.pk])
+    # Read once for the whole grid, not again by each household's booking.
+    enrolments = queries.validated_enrolments_of(list(children.values()), [activity.pk])
     wanted = [(c, s) for c, s in cells if (c, s) not in held]
     report.unchanged = len(cells) - len(wanted)
     _require_reason([_day(slots[s]) for _c, s in wanted
@@ -174,7 +175,8 @@ def book_cells(activity: Activity, site: Site, cells, staff_user, *, join_waitin
         try:
             done = booking.book_children(
                 family, list(some.items()), staff_user, join_waiting_list=join_waiting_list,
-                now=now, source=Reservation.Source.STAFF, past_limits=bool(reason))
+                now=now, source=Reservation.Source.STAFF, past_limits=bool(reason),
+                enrolments={child.pk: enrolments[child.pk] for child in some}, periods=periods)
         except booking.Busy as busy:
             report.refused += [_refusal(child, slot, busy.messages[0])
                                for child, days in some.items() for slot in days]
@@ -216,10 +218,7 @@ def cancel_cells(activity: Activity, site: Site, cells, staff_user, *, reason: s
     if not cells:
         return report
     children, _slots = _load(activity, site, cells)
-    reservations = [r for r in Reservation.objects.filter(
-        child_id__in={c for c, _s in cells}, slot_id__in={s for _c, s in cells},
-        state__in=ACTIVE).select_related(*(f"slot__{r}" for r in queries.SLOT_RELATIONS))
-        .order_by("slot_id", "child_id") if (r.child_id, r.slot_id) in cells]
+    reservations = queries.active_in_cells(cells)
     report.unchanged = len(cells) - len(reservations)
     _require_reason([_day(r.slot) for r in reservations
                      if r.state == Reservation.State.CONFIRMED

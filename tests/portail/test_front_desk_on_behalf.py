@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from familles.models import Document, FamilyEvent
@@ -247,3 +248,28 @@ def test_the_family_page_leads_to_the_booking_grid_of_each_validated_enrolment(g
     without = login(staff_without("view_reservation")).get(
         FAMILY_PAGE.format(guardian.family_id)).content.decode()
     assert grid not in without
+
+
+def test_staff_book_only_a_child_of_the_family_whose_page_they_are_on(agent, guardian):
+    """Ownership holds for the staff too: another family's child, put in the address, is
+    not offered, and the service refuses him; nothing is booked, nothing journaled."""
+    from reservations.services.on_behalf import book_for_family
+    from tests.scenarios.families import GuardianFactory
+
+    activity = bookable_activity()
+    stranger = ready_child(activity, GuardianFactory())
+    slot = SlotFactory(activity=activity, capacity=1)
+    period = activity.booking_periods.get()
+    url = (f"/gestion/reservations/bookingperiod/pour-la-famille/{guardian.family_id}/"
+           f"?child={stranger.child.pk}&period={period.pk}")
+    client = login(agent)
+
+    response = client.post(url, {"channel": "phone", "slots": [slot.pk]})
+
+    assert response.status_code == 200
+    with pytest.raises(ValidationError):
+        book_for_family(agent, guardian.family, stranger.child, [slot.pk],
+                        channel=FamilyEvent.Channel.PHONE)
+    assert not Reservation.objects.filter(slot=slot).exists()
+    assert not FamilyEvent.objects.filter(family=guardian.family,
+                                          summary__contains="Réservation").exists()

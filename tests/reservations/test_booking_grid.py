@@ -412,3 +412,22 @@ def test_staff_mark_presence_for_a_day_that_has_come(client, staff_user, time_ma
     grid = cells(absent)
     assert grid[lea.pk, column(monday)] == ("present", "présent")
     assert grid[hugo.pk, column(monday)] == ("absent", "absent")
+
+
+def test_booking_a_column_reads_enrolments_and_periods_once_whatever_the_households(
+        staff_user):
+    """Each child of the grid is in his own household: the booking, household by household,
+    is not preceded each time by the same reads of enrolments and booking periods."""
+    from reservations.services import front_desk
+
+    def reads(week):
+        cells = [(child.pk, week.slots[0].pk) for child in week.children]
+        with CaptureQueriesContext(connection) as queries:
+            report = front_desk.book_cells(week.activity, week.site, cells, staff_user)
+        assert report.booked == len(week.children)
+        return [q["sql"] for q in queries.captured_queries
+                if "reservations_bookingperiod" in q["sql"]
+                or 'FROM "inscriptions_enrolment"' in q["sql"]]
+
+    two, six = reads(front_desk_week(names=("A", "B"))), reads(front_desk_week())
+    assert len(two) == len(six) >= 2, six
