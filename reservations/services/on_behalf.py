@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from familles import journal
+from familles.households import households
 from familles.models import Child, Family
 
 from ..deadlines import format_day
@@ -34,11 +35,15 @@ def book_for_family(agent, family: Family, child: Child, slot_ids, *, channel,
         if waiting:
             parts.append(ngettext("%(count)d en liste d'attente", "%(count)d en liste d'attente",
                                   len(waiting)) % {"count": len(waiting)})
+        summary = _("Réservation pour %(child)s faite par le service (%(activity)s) : "
+                    "%(what)s – %(days)s") % {
+            "child": child.first_name, "activity": outcomes[0].slot.activity.name,
+            "what": ", ".join(parts), "days": days}
+        # Each household of the child, as its summary e-mail: in shared custody the other
+        # one reads it in its history too (as the grid's bookings are journaled).
         with transaction.atomic():
-            journal.record(family, _("Réservation pour %(child)s faite par le service "
-                                     "(%(activity)s) : %(what)s – %(days)s") % {
-                "child": child.first_name, "activity": outcomes[0].slot.activity.name,
-                "what": ", ".join(parts), "days": days}, actor=agent, channel=channel)
+            for household in households(child):
+                journal.record(household, summary, actor=agent, channel=channel)
     return outcomes
 
 

@@ -15,11 +15,12 @@ from familles.models import Document, FamilyEvent
 from inscriptions.models import AnnualFile, Enrolment
 from reservations.deadlines import deadline_for
 from reservations.models import AbsenceJustification, Reservation
+from reservations.services.on_behalf import book_for_family
 from tests.helpers import page_text, pdf_bytes, png_bytes
 from tests.scenarios.accounts import StaffFactory, login, staff_without
 from tests.scenarios.counter import FAMILY_PAGE
 from tests.scenarios.enrolments import ActivityFactory, AnnualFileFactory, SchoolYearFactory
-from tests.scenarios.families import ChildFactory, DocumentFactory
+from tests.scenarios.families import ChildFactory, DocumentFactory, FamilyFactory
 from tests.scenarios.reservations import (
     ReservationFactory,
     SlotFactory,
@@ -165,6 +166,20 @@ def test_a_booking_made_for_the_child(agent, guardian, parent_client):
     assert reservation.state == Reservation.State.CONFIRMED
     journaled(guardian.family, agent, FamilyEvent.Channel.PHONE, "1 jour réservé")
     parent_sees(parent_client, "Réservation pour")
+
+
+def test_a_booking_for_a_child_in_shared_custody_is_in_both_households_history(agent, guardian):
+    """The other household is sent the summary: it reads the booking in its history too."""
+    activity = bookable_activity()
+    booker = ready_child(activity, guardian)
+    other = FamilyFactory()
+    booker.child.second_family = other
+    booker.child.save(update_fields=["second_family"])
+    slot = SlotFactory(activity=activity)
+    book_for_family(agent, guardian.family, booker.child, [slot.pk],
+                    channel=FamilyEvent.Channel.PHONE)
+    for family in (guardian.family, other):
+        journaled(family, agent, FamilyEvent.Channel.PHONE, "1 jour réservé")
 
 
 @contextmanager
