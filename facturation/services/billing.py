@@ -200,7 +200,7 @@ def prepare_month(month: date, staff_user=None, now=None) -> BillingRun:
     _first, last = month_bounds(month)
     if month > today:
         raise ValidationError(_("Ce mois n'a pas encore commencé."))
-    in_progress = today <= last
+    in_progress = _in_progress(month, today)
     if in_progress and not BillingRule.objects.filter(bill_in_advance=True).exists():
         raise ValidationError(_(
             "Ce mois (%(month)s) n'est pas terminé : il se facture à partir du 1er "
@@ -209,6 +209,13 @@ def prepare_month(month: date, staff_user=None, now=None) -> BillingRun:
             "avant.") % {"month": month_label(month),
                          "next": month_label(last + timedelta(days=1))})
     return prepare_run(month, staff_user, now, advance_only=in_progress)
+
+
+def _in_progress(month: date, today: date) -> bool:
+    """A month begun but not ended bills only the activities billed in advance, whatever
+    path bills it (a draft, a correction). A month ahead is refused by `prepare_month`; only
+    the engine called directly (demo, tests) bills one, in full."""
+    return month <= today <= month_bounds(month)[1]
 
 
 def prepare_run(month: date, staff_user=None, now=None, advance_only=False) -> BillingRun:
@@ -368,7 +375,9 @@ def correct_family_month(family_id, month: date, staff_user, reason: str,
             credit_notes__isnull=True).order_by("issued_at").last()
         if previous is None:
             return None
-        items = [item for item in billable_items(month) if item.family_id == family_id]
+        advance_only = _in_progress(month, timezone.localdate(now))
+        items = [item for item in billable_items(month, advance_only)
+                 if item.family_id == family_id]
         expected = priced_lines(items).get(family_id, [])
         if _line_keys(previous) == {line.key for line in expected}:
             return None
