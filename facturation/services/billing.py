@@ -309,7 +309,8 @@ def issue_run(run_id, staff_user, now=None, confirmed=None) -> BillingRun:
         if confirmed is not None and tuple(confirmed) != draft_counts(invoices):
             raise ValidationError(_("Le brouillon a changé depuis votre confirmation : "
                                     "vérifiez-le à nouveau avant d'émettre."))
-        if any(i.corrects_id and i.corrects.credit_notes.exists() for i in invoices):
+        if CreditNote.objects.filter(
+                invoice__in=[i.corrects_id for i in invoices if i.corrects_id]).exists():
             # An invoice it corrects was credited meanwhile (an absence accepted after issue).
             raise ValidationError(_("Une facture que ce brouillon corrige a été annulée "
                                     "depuis : préparez à nouveau le mois avant d'émettre."))
