@@ -4,6 +4,7 @@ issued at once, and the acceptance e-mail says so instead of « ne vous sera pas
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from facturation.models import BillingRun, CreditNote, Invoice
@@ -138,3 +139,12 @@ def test_a_draft_correcting_an_invoice_credited_meanwhile_is_not_issued(activity
     assert CreditNote.objects.filter(invoice=invoice).count() == 1
     draft.refresh_from_db()
     assert draft.state == BillingRun.State.DRAFT
+
+
+def test_the_database_refuses_a_second_credit_note_for_an_invoice(activity, lea):
+    invoice = issued_invoice(activity, lea)
+    CreditNote.objects.create(invoice=invoice, number="AV-1", issued_at=invoice.issued_at,
+                              amount_cents=invoice.total_cents, reason="Avoir")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CreditNote.objects.create(invoice=invoice, number="AV-2", issued_at=invoice.issued_at,
+                                  amount_cents=invoice.total_cents, reason="Avoir")
