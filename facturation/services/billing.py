@@ -200,15 +200,14 @@ def prepare_month(month: date, staff_user=None, now=None) -> BillingRun:
     _first, last = month_bounds(month)
     if month > today:
         raise ValidationError(_("Ce mois n'a pas encore commencé."))
-    in_progress = _in_progress(month, today)
-    if in_progress and not BillingRule.objects.filter(bill_in_advance=True).exists():
+    if _in_progress(month, today) and not BillingRule.objects.filter(bill_in_advance=True).exists():
         raise ValidationError(_(
             "Ce mois (%(month)s) n'est pas terminé : il se facture à partir du 1er "
             "%(next)s, quand ses journées ont eu lieu et ses registres sont remplis. Seules "
             "les activités « facturées à l'avance » (règle de facturation) peuvent l'être "
             "avant.") % {"month": month_label(month),
                          "next": month_label(last + timedelta(days=1))})
-    return prepare_run(month, staff_user, now, advance_only=in_progress)
+    return prepare_run(month, staff_user, now)
 
 
 def _in_progress(month: date, today: date) -> bool:
@@ -218,11 +217,13 @@ def _in_progress(month: date, today: date) -> bool:
     return month <= today <= month_bounds(month)[1]
 
 
-def prepare_run(month: date, staff_user=None, now=None, advance_only=False) -> BillingRun:
+def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
     """Draft the month's invoices (again): the draft is replaced, issued invoices stay. The
-    engine: staff and beat go through `prepare_month`, which checks the month has ended."""
+    engine: staff and beat go through `prepare_month`, which refuses a month not billable
+    yet; a month in progress drafts only what is billed in advance, whoever calls."""
     now = now or timezone.now()
     month = month.replace(day=1)
+    advance_only = _in_progress(month, timezone.localdate(now))
     # Outside the transaction: read-only work.
     lines = priced_lines(billable_items(month, advance_only))
     with transaction.atomic():

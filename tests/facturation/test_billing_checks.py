@@ -122,6 +122,19 @@ def test_a_correction_during_the_month_bills_only_what_is_billed_in_advance():
     assert sum(line.quantity for line in lines) == 1
 
 
+def test_the_engine_called_directly_during_the_month_drafts_only_advance_billing():
+    ahead, after = priced_activity(name="Séjour"), priced_activity(name="Mercredis")
+    BillingRule.objects.create(activity=ahead, bill_in_advance=True)
+    for activity in (ahead, after):
+        book_wednesdays(activity, count=2, bookers=1)
+    month = october(ahead)
+
+    run = prepare_run(month, now=at(month.replace(day=3)))
+
+    lines = [line for invoice in run.invoices.all() for line in invoice.lines.all()]
+    assert {line.activity.name for line in lines} == {"Séjour"}
+
+
 def test_the_rule_is_named_in_the_admin_of_billing_rules():
     activity = priced_activity()
     rule = BillingRule.objects.create(activity=activity)
