@@ -176,6 +176,18 @@ def test_the_draft_lists_pending_justifications_and_registers_not_taken():
     assert "2 enfants réservés" in text
 
 
+def test_a_draft_made_during_the_month_lists_no_register_for_days_ahead():
+    ahead = priced_activity(name="Séjour")
+    BillingRule.objects.create(activity=ahead, bill_in_advance=True)
+    book_wednesdays(ahead, count=2, bookers=1)
+    month = october(ahead)
+    with time_machine.travel(at(month.replace(day=1)), tick=False):
+        run = prepare_month(month)
+        page = login(StaffFactory()).get(reverse("admin:facturation_billingrun_change",
+                                                 args=[run.pk]))
+    assert "chaque journée réservée du mois a son registre" in visible_text(page)
+
+
 # « Émettre » asks for confirmation --------------------------------------------------------
 
 @pytest.fixture
