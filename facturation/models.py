@@ -313,6 +313,10 @@ class CreditNote(models.Model):
         verbose_name = _("avoir")
         verbose_name_plural = _("avoirs")
         ordering = ["-issued_at"]
+        constraints = [
+            # It cancels all of the invoice: a second one would credit the family twice.
+            models.UniqueConstraint(fields=["invoice"], name="credit_note_one_per_invoice"),
+        ]
 
     def __str__(self):
         return self.number

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -226,8 +227,10 @@ def run_checks(month: date, prepared_at=None) -> dict:
                      "reservation__slot__unit").order_by("reservation__slot__date", "pk"))
     recorded = Attendance.objects.filter(activity=OuterRef("activity"), unit=OuterRef("unit"),
                                          date=OuterRef("date"))
+    # A month drafted in progress (billed in advance): its days ahead have no register yet.
     unrecorded = list(Slot.objects.filter(
-        date__range=(first, last), reservations__state=Reservation.State.CONFIRMED,
+        date__range=(first, min(last, timezone.localdate())),
+        reservations__state=Reservation.State.CONFIRMED,
     ).exclude(Exists(recorded)).values("date", "activity__name", "unit__label").annotate(
         children=Count("reservations", filter=Q(
             reservations__state=Reservation.State.CONFIRMED))).order_by(

@@ -28,8 +28,17 @@ class SchoolYearWithRolloverAdmin(SchoolYearAdmin):
     list_display = [*SchoolYearAdmin.list_display, "published"]
     list_filter = ["published"]
 
+    # The copy creates, besides the year, slots, booking periods, tariffs and billing rules:
+    # only staff allowed to create each of them may make it.
+    COPY_PERMISSIONS = ("reservations.add_bookingperiod", "reservations.add_slot",
+                        "facturation.add_tariff", "facturation.add_billingrule")
+
+    def has_prepare_next_year_permission(self, request):
+        return (self.has_add_permission(request)
+                and request.user.has_perms(self.COPY_PERMISSIONS))
+
     @admin.action(description=gettext_lazy("Préparer l'année suivante (copie du catalogue)"),
-                  permissions=["add"])
+                  permissions=["prepare_next_year"])
     def prepare_next_year(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Choisissez une seule année à copier."),

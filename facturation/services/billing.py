@@ -200,22 +200,30 @@ def prepare_month(month: date, staff_user=None, now=None) -> BillingRun:
     _first, last = month_bounds(month)
     if month > today:
         raise ValidationError(_("Ce mois n'a pas encore commencé."))
-    in_progress = today <= last
-    if in_progress and not BillingRule.objects.filter(bill_in_advance=True).exists():
+    if _in_progress(month, today) and not BillingRule.objects.filter(bill_in_advance=True).exists():
         raise ValidationError(_(
             "Ce mois (%(month)s) n'est pas terminé : il se facture à partir du 1er "
             "%(next)s, quand ses journées ont eu lieu et ses registres sont remplis. Seules "
             "les activités « facturées à l'avance » (règle de facturation) peuvent l'être "
             "avant.") % {"month": month_label(month),
                          "next": month_label(last + timedelta(days=1))})
-    return prepare_run(month, staff_user, now, advance_only=in_progress)
+    return prepare_run(month, staff_user, now)
 
 
-def prepare_run(month: date, staff_user=None, now=None, advance_only=False) -> BillingRun:
+def _in_progress(month: date, today: date) -> bool:
+    """A month begun but not ended bills only the activities billed in advance, whatever
+    path bills it (a draft, a correction). A month ahead is refused by `prepare_month`; only
+    the engine called directly (demo, tests) bills one, in full."""
+    return month <= today <= month_bounds(month)[1]
+
+
+def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
     """Draft the month's invoices (again): the draft is replaced, issued invoices stay. The
-    engine: staff and beat go through `prepare_month`, which checks the month has ended."""
+    engine: staff and beat go through `prepare_month`, which refuses a month not billable
+    yet; a month in progress drafts only what is billed in advance, whoever calls."""
     now = now or timezone.now()
     month = month.replace(day=1)
+    advance_only = _in_progress(month, timezone.localdate(now))
     # Outside the transaction: read-only work.
     lines = priced_lines(billable_items(month, advance_only))
     with transaction.atomic():
@@ -302,7 +310,8 @@ def issue_run(run_id, staff_user, now=None, confirmed=None) -> BillingRun:
         if confirmed is not None and tuple(confirmed) != draft_counts(invoices):
             raise ValidationError(_("Le brouillon a changé depuis votre confirmation : "
                                     "vérifiez-le à nouveau avant d'émettre."))
-        if any(i.corrects_id and i.corrects.credit_notes.exists() for i in invoices):
+        if CreditNote.objects.filter(
+                invoice__in=[i.corrects_id for i in invoices if i.corrects_id]).exists():
             # An invoice it corrects was credited meanwhile (an absence accepted after issue).
             raise ValidationError(_("Une facture que ce brouillon corrige a été annulée "
                                     "depuis : préparez à nouveau le mois avant d'émettre."))
@@ -368,7 +377,9 @@ def correct_family_month(family_id, month: date, staff_user, reason: str,
             credit_notes__isnull=True).order_by("issued_at").last()
         if previous is None:
             return None
-        items = [item for item in billable_items(month) if item.family_id == family_id]
+        advance_only = _in_progress(month, timezone.localdate(now))
+        items = [item for item in billable_items(month, advance_only)
+                 if item.family_id == family_id]
         expected = priced_lines(items).get(family_id, [])
         if _line_keys(previous) == {line.key for line in expected}:
             return None

@@ -10,7 +10,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from facturation.models import BillingRule, BillingRun, Invoice, euros
-from facturation.services.billing import prepare_month, prepare_run
+from facturation.services.billing import (
+    correct_family_month,
+    issue_run,
+    prepare_month,
+    prepare_run,
+)
 from facturation.tasks import prepare_previous_month
 from ground.models import OutboxMessage
 from reservations.models import AbsenceJustification
@@ -85,6 +90,51 @@ def test_an_activity_billed_in_advance_alone_is_drafted_during_its_month():
     assert sum(line.quantity for line in lines) == 2
 
 
+def test_a_correction_during_the_month_bills_only_what_is_billed_in_advance():
+    """A correction of a month in progress (an absence accepted after the advance invoice)
+    must not bill the month's other activities before it ends."""
+    ahead, after = priced_activity(name="Séjour"), priced_activity(name="Mercredis")
+    BillingRule.objects.create(activity=ahead, bill_in_advance=True)
+    BillingRule.objects.create(activity=after)
+    month = october(ahead)
+    camper = ready_child(ahead)
+    sibling = ready_child(after, camper.guardian)  # one family, a child in each activity
+    reservations = {
+        activity.name: [ReservationFactory(slot=SlotFactory(activity=activity, date=day),
+                                           child=booker.child)
+                        for day in weekdays_of(month, 2)[:2]]
+        for activity, booker in ((ahead, camper), (after, sibling))}
+    staff = StaffFactory()
+    run = issue_run(prepare_month(month, now=at(month.replace(day=3))).pk, staff,
+                    now=at(month.replace(day=3)))
+    [invoice] = run.invoices.all()
+    second = reservations["Séjour"][1]
+    second.state = second.State.CANCELLED
+    second.save(update_fields=["state"])
+
+    credit = correct_family_month(invoice.family_id, month, staff, "Séjour annulé",
+                                  now=at(month.replace(day=4)))
+
+    assert credit is not None and credit.amount_cents == 2 * TOP_PRICE
+    corrective = Invoice.objects.get(corrects=invoice)
+    lines = list(corrective.lines.all())
+    assert {line.activity.name for line in lines} == {"Séjour"}
+    assert sum(line.quantity for line in lines) == 1
+
+
+def test_the_engine_called_directly_during_the_month_drafts_only_advance_billing():
+    ahead, after = priced_activity(name="Séjour"), priced_activity(name="Mercredis")
+    BillingRule.objects.create(activity=ahead, bill_in_advance=True)
+    for activity in (ahead, after):
+        book_wednesdays(activity, count=2, bookers=1)
+    month = october(ahead)
+
+    run = prepare_run(month, now=at(month.replace(day=3)))
+
+    lines = [line for invoice in run.invoices.all() for line in invoice.lines.all()]
+    assert {line.activity.name for line in lines} == {"Séjour"}
+
+
 def test_the_rule_is_named_in_the_admin_of_billing_rules():
     activity = priced_activity()
     rule = BillingRule.objects.create(activity=activity)
@@ -124,6 +174,18 @@ def test_the_draft_lists_pending_justifications_and_registers_not_taken():
                    args=[pending.pk]) in page.content.decode()
     assert "1 registre non pointé" in text
     assert "2 enfants réservés" in text
+
+
+def test_a_draft_made_during_the_month_lists_no_register_for_days_ahead():
+    ahead = priced_activity(name="Séjour")
+    BillingRule.objects.create(activity=ahead, bill_in_advance=True)
+    book_wednesdays(ahead, count=2, bookers=1)
+    month = october(ahead)
+    with time_machine.travel(at(month.replace(day=1)), tick=False):
+        run = prepare_month(month)
+        page = login(StaffFactory()).get(reverse("admin:facturation_billingrun_change",
+                                                 args=[run.pk]))
+    assert "chaque journée réservée du mois a son registre" in visible_text(page)
 
 
 # « Émettre » asks for confirmation --------------------------------------------------------

@@ -3,6 +3,8 @@ issued at once, and the acceptance e-mail says so instead of « ne vous sera pas
 (issue 23, item 2). Reservations call facturation through reservations.extensions only."""
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from facturation.models import BillingRun, CreditNote, Invoice
@@ -120,3 +122,29 @@ def test_a_draft_of_that_family_is_dropped_and_never_credits_twice(activity, lea
     assert CreditNote.objects.count() == 1
     draft.refresh_from_db()
     assert draft.state == BillingRun.State.ISSUED
+
+
+def test_a_draft_correcting_an_invoice_credited_meanwhile_is_not_issued(activity, lea, family):
+    invoice = issued_invoice(activity, lea)
+    month = month_of(activity, 10)
+    book(activity, ChildFactory(family=family, first_name="Hugo"), weekdays_of(month, 2)[:1])
+    draft = prepare_run(month)
+    assert draft.invoices.get().corrects == invoice
+    CreditNote.objects.create(invoice=invoice, number="AV-manuel", issued_at=invoice.issued_at,
+                              amount_cents=invoice.total_cents, reason="Avoir manuel")
+
+    with pytest.raises(ValidationError, match="préparez à nouveau le mois"):
+        issue_run(draft.pk, StaffFactory())
+
+    assert CreditNote.objects.filter(invoice=invoice).count() == 1
+    draft.refresh_from_db()
+    assert draft.state == BillingRun.State.DRAFT
+
+
+def test_the_database_refuses_a_second_credit_note_for_an_invoice(activity, lea):
+    invoice = issued_invoice(activity, lea)
+    CreditNote.objects.create(invoice=invoice, number="AV-1", issued_at=invoice.issued_at,
+                              amount_cents=invoice.total_cents, reason="Avoir")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CreditNote.objects.create(invoice=invoice, number="AV-2", issued_at=invoice.issued_at,
+                                  amount_cents=invoice.total_cents, reason="Avoir")

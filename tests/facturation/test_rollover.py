@@ -20,6 +20,7 @@ from ground.commune import commune
 from inscriptions.models import Activity, ActivityUnit, AnnualFile, ClosureDay, SchoolYear
 from reservations.models import AgeGroup, BookingPeriod, CapacityRule, DeadlineRule, Slot
 from tests.helpers import visible_text
+from tests.scenarios.accounts import login, staff_without
 from tests.scenarios.families import ChildFactory, GuardianFactory
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +214,12 @@ def test_a_year_is_copied_once(demo_year, staff_client):
                                           "_selected_action": [demo_year.pk]}, follow=True)
     assert f"L'année {school_start() + 1}-{school_start() + 2} existe déjà" in visible_text(page)
     assert Activity.objects.count() == count
+
+
+def test_staff_not_allowed_to_create_tariffs_cannot_copy_a_year(demo_year):
+    client = login(staff_without("add_tariff"))
+    assert "prepare_next_year" not in client.get(CHANGELIST).content.decode()
+    years = SchoolYear.objects.count()
+    client.post(CHANGELIST, {"action": "prepare_next_year", "confirm": "yes",
+                             "_selected_action": [demo_year.pk]})
+    assert SchoolYear.objects.count() == years
