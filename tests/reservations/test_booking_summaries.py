@@ -73,6 +73,10 @@ def day_words(slot) -> str:
     return format_day(slot.date)
 
 
+def line(slot, state: str) -> str:
+    return f"{day_words(slot)} – Centre de loisirs ({slot.unit.label}) : {state}"
+
+
 def test_ten_single_bookings_in_one_session_give_one_email_to_each_guardian_listing_ten_days(
         household):
     booker, second, slots, client = household
@@ -90,8 +94,7 @@ def test_ten_single_bookings_in_one_session_give_one_email_to_each_guardian_list
     [message] = summaries_written()
     assert sorted(message.to) == sorted([booker.user.email, second.user.email])
     assert message.subject == "Réservations de Léa : récapitulatif de vos changements"
-    assert listed_days(message) == [f"{day_words(slot)} – Centre de loisirs "
-                                    f"({slot.unit.label}) : réservé" for slot in slots]
+    assert listed_days(message) == [line(slot, "réservé") for slot in slots]
     assert not SummaryLine.objects.exists()
     assert summaries.send_due(now=quiet_after(last)) == 0  # sent once
 
@@ -138,10 +141,8 @@ def test_a_day_booked_then_cancelled_in_the_session_is_said_once_with_its_final_
 
     assert send_summaries() == 1
     [message] = summaries_written()
-    unit = slots[0].unit.label
-    assert listed_days(message) == [
-        f"{day_words(slots[0])} – Centre de loisirs ({unit}) : réservé puis annulé",
-        f"{day_words(slots[1])} – Centre de loisirs ({unit}) : réservé"]
+    assert listed_days(message) == [line(slots[0], "réservé puis annulé"),
+                                    line(slots[1], "réservé")]
 
 
 def test_the_lines_are_in_the_database_before_any_summary_is_written(household):
@@ -190,11 +191,9 @@ def test_staff_on_behalf_join_the_familys_session_and_say_what_they_did(househol
 
     assert send_summaries() == 1
     [message] = summaries_written()
-    unit = slots[0].unit.label
-    assert listed_days(message) == [
-        f"{day_words(slots[0])} – Centre de loisirs ({unit}) : réservé (par le service)",
-        f"{day_words(slots[1])} – Centre de loisirs ({unit}) : réservé puis annulé",
-        f"{day_words(slots[2])} – Centre de loisirs ({unit}) : réservé"]
+    assert listed_days(message) == [line(slots[0], "réservé (par le service)"),
+                                    line(slots[1], "réservé puis annulé"),
+                                    line(slots[2], "réservé")]
     assert "Les changements marqués « par le service » ont été faits pour vous" in (
         message.body_text)
     assert message.subject == "Réservations de Léa : récapitulatif de vos changements"

@@ -1,8 +1,9 @@
 """Issue 23, item 6, under concurrency on PostgreSQL: two flushes of the same household at
 once (two beat runs overlapping, two workers) write its summary once, and neither waits for
 the other; a parent booking meanwhile is not held either, and her new day waits for the next
-summary. The order is forced: the first flush is held right after it locked the lines (while
-it reads the addresses); the others run then."""
+summary; a process dying after a booking leaves its lines committed. The order is forced:
+the first flush is held right after it locked the lines (while it reads the addresses); the
+others run then."""
 
 import datetime
 import threading
@@ -52,13 +53,18 @@ def timed(function, *args, **kwargs):
     return value, time.monotonic() - started
 
 
-def test_two_flushes_at_once_write_the_summary_once_and_neither_waits(monkeypatch):
+@pytest.fixture
+def booked():
+    """A household that booked one day; the moment its session is over."""
     activity = bookable_activity()
     booker = ready_child(activity)
     first = SlotFactory(activity=activity)
     book_as(booker, first)
-    now = quiet_after(SummaryLine.objects.get().at)
+    return booker, first, quiet_after(SummaryLine.objects.get().at)
 
+
+def test_two_flushes_at_once_write_the_summary_once_and_neither_waits(monkeypatch, booked):
+    booker, _first, now = booked
     thread, go, result = held_flush(monkeypatch, booker.family.pk, now)
     try:
         # Another worker, while the first holds the lines: it skips them, at once.
@@ -74,13 +80,10 @@ def test_two_flushes_at_once_write_the_summary_once_and_neither_waits(monkeypatc
     assert summaries.send_due(now=now) == 0  # and never again
 
 
-def test_a_booking_during_a_flush_is_not_held_and_waits_for_the_next_summary(monkeypatch):
-    activity = bookable_activity()
-    booker = ready_child(activity)
-    first = SlotFactory(activity=activity)
-    book_as(booker, first)
-    now = quiet_after(SummaryLine.objects.get().at)
-    second = SlotFactory(activity=activity, date=first.date + datetime.timedelta(weeks=1))
+def test_a_booking_during_a_flush_is_not_held_and_waits_for_the_next_summary(monkeypatch,
+                                                                             booked):
+    booker, first, now = booked
+    second = SlotFactory(activity=first.activity, date=first.date + datetime.timedelta(weeks=1))
 
     thread, go, result = held_flush(monkeypatch, booker.family.pk, now)
     try:
@@ -94,3 +97,16 @@ def test_a_booking_during_a_flush_is_not_held_and_waits_for_the_next_summary(mon
     [message] = OutboxMessage.objects.filter(template="reservations_summary")
     assert message.body_text.count(": réservé") == 1
     assert SummaryLine.objects.get().slot == second
+
+
+def test_a_process_dying_after_the_booking_loses_no_summary(booked):
+    """The booking's process gone (its connection closed without a flush): the lines are
+    committed, and beat's job, from another connection, writes the summary."""
+    booker, first, now = booked
+    connection.close()
+
+    assert [(line.household_id, line.slot_id) for line in SummaryLine.objects.all()] == [
+        (booker.family.pk, first.pk)]
+    assert summaries.send_due(now=now) == 1
+    [message] = OutboxMessage.objects.filter(template="reservations_summary")
+    assert booker.user.email in message.to
