@@ -368,10 +368,17 @@ async def rush_arrivals(args, data, rec: Recorder, opening: float):
 # --- checks --------------------------------------------------------------------------------
 def drain_outbox(limit: float = 300.0) -> tuple[int, float]:
     """Wait until the worker has sent every e-mail of the rush (it runs at a lower priority,
-    so most leave after the parents are served): (still pending, seconds waited)."""
+    so most leave after the parents are served): (still pending, seconds waited). The
+    booking summaries are written first, here, as beat writes them once the families have
+    been quiet for the commune's minutes (docs/reservations.md): the rush only records
+    their lines."""
+    from django.utils import timezone
+
     from ground.models import OutboxMessage
+    from reservations.services import summaries
 
     start = now()
+    summaries.send_due(now=timezone.now() + summaries.quiet_time())
     while True:
         pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count()
         if pending == 0 or now() - start > limit:

@@ -32,7 +32,11 @@ def households_of(*children) -> set[int]:
 
 def household_addresses(children) -> dict[int, Addresses]:
     """{household id: its addresses} for every household of these children, in one query."""
-    wanted = households_of(*children)
+    return addresses_of(households_of(*children))
+
+
+def addresses_of(wanted) -> dict[int, Addresses]:
+    """{household id: its addresses} for these households (family ids), in one query."""
     addresses = {h: Addresses() for h in wanted}
     for family_id, email in guardian_emails(wanted):
         if email:

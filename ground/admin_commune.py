@@ -22,6 +22,7 @@ class CommuneSettingsForm(forms.ModelForm):
         model = CommuneSettings
         fields = ["name", "service_name", "service_phone", "service_email", "postal_address",
                   "postal_codes", "school_holiday_zone", "justification_hours",
+                  "booking_summary_minutes",
                   "reregistration_reminder_days", "document_expiry_notice_days",
                   "invoice_due_days", "invoice_reminder_days", "no_qf_bracket",
                   "payment_methods", "regie_iban", "sepa_creditor_id", "regie_siret",
@@ -50,7 +51,7 @@ class CommuneSettingsAdmin(SimpleHistoryAdmin):
             "postal_codes", "school_holiday_zone"]}),
         (_("Délais"), {"fields": [
             "justification_hours", "reregistration_reminder_days",
-            "document_expiry_notice_days"]}),
+            "document_expiry_notice_days", "booking_summary_minutes"]}),
         (_("Facturation"), {"fields": [
             "invoice_due_days", "invoice_reminder_days", "no_qf_bracket", "payment_methods"]}),
         (_("La régie"), {"fields": ["regie_iban", "sepa_creditor_id", "regie_siret"]}),

@@ -6,7 +6,7 @@ A message that carries a secret or health data keeps its body sealed (ground/sea
 in `body_text`/`body_html`: staff see who, when, which template and the delivery state. A
 secret's seal is dropped once the message is sent or abandoned (docs/security.md, section 1)."""
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -157,6 +157,13 @@ class CommuneSettings(models.Model):
         validators=[MinValueValidator(1, _("Indiquez un nombre de jours d'au moins 1."))],
         help_text=_("La famille est prévenue ce nombre de jours avant la fin de validité "
                     "d'une pièce justificative."))
+    booking_summary_minutes = models.PositiveSmallIntegerField(
+        _("récapitulatif des réservations (minutes de calme)"), default=10,
+        validators=[MaxValueValidator(120, _("Indiquez au plus 120 minutes."))],
+        help_text=_("Les réservations et annulations d'une famille (les siennes et celles du "
+                    "service) sont résumées dans un seul e-mail, ou courrier, envoyé quand "
+                    "elle n'a rien changé depuis ce nombre de minutes. 0 : un message après "
+                    "chaque action."))
     no_qf_bracket = models.CharField(
         _("tranche sans quotient familial"), max_length=6, choices=NoQuotientBracket.choices,
         default=NoQuotientBracket.TOP,

@@ -36,6 +36,7 @@ from ground.calendar import (
     public_holiday,
     school_holiday,
 )
+from ground.commune import commune
 from ground.models import OutboxMessage
 from inscriptions import services as inscriptions
 from inscriptions.calendar import activity_days
@@ -111,6 +112,8 @@ def _family(name, guardians, children, contacts=()):
 
 @transaction.atomic
 def seed() -> list[tuple[str, str, str]]:
+    if not User.objects.filter(email=STAFF_EMAIL).exists():  # the first run only
+        _seed_commune()
     staff = _user(STAFF_EMAIL, staff=True)
     staff.groups.add(ensure_staff_group())
     staff.first_name, staff.last_name = "Agnès", "Le Goff"
@@ -163,6 +166,16 @@ def seed() -> list[tuple[str, str, str]]:
         ("Famille Le Gall, trois enfants inscrits", LE_GALL_EMAIL, DEMO_PASSWORD),
         ("Nouvelle famille, compte sans foyer", "nouveau@demo.example", DEMO_PASSWORD),
     ]
+
+
+def _seed_commune() -> None:
+    """`make run` runs no beat, which sends the booking summaries once a family has been quiet
+    for the commune's minutes (10 by default): the demo commune sends each action's summary
+    at once, printed in the terminal (reservations/services/summaries.py). Staff may set
+    another number in « Paramètres de la commune »; a new run keeps it."""
+    row = commune()
+    row.booking_summary_minutes = 0
+    row.save()
 
 
 DEMO_PDF = (

@@ -10,7 +10,7 @@ class ReservationsConfig(AppConfig):
         from inscriptions.extensions import add_enrolment_links
         from inscriptions.signals import enrolment_ended
 
-        from . import receivers
+        from . import receivers, tasks  # noqa: F401  (queued by name: services.summaries)
 
         enrolment_ended.connect(receivers.on_enrolment_ended,
                                 dispatch_uid="reservations.enrolment_ended")

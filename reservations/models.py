@@ -282,6 +282,31 @@ class WaitingListExit(models.Model):
         return f"{self.slot} – {self.ticket}"
 
 
+class SummaryLine(models.Model):
+    """A day a booking or a cancellation changed for a child, waiting to be told to one of his
+    households (one line each) in its next summary e-mail or letter (services/summaries.py).
+    Written right after the change; deleted in the transaction that writes the summary."""
+
+    # Opening day writes one or two lines per day booked: only the index the flush reads.
+    household = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="+",
+                                  verbose_name=_("foyer"), db_index=False)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("enfant"), db_index=False)
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("créneau"), db_index=False)
+    state = models.CharField(_("état"), max_length=10, choices=Reservation.State.choices)
+    by_service = models.BooleanField(_("fait par le service"), default=False)
+    at = models.DateTimeField(_("le"))
+
+    class Meta:
+        verbose_name = _("ligne de récapitulatif à envoyer")
+        verbose_name_plural = _("lignes de récapitulatif à envoyer")
+        indexes = [models.Index(fields=["household", "at"], name="summaryline_household_at")]
+
+    def __str__(self):
+        return f"{self.child} – {self.slot} : {self.get_state_display()}"
+
+
 class AbsenceJustification(models.Model):
     """Why a child missed a booked day after the cancellation deadline; staff decide."""
 

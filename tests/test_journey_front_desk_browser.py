@@ -16,6 +16,7 @@ from tests.helpers import pdf_text
 from tests.scenarios.accounts import TOTP_SECRET, StaffFactory
 from tests.scenarios.counter import ready_to_book
 from tests.scenarios.reservations import SlotFactory, bookable_activity
+from tests.scenarios.summaries import send_summaries
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -80,7 +81,10 @@ def test_an_agent_serves_a_family_without_e_mail_and_a_letter_confirms(page: Pag
     journal = main(page).get_by_role("table").filter(has_text="Réservation pour Maël")
     expect(journal).to_contain_text("Anne Guichet")
 
-    # The confirmation is a letter to print: the agent prints it, as one PDF.
+    # The confirmation is a letter to print, written by beat once the family's booking
+    # session is over (the commune's quiet minutes): the agent prints it, as one PDF.
+    assert send_summaries() == 1
+    page.reload()
     letters = main(page).get_by_role("table").filter(has_text="Écrit le")
     expect(letters).to_contain_text("Maël")
     main(page).get_by_role("link", name="Imprimer les courriers en attente").click()

@@ -233,6 +233,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_DB_REUSE_MAX = env.int("PORTAIL_WORKER_DB_REUSE_MAX", default=1000)
 CELERY_BEAT_SCHEDULE = {
     "outbox-requeue": {"task": "ground.tasks.requeue_unsent_messages", "schedule": 60.0},
+    # Each household's booking session over (quiet for the commune's minutes): one summary.
+    "booking-summaries": {"task": "reservations.tasks.send_booking_summaries", "schedule": 60.0},
     "subscriptions-into-opened-periods": {
         "task": "reservations.tasks.apply_subscriptions_to_opened_periods", "schedule": 5 * 60.0,
     },

@@ -16,25 +16,22 @@ day is refused, naming it (rules.overlap_refusal), checked under the child's row
 that two overlapping bookings sent at once cannot both pass."""
 
 import logging
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
 from familles.access import owned_child, require_own_child
-from familles.households import household_addresses, households, write_to_households
-from familles.letters import write
+from familles.households import write_to_households
 from familles.models import Child, Family
 from inscriptions.services import file_refusals
 
 from .. import queries
-from ..deadlines import describe, format_day, format_moment, slot_deadline
+from ..deadlines import describe, format_moment, slot_deadline
 from ..models import ACTIVE_STATES, BookingPeriod, Reservation, Slot, WaitingListExit
 from ..rules import (
     ASKED_TOGETHER,
@@ -43,7 +40,7 @@ from ..rules import (
     period_for,
     time_refusal,
 )
-from . import places
+from . import places, summaries
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +115,8 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
     once for all of them, before anything is booked (`enrolments`: {child id: {activity id:
     his validated enrolment}} for every activity of his slots, when the caller has read them
     already; `periods`: their activities' booking periods, likewise); each child's new days
-    are then taken in one statement; each household told gets one summary for all the
-    children.
+    are then taken in one statement; what changed is recorded for each household's summary
+    (summaries.py: one message per booking session, brothers and sisters together).
     `past_limits`: staff with a recorded reason, past the parents' limits (rules.time_refusal).
     Raises Busy if a slot stays locked (the children booked before it stay booked)."""
     now = now or timezone.now()
@@ -157,10 +154,11 @@ def book_children(family: Family, wanted: list[tuple[Child, list[Slot]]], user, 
                 past_limits)
     except Busy:
         if notify:  # what the children before the busy one got is booked: say it
-            summarise([(r.child, r.outcomes) for r in done], by_service=by_service)
+            summaries.record([(r.child, r.outcomes) for r in done], by_service=by_service,
+                             now=now)
         raise
     if notify:
-        summarise([(r.child, r.outcomes) for r in done], by_service=by_service)
+        summaries.record([(r.child, r.outcomes) for r in done], by_service=by_service, now=now)
     return done
 
 
@@ -349,7 +347,7 @@ def cancel(family: Family, child_id, slot_ids, user, *, now=None,
         release(reservation.pk, user, now=now)
         outcomes.append(Outcome(slot, "cancelled"))
     if notify:
-        summarise([(child, outcomes)])
+        summaries.record([(child, outcomes)], now=now)
     return outcomes
 
 
@@ -482,45 +480,3 @@ def reopen_slot(slot_id, staff_user) -> Slot:
     slot.closed_reason = ""
     slot.save(update_fields=["closed", "closed_reason"])
     return slot
-
-
-def summarise(changes: list[tuple[Child, list[Outcome]]], *, by_service=False) -> None:
-    """One e-mail per household, listing what an action (a parent's, or the service's:
-    `by_service`) changed for each of its children. Brothers and sisters booked together
-    share one e-mail; a child in shared custody is also in his other household's own e-mail.
-
-    Written just after the bookings, in its own statement, not in their transaction (an
-    exception to DESIGN.md's invariant 5, docs/performance.md says why): inside it, the
-    slots' row locks would be held while the letter is written, several times as long as the
-    booking statement itself, and every parent of the opening books the same Wednesdays. A
-    crash between the two loses this summary, never a booking: the calendar page shows the
-    same facts."""
-    changed = [(child, [o for o in outcomes if o.changed]) for child, outcomes in changes]
-    changed = [(child, outcomes) for child, outcomes in changed if outcomes]
-    if not changed:
-        return
-    letters: dict[int, list] = {}
-    states = {state: _(words) for state, words in _STATE_WORDS.items()}  # once, not per line
-    for child, outcomes in changed:
-        lines = [{"day": format_day(o.slot.date), "activity": o.slot.activity.name,
-                  "unit": o.slot.unit.label, "state": states[o.state]} for o in outcomes]
-        for household in households(child):
-            letters.setdefault(household, []).append({"child": child, "lines": lines})
-    addresses = household_addresses([child for child, _outcomes in changed])
-    # Both households' letters or neither; one letter is one statement, atomic by itself
-    # (two when the household also gets a letter to print).
-    several = len(letters) > 1 or any(addresses[h].by_post for h in letters)
-    with transaction.atomic() if several else nullcontext():
-        for household, groups in letters.items():
-            found = addresses[household]
-            write("reservations_summary", household, found.emails, found.by_post, {
-                "groups": groups, "by_service": by_service,
-                "names": get_text_list([group["child"].first_name for group in groups],
-                                       _("et"))})
-
-
-_STATE_WORDS = {  # translated once per summary (summarise)
-    "confirmed": gettext_noop("réservé"),
-    "waiting": gettext_noop("en liste d'attente"),
-    "cancelled": gettext_noop("annulé"),
-}

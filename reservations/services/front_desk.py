@@ -7,7 +7,7 @@ capacity, the waiting list and the families' e-mails hold whoever acts.
   the waiting list if staff ask for it. Past the parents' limits (a period closed, a deadline
   gone) staff must give a reason: nothing is booked without it.
 - Cancelling: `booking.release` per reservation (its own transaction; the waiting list is
-  served), never billed here; one summary e-mail per household.
+  served), never billed here; recorded for each household's summary (summaries.py).
 - Presence: `registers.record_attendance`, day by day (each day all or nothing).
 
 Each booking or cancellation is written in the family's journal (`familles.journal`), one
@@ -36,7 +36,7 @@ from ..deadlines import format_date, slot_deadline
 from ..models import ACTIVE_STATES as ACTIVE
 from ..models import Attendance, Reservation
 from ..rules import past_parent_limits, period_for
-from . import booking, registers
+from . import booking, registers, summaries
 
 
 @dataclass
@@ -210,7 +210,7 @@ def cancel_cells(activity: Activity, site: Site, cells, staff_user, *, reason: s
                  channel=FamilyEvent.Channel.COUNTER, now=None) -> Report:
     """Cancel the reservations (confirmed or waiting) of these cells, not billed: each in its
     own transaction that serves the waiting list. A confirmed day past its deadline needs
-    `reason` (checked before anything is written). One e-mail per household."""
+    `reason` (checked before anything is written). Recorded for each household's summary."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     cells = set(cells)
@@ -234,7 +234,7 @@ def cancel_cells(activity: Activity, site: Site, cells, staff_user, *, reason: s
         report.cancelled += 1
         outcomes[child].append(booking.Outcome(reservation.slot, "cancelled"))
         report.changes[child].append((reservation.slot, "cancelled"))
-    booking.summarise(list(outcomes.items()), by_service=True)
+    summaries.record(list(outcomes.items()), by_service=True, now=now)
     _journal(report, activity, _("Annulation par le service"), staff_user, channel, reason)
     return report
 

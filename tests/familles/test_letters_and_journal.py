@@ -13,6 +13,7 @@ from tests.helpers import pdf_text
 from tests.scenarios.accounts import StaffFactory, login, staff_without
 from tests.scenarios.families import FamilyFactory, GuardianFactory
 from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
+from tests.scenarios.summaries import send_summaries
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,7 @@ def test_a_household_without_e_mail_gets_a_letter_for_a_booking_and_no_e_mail():
     booker = ready_child(activity, guardian=counter_guardian())
     [outcome] = staff_booking(booker, slot, StaffFactory())
     assert outcome.state == "confirmed"
+    assert send_summaries() == 1
     assert not OutboxMessage.objects.filter(template="reservations_summary").exists()
     [letter] = Letter.objects.all()
     assert letter.family == booker.family
@@ -47,6 +49,7 @@ def test_a_household_with_one_guardian_of_each_kind_gets_both():
     booker = ready_child(activity)
     counter_guardian(family=booker.family)
     staff_booking(booker, slot, StaffFactory())
+    assert send_summaries() == 1
     [message] = OutboxMessage.objects.filter(template="reservations_summary")
     assert message.to == [booker.guardian.user.email]
     assert Letter.objects.filter(family=booker.family).count() == 1
@@ -56,6 +59,7 @@ def test_households_all_on_e_mail_get_no_letter():
     activity = bookable_activity()
     booker = ready_child(activity)
     staff_booking(booker, SlotFactory(activity=activity), StaffFactory())
+    assert send_summaries() == 1
     assert OutboxMessage.objects.filter(template="reservations_summary").count() == 1
     assert not Letter.objects.exists()
 
@@ -64,6 +68,7 @@ def test_staff_print_the_letters_as_one_pdf_which_records_who_printed_them():
     activity = bookable_activity()
     booker = ready_child(activity, guardian=counter_guardian())
     staff_booking(booker, SlotFactory(activity=activity), StaffFactory())
+    send_summaries()
     agent = StaffFactory(first_name="Nolwenn", last_name="Agent")
     client = login(agent)
     listing = client.get(reverse("admin:familles_letter_changelist") + "?imprime=non")

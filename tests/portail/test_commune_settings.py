@@ -32,7 +32,7 @@ def form_data(**changes) -> dict:
         "postal_codes", "school_holiday_zone", "justification_hours",
         "reregistration_reminder_days", "document_expiry_notice_days", "invoice_due_days",
         "invoice_reminder_days", "no_qf_bracket", "regie_iban", "sepa_creditor_id",
-        "regie_siret", "caf_care_hours")}
+        "regie_siret", "caf_care_hours", "booking_summary_minutes")}
     data["payment_methods"] = list(row.payment_methods)
     data.update(changes)
     return data

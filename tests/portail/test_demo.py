@@ -476,3 +476,30 @@ def test_make_run_passes_its_host_and_port_to_the_printed_address():
                              check=True).stdout
     assert "seed_demo --address http://0.0.0.0:8123" in planned
     assert "runserver 0.0.0.0:8123" in planned
+
+
+def test_a_demo_parent_sees_her_booking_summary_at_once(seeded, django_capture_on_commit_callbacks):
+    """`make run` runs no beat: the demo commune sends each action's summary right after it
+    (tasks run in the request there, as here), printed in the terminal."""
+    lea = Child.objects.get(first_name="Léa", last_name="Martin")
+    now = timezone.now()
+    free = Slot.objects.filter(
+        activity__name="ALSH mercredi", activity__school_year__start_date__year=school_start(),
+        date__gt=now.date() + datetime.timedelta(days=7), closed=False,
+        booked__lt=F("capacity"), site__enrolments__child=lea,
+        activity__booking_periods__opens_at__lte=now,
+        activity__booking_periods__first_day__lte=F("date"),
+        activity__booking_periods__last_day__gte=F("date"),
+    ).exclude(age_group__max_age__lt=9).exclude(  # Léa is 9 or more in the demo's year
+        date__in=Reservation.objects.filter(child=lea).values("slot__date"),
+    ).order_by("date", "unit__position").first()
+    client = Client()
+    client.force_login(User.objects.get(email="martin@demo.example"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reservations:book"), {"child": lea.pk, "slot": free.pk},
+                               HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    [summary] = OutboxMessage.objects.filter(template="reservations_summary",
+                                             to__contains=["martin@demo.example"])
+    assert "Léa" in summary.subject and ": réservé" in summary.body_text
+    assert summary.status == OutboxMessage.Status.SENT  # printed, in `make run`

@@ -31,11 +31,12 @@ from django.utils import timezone
 from facturation.models import Payment, StripeEvent
 from ground import tasks
 from ground.models import OutboxMessage
-from reservations.models import Reservation, Slot
+from reservations.models import Reservation, Slot, SummaryLine
 from tests.helpers import flash_messages, free_port, page_text
 from tests.scenarios.billing import InvoiceFactory
 from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
 from tests.scenarios.stripe_fake import SECRET_KEY, WEBHOOK_SECRET
+from tests.scenarios.summaries import send_summaries
 from tests.worker_fixture import UNREACHABLE_BROKER, celery_conf
 
 QUICK = 5.0  # seconds: "a few seconds" for a parent's answer during an outage
@@ -71,6 +72,10 @@ def assert_booked_with_a_pending_email(response, booker, slot):
     reservation = Reservation.objects.get(child=booker.child, slot=slot)
     assert reservation.state == Reservation.State.CONFIRMED
     assert Slot.objects.get(pk=slot.pk).booked == 1
+    # The summary's lines are in the database; beat's summary job (run here) writes the
+    # message once the household is quiet, and the outbox takes it from there.
+    assert SummaryLine.objects.filter(household=booker.family).exists()
+    assert send_summaries() == 1
     message = OutboxMessage.objects.get(template="reservations_summary")
     assert message.status == OutboxMessage.Status.PENDING
     assert message.sent_at is None

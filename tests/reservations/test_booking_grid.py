@@ -30,6 +30,7 @@ from tests.scenarios.front_desk import (
     grid_url,
 )
 from tests.scenarios.reservations import ReservationFactory
+from tests.scenarios.summaries import send_summaries
 
 pytestmark = pytest.mark.django_db
 
@@ -234,6 +235,7 @@ def test_staff_book_a_whole_group_for_a_week_and_a_full_day_puts_two_on_the_wait
     assert grid[week.child("Yanis").pk, column(thursday)] == ("waiting", "attente n° 2")
     assert totals(response)[column(thursday)] == "4 / 4, 2 en attente"
     # Each family is told once, in words that say the service did it.
+    assert send_summaries() == len(week.children)
     summaries = OutboxMessage.objects.filter(template="reservations_summary")
     assert summaries.count() == len(week.children)
     assert all("faits par le service" in m.subject for m in summaries)
@@ -360,6 +362,7 @@ def test_staff_cancel_and_the_waiting_list_is_served(staff_client, staff_user):
     assert waiting.state == Reservation.State.CONFIRMED
     assert cells(response)[hugo.pk, column(thursday)] == ("booked", "réservé")
     assert OutboxMessage.objects.filter(template="reservation_promoted").count() == 1
+    assert send_summaries() == 1
     [summary] = OutboxMessage.objects.filter(template="reservations_summary")
     assert "annulé" in summary.body_text and "faits par le service" in summary.subject
     [event] = FamilyEvent.objects.all()

@@ -40,6 +40,7 @@ from tests.scenarios.reservations import (
     ReservationFactory,
     SlotFactory,
 )
+from tests.scenarios.summaries import send_summaries
 
 pytestmark = pytest.mark.django_db
 
@@ -369,6 +370,7 @@ def test_booking_without_javascript_redirects_back_to_the_month(parent_client, s
     assert "Matin réservé" in day_block(page, s.activity, s.days[1])
     reservation = Reservation.objects.get(child=s.child, slot=slot)
     assert (reservation.state, reservation.family) == (Reservation.State.CONFIRMED, s.child.family)
+    assert send_summaries() == 1
     summary = OutboxMessage.objects.get(template="reservations_summary")
     assert s.user.email in summary.to
 
@@ -627,6 +629,7 @@ def test_brothers_and_sisters_booked_together_get_one_summary_per_household(
         "mois": s.month, "children": [tom.pk]}, **HTMX)
 
     assert response.status_code == 200
+    assert send_summaries() == 2
     summaries = {tuple(m.to): m for m in OutboxMessage.objects.filter(
         template="reservations_summary")}
     assert set(summaries) == {(guardian.user.email,), ("pere-de-tom@example.org",)}
@@ -663,7 +666,10 @@ def test_booking_a_period_for_more_children_adds_only_their_booking_statements(
     three = queries(s.child, s.afternoon, tom, zoe)
 
     assert Reservation.objects.filter(state="confirmed").count() == 6 * len(s.days)
-    assert OutboxMessage.objects.filter(template="reservations_summary").count() == 3
+    # The three actions, one session: one summary with every child's days.
+    assert send_summaries() == 1
+    summary = OutboxMessage.objects.get(template="reservations_summary")
+    assert summary.body_text.count(": réservé") == 6 * len(s.days)
     per_child = three - two
     assert two - one == per_child  # the brothers and sisters named: read with the child
     # The booking's own writes: on PostgreSQL one statement for all his days (here in a
@@ -706,6 +712,7 @@ def test_busy_on_a_brother_still_tells_the_family_what_was_booked_before(
     assert response.status_code == 503
     assert Reservation.objects.filter(child=s.child).count() == len(s.days)
     assert not Reservation.objects.filter(child=tom).exists()
+    assert send_summaries() == 1
     summary = OutboxMessage.objects.get(template="reservations_summary")
     assert "pour Léa :" in summary.body_text and "Tom" not in summary.body_text
     assert summary.body_text.count("(Matin) : réservé") == len(s.days)

@@ -22,6 +22,7 @@ from tests.scenarios.reservations import (
     bookable_activity,
     ready_child,
 )
+from tests.scenarios.summaries import send_summaries
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -89,6 +90,7 @@ def wait_for(activity, slot, count: int, days_before: int = 20) -> list:
 
 def test_full_day_without_accepting_to_wait_writes_nothing(activity, full_slot):
     booker = ready_child(activity)
+    send_summaries()  # the holder's
     mail_before = OutboxMessage.objects.count()
 
     with time_machine.travel(morning(full_slot, 20), tick=False):
@@ -99,6 +101,7 @@ def test_full_day_without_accepting_to_wait_writes_nothing(activity, full_slot):
     assert not Reservation.objects.filter(child=booker.child).exists()
     full_slot.refresh_from_db()
     assert full_slot.booked == 1
+    assert send_summaries() == 0
     assert OutboxMessage.objects.count() == mail_before
 
 
@@ -114,6 +117,7 @@ def test_joining_the_waiting_list_takes_no_place_and_keeps_arrival_time(activity
     assert [r.waiting_since for r in waiting] == [morning(full_slot, 20, 0),
                                                    morning(full_slot, 20, 1)]
     assert all(r.confirmed_at is None for r in waiting)
+    assert send_summaries() == 3  # one family each: the holder, the two waiting
     summary = OutboxMessage.objects.filter(template="reservations_summary",
                                            to=[first.user.email]).get()
     assert "en liste d'attente" in summary.body_text

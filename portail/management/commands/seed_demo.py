@@ -24,7 +24,10 @@ class Command(BaseCommand):
             f"authentification. Ajoutez la clé {DEMO_TOTP_SECRET} à une application "
             "d'authentification, ou obtenez le code du moment avec\u00a0: "
             "python manage.py demo_code")
-        self.stdout.write("Les e-mails envoyés s'affichent dans ce terminal.")
+        self.stdout.write("Les e-mails envoyés s'affichent dans ce terminal (le récapitulatif "
+                          "des réservations aussitôt après chaque action\u00a0: sans beat, la "
+                          "démo n'attend pas les minutes de calme des «\u00a0Paramètres de la "
+                          "commune\u00a0»).")
         self.stdout.write(
             "Au guichet (gestion)\u00a0: la famille Kerjean, sans adresse e-mail, reçoit des "
             "courriers à imprimer («\u00a0Familles\u00a0» → sa fiche)\u00a0; la grille des "
