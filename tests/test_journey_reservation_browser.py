@@ -20,6 +20,8 @@ from tests.scenarios.enrolments import (
     SchoolYearFactory,
 )
 from tests.scenarios.families import ChildFactory, GuardianFactory
+from ground.calendar import next_month
+from tests.scenarios.calendar_month import busy_month
 from tests.scenarios.reservations import BookingPeriodFactory, DeadlineRuleFactory, SlotFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,7 +49,7 @@ def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
     assert_every_field_is_labelled(page)
     day = main(page).get_by_role("listitem").filter(
         has=page.get_by_role("heading", level=4, name=day_name))
-    expect(day).to_contain_text("places disponibles")
+    expect(day).to_contain_text("disponible")
     expect(day).to_contain_text("Réserver ou annuler jusqu'au")
     page.evaluate("window.notReloaded = true")
 
@@ -69,3 +71,26 @@ def test_a_parent_books_a_wednesday_and_cancels_it(page: Page, live_server):
     assert page.evaluate("window.notReloaded") is True
     reservation.refresh_from_db()
     assert reservation.state == Reservation.State.CANCELLED
+
+
+# A month of Wednesdays (three units) and canteen days at 390 px (issue 23, item 5): the old
+# layout, each past unit repeating its deadline, measured 0 px (docs/reservations.md).
+HEIGHT_JS = "() => [document.documentElement.scrollHeight, document.documentElement.scrollWidth, window.innerWidth]"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_month_reads_in_a_few_screens(browser, live_server, width):
+    month = busy_month()
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        log_in(page, live_server.url, month.guardian.user.email)
+        for first in (month.first, next_month(month.first)):
+            page.goto(f"{live_server.url}/reservations/?enfant={month.child.pk}&mois={first:%Y-%m}")
+            height, scroll_width, inner_width = page.evaluate(HEIGHT_JS)
+            print(width, first, height)
+            page.screenshot(path=f"/tmp/cal-{width}-{first:%m}.png", full_page=True)
+            assert scroll_width <= inner_width
+    finally:
+        context.close()
