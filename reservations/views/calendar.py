@@ -25,7 +25,6 @@ from ground.commune import commune
 from ground.jinja_env import fragment
 
 from .. import queries, services
-from ..period_preview import forecast
 from ..calendar import (
     child_days,
     child_month,
@@ -33,6 +32,7 @@ from ..calendar import (
     first_month_with_slots,
     period_days_for,
 )
+from ..period_preview import forecast
 
 OUTCOME_LEVELS = {"confirmed": messages.SUCCESS, "waiting": messages.SUCCESS,
                   "cancelled": messages.SUCCESS, "already": messages.INFO,
