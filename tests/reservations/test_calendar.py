@@ -117,6 +117,12 @@ def other_child_on(slot, *, state=Reservation.State.CONFIRMED, **kwargs):
                               **kwargs)
 
 
+def fill(slot) -> None:
+    """Every place of the slot taken by children of other families."""
+    for _place in range(slot.capacity):
+        other_child_on(slot)
+
+
 # --- states in words ------------------------------------------------------------------------
 
 def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, setting):
@@ -399,8 +405,7 @@ def test_a_full_day_offers_the_waiting_list_and_joins_it_only_when_accepted(
         parent_client, setting):
     s = setting
     slot = s.slots[s.days[0], "Matin"]
-    other_child_on(slot)
-    other_child_on(slot)
+    fill(slot)
 
     response = parent_client.post(BOOK, {"child": s.child.pk, "slot": slot.pk}, **HTMX)
 
@@ -522,8 +527,7 @@ def test_the_period_form_asks_for_confirmation_with_what_it_books_and_bills(
     first, second, *rest = s.days
     ReservationFactory(child=s.child, slot=s.slots[first, "Matin"])
     full = s.slots[second, "Matin"]
-    other_child_on(full)
-    other_child_on(full)
+    fill(full)
     data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
             "mois": s.month, "waiting_list": "1", "children": [tom.pk]}
 
@@ -558,9 +562,7 @@ def test_the_period_form_asks_for_confirmation_with_what_it_books_and_bills(
 def test_without_javascript_the_confirmation_is_a_page_and_full_days_are_said(
         parent_client, setting):
     s = setting
-    full = s.slots[s.days[0], "Matin"]
-    other_child_on(full)
-    other_child_on(full)
+    fill(s.slots[s.days[0], "Matin"])
     data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
             "mois": s.month}
 
