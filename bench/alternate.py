@@ -139,7 +139,8 @@ def one_parent(plan, parent, mail, *, count=False, dump=None) -> dict:
     # client's middleware built.
     assert client.get("/faq/", secure=True).status_code == 200
     form = {"child": children[0], "period": plan["period"], "mois": plan["month"],
-            "unit": plan["unit"], "weekday": 2, "waiting_list": "1", "children": children[1:]}
+            "unit": plan["unit"], "weekday": 2, "waiting_list": "1", "children": children[1:],
+            "confirm": "1"}
     undo()
     steps = (("calendar", partial(calendar, client, children[0])),
              ("book", partial(book, client, form)), ("again", partial(book, client, form)),

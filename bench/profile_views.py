@@ -77,7 +77,7 @@ def main(argv=None) -> int:
         child = g.family.children.order_by("pk").first()
         response = clients[g.pk].post("/reservations/reserver-periode/", {
             "child": child.pk, "period": canteen.pk, "unit": unit.pk, "weekday": 0,
-            "waiting_list": "1"}, secure=True)
+            "waiting_list": "1", "confirm": "1"}, secure=True)
         assert response.status_code == 303, response.status_code
 
     def period_slots(child):

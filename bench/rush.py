@@ -252,7 +252,7 @@ async def visit(args, data, rec: Recorder, conn, parent, arrived: float | None =
     if not args.no_js:  # htmx: one POST for all the children, a fragment in return
         form = {"csrfmiddlewaretoken": token[1].decode(), "child": children[0],
                 "period": period, "mois": month, "unit": unit, "weekday": 2,
-                "waiting_list": "1", "children": children[1:]}
+                "waiting_list": "1", "children": children[1:], "confirm": "1"}
         response, sent = await rec.call(conn, "book_period", "POST",
                                         "/reservations/reserver-periode/", jar, form=form,
                                         headers=HTMX_HEADERS, into=times)
@@ -264,7 +264,8 @@ async def visit(args, data, rec: Recorder, conn, parent, arrived: float | None =
     ok = True
     for child in children:
         form = {"csrfmiddlewaretoken": token[1].decode(), "child": child, "period": period,
-                "mois": month, "unit": unit, "weekday": 2, "waiting_list": "1"}
+                "mois": month, "unit": unit, "weekday": 2, "waiting_list": "1",
+                "confirm": "1"}
         response, sent = await rec.call(conn, "book_period", "POST",
                                         "/reservations/reserver-periode/", jar, form=form,
                                         into=times)

@@ -9,11 +9,11 @@ from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from ground import french
 from ground.calendar import month_bounds
+from ground.french import dates_text
 from reservations.models import AbsenceJustification, Attendance, Reservation, Slot
 
 from .models import Attestation, CreditNote, Invoice, InvoiceLine, Payment, euros
@@ -121,21 +121,6 @@ def invoice_lines(invoice) -> list:
         line.unit_price_text = euros(line.unit_price_cents)
         line.amount_text = euros(line.amount_cents)
     return lines
-
-
-def dates_text(iso_dates) -> str:
-    """["2026-10-07", "2026-10-14", "2026-11-04"] → "7, 14 octobre ; 4 novembre"."""
-    days = sorted(date.fromisoformat(d) for d in iso_dates)
-    months: dict[tuple[int, int], list[date]] = {}
-    for day in days:
-        months.setdefault((day.year, day.month), []).append(day)
-    years = {year for year, _month in months}
-    parts = []
-    for group in months.values():
-        month = date_format(group[0], "F Y" if len(years) > 1 else "F")
-        parts.append(_("%(days)s %(month)s") % {
-            "days": ", ".join(str(d.day) for d in group), "month": month})
-    return " ; ".join(parts)
 
 
 def _with_amount_text(rows) -> list:

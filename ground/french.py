@@ -4,9 +4,12 @@ Exposed as template filters to the Django templates (ground/templatetags/french.
 everywhere) and to the Jinja2 environment (ground/jinja_env.py)."""
 
 import re
+from datetime import date
 from functools import lru_cache
 
 from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format as localized_date
+from django.utils.translation import gettext as _
 
 # Before a vowel or a mute h the article elides: d'Inès, d'Hugo, d'Yvonne; « de Paul ».
 ELIDING = re.compile(r"[aeiouyhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
@@ -56,3 +59,19 @@ def agree(sex, masculine: str, feminine: str | None = None) -> str:
         return masculine
     return f"{masculine}({feminine.removeprefix(masculine)})" if feminine.startswith(
         masculine) else f"{masculine}/{feminine}"
+
+
+def dates_text(days) -> str:
+    """Days (dates or ISO strings) written short, by month: ["2026-10-07", "2026-10-14",
+    "2026-11-04"] → "7, 14 octobre ; 4 novembre" (with the year when they span two)."""
+    days = sorted(day if isinstance(day, date) else date.fromisoformat(day) for day in days)
+    months: dict[tuple[int, int], list[date]] = {}
+    for day in days:
+        months.setdefault((day.year, day.month), []).append(day)
+    years = {year for year, _month in months}
+    parts = []
+    for group in months.values():
+        month = localized_date(group[0], "F Y" if len(years) > 1 else "F")
+        parts.append(_("%(days)s %(month)s") % {
+            "days": ", ".join(str(d.day) for d in group), "month": month})
+    return " ; ".join(parts)

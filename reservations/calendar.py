@@ -37,7 +37,7 @@ from .deadlines import (
 )
 from .models import ACTIVE_STATES as ACTIVE
 from .models import AbsenceJustification, BookingPeriod, Reservation, Slot
-from .rules import eligibility_refusal, overlap_refusal, period_for, time_refusal
+from .rules import eligibility_refusal, hours_text, overlapping, period_for, time_refusal
 
 # How each state is shown: the words say it, the colour only repeats it.
 TONES = {
@@ -74,13 +74,16 @@ class Row:
 
 @dataclass
 class Day:
-    """The rows of one activity on one date, with the deadline that governs them."""
+    """The rows of one activity on one date, with the deadline that governs them: said once
+    for the day, never again under each unit (issue 23: a phone then reads a month in a few
+    screens)."""
 
     activity: Activity
     date: date
     deadline: datetime
-    rule: str
     endpoints: "Endpoints"
+    passed: bool = False  # its deadline has passed
+    past: bool = False  # before today: folded among « Jours passés »
     rows: list[Row] = field(default_factory=list)
     messages: list[tuple[str, str]] = field(default_factory=list)  # (tone, text)
 
@@ -95,12 +98,28 @@ class Day:
 
     @cached_property
     def heading(self) -> str:
-        # date_format(…, "l j F Y"), from the label already formatted.
-        return capfirst(f"{self.short_label} {self.date.year:04d}")
+        # The month and its year are the page's heading.
+        return capfirst(self.short_label)
+
+    @cached_property
+    def can_justify(self) -> bool:
+        return any(row.can_justify for row in self.rows)
+
+    @property
+    def deadline_hidden(self) -> str:
+        """Said to screen readers before `deadline_text` when it is short."""
+        return "" if self.passed or self.past else self.words["deadline"]
 
     @cached_property
     def deadline_text(self) -> str:
-        return deadline_sentence(self.deadline, self.rule)
+        """Until when the day can be booked or cancelled; once passed, until when an absence
+        can be justified, if one can; nothing more for a day gone by."""
+        if self.can_justify:
+            return _("Hors délai pour annuler : vous pouvez justifier l'absence jusqu'au "
+                     "%(moment)s.") % {"moment": justification_limit_text(self.date)}
+        if self.past:
+            return ""
+        return deadline_sentence(self.deadline, self.passed)
 
     @property
     def book_url(self) -> str:
@@ -121,14 +140,15 @@ def button_words(language: str) -> dict[str, str]:
     month shows some forty rows)."""
     return {"book": _("Réserver"), "join": _("Rejoindre la liste d'attente"),
             "choose": _("choisir"), "cancel": _("Annuler"),
-            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier une absence")}
+            "leave": _("Quitter la liste d'attente"), "justify": _("Justifier une absence"),
+            "deadline": _("Réserver ou annuler")}
 
 
 @lru_cache(maxsize=16)
 def state_words(language: str) -> dict[str, str]:
     """The rows' states in words, translated once per language rather than once per row."""
     return {"booked": _("réservé"), "not_open": _("pas encore ouvert"), "late": _("hors délai"),
-            "available": _("places disponibles"),
+            "available": _("disponible"),
             "full": _("complet — rejoindre la liste d'attente"), "cancelled": _("annulé"),
             "justified": _("absence justifiée"),
             "justification_refused": _("justification refusée"),
@@ -180,6 +200,16 @@ class ActivityMonth:
     @property
     def rule_text(self) -> str:
         return describe(getattr(self.activity, "deadline_rule", None))
+
+    @cached_property
+    def folded(self) -> list[Day]:
+        """The days gone by, folded under « Jours passés »; but not one whose absence can
+        still be justified: it stays in sight, with its « Justifier une absence »."""
+        return [day for day in self.days if day.past and not day.can_justify]
+
+    @cached_property
+    def shown(self) -> list[Day]:
+        return [day for day in self.days if not day.past or day.can_justify]
 
 
 @dataclass
@@ -332,26 +362,22 @@ def _days(child, enrolments: dict, periods, now, found: list[Slot], held: dict,
             holding.setdefault(slot.date, []).append((slot, state))
     endpoints = Endpoints.reverse()
     states = state_words(get_language())
-    rules: dict[int, tuple] = {}  # by activity: its rule and the rule in words
+    today = now.astimezone(local_zone()).date()
     days: dict[tuple, Day] = {}
     for slot in slots:
         key = (slot.activity_id, slot.date)
         day = days.get(key)
         if day is None:
-            if slot.activity_id not in rules:
-                rule = getattr(slot.activity, "deadline_rule", None)
-                rules[slot.activity_id] = (rule, describe(rule))
-            rule, words = rules[slot.activity_id]
-            day = days[key] = Day(activity=slot.activity, date=slot.date,
-                                  deadline=deadline_for(rule, slot.date), rule=words,
-                                  endpoints=endpoints)
+            deadline = deadline_for(getattr(slot.activity, "deadline_rule", None), slot.date)
+            day = days[key] = Day(activity=slot.activity, date=slot.date, deadline=deadline,
+                                  endpoints=endpoints, passed=now >= deadline,
+                                  past=slot.date < today)
         reservation, justification = held.get(slot.pk, (None, None))
         row = _row(slot, reservation, justification, period_for(slot, periods), now,
                    day.deadline, states, holding.get(slot.date, ()), child)
         row.label = f"{slot.unit.label}, {day.short_label}"
         day.rows.append(row)
     return list(days.values())
-
 
 
 def _row(slot: Slot, reservation, justification, period, now, deadline, words, holding,
@@ -364,29 +390,29 @@ def _row(slot: Slot, reservation, justification, period, now, deadline, words, h
     if justification is not None:
         return _justified_row(slot, reservation, justification, words)
     active = reservation is not None and reservation.state != Reservation.State.CANCELLED
+    # Past its deadline, the day says once until when an absence can be justified.
     if active:
         can_cancel = now < deadline
-        detail = "" if can_cancel else _(
-            "Hors délai pour annuler : vous pouvez justifier l'absence jusqu'au "
-            "%(moment)s.") % {"moment": justification_limit_text(slot.date)}
         if reservation.state == Reservation.State.CONFIRMED:
             # The same bound as the justification service (absences.justification_refusal).
-            return Row(slot, "booked", words["booked"], detail, reservation, can_cancel=can_cancel,
-                       can_justify=not can_cancel
+            return Row(slot, "booked", words["booked"], reservation=reservation,
+                       can_cancel=can_cancel, can_justify=not can_cancel
                        and now <= justification_deadline(slot.date))
-        return Row(slot, "waiting", waiting_words(waiting_rank(reservation)), detail, reservation,
-                   can_cancel=can_cancel)
+        return Row(slot, "waiting", waiting_words(waiting_rank(reservation)),
+                   reservation=reservation, can_cancel=can_cancel)
     refusal = time_refusal(slot, period, now)
     if refusal:
         if period is None:
             row = Row(slot, "not_open", words["not_open"], refusal)
-        elif now < period.opens_at:
+        elif now < period.opens_at:  # the words say when it opens
             row = Row(slot, "not_open", _("pas encore ouvert (ouvre le %(moment)s)") % {
-                "moment": format_moment(period.opens_at)}, refusal)
-        else:
+                "moment": format_moment(period.opens_at)})
+        elif now >= deadline:  # the day says its deadline
+            row = Row(slot, "late", words["late"])
+        else:  # the period is closed
             row = Row(slot, "late", words["late"], refusal)
-    elif holding and (overlap := overlap_refusal(child, slot, holding)):
-        row = Row(slot, "overlap", words["overlap"], overlap)
+    elif holding and (overlap := overlapping(slot, holding)):
+        row = Row(slot, "overlap", words["overlap"], overlap_words(slot, *overlap))
     elif slot.free_places > 0:
         row = Row(slot, "available", words["available"], can_book=True)
     else:
@@ -395,6 +421,17 @@ def _row(slot: Slot, reservation, justification, period, now, deadline, words, h
         row.detail = row.detail or str(row.words)
         row.state, row.words, row.reservation = "cancelled", words["cancelled"], reservation
     return row
+
+
+def overlap_words(slot: Slot, other: Slot, state: str) -> str:
+    """Why a unit is not offered, shortly: the day and the child are on screen already; the
+    other activity is named when it is not this one."""
+    said = [other.activity.name] if other.activity_id != slot.activity_id else []
+    if hours := hours_text(other.unit):
+        said.append(hours)
+    return _("chevauche %(unit)s%(said)s, %(state)s") % {
+        "unit": other.unit.label, "said": f" ({', '.join(said)})" if said else "",
+        "state": _("déjà en liste d'attente") if state == "waiting" else _("déjà réservé")}
 
 
 def _justified_row(slot, reservation, justification, words) -> Row:

@@ -103,16 +103,22 @@ def format_moment(moment: datetime) -> str:
                                       "hour": _hour(local.time())}
 
 
-def deadline_sentence(deadline: datetime, rule: str) -> str:
-    """Under each day: until when it can be booked or cancelled, and the rule. Remembered per
-    language and time zone: the same few weeks of deadlines are on every parent's calendar."""
-    return _deadline_sentence(deadline, rule, get_language(), local_zone())
+def deadline_sentence(deadline: datetime, passed: bool = False) -> str:
+    """Beside each day, shortly: until when it can be booked or cancelled (« jusqu'au
+    30 décembre à 10 h »: the page says « Réserver ou annuler » to screen readers, and the rule
+    once, above the days), or since when it cannot. Remembered per language and time zone: the
+    same few weeks of deadlines are on every parent's calendar."""
+    return _deadline_sentence(deadline, passed, get_language(), local_zone())
 
 
 @lru_cache(maxsize=4096)
-def _deadline_sentence(deadline: datetime, rule: str, _language: str, _zone) -> str:
-    return _("Réserver ou annuler jusqu'au %(moment)s (%(rule)s).") % {
-        "moment": format_moment(deadline), "rule": rule}
+def _deadline_sentence(deadline: datetime, passed: bool, _language: str, _zone) -> str:
+    local = deadline.astimezone(local_zone())
+    moment = _("%(day)s à %(hour)s") % {"day": format_date(local.date(), "j F"),
+                                        "hour": _hour(local.time())}
+    if passed:
+        return _("Hors délai depuis le %(moment)s.") % {"moment": moment}
+    return _("jusqu'au %(moment)s") % {"moment": moment}
 
 
 def justification_limit_text(day: date) -> str:

@@ -100,16 +100,24 @@ def _clock(moment) -> str:
 ASKED_TOGETHER = "asked"  # a state for `held`: asked in the same booking, just before
 
 
+def overlapping(slot, held):
+    """The first (slot, state) of `held` at the same time as this slot on its day, or None.
+    `held`: as for `overlap_refusal`."""
+    for other, state in held:
+        if other.pk != slot.pk and other.date == slot.date and units_overlap(slot.unit,
+                                                                             other.unit):
+            return other, state
+    return None
+
+
 def overlap_refusal(child, slot, held) -> str:
     """Why the child cannot take this slot because he already holds another at the same
     time, naming it, or "". `held`: (slot, reservation state) of what the child holds,
     confirmed or waiting, or ASKED_TOGETHER (slots of other days are ignored); each slot
     with its unit and activity."""
-    for other, state in held:
-        if other.pk == slot.pk or other.date != slot.date:
-            continue
-        if not units_overlap(slot.unit, other.unit):
-            continue
+    found = overlapping(slot, held)
+    if found is not None:
+        other, state = found
         female = getattr(child, "sex", "") == "F"
         if state == ASKED_TOGETHER:
             text = _("Le %(day)s, %(child)s ne peut pas être à la fois en %(unit)s "

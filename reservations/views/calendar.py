@@ -32,6 +32,7 @@ from ..calendar import (
     first_month_with_slots,
     period_days_for,
 )
+from ..period_preview import forecast
 
 OUTCOME_LEVELS = {"confirmed": messages.SUCCESS, "waiting": messages.SUCCESS,
                   "cancelled": messages.SUCCESS, "already": messages.INFO,
@@ -247,7 +248,9 @@ class CancelView(_BookingEndpoint):
 
 class BookPeriodView(_BookingEndpoint):
     """`child`, `period`, `unit`, `weekday` (0 = lundi; empty: every day), `waiting_list`,
-    optional `children`: the same days for brothers and sisters, each at his own site.
+    optional `children`: the same days for brothers and sisters, each at his own site;
+    `confirm` = "1" to book. Without it nothing is written: the answer says what would be
+    booked and billed, per child, with the button that confirms (issue 23).
 
     With htmx the answer is the summary under the form and, out of band, the days of the
     month on screen: the page is not rendered again for the 15 days booked."""
@@ -255,6 +258,7 @@ class BookPeriodView(_BookingEndpoint):
     period = None  # set once the request names a period of ours
     plan = None  # the child's days of the period and his enrolment, as read for booking
     periods = None  # the activity's booking periods, as booking read them
+    forecasts = None  # what would be booked, when the parent has not confirmed yet
 
     @property
     def days(self) -> list:
@@ -297,6 +301,10 @@ class BookPeriodView(_BookingEndpoint):
                     "child": each.first_name}))
                 continue
             wanted.append((each, days))
+        if post.get("confirm") != "1":
+            self.forecasts = forecast(wanted, unit, queries.periods_of([period.activity_id]),
+                                      join, timezone.now())
+            return []
         # Their enrolments in the period's activity, read with their days: not read again.
         enrolments = {each.pk: {period.activity_id: plans[each.pk].enrolment}
                       for each, _days in wanted}
@@ -309,6 +317,8 @@ class BookPeriodView(_BookingEndpoint):
         return [slot.pk for slot in self.days]
 
     def answer(self, child, slot_ids, lines, status=200, retry=False):
+        if self.forecasts is not None:
+            return self.confirmation(child, lines)
         if not self.request.htmx or self.period is None:
             return super().answer(child, slot_ids, lines, status, retry)
         if retry:  # the form's own button retries: nothing is booked twice
@@ -324,6 +334,23 @@ class BookPeriodView(_BookingEndpoint):
                                periods=self.periods), "child": child,
             "mois": f"{first or timezone.localdate():%Y-%m}",
         }, status=status)
+
+    def confirmation(self, child, lines):
+        """What would be booked, and the form that books it: under the period's form with
+        htmx, a page of its own without."""
+        context = {
+            "period": self.period, "child": child, "forecasts": self.forecasts,
+            "lines": [text for _level, text in lines],
+            "fields": [(name, value) for name, value in self.retry_fields()
+                       if name != "confirm"],
+            "takes_anything": any(f.takes_anything for f in self.forecasts),
+            "back_url": calendar_url(child, self.month(child)), "htmx": bool(self.request.htmx),
+        }
+        if self.request.htmx:
+            return render(self.request, "reservations/_period_confirm.html", context,
+                          using="jinja2")
+        return render(self.request, "reservations/calendar_confirm.html", {
+            "content": fragment("reservations/_period_confirm.html", context, self.request)})
 
     @staticmethod
     def summary(child, period, outcomes) -> tuple[int, str]:

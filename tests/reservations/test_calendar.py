@@ -118,6 +118,12 @@ def other_child_on(slot, *, state=Reservation.State.CONFIRMED, **kwargs):
                               **kwargs)
 
 
+def fill(slot) -> None:
+    """Every place of the slot taken by children of other families."""
+    for _place in range(slot.capacity):
+        other_child_on(slot)
+
+
 # --- states in words ------------------------------------------------------------------------
 
 def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, setting):
@@ -154,14 +160,15 @@ def test_each_day_says_its_state_in_words_next_to_its_deadline(parent_client, se
     assert "Après-midi complet — rejoindre la liste d'attente Rejoindre la liste" in blocks[first]
     assert "Matin en liste d'attente (rang 2) Quitter la liste d'attente" in blocks[second]
     assert "Après-midi fermé : grève du personnel" in blocks[second]
-    assert "Matin annulé places disponibles Réserver" in blocks[third]
+    assert "Matin annulé disponible Réserver" in blocks[third]
     assert "Après-midi absence justifiée" in blocks[third]
     assert "Matin justification en cours" in blocks[fourth]
-    assert "Après-midi places disponibles Réserver" in blocks[fourth]
-    for day, text in blocks.items():
+    assert "Après-midi disponible Réserver" in blocks[fourth]
+    for day, text in blocks.items():  # the deadline said once a day, the rule once above
         previous_wednesday = day - datetime.timedelta(days=7)
-        assert (f"Réserver ou annuler jusqu'au {french_day(previous_wednesday)} à 12 h "
-                "(le mercredi précédent, 12 h).") in text
+        deadline = f"jusqu'au {french.format_day(previous_wednesday, 'j F')} à 12 h"
+        assert f"Réserver ou annuler {deadline}" in text
+        assert text.count(deadline) == 1 and "mercredi précédent" not in text
     page = visible_text(response)
     assert "Calendrier de Léa" in page
     assert "Délai de réservation et d'annulation : le mercredi précédent, 12 h." in page
@@ -222,9 +229,12 @@ def test_after_the_deadline_the_day_is_out_of_time_and_a_booking_cannot_be_cance
         response = open_month(client, s)
         text = day_block(response, s.activity, day)
 
-    assert ("Après-midi hors délai Hors délai : il fallait réserver ou annuler avant le "
-            f"{french_day(deadline.date())} à 12 h") in text
-    assert "Matin réservé Hors délai pour annuler : vous pouvez justifier l'absence" in text
+    # Said once for the day, not again under each unit (issue 23).
+    assert text.startswith(f"{french.format_day(day, 'l j F').capitalize()} Hors délai pour "
+                           "annuler : vous pouvez justifier l'absence jusqu'au ")
+    assert text.count("délai") == 2  # that sentence, and « hors délai » for the afternoon
+    assert "Matin réservé Justifier une absence" in text
+    assert "Après-midi hors délai" in text
     assert "Annuler" not in text.replace("annuler", "")
     assert "Justifier une absence" in text
     assert reverse("reservations:justify", args=[booked.pk]) in response.content.decode()
@@ -258,7 +268,7 @@ def test_before_and_at_the_deadline_minute(client, setting):
     deadline = paris(day - datetime.timedelta(days=7), 12)
     with time_machine.travel(deadline - datetime.timedelta(minutes=1)):
         client.force_login(s.user)
-        assert "places disponibles" in day_block(open_month(client, s), s.activity, day)
+        assert "disponible" in day_block(open_month(client, s), s.activity, day)
     with time_machine.travel(deadline):
         client.force_login(s.user)
         assert "hors délai" in day_block(open_month(client, s), s.activity, day)
@@ -283,7 +293,7 @@ def test_an_unvalidated_file_shows_why_and_where_to_go(parent_client, setting):
             in page)
     assert (reverse("inscriptions:annual_file", args=[setting.child.pk, setting.year.pk])
             in response.content.decode())
-    assert "places disponibles" not in page
+    assert "disponible" not in page
 
 
 def test_only_the_slots_of_the_childs_site_and_age_group_are_shown(parent_client, setting):
@@ -301,7 +311,7 @@ def test_only_the_slots_of_the_childs_site_and_age_group_are_shown(parent_client
 
     text = day_block(open_month(parent_client, s), s.activity, day)
 
-    assert text.count("Repas places disponibles") == 1  # the 6-11 group, not the full 3-5
+    assert text.count("Repas disponible") == 1  # the 6-11 group, not the full 3-5
     assert "Matin" not in text  # only at the other site
     assert "complet" not in text
 
@@ -387,7 +397,7 @@ def test_booking_with_htmx_returns_the_updated_day(parent_client, setting):
     assert html.lstrip().startswith(f'<li id="jour-{s.activity.pk}-{s.days[1]:%Y%m%d}"')
     text = day_block(response, s.activity, s.days[1])
     assert "Après-midi réservé Annuler" in text
-    assert "Matin places disponibles Réserver" in text
+    assert "Matin disponible Réserver" in text
     assert 'id="calendar-status" hx-swap-oob="innerHTML"' in html
     assert "Après-midi) : réservé" in visible_text(response)
     assert Reservation.objects.get(slot=slot).state == Reservation.State.CONFIRMED
@@ -397,8 +407,7 @@ def test_a_full_day_offers_the_waiting_list_and_joins_it_only_when_accepted(
         parent_client, setting):
     s = setting
     slot = s.slots[s.days[0], "Matin"]
-    other_child_on(slot)
-    other_child_on(slot)
+    fill(slot)
 
     response = parent_client.post(BOOK, {"child": s.child.pk, "slot": slot.pk}, **HTMX)
 
@@ -453,7 +462,7 @@ def test_cancel_before_the_deadline_frees_the_place(parent_client, setting):
     response = parent_client.post(CANCEL, {"child": s.child.pk, "slot": slot.pk}, **HTMX)
 
     assert response.status_code == 200
-    assert "Matin annulé places disponibles Réserver" in day_block(response, s.activity,
+    assert "Matin annulé disponible Réserver" in day_block(response, s.activity,
                                                                    s.days[1])
     reservation.refresh_from_db()
     slot.refresh_from_db()
@@ -497,7 +506,8 @@ def test_book_every_wednesday_of_the_period(parent_client, family):
         date__week_day=4).values_list("pk", flat=True))
     assert len(expected) >= 10  # the term's Wednesdays, holidays left out
 
-    response = parent_client.post(BOOK_PERIOD, {"child": child.pk, "period": period.pk,
+    response = parent_client.post(BOOK_PERIOD, {"confirm": "1",
+                                                "child": child.pk, "period": period.pk,
                                                 "unit": unit.pk, "weekday": "2"})
 
     assert response.status_code == 303
@@ -507,6 +517,110 @@ def test_book_every_wednesday_of_the_period(parent_client, family):
     assert tuesday.pk not in booked
     shown = " ".join(flash_messages(parent_client.get(response["Location"])))
     assert f"« Septembre à décembre » : {len(expected)} jour(s) réservé(s)" in shown
+
+
+def test_the_period_form_asks_for_confirmation_with_what_it_books_and_bills(
+        parent_client, setting, family):
+    """Issue 23: « Réserver tous les mercredis » first says, child by child, how many days and
+    which would be booked and billed, which are full (on the waiting list) or already asked;
+    nothing is written until the parent confirms; then exactly those are booked."""
+    s = setting
+    tom, _port = brother_at_another_site(s, family)  # not at Léa's site: no slot of his
+    first, second, *rest = s.days
+    ReservationFactory(child=s.child, slot=s.slots[first, "Matin"])
+    full = s.slots[second, "Matin"]
+    fill(full)
+    data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+            "mois": s.month, "waiting_list": "1", "children": [tom.pk]}
+
+    answer = parent_client.post(BOOK_PERIOD, data, **HTMX)
+
+    assert answer.status_code == 200
+    assert Reservation.objects.filter(child=s.child).count() == 1  # nothing written
+    assert not Reservation.objects.filter(child=tom).exists()
+    said = visible_text(answer)
+    dates = french.dates_text(rest)
+    assert (f"Léa, Matin : {len(rest)} jours réservés et facturés, les {dates}." in said)
+    assert (f"1 jour complet en liste d'attente (facturé seulement si une place se libère) : "
+            f"{second.day} octobre.") in said
+    assert f"1 jour déjà demandé, inchangé : {first.day} octobre." in said
+    assert "Tom : aucun jour à venir dans cette période." in said
+    html = answer.content.decode()
+    assert f'id="periode-{s.period.pk}-resultat"' in html and "<html" not in html
+    assert '<input type="hidden" name="confirm" value="1">' in html
+    assert f'<input type="hidden" name="children" value="{tom.pk}">' in html
+    assert "Confirmer la réservation" in said and "Ne rien réserver" in said
+
+    confirmed = parent_client.post(BOOK_PERIOD, {**data, "confirm": "1"}, **HTMX)
+
+    assert confirmed.status_code == 200
+    assert f"Léa, « Mercredis d'automne » : {len(rest)} jour(s) réservé(s), 1 en liste " in (
+        visible_text(confirmed))
+    assert set(Reservation.objects.filter(child=s.child, state="confirmed").values_list(
+        "slot_id", flat=True)) == {s.slots[day, "Matin"].pk for day in [first, *rest]}
+    assert Reservation.objects.get(child=s.child, slot=full).state == "waiting"
+
+
+def test_without_javascript_the_confirmation_is_a_page_and_full_days_are_said(
+        parent_client, setting):
+    s = setting
+    fill(s.slots[s.days[0], "Matin"])
+    data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+            "mois": s.month}
+
+    page = parent_client.post(BOOK_PERIOD, data)
+
+    assert page.status_code == 200
+    text = visible_text(page)
+    assert "Confirmer la réservation" in text
+    assert f"1 jour complet, non réservé : {s.days[0].day} octobre." in text
+    assert not Reservation.objects.filter(child=s.child).exists()
+    assert parent_client.post(BOOK_PERIOD, {**data, "confirm": "1"}).status_code == 303
+    assert Reservation.objects.filter(child=s.child).count() == len(s.days) - 1
+
+
+def test_a_period_with_nothing_left_to_book_offers_no_confirmation(parent_client, setting):
+    s = setting
+    for day in s.days:
+        ReservationFactory(child=s.child, slot=s.slots[day, "Matin"])
+    answer = parent_client.post(BOOK_PERIOD, {
+        "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+        "mois": s.month}, **HTMX)
+    text = visible_text(answer)
+    assert "Léa, Matin : aucun jour réservé." in text
+    assert f"{len(s.days)} jours déjà demandés, inchangés" in text
+    assert "Rien à réserver pour ces jours." in text
+    assert 'name="confirm"' not in answer.content.decode()
+
+
+def test_the_days_gone_by_are_folded_but_one_to_justify_stays_in_sight(client, setting):
+    """Issue 23: a month read on a phone. The days before today are folded under « Jours
+    passés (n) »; a past day whose absence can still be justified is not, with its button."""
+    s = setting
+    first, second, third, fourth, *_rest = s.days
+    ReservationFactory(child=s.child, slot=s.slots[first, "Matin"])
+    recent = ReservationFactory(child=s.child, slot=s.slots[second, "Matin"])
+
+    with time_machine.travel(paris(second + datetime.timedelta(days=1), 9), tick=False):
+        client.force_login(s.user)
+        response = open_month(client, s)
+
+    tree = tinyhtml5.parse(response.content.decode())
+    folds = [e for e in tree.iter() if e.tag.endswith("details")]
+    assert len(folds) == 1
+    folded = " ".join("".join(folds[0].itertext()).split())
+    assert folded.startswith("Jours passés (1)")
+    assert french.format_day(first, "l j F").capitalize() in folded
+    assert "Justifier" not in folded and "jusqu'au" not in folded  # nothing to do there
+    shown = day_block(response, s.activity, second)
+    assert second.strftime("%d") not in folded
+    assert "Justifier une absence" in shown
+    assert reverse("reservations:justify", args=[recent.pk]) in response.content.decode()
+    # Its deadline (the Wednesday before, noon) has passed: said once, for the day.
+    assert day_block(response, s.activity, third).endswith(
+        f"Hors délai depuis le {second.day} octobre à 12 h. Matin hors délai Après-midi "
+        "hors délai")
+    assert "Réserver ou annuler jusqu'au" in day_block(response, s.activity, fourth)
 
 
 def test_the_period_form_is_on_the_calendar(parent_client, setting):
@@ -567,6 +681,7 @@ def test_the_period_form_with_htmx_answers_a_summary_and_the_days_on_screen(
     assert 'hx-post="/reservations/reserver-periode/"' in page
 
     response = parent_client.post(BOOK_PERIOD, {
+        "confirm": "1",
         "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
         "mois": s.month, "children": [tom.pk, noe.pk]}, **HTMX)
 
@@ -596,7 +711,8 @@ def test_the_period_form_says_busy_with_htmx_and_books_nothing_twice_on_retry(
 
     monkeypatch.setattr(booking_service, "take_place", locked)
     monkeypatch.setattr(places, "take_places_and_insert", locked)
-    data = {"child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
+    data = {"confirm": "1",
+            "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
             "mois": s.month}
     response = parent_client.post(BOOK_PERIOD, data, **HTMX)
     assert response.status_code == 503
@@ -625,6 +741,7 @@ def test_brothers_and_sisters_booked_together_get_one_summary_per_household(
     tom.save()
 
     response = parent_client.post(BOOK_PERIOD, {
+        "confirm": "1",
         "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
         "mois": s.month, "children": [tom.pk]}, **HTMX)
 
@@ -656,6 +773,7 @@ def test_booking_a_period_for_more_children_adds_only_their_booking_statements(
     def queries(child, unit, *others):
         with CaptureQueriesContext(connection) as captured:
             response = parent_client.post(BOOK_PERIOD, {
+                "confirm": "1",
                 "child": child.pk, "period": s.period.pk, "unit": unit.pk, "weekday": "2",
                 "mois": s.month, "children": [o.pk for o in others]}, **HTMX)
         assert response.status_code == 200
@@ -683,6 +801,7 @@ def test_the_period_answer_shows_its_days_by_the_periods_booking_read(parent_cli
     s = setting
     with CaptureQueriesContext(connection) as captured:
         response = parent_client.post(BOOK_PERIOD, {
+            "confirm": "1",
             "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
             "mois": s.month}, **HTMX)
     assert response.status_code == 200
@@ -706,6 +825,7 @@ def test_busy_on_a_brother_still_tells_the_family_what_was_booked_before(
     monkeypatch.setattr(booking_service, "_book_child", busy_for_tom)
 
     response = parent_client.post(BOOK_PERIOD, {
+        "confirm": "1",
         "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
         "mois": s.month, "children": [tom.pk]}, **HTMX)
 
@@ -727,6 +847,7 @@ def test_a_brother_whose_file_is_not_validated_does_not_stop_the_others(
     AnnualFile.objects.filter(child=tom).update(state=AnnualFile.State.SUBMITTED)
 
     response = parent_client.post(BOOK_PERIOD, {
+        "confirm": "1",
         "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
         "mois": s.month, "children": [tom.pk]}, **HTMX)
 
@@ -739,6 +860,7 @@ def test_a_brother_whose_file_is_not_validated_does_not_stop_the_others(
 
     AnnualFile.objects.filter(child=s.child).update(state=AnnualFile.State.SUBMITTED)
     alone = parent_client.post(BOOK_PERIOD, {
+        "confirm": "1",
         "child": s.child.pk, "period": s.period.pk, "unit": s.afternoon.pk, "weekday": "2",
         "mois": s.month}, **HTMX)
     assert alone.status_code == 422
@@ -863,6 +985,7 @@ def test_aussi_pour_names_only_the_brothers_and_sisters_enrolled_in_the_activity
     assert f'name="children" value="{noe.pk}"' not in html
     # Noé named anyway, by the period form and by the bulk form: refused in words.
     response = parent_client.post(BOOK_PERIOD, {
+        "confirm": "1",
         "child": s.child.pk, "period": s.period.pk, "unit": s.morning.pk, "weekday": "2",
         "mois": s.month, "children": [noe.pk]}, **HTMX)
     assert "Noé n'est pas inscrite à Centre de loisirs." in visible_text(response)

@@ -307,8 +307,7 @@ def test_the_deadline_sentence_is_written_in_the_communes_zone_even_after_it_cha
     """The sentence under each day is remembered (reservations.deadlines.deadline_sentence),
     per time zone and language: never one zone's words for another."""
     moment = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.UTC)
-    assert deadline_sentence(moment, "la veille") == (
-        "Réserver ou annuler jusqu'au lundi 5 octobre 2026 à 10 h (la veille).")
+    assert deadline_sentence(moment) == "jusqu'au 5 octobre à 10 h"
+    assert deadline_sentence(moment, passed=True) == "Hors délai depuis le 5 octobre à 10 h."
     settings.TIME_ZONE = "America/Cayenne"
-    assert deadline_sentence(moment, "la veille") == (
-        "Réserver ou annuler jusqu'au lundi 5 octobre 2026 à 5 h (la veille).")
+    assert deadline_sentence(moment) == "jusqu'au 5 octobre à 5 h"

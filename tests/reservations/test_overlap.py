@@ -161,11 +161,11 @@ def test_the_calendar_does_not_offer_a_unit_at_the_same_time_and_says_why(client
     booking.book(b.family, b.child.pk, [w.slot("ALSH", "Matin").pk], b.user)
     page = open_day(client, w)
     alsh = day_block(page, w.alsh, w.day)
-    assert (f"Journée indisponible Léa est déjà réservée le {day_words(w.day)} en Matin "
-            "(ALSH, 8 h 30 – 12 h), qui chevauche Journée (8 h 30 – 17 h 30).") in alsh
-    assert "Après-midi avec repas places disponibles" in alsh
+    # Short: the day, the child and the activity are on screen already.
+    assert "Journée indisponible chevauche Matin (8 h 30 – 12 h), déjà réservé" in alsh
+    assert "Après-midi avec repas disponible" in alsh
     # The Passerelle's afternoon (13 h 30) meets no morning: still offered.
-    assert "Après-midi places disponibles" in day_block(page, w.passerelle, w.day)
+    assert "Après-midi disponible" in day_block(page, w.passerelle, w.day)
     html = page.content.decode()
     assert f'name="slot" value="{w.slot("ALSH", "Journée").pk}"' not in html
     assert f'name="slot" value="{w.slot("ALSH", "Après-midi avec repas").pk}"' in html
@@ -239,6 +239,7 @@ def test_booking_every_wednesday_of_the_period_leaves_out_the_day_already_held(c
     booking.book(b.family, b.child.pk, [w.slot("ALSH", "Journée").pk], b.user)
     period = w.alsh.booking_periods.get()
     answer = client.post(reverse("reservations:book_period"), {
+        "confirm": "1",
         "child": b.child.pk, "period": period.pk, "unit": morning.unit.pk, "weekday": "2",
         "mois": f"{w.day:%Y-%m}"}, HTTP_HX_REQUEST="true")
     assert answer.status_code == 200
@@ -257,5 +258,5 @@ def test_the_days_answer_to_a_click_knows_what_the_child_holds_in_another_activi
         HTTP_HX_REQUEST="true")
     alsh = day_block(answer, w.alsh, w.day)
     assert "Matin réservé" in alsh
-    assert ("Après-midi avec repas indisponible Léa est déjà réservée le "
-            f"{day_words(w.day)} en Après-midi (Passerelle, 13 h 30 – 17 h 30)") in alsh
+    assert ("Après-midi avec repas indisponible chevauche Après-midi (Passerelle, "
+            "13 h 30 – 17 h 30), déjà réservé") in alsh

@@ -60,4 +60,6 @@ def household_with_everything() -> dict:
         "invitation": f"/famille/invitation/{invitation.token}/",
         "newcomer": UserFactory(email="nouveau@example.org"),  # signed up, no family yet
         "justify": f"/reservations/absence/{today.pk}/",
+        # A month of the Wednesdays' booking period: its form, and the confirmation it asks.
+        "period_month": f"/reservations/?mois={first.date:%Y-%m}",
     }
