@@ -189,9 +189,17 @@ def submit(family: Family, annual_file: AnnualFile, user) -> AnnualFile:
     locked.state = AnnualFile.State.SUBMITTED
     locked.submitted_at = timezone.now()
     locked.submitted_by = user
+    locked.opened_at = None  # a new submission: no agent has read it yet
     locked.save()
     _notify(locked, "annual_file_submitted")
     return locked
+
+
+def record_opening(annual_file: AnnualFile, now=None) -> None:
+    """An agent opened the review page of a submitted file: the first time is kept (one
+    conditional UPDATE, no lock: two agents opening it at once agree)."""
+    AnnualFile.objects.filter(pk=annual_file.pk, state=AnnualFile.State.SUBMITTED,
+                              opened_at__isnull=True).update(opened_at=now or timezone.now())
 
 
 def _decide_file(annual_file, staff_user, state, comment, refusal, template) -> AnnualFile:
