@@ -26,7 +26,9 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # (address, HTTP status) a visitor opens.
 VISITOR_PAGES = [("/", 200), ("/compte/login/", 200), ("/compte/signup/", 200),
-                 ("/compte/password/reset/", 200), ("/faq/", 200), ("/accessibilite/", 200),
+                 ("/compte/password/reset/", 200), ("/compte/password/reset/done/", 200),
+                 ("/compte/password/reset/key/done/", 200), ("/faq/", 200),
+                 ("/accessibilite/", 200),
                  ("/attestations/verifier/", 200), ("/nulle-part/", 404),
                  # tests/error_urls.py: a refusal and a failure, as the visitor reads them.
                  ("/essai/interdit/", 403), ("/essai/base-indisponible/", 500)]
