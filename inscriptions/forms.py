@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from familles.forms import DocumentForm
+from familles.forms import DocumentForm, VaultDocumentField
 from familles.households import households_of
 from familles.models import Child, Document, Family
 from familles.uploads import check_upload
@@ -37,6 +37,7 @@ class AnnualFileForm(forms.ModelForm):
             "shared_custody", "custody_document", "payer_family",
             "allowance_body", "allowance_number", "income_document",
         ]
+        field_classes = dict.fromkeys(DOCUMENT_SLOTS, VaultDocumentField)
         widgets = {
             "authorised_contacts": forms.CheckboxSelectMultiple,
             "allergies": forms.Textarea(attrs={"rows": 2}),

@@ -222,6 +222,20 @@ def test_a_returned_file_says_so_on_the_dashboard_with_the_comment(parent_client
     assert f'href="{file_url(child, year)}">Corriger le dossier' in page
 
 
+def test_two_files_of_the_same_name_read_differently_in_the_select(parent_client, family,
+                                                                  child, year):
+    parent_client.post(file_url(child, year))
+    older = vault_document(family, Document.Kind.TAX_NOTICE)
+    newer = vault_document(family, Document.Kind.CAF)
+    Document.objects.filter(pk=older.pk).update(
+        uploaded_at=datetime.datetime(2026, 9, 1, 9, 0, tzinfo=datetime.UTC), size=245_760)
+    page = html.unescape(parent_client.get(file_url(child, year)).content.decode())
+    assert (f'<option value="{older.pk}">piece.pdf — Avis d\'imposition, 1er sept. 2026, '
+            '240\xa0Ko</option>') in page
+    assert (f'<option value="{newer.pk}">piece.pdf — Attestation CAF, 20 mai 2027, '
+            f'{newer.size}\xa0octets</option>') in page
+
+
 def test_submitted_file_cannot_be_changed_by_a_crafted_post(parent_client, family, child, year):
     parent_client.post(file_url(child, year))
     parent_client.post(file_url(child, year), {**complete_form(family, child), "submit": ""})
