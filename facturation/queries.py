@@ -124,7 +124,7 @@ def invoice_lines(invoice) -> list:
 
 
 def dates_text(iso_dates) -> str:
-    """["2026-10-07", "2026-10-14", "2026-11-04"] → "7, 14 octobre ; 4 novembre"."""
+    """["2026-10-01", "2026-10-14", "2026-11-04"] → "1er, 14 octobre ; 4 novembre"."""
     days = sorted(date.fromisoformat(d) for d in iso_dates)
     months: dict[tuple[int, int], list[date]] = {}
     for day in days:
@@ -134,7 +134,7 @@ def dates_text(iso_dates) -> str:
     for group in months.values():
         month = date_format(group[0], "F Y" if len(years) > 1 else "F")
         parts.append(_("%(days)s %(month)s") % {
-            "days": ", ".join(str(d.day) for d in group), "month": month})
+            "days": ", ".join(french.ordinal_day(d) for d in group), "month": month})
     return " ; ".join(parts)
 
 

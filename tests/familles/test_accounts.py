@@ -538,8 +538,8 @@ ANONYMOUS_PAGES = [
     ("/compte/signup/", "Créer mon espace"),
     ("/compte/confirm-email/", "Vérifiez votre adresse e-mail"),
     ("/compte/password/reset/", "J'ai oublié mon mot de passe"),
-    ("/compte/password/reset/done/", "Réinitialisation du mot de passe"),
-    ("/compte/password/reset/key/done/", "Modifier le mot de passe"),
+    ("/compte/password/reset/done/", "Vérifiez votre messagerie"),
+    ("/compte/password/reset/key/done/", "Mot de passe modifié"),
     ("/compte/password/reset/key/1-cle-perimee/", "Mauvais jeton d'identification"),
     ("/compte/confirm-email/cle-perimee/", "Confirmer l'adresse e-mail"),
 ]
