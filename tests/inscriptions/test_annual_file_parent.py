@@ -209,19 +209,6 @@ def test_what_is_missing_speaks_of_the_answers_just_sent(parent_client, family, 
     assert "Acceptez le règlement intérieur 2027-1." in page
 
 
-def test_a_returned_file_says_so_on_the_dashboard_with_the_comment(parent_client, family,
-                                                                    child, year):
-    parent_client.post(file_url(child, year))
-    parent_client.post(file_url(child, year), {**complete_form(family, child), "submit": ""})
-    annual_file = AnnualFile.objects.get(child=child)
-    services.return_to_family(annual_file, StaffFactory(), "Le carnet est illisible.")
-    page = parent_client.get(reverse("home")).content.decode()
-    assert ("Le service vous a renvoyé le dossier administratif 2027-2028 de Léa à "
-            "compléter.") in page
-    assert "Le carnet est illisible." in page
-    assert f'href="{file_url(child, year)}">Corriger le dossier' in page
-
-
 def test_two_files_of_the_same_name_read_differently_in_the_select(parent_client, family,
                                                                   child, year):
     parent_client.post(file_url(child, year))
@@ -278,6 +265,12 @@ def test_returned_file_shows_the_comment_and_can_be_submitted_again(parent_clien
     services.return_to_family(annual_file, StaffFactory(), "Le carnet est illisible.")
     page = parent_client.get(file_url(child, year)).content.decode()
     assert "Le carnet est illisible." in page
+    # The dashboard says it too, with the comment and the way to the file.
+    page = parent_client.get(reverse("home")).content.decode()
+    assert ("Le service vous a renvoyé le dossier administratif 2027-2028 de Léa à "
+            "compléter.") in page
+    assert "Le carnet est illisible." in page
+    assert f'href="{file_url(child, year)}">Corriger le dossier' in page
     response = parent_client.post(file_url(child, year),
                                   {**complete_form(family, child), "submit": ""})
     assert response.status_code == 302
