@@ -1,7 +1,8 @@
 """Reactions to the reservations app (it cannot import us: data flows one way)."""
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from ground import french
 
 from .models import Invoice
 from .services.billing import correct_family_month
@@ -23,7 +24,7 @@ def credit_accepted_absence(justification, staff_user, now) -> list[str]:
             for line in invoice.lines.all()):
         return []
     reason = _("Absence justifiée acceptée après la facture : %(name)s, %(day)s.") % {
-        "name": reservation.child.first_name, "day": date_format(slot.date, "j F Y")}
+        "name": reservation.child.first_name, "day": french.format_day(slot.date, "j F Y")}
     credit_note = correct_family_month(reservation.family_id, slot.date, staff_user, reason,
                                        now=now)
     return [invoice.number] if credit_note is not None else []

@@ -1,10 +1,24 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ground import french
 from ground.sizes import human_size
 
 from .models import Child, Contact, Document, Family, Guardian
+
+
+class VaultDocumentField(forms.ModelChoiceField):
+    """A document of the vault, in a select: two files often share a name (« scan.pdf »),
+    so each option says its type, the day it was sent and its size."""
+
+    def label_from_instance(self, document):
+        return gettext("%(name)s — %(kind)s, %(date)s, %(size)s") % {
+            "name": document.original_name, "kind": document.get_kind_display(),
+            "date": french.format_day(timezone.localtime(document.uploaded_at), "j N Y"),
+            "size": human_size(document.size)}
 
 
 class DateInput(forms.DateInput):

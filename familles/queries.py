@@ -12,7 +12,8 @@ def invitations_for(user):
 
 
 def invitation_by_token(token) -> Invitation | None:
-    return Invitation.objects.select_related("family", "invited_by").filter(token=token).first()
+    return (Invitation.objects.select_related("family", "invited_by__user")
+            .filter(token=token).first())
 
 
 def family_page(family: Family) -> dict:

@@ -5,14 +5,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.decorators.http import require_POST
 
 from ground import french
 from ground.forms import form_error
@@ -119,7 +119,10 @@ class InviteView(FamilyMixin, View):
         return redirect("familles:family")
 
 
-class InvitationAcceptView(LoginRequiredMixin, View):
+class InvitationAcceptView(View):
+    """The link of the invitation e-mail. Logged out, the invitee reads who invited him to
+    which family, and how to log in or sign up to accept; logged in, he accepts."""
+
     template_name = "familles/invitation.html"
 
     def get_invitation(self, token):
@@ -130,11 +133,18 @@ class InvitationAcceptView(LoginRequiredMixin, View):
 
     def get(self, request, token):
         invitation = self.get_invitation(token)
+        if not request.user.is_authenticated:
+            return render(request, "familles/invitation_welcome.html", {
+                "invitation": invitation,
+                "next": urlencode({"next": request.path}),
+            })
         return render(request, self.template_name, {
             "invitation": invitation, "form": GuardianForm(),
         })
 
     def post(self, request, token):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         invitation = self.get_invitation(token)
         form = GuardianForm(request.POST)
         if form.is_valid():
@@ -274,10 +284,18 @@ class DocumentListView(FamilyMixin, View):
                       status=400)
 
 
-@method_decorator(require_POST, name="dispatch")
 class DocumentDeleteView(FamilyMixin, View):
+    """« Supprimer »: a confirmation page (no JavaScript needed), then a POST."""
+
+    def get_document(self, pk):
+        return get_object_or_404(Document.objects.filter(family=self.family), pk=pk)
+
+    def get(self, request, pk):
+        return render(request, "familles/document_delete.html",
+                      {"document": self.get_document(pk)})
+
     def post(self, request, pk):
-        document = get_object_or_404(Document.objects.filter(family=self.family), pk=pk)
+        document = self.get_document(pk)
         try:
             services.delete_document(self.family, document)
         except ValidationError as exc:

@@ -4,6 +4,7 @@ e-mailed to the family (ground module: it imports no app)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -43,8 +44,13 @@ class DecisionAdminMixin:
     accepted_message = refused_message = ""  # one object, from its page
     accepted_bulk_message = refused_bulk_message = ""  # the actions
     bulk_errors_name_the_object = False
+    # A bulk acceptance first shows what it will do, with the counts (and the objects no
+    # agent opened, `never_opened`), and decides only once confirmed.
+    confirm_bulk_accept = False
+    bulk_accept_title = bulk_accept_intro = bulk_accept_submit = ""
     change_form_template = "admin/decision_change_form.html"
     decision_comment_template = "admin/decision_comment.html"
+    decision_confirm_template = "admin/decision_confirm.html"
 
     # The services ---------------------------------------------------------------------------
     def accept_object(self, obj, user):
@@ -81,11 +87,12 @@ class DecisionAdminMixin:
         # browsers), only while a decision is due and for staff who may take it.
         if (obj is not None and obj.state == self.decision_state
                 and self.has_decide_permission(request)):
+            # The list's filters the page was opened with go along, back to the same list.
             context["decision"] = {
-                "accept_url": reverse(f"admin:{self._decision_url_name(self.accept_name)}",
-                                      args=[obj.pk]),
-                "refuse_url": reverse(f"admin:{self._decision_url_name(self.refuse_name)}",
-                                      args=[obj.pk]),
+                "accept_url": self._with_filters(request, reverse(
+                    f"admin:{self._decision_url_name(self.accept_name)}", args=[obj.pk])),
+                "refuse_url": self._with_filters(request, reverse(
+                    f"admin:{self._decision_url_name(self.refuse_name)}", args=[obj.pk])),
                 "accept_button": self.accept_button, "refuse_button": self.refuse_button,
                 "comment_label": self.refuse_comment_label,
             }
@@ -107,8 +114,15 @@ class DecisionAdminMixin:
         if done:
             self.message_user(request, success % {"count": done}, messages.SUCCESS)
 
-    def _changelist(self):
-        return redirect(f"admin:{self._decision_url_name('changelist')}")
+    def _with_filters(self, request, url):
+        """`url` carrying the change list's filters (the admin's preserved filters)."""
+        return add_preserved_filters({"preserved_filters": self.get_preserved_filters(request),
+                                      "opts": self.model._meta}, url)
+
+    def _changelist(self, request):
+        """Back to the change list as the staff had filtered it."""
+        return redirect(self._with_filters(
+            request, reverse(f"admin:{self._decision_url_name('changelist')}")))
 
     def describe_for_decision(self, obj):
         """How an object is listed on the comment page."""
@@ -128,7 +142,7 @@ class DecisionAdminMixin:
         if request.method == "POST":  # a GET decides nothing
             self._decide(request, [obj], lambda o: self.accept_object(o, request.user),
                          self.accepted_message, bulk=False)
-        return self._changelist()
+        return self._changelist(request)
 
     def refuse_view(self, request, pk):
         self._check_decide(request)
@@ -138,14 +152,37 @@ class DecisionAdminMixin:
             comment = form.cleaned_data["comment"]
             self._decide(request, [obj], lambda o: self.refuse_object(o, request.user, comment),
                          self.refused_message, bulk=False)
-            return self._changelist()
+            return self._changelist(request)
         return self._comment_page(request, [obj], form)
 
     # Bulk actions ---------------------------------------------------------------------------
+    def never_opened(self, objects) -> list:
+        """Among `objects` waiting for a decision, those no agent has opened yet."""
+        return []
+
+    def _accept_confirmation(self, request, objects):
+        waiting = [obj for obj in objects if obj.state == self.decision_state]
+        unopened = self.never_opened(waiting)
+        return TemplateResponse(request, self.decision_confirm_template, {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": self.bulk_accept_title, "intro": self.bulk_accept_intro,
+            "submit": self.bulk_accept_submit, "objects": objects,
+            "action": f"{self.accept_name}_selected",
+            "selected": len(objects), "waiting": len(waiting),
+            "not_waiting": len(objects) - len(waiting),
+            "unopened": [(obj, self._with_filters(request, reverse(
+                f"admin:{self._decision_url_name('change')}", args=[obj.pk])))
+                for obj in unopened],
+            "changelist_url": self._with_filters(request, reverse(
+                f"admin:{self._decision_url_name('changelist')}")),
+        })
+
     @admin.action(permissions=["decide"])
     def _accept_selected(self, request, queryset):
-        self._decide(request, queryset.order_by("pk"),
-                     lambda o: self.accept_object(o, request.user),
+        objects = queryset.order_by("pk")
+        if self.confirm_bulk_accept and request.POST.get("post") != "yes":
+            return self._accept_confirmation(request, list(objects))
+        self._decide(request, objects, lambda o: self.accept_object(o, request.user),
                      self.accepted_bulk_message, bulk=True)
 
     @admin.action(permissions=["decide"])

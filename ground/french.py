@@ -63,7 +63,8 @@ def agree(sex, masculine: str, feminine: str | None = None) -> str:
 
 def dates_text(days) -> str:
     """Days (dates or ISO strings) written short, by month: ["2026-10-07", "2026-10-14",
-    "2026-11-04"] → "7, 14 octobre ; 4 novembre" (with the year when they span two)."""
+    "2026-11-04"] → "7, 14 octobre ; 4 novembre" (« 1er » for the first; with the year when
+    they span two)."""
     days = sorted(day if isinstance(day, date) else date.fromisoformat(day) for day in days)
     months: dict[tuple[int, int], list[date]] = {}
     for day in days:
@@ -73,5 +74,5 @@ def dates_text(days) -> str:
     for group in months.values():
         month = localized_date(group[0], "F Y" if len(years) > 1 else "F")
         parts.append(_("%(days)s %(month)s") % {
-            "days": ", ".join(str(d.day) for d in group), "month": month})
+            "days": ", ".join(ordinal_day(d) for d in group), "month": month})
     return " ; ".join(parts)

@@ -1,13 +1,17 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from familles.forms import DocumentForm
+from familles.forms import DocumentForm, VaultDocumentField
 from familles.households import households_of
 from familles.models import Child, Document, Family
+from familles.uploads import check_upload
+from ground.forms import form_error
 
 from .models import Activity, AnnualFile, SchoolLevel
 from .queries import contacts_for_child
+from .rules import missing_items, upload_refusal
 
 # Each document slot of the file: the kinds that fit it, offered from the family's vault.
 DOCUMENT_SLOTS = {
@@ -33,6 +37,7 @@ class AnnualFileForm(forms.ModelForm):
             "shared_custody", "custody_document", "payer_family",
             "allowance_body", "allowance_number", "income_document",
         ]
+        field_classes = dict.fromkeys(DOCUMENT_SLOTS, VaultDocumentField)
         widgets = {
             "authorised_contacts": forms.CheckboxSelectMultiple,
             "allergies": forms.Textarea(attrs={"rows": 2}),
@@ -80,7 +85,29 @@ class AnnualFileForm(forms.ModelForm):
         for field, document in self.kept.items():
             if cleaned_data.get(field) is None:
                 cleaned_data[field] = document
+        for field in DOCUMENT_SLOTS:  # by content, each refusal next to its own field
+            uploaded = cleaned_data.get(f"{field}_upload")
+            if uploaded:
+                try:
+                    check_upload(uploaded)
+                except ValidationError as exc:
+                    self.add_service_error(upload_refusal(field, exc))
         return cleaned_data
+
+    def add_service_error(self, exc: ValidationError) -> None:
+        """A refusal of the file's service: an upload's next to its field (keyed by its
+        document slot), any other at the top of the form."""
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(f"{field}_upload" if field in DOCUMENT_SLOTS else None, errors)
+        else:
+            form_error(self, exc)
+
+    def missing_items(self, annual_file: AnnualFile) -> list[str]:
+        """What the answers just sent still lack (`annual_file` carries them, saved or not:
+        the form wrote its valid answers into it)."""
+        accepting = self.is_bound and bool(getattr(self, "cleaned_data", {}).get("accept_rules"))
+        return missing_items(annual_file, accepting_rules=accepting)
 
     def uploads(self) -> dict:
         return {field: self.cleaned_data.get(f"{field}_upload") for field in DOCUMENT_SLOTS

@@ -4,6 +4,7 @@ the services that enforce them: who may join an activity, what a file still lack
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from familles.models import Child, Document
@@ -86,8 +87,19 @@ def reasons_not_eligible(child: Child, activity: Activity, annual_file: AnnualFi
     return reasons
 
 
-def missing_items(annual_file: AnnualFile) -> list[str]:
-    """What the parent still has to give before submitting, in his words."""
+def upload_refusal(field: str, exc: ValidationError) -> ValidationError:
+    """A file refused in one of the file's document slots, the slot named in the message (a
+    page has four upload fields): keyed by the slot, for the page to show it next to it."""
+    document = capfirst(AnnualFile._meta.get_field(field).verbose_name)
+    return ValidationError({field: [
+        _("%(document)s : %(reason)s") % {"document": document, "reason": message}
+        for message in exc.messages]})
+
+
+def missing_items(annual_file: AnnualFile, *, accepting_rules=False) -> list[str]:
+    """What the parent still has to give before submitting, in his words. `annual_file` may
+    hold answers not saved yet (a form sent back with an error), `accepting_rules` the box
+    ticked with them: the list then says what those answers still lack."""
     missing = []
     if not annual_file.vaccinations_up_to_date:
         missing.append(_("Confirmez que les vaccinations obligatoires sont à jour."))
@@ -105,7 +117,8 @@ def missing_items(annual_file: AnnualFile) -> list[str]:
         missing.append(_("Indiquez votre numéro d'allocataire."))
     if not annual_file.school:
         missing.append(_("Indiquez l'école de l'enfant."))
-    if annual_file.rules_version_accepted != annual_file.school_year.rules_version:
+    if (not accepting_rules
+            and annual_file.rules_version_accepted != annual_file.school_year.rules_version):
         missing.append(_("Acceptez le règlement intérieur %(version)s.")
                        % {"version": annual_file.school_year.rules_version})
     return missing

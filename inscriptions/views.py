@@ -10,7 +10,6 @@ from django.views import View
 from familles.access import FamilyMixin
 from familles.models import Child, Document
 from ground import french
-from ground.forms import form_error
 
 from . import queries, rules, services
 from .extensions import enrolment_links
@@ -211,17 +210,27 @@ class AnnualFileView(FamilyMixin, View):
         if not form.is_valid():
             return self.render(annual_file, form, status=400)
         try:
-            annual_file = self.save(form, annual_file)
-            if "submit" in request.POST:
-                services.submit(self.family, annual_file, request.user)
-                messages.success(request, _("Dossier transmis : il est en cours de traitement. "
-                                            "Vous recevrez la décision par e-mail."))
-            else:
-                messages.success(request, _("Brouillon enregistré."))
+            saved = self.save(form, annual_file)
         except ValidationError as exc:
-            form_error(form, exc)
-            annual_file.refresh_from_db()
+            # Not refreshed from the database: the list of what is missing speaks of the
+            # answers just sent, which the form wrote into `annual_file`.
+            form.add_service_error(exc)
             return self.render(annual_file, form, status=400)
+        if "submit" not in request.POST:
+            messages.success(request, _("Brouillon enregistré."))
+        else:
+            try:
+                services.submit(self.family, saved, request.user)
+            except ValidationError as exc:
+                # The answers are saved; what they lack is listed once, on the page.
+                messages.error(request, _("Brouillon enregistré, mais le dossier n'est pas "
+                                          "transmis : il reste à faire ce qui est listé "
+                                          "ci-dessous.") if rules.missing_items(saved)
+                               else exc.messages[0])
+            else:
+                messages.success(request, _("Dossier transmis : il est en cours de "
+                                            "traitement. Vous recevrez la décision par "
+                                            "e-mail."))
         return redirect("inscriptions:annual_file", child_pk=child.pk, year_pk=year.pk)
 
     def save(self, form, annual_file):
@@ -233,6 +242,6 @@ class AnnualFileView(FamilyMixin, View):
     def render(self, annual_file, form, status=200):
         return render(self.request, self.template_name, {
             "annual_file": annual_file, "form": form, "child": annual_file.child,
-            "year": annual_file.school_year, "missing": rules.missing_items(annual_file),
+            "year": annual_file.school_year, "missing": form.missing_items(annual_file),
             "attached_documents": queries.attached_documents(self.family, annual_file),
         }, status=status)

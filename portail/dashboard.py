@@ -11,7 +11,7 @@ from facturation.queries import split_invoices
 from facturation.services.payments import not_configured_message, online_payment_available
 from familles.models import Child, Document
 from ground import french
-from inscriptions.models import Enrolment, SchoolYear
+from inscriptions.models import AnnualFile, Enrolment, SchoolYear
 from inscriptions.queries import file_rows, latest_enrolments
 from reservations.models import AbsenceJustification
 from reservations.services.absences import family_justifications
@@ -70,11 +70,20 @@ def _annual_files(children, years, todo):
     """The dossier administratif of each child for each open year, and the ones to do."""
     rows = file_rows(children, years)
     for row in rows:
-        if row["file"] is None or row["file"].is_editable:
+        names = {"year": row["year"], "of_child": french.de(row["child"].first_name)}
+        if row["file"] is not None and row["file"].state == AnnualFile.State.RETURNED:
+            todo.append({
+                "text": _("Le service vous a renvoyé le dossier administratif %(year)s "
+                          "%(of_child)s à compléter.") % names,
+                "comment": row["file"].staff_comment,
+                "url": reverse("inscriptions:annual_file",
+                               args=[row["child"].pk, row["year"].pk]),
+                "action": _("Corriger le dossier"),
+            })
+        elif row["file"] is None or row["file"].is_editable:
             todo.append({
                 "text": _("Complétez le dossier administratif %(year)s %(of_child)s : il "
-                          "est obligatoire pour inscrire et réserver.")
-                % {"year": row["year"], "of_child": french.de(row["child"].first_name)},
+                          "est obligatoire pour inscrire et réserver.") % names,
                 "url": reverse("inscriptions:annual_file",
                                args=[row["child"].pk, row["year"].pk]),
                 "action": _("Dossier administratif"),

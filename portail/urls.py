@@ -23,6 +23,9 @@ urlpatterns = [
     path("faq/", views.faq, name="faq"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("sante/", views.health, name="health"),
+    # Pages name their icon (templates/includes/favicon.html); a browser or a PDF reader
+    # asking the conventional address is sent to the same file.
+    path("favicon.ico", views.favicon),
     path("compte/", include("allauth.urls")),
     path("gestion/", admin.site.urls),
     path("", include("familles.urls")),

@@ -2,8 +2,9 @@
 accessibility statement."""
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.generic import TemplateView
 
 from familles.access import FamilyMixin, family_of
@@ -32,6 +33,12 @@ class MessagesView(FamilyMixin, TemplateView):
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "family": self.family,
                 "service_messages": family_messages(self.family.pk)}
+
+
+def favicon(request):
+    """The conventional address of the icon, to the static file (its hashed name in
+    production, hence resolved per request, not when the URLs are loaded)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))
 
 
 def faq(request):

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from familles.forms import VaultDocumentField
 from familles.models import FamilyEvent
 from inscriptions.models import Activity, Site
 
@@ -23,7 +24,7 @@ class JustificationForm(forms.Form):
     details = forms.CharField(
         label=_("Précisions"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Obligatoires pour « Autre motif »."))
-    document = forms.ModelChoiceField(
+    document = VaultDocumentField(
         label=_("Document déjà déposé dans « Mes documents » (facultatif)"), required=False,
         queryset=None, empty_label=_("Aucun"))
     upload = forms.FileField(

@@ -40,6 +40,23 @@ def next_bookable_day(child_id, today):
     return rows.convert(Slot, "date", found[0][0])
 
 
+def next_bookable_days(child_ids, today) -> dict[int, object]:
+    """{child id: his next bookable day, or None when no day is open yet} for those of these
+    children with a validated enrolment in an activity booked ahead (the others are absent):
+    which child « Réservations » opens on. One statement."""
+    child_ids = rows.row_ids(child_ids)
+    if not child_ids:
+        return {}
+    sql = (f"SELECT e.child_id, MIN(s.date) FROM {rows.table(Enrolment)} e "  # noqa: S608
+           f"JOIN {rows.table(Activity)} a ON a.id = e.activity_id "
+           f"LEFT JOIN {rows.table(Slot)} s ON s.activity_id = a.id AND s.date >= %s "
+           f"WHERE e.child_id IN ({rows.placeholders(child_ids)}) AND e.state = %s "
+           "AND a.needs_reservation = %s GROUP BY e.child_id")
+    found = rows.fetch(sql, [today, *child_ids, Enrolment.State.VALIDATED.value, True])
+    return {child_id: day if day is None else rows.convert(Slot, "date", day)
+            for child_id, day in found}
+
+
 def year_and_enrolments(child_id, first, last, sibling_ids=()
                         ) -> tuple[SchoolYear | None, list[Enrolment]]:
     """The school year of the month, with the state of the child's file for it (`file_state`,

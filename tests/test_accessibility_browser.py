@@ -27,7 +27,9 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # (address, HTTP status) a visitor opens.
 VISITOR_PAGES = [("/", 200), ("/compte/login/", 200), ("/compte/signup/", 200),
-                 ("/compte/password/reset/", 200), ("/faq/", 200), ("/accessibilite/", 200),
+                 ("/compte/password/reset/", 200), ("/compte/password/reset/done/", 200),
+                 ("/compte/password/reset/key/done/", 200), ("/faq/", 200),
+                 ("/accessibilite/", 200),
                  ("/attestations/verifier/", 200), ("/nulle-part/", 404),
                  # tests/error_urls.py: a refusal and a failure, as the visitor reads them.
                  ("/essai/interdit/", 403), ("/essai/base-indisponible/", 500)]
@@ -45,7 +47,8 @@ def parent_pages(objects) -> list[tuple[str, int]]:
             ("/famille/enfants/ajouter/", 200), (objects["child_edit"], 200),
             ("/famille/entourage/", 200), ("/famille/entourage/ajouter/", 200),
             (objects["contact_edit"], 200), (objects["contact_delete"], 200),
-            ("/documents/", 200), ("/inscriptions/", 200), (objects["annual_file"], 200),
+            ("/documents/", 200), (objects["document_delete"], 200), ("/inscriptions/", 200),
+            (objects["annual_file"], 200),
             (objects["new_annual_file"], 200),
             ("/reservations/", 200), ("/reservations/absences/", 200),
             (objects["justify"], 200),

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from ground import french
 from ground.admin_mixins import ReadOnlyAdminMixin, state_label
 from ground.calendar import month_label
 
@@ -175,8 +176,8 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if invoice.state == Invoice.State.DRAFT:
             return state_label(_t("brouillon, pas encore émise"), "state-wait")
         if invoice.balance < 0:
-            return state_label(_t("trop-perçu de %(amount)s, à rembourser") % {
-                "amount": euros(-invoice.balance)}, "state-wait")
+            return state_label(_t("trop-perçu %(of_amount)s, à rembourser") % {
+                "of_amount": french.de(euros(-invoice.balance))}, "state-wait")
         status = status_of(invoice, timezone.localdate())
         if status == Status.CANCELLED:
             return state_label(_t("annulée par un avoir"), "state-ok")

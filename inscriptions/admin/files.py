@@ -85,6 +85,11 @@ class AnnualFileAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOnlyAdminMix
     accepted_message = _("Dossier validé ; la famille est prévenue par e-mail.")
     refused_message = _("Dossier renvoyé à la famille avec votre commentaire.")
     accepted_bulk_message = _("%(count)d dossier(s) validé(s).")
+    confirm_bulk_accept = True
+    bulk_accept_title = _("Valider les dossiers sélectionnés ?")
+    bulk_accept_intro = _("Chaque famille dont le dossier est validé en est prévenue par "
+                          "e-mail ; elle peut alors inscrire et réserver.")
+    bulk_accept_submit = _("Oui, valider les dossiers en attente")
     refused_bulk_message = _("%(count)d dossier(s) renvoyé(s) à la famille.")
     # The review page (the health part is dropped by the guard for staff without it)
     fieldsets = [
@@ -104,6 +109,15 @@ class AnnualFileAdmin(HealthDataAdminMixin, DecisionAdminMixin, ReadOnlyAdminMix
 
     def accept_object(self, annual_file, user):
         return services.validate(annual_file, user)
+
+    def never_opened(self, annual_files):
+        return [f for f in annual_files if f.opened_at is None]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        if obj is not None and request.method == "GET":
+            services.record_opening(obj)  # the review page read: no longer « jamais ouvert »
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
         return [

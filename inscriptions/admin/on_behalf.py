@@ -13,7 +13,7 @@ from familles.admin.front_desk import ChannelForm, go_back, render_page, require
 from familles.models import Child, Family
 from ground.forms import form_error
 
-from .. import queries, rules
+from .. import queries
 from ..forms import AnnualFileForm
 from ..models import AnnualFile, SchoolYear, Site
 from ..services import on_behalf, record_health_access, start_annual_file
@@ -48,12 +48,13 @@ def file_view(model_admin, request, child_id, year_id):
                 contacts=form.cleaned_data["authorised_contacts"], uploads=form.uploads(),
                 send=send, channel=channel.cleaned_data["channel"])
         except ValidationError as exc:
-            form_error(form, exc)
+            if not (send and form.missing_items(annual_file)):  # listed once, in the intro
+                form.add_service_error(exc)
         else:
             messages.success(request, _("Dossier transmis : il attend la validation.") if send
                              else _("Brouillon du dossier enregistré."))
             return go_back(request, family)
-    missing = rules.missing_items(annual_file)
+    missing = form.missing_items(annual_file)
     return render_page(
         request, model_admin.admin_site, family=family, title=title,
         intro=(_("À compléter avant de transmettre : %(missing)s")

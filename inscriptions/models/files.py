@@ -186,8 +186,11 @@ class AnnualFile(models.Model):
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("décision par"))
     staff_comment = models.TextField(_("commentaire du service"), blank=True)
+    # The first time an agent opened the review page of this submission (a bulk validation
+    # names the files nobody read); cleared when the family submits again.
+    opened_at = models.DateTimeField(_("ouvert par le service le"), null=True, blank=True)
 
-    history = HistoricalRecords(m2m_fields=[authorised_contacts])
+    history = HistoricalRecords(m2m_fields=[authorised_contacts], excluded_fields=["opened_at"])
 
     class Meta:
         verbose_name = _("dossier administratif")

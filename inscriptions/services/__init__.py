@@ -15,6 +15,7 @@ from .files import (
     file_refusal,
     file_refusals,
     record_health_access,
+    record_opening,
     require_validated_file,
     return_to_family,
     save_draft,
@@ -26,7 +27,8 @@ from .files import (
 
 __all__ = [
     "CARRIED_FIELDS", "DOCUMENT_FIELDS", "UPLOAD_KINDS", "FileNotValidated", "file_refusal",
-    "file_refusals", "record_health_access", "refuse_enrolment", "request_enrolment",
-    "require_validated_file", "return_to_family", "save_draft", "set_family_quotient",
-    "start_annual_file", "submit", "validate", "validate_enrolment", "withdraw_enrolment",
+    "file_refusals", "record_health_access", "record_opening", "refuse_enrolment",
+    "request_enrolment", "require_validated_file", "return_to_family", "save_draft",
+    "set_family_quotient", "start_annual_file", "submit", "validate", "validate_enrolment",
+    "withdraw_enrolment",
 ]

@@ -13,12 +13,20 @@ from familles.access import owned_child
 from familles.households import households_of, write_to_households
 from familles.models import Child, Document, Family
 from familles.services import upload_document
+from familles.uploads import check_upload
 from ground import french
 from ground.decisions import decide
 
 from ..models import AnnualFile, FamilyQuotient, HealthDataAccess, SchoolYear
 from ..queries import files_of
-from ..rules import DOCUMENT_FIELDS, UPLOAD_KINDS, FileNotValidated, file_refusal, missing_items
+from ..rules import (
+    DOCUMENT_FIELDS,
+    UPLOAD_KINDS,
+    FileNotValidated,
+    file_refusal,
+    missing_items,
+    upload_refusal,
+)
 
 # Copied from last year's validated file into this year's draft.
 CARRIED_FIELDS = [
@@ -106,11 +114,24 @@ def save_draft(family: Family, annual_file: AnnualFile, data: dict, contacts, *,
         raise ValidationError(
             _("Ce dossier a été transmis au service : il ne peut plus être modifié."))
     data = dict(data)
-    for field, uploaded in (uploads or {}).items():
-        data[field] = upload_document(
-            family, uploaded=uploaded, kind=UPLOAD_KINDS[field], child=annual_file.child,
-            valid_until=None, user=user,
-        )
+    uploads = uploads or {}
+    # Every file checked before any is stored: one refused, none enters the vault.
+    refusals = {}
+    for field, uploaded in uploads.items():
+        try:
+            check_upload(uploaded)
+        except ValidationError as exc:
+            refusals.update(upload_refusal(field, exc).error_dict)
+    if refusals:
+        raise ValidationError(refusals)
+    for field, uploaded in uploads.items():
+        try:
+            data[field] = upload_document(
+                family, uploaded=uploaded, kind=UPLOAD_KINDS[field], child=annual_file.child,
+                valid_until=None, user=user,
+            )
+        except ValidationError as exc:
+            raise upload_refusal(field, exc) from exc
     return _save_answers(family, annual_file, data, contacts)
 
 
@@ -168,9 +189,17 @@ def submit(family: Family, annual_file: AnnualFile, user) -> AnnualFile:
     locked.state = AnnualFile.State.SUBMITTED
     locked.submitted_at = timezone.now()
     locked.submitted_by = user
+    locked.opened_at = None  # a new submission: no agent has read it yet
     locked.save()
     _notify(locked, "annual_file_submitted")
     return locked
+
+
+def record_opening(annual_file: AnnualFile, now=None) -> None:
+    """An agent opened the review page of a submitted file: the first time is kept (one
+    conditional UPDATE, no lock: two agents opening it at once agree)."""
+    AnnualFile.objects.filter(pk=annual_file.pk, state=AnnualFile.State.SUBMITTED,
+                              opened_at__isnull=True).update(opened_at=now or timezone.now())
 
 
 def _decide_file(annual_file, staff_user, state, comment, refusal, template) -> AnnualFile:

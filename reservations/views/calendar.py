@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django_htmx.http import reswap
 
@@ -68,7 +69,7 @@ class CalendarView(FamilyMixin, View):
             if child is None:
                 raise Http404
         else:
-            child = children[0]
+            child = self.default_child(children, now)
         first = parse_month(request.GET.get("mois"))
         if first is None:
             today = timezone.localdate(now)
@@ -82,6 +83,27 @@ class CalendarView(FamilyMixin, View):
             "mois": f"{first:%Y-%m}",
             "justification_hours": commune().justification_hours,
         })
+
+    def default_child(self, children, now) -> Child:
+        """The first child who has a day to book; when none has, the first, and why none."""
+        ready = queries.next_bookable_days([c.pk for c in children], timezone.localdate(now))
+        child = next((c for c in children if ready.get(c.pk)), None)
+        if child is not None:
+            return child
+        reasons = []
+        for c in children:
+            if c.pk in ready:
+                reasons.append(_("aucune date n'est encore ouverte aux réservations pour "
+                                 "%(child)s") % {"child": c.first_name})
+            else:
+                reasons.append(_("%(child)s n'est %(enrolled)s à aucune activité qui se "
+                                 "réserve (une inscription validée est nécessaire)") % {
+                    "child": c.first_name, "enrolled": french.agree(c.sex, "inscrit")})
+        messages.info(self.request, ngettext(
+            "Votre enfant ne peut pas réserver pour l'instant : %(reasons)s.",
+            "Aucun de vos enfants ne peut réserver pour l'instant : %(reasons)s.",
+            len(children)) % {"reasons": " ; ".join(reasons)})
+        return children[0]
 
     def page(self, context):
         """The layout in Django's language around the content in Jinja2: some forty rows a

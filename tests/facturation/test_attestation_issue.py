@@ -14,6 +14,7 @@ from facturation.attestation_pdf import render_attestation_pdf_bytes, store_atte
 from facturation.models import Attestation, Payment
 from facturation.services import attestations
 from facturation.tasks import prepare_fiscal_attestations
+from ground import french
 from ground.commune import commune, update_commune
 from ground.models import OutboxMessage
 from tests.helpers import pdf_text
@@ -105,7 +106,7 @@ def test_the_fiscal_pdf_holds_the_regie_the_child_the_amount_and_the_code(househ
     text = pdf_text(render_attestation_pdf_bytes(attestation))
 
     town = commune()
-    assert f"Mairie de {town.name}" in text and f"Régie {town.service_name}" in text
+    assert f"Mairie {french.de(town.name)}" in text and f"Régie {town.service_name}" in text
     assert "SIRET : 215 600 000 00008" in text
     assert "Attestation fiscale (frais de garde)" in text
     assert f"N° {attestation.number}, établie le 15 janvier {YEAR + 1}" in text

@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facturation.models import Invoice, Payment, euros
+from facturation.pdf import render_invoice_pdf_bytes
 from facturation.services.billing import prepare_run
 from ground import french
-from tests.helpers import page_text, visible_text
+from ground.commune import update_commune
+from tests.helpers import page_text, pdf_text, visible_text
 from tests.scenarios.billing import (
     TARIFF,
     bill,
@@ -188,8 +190,8 @@ def test_the_detail_shows_each_line_with_its_dates(parent_client, activity, lea,
 
     assert response.status_code == 200
     text = visible_text(response)
-    lea_days = ", ".join(str(d.day) for d in wednesdays) + " octobre"
-    hugo_days = ", ".join(str(d.day) for d in wednesdays[:2]) + " octobre"
+    lea_days = ", ".join(french.ordinal_day(d) for d in wednesdays) + " octobre"
+    hugo_days = ", ".join(french.ordinal_day(d) for d in wednesdays[:2]) + " octobre"
     assert (f"Léa Mercredis des Tilleuls Journée {lea_days} {len(wednesdays)} "
             f"{euros(TOP_PRICE)} {euros(len(wednesdays) * TOP_PRICE)}") in text
     assert (f"Hugo Mercredis des Tilleuls Journée {hugo_days} 2 "
@@ -197,6 +199,22 @@ def test_the_detail_shows_each_line_with_its_dates(parent_client, activity, lea,
     assert f"Total de la facture {euros((len(wednesdays) + 2) * TOP_PRICE)}" in text
     assert f"à payer avant le {long_date(invoice.due_date)}" in text
     assert f'action="{pay_url(invoice)}"' in page_text(response)
+
+
+def test_the_first_of_the_month_and_the_communes_name_read_as_french_writes_them(
+        parent_client, activity, lea, family):
+    """Issue 23, item 13: « 1er, 8 octobre », never « 1, 8 »; « Mairie d'Angers »."""
+    update_commune(name="Angers")
+    month = month_of(activity, 10)
+    first_days = weekdays_of(month, month.weekday())[:2]  # the 1st and the 8th
+    book(activity, lea, first_days)
+    invoice = bill(month)[family.pk]
+    text = visible_text(parent_client.get(reverse("facturation:invoice", args=[invoice.pk])))
+    assert f"Léa Mercredis des Tilleuls Journée 1er, 8 octobre 2 {euros(TOP_PRICE)}" in text
+    assert "Mairie d'Angers" in text and "Mairie de Angers" not in text
+    pdf = pdf_text(render_invoice_pdf_bytes(invoice))
+    assert "1er, 8 octobre" in pdf and "1, 8 octobre" not in pdf
+    assert "Mairie d'Angers" in pdf and "de Angers" not in pdf
 
 
 def test_without_stripe_keys_there_is_no_pay_button_but_the_other_ways(

@@ -33,7 +33,7 @@ LOW_PRICE = TARIFF[0][1]
 
 
 def days_text(days) -> str:
-    return ", ".join(str(d.day) for d in days) + " " + date_format(days[0], "F")
+    return ", ".join(french.ordinal_day(d) for d in days) + " " + date_format(days[0], "F")
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_the_pdf_holds_header_family_lines_totals_due_date_and_how_to_pay(activi
     assert f"À payer avant le {french.format_day(invoice.due_date, 'j F Y')}" in text
     # No Stripe keys in the test settings: no « Payer » button is promised (issue 23).
     assert "« Payer »" not in text and "carte bancaire" not in text
-    assert f"« Régie {town.service_name} – Mairie de {town.name} »" in text
+    assert f"« Régie {town.service_name} – Mairie {french.de(town.name)} »" in text
     assert "CESU" in text and "virement" in text
 
 

@@ -256,6 +256,9 @@ def test_password_reset_sends_a_working_link(client, guardian, delivered):
 
     assert response.status_code == 302
     assert response["Location"] == "/compte/password/reset/done/"
+    sent = page_text(client.get(response["Location"]))
+    assert "Vérifiez votre messagerie" in sent
+    assert '<a class="btn btn-primary" href="/compte/login/">Je me connecte</a>' in sent
     [message] = mail.outbox
     assert message.to == [email]
     assert message.subject == "E-mail de réinitialisation de mot de passe"
@@ -272,7 +275,9 @@ def test_password_reset_sends_a_working_link(client, guardian, delivered):
     done = client.post(form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert done.status_code == 302
     assert done["Location"] == "/compte/password/reset/key/done/"
-    assert "Votre mot de passe a été modifié." in page_text(client.get(done["Location"]))
+    changed = page_text(client.get(done["Location"]))
+    assert "Votre mot de passe a été modifié." in changed
+    assert '<a class="btn btn-primary" href="/compte/login/">Je me connecte</a>' in changed
 
     # The link works once; the old password is gone, the new one opens the account.
     assert "Mauvais jeton" in page_text(client.get(link, follow=True))
@@ -533,8 +538,8 @@ ANONYMOUS_PAGES = [
     ("/compte/signup/", "Créer mon espace"),
     ("/compte/confirm-email/", "Vérifiez votre adresse e-mail"),
     ("/compte/password/reset/", "J'ai oublié mon mot de passe"),
-    ("/compte/password/reset/done/", "Réinitialisation du mot de passe"),
-    ("/compte/password/reset/key/done/", "Modifier le mot de passe"),
+    ("/compte/password/reset/done/", "Vérifiez votre messagerie"),
+    ("/compte/password/reset/key/done/", "Mot de passe modifié"),
     ("/compte/password/reset/key/1-cle-perimee/", "Mauvais jeton d'identification"),
     ("/compte/confirm-email/cle-perimee/", "Confirmer l'adresse e-mail"),
 ]

@@ -239,9 +239,18 @@ def test_child_of_another_family_is_refused(parent_client, other_child):
 
 # --- Delete -------------------------------------------------------------------------------
 
-def test_owner_deletes_a_document_and_its_file(parent_client, document):
+def test_owner_deletes_a_document_and_its_file_after_confirming(parent_client, document):
     [path] = stored_files()
-    assert parent_client.get(f"/documents/{document.pk}/supprimer/").status_code == 405
+    address = f"/documents/{document.pk}/supprimer/"
+    listing = page_text(parent_client.get("/documents/"))
+    assert f'<a class="ms-2" href="{address}">Supprimer' in listing
+    assert f'action="{address}"' not in listing  # one click deletes nothing
+    confirmation = parent_client.get(address)
+    assert confirmation.status_code == 200
+    assert "Supprimer « avis.pdf » ?" in page_text(confirmation)
+    assert 'type="submit" class="btn btn-danger">Supprimer le document' in page_text(
+        confirmation)
+    assert Document.objects.exists() and path.exists()
     response = parent_client.post(f"/documents/{document.pk}/supprimer/", follow=True)
     assert "« avis.pdf » a été supprimé." in flash_messages(response)
     assert not Document.objects.exists()

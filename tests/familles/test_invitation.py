@@ -6,10 +6,11 @@ from datetime import timedelta
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from familles.models import Guardian, Invitation
 from ground.models import OutboxMessage
-from tests.helpers import flash_messages, page_text
+from tests.helpers import flash_messages, page_text, visible_text
 from tests.scenarios.accounts import PASSWORD, UserFactory
 from tests.scenarios.families import GuardianFactory
 
@@ -50,15 +51,28 @@ def test_invitation_is_e_mailed_with_a_link_the_invitee_uses_to_join(
     assert guardian.user.email in sent.body
     assert str(guardian) not in sent.body
 
-    # The invitee has an account with that e-mail (verified), opens the link, is asked to
-    # log in, and comes back to the invitation.
+    # The invitee has an account with that e-mail (verified), opens the link logged out: the
+    # page says who invites him, with which address, and leads him to log in and come back.
     UserFactory(email=INVITEE)
     invitee = client_factory()
     path = re.search(r"http://testserver(/famille/invitation/\S+/)", sent.body).group(1)
-    to_login = invitee.get(path)
-    assert to_login.status_code == 302
-    assert to_login.url == f"{reverse('account_login')}?next={path}"
-    page = invitee.post(to_login.url, {"login": INVITEE, "password": PASSWORD}, follow=True)
+    landing = invitee.get(path)
+    assert landing.status_code == 200
+    text = visible_text(landing)
+    assert (f"La personne titulaire du compte {guardian.user.email} vous invite à rejoindre "
+            "son espace famille sur le Portail Famille de Kerbrume") in text
+    assert f"L'invitation a été envoyée à {INVITEE}" in text
+    login_url = f"{reverse('account_login')}?{urlencode({'next': path})}"
+    signup_url = f"{reverse('account_signup')}?{urlencode({'next': path})}"
+    body = page_text(landing)
+    assert f'href="{login_url}">Je me connecte' in body
+    assert f'href="{signup_url}">Créer mon espace' in body
+    assert str(guardian) not in text  # no name the sender typed (review, finding 5)
+    refused = invitee.post(path, joining_data())  # accepting needs the login
+    assert refused.status_code == 302
+    assert refused.url == f"{reverse('account_login')}?next={path}"
+    assert family.guardians.count() == 1
+    page = invitee.post(login_url, {"login": INVITEE, "password": PASSWORD}, follow=True)
     assert page.redirect_chain[-1][0] == path
     assert f"Rejoindre la {family.name}" in page_text(page)
     # The onboarding page offers to join instead of creating a second household.

@@ -121,14 +121,15 @@ def test_parent_fills_saves_a_draft_then_submits_and_gets_a_receipt(parent_clien
     assert "Dossier administratif 2027-2028 de Léa : bien reçu" in receipt.subject
 
 
-def test_incomplete_file_is_not_submitted_and_says_what_is_missing(parent_client, family,
-                                                                  child, year):
+def test_incomplete_file_is_not_submitted_and_says_what_is_missing_once(parent_client, family,
+                                                                       child, year):
     parent_client.post(file_url(child, year))
     data = complete_form(family, child)
     del data["accept_rules"]
-    response = parent_client.post(file_url(child, year), {**data, "submit": ""})
-    assert response.status_code == 400
-    assert "Acceptez le règlement intérieur 2027-1." in response.content.decode()
+    response = parent_client.post(file_url(child, year), {**data, "submit": ""}, follow=True)
+    page = html.unescape(response.content.decode())
+    assert "le dossier n'est pas transmis" in page
+    assert page.count("Acceptez le règlement intérieur 2027-1.") == 1
     annual_file = AnnualFile.objects.get(child=child, school_year=year)
     assert annual_file.state == AnnualFile.State.DRAFT
     assert annual_file.allowance_number == "7654321"  # what was typed is kept
@@ -156,6 +157,70 @@ def test_a_bad_upload_in_the_file_is_refused_in_french(parent_client, family, ch
     assert response.status_code == 400
     assert "ni un PDF, ni une image JPEG ou PNG" in response.content.decode()
     assert AnnualFile.objects.get(child=child).state == AnnualFile.State.DRAFT
+
+
+def test_a_refused_upload_names_its_field_next_to_it_and_nothing_is_stored(parent_client,
+                                                                          family, child, year):
+    parent_client.post(file_url(child, year))
+    data = complete_form(family, child, has_pai="on")
+    data["vaccination_document_upload"] = SimpleUploadedFile("carnet.pdf", PDF)
+    data["pai_document_upload"] = SimpleUploadedFile("pai.pdf", b"not a pdf at all")
+    stored = Document.objects.count()
+    response = parent_client.post(file_url(child, year), {**data, "submit": ""})
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    error = page.index('id="error_1_id_pai_document_upload"')
+    assert page[error:page.index("</", error)].endswith(
+        "Document du PAI : Ce fichier n'est ni un PDF, ni une image JPEG ou PNG. "
+        "Enregistrez ou photographiez le document dans l'un de ces formats.")
+    assert "error_1_id_vaccination_document_upload" not in page
+    assert Document.objects.count() == stored
+
+
+def test_the_service_refuses_every_upload_before_storing_any(family, child, year):
+    annual_file = services.start_annual_file(family, child, year, None)
+    stored = Document.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.save_draft(family, annual_file, {}, [], uploads={
+            "vaccination_document": SimpleUploadedFile("carnet.pdf", PDF),
+            "custody_document": SimpleUploadedFile("garde.pdf", b"plain text")})
+    assert list(refused.value.error_dict) == ["custody_document"]
+    assert refused.value.messages[0].startswith("Calendrier de garde alternée : ")
+    assert Document.objects.count() == stored
+
+
+def test_what_is_missing_speaks_of_the_answers_just_sent(parent_client, family, year):
+    child = ChildFactory(family=family, first_name="Inès", school="")
+    parent_client.post(file_url(child, year))
+    data = complete_form(family, child)  # the school typed, the rules accepted
+    data["income_document_upload"] = SimpleUploadedFile("avis.pdf", b"not a pdf at all")
+    response = parent_client.post(file_url(child, year), {**data, "save": ""})
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert "Indiquez l'école de l'enfant." not in page
+    assert "Acceptez le règlement intérieur" not in page
+    assert "Le dossier est complet" in page
+    del data["income_document_upload"], data["accept_rules"]
+    data["school"] = ""
+    data["doctor_phone"] = "pas un numéro"
+    page = html.unescape(
+        parent_client.post(file_url(child, year), {**data, "save": ""}).content.decode())
+    assert "Indiquez l'école de l'enfant." in page
+    assert "Acceptez le règlement intérieur 2027-1." in page
+
+
+def test_two_files_of_the_same_name_read_differently_in_the_select(parent_client, family,
+                                                                  child, year):
+    parent_client.post(file_url(child, year))
+    older = vault_document(family, Document.Kind.TAX_NOTICE)
+    newer = vault_document(family, Document.Kind.CAF)
+    Document.objects.filter(pk=older.pk).update(
+        uploaded_at=datetime.datetime(2026, 9, 1, 9, 0, tzinfo=datetime.UTC), size=245_760)
+    page = html.unescape(parent_client.get(file_url(child, year)).content.decode())
+    assert (f'<option value="{older.pk}">piece.pdf — Avis d\'imposition, 1er sept. 2026, '
+            '240\xa0Ko</option>') in page
+    assert (f'<option value="{newer.pk}">piece.pdf — Attestation CAF, 20 mai 2027, '
+            f'{newer.size}\xa0octets</option>') in page
 
 
 def test_submitted_file_cannot_be_changed_by_a_crafted_post(parent_client, family, child, year):
@@ -200,6 +265,12 @@ def test_returned_file_shows_the_comment_and_can_be_submitted_again(parent_clien
     services.return_to_family(annual_file, StaffFactory(), "Le carnet est illisible.")
     page = parent_client.get(file_url(child, year)).content.decode()
     assert "Le carnet est illisible." in page
+    # The dashboard says it too, with the comment and the way to the file.
+    page = parent_client.get(reverse("home")).content.decode()
+    assert ("Le service vous a renvoyé le dossier administratif 2027-2028 de Léa à "
+            "compléter.") in page
+    assert "Le carnet est illisible." in page
+    assert f'href="{file_url(child, year)}">Corriger le dossier' in page
     response = parent_client.post(file_url(child, year),
                                   {**complete_form(family, child), "submit": ""})
     assert response.status_code == 302

@@ -1,10 +1,12 @@
 """Staff review of the dossiers administratifs, through the admin at /gestion/."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from familles.models import DocumentAccess
 from ground import outbox
@@ -375,9 +377,8 @@ def test_bulk_validate(commit, staff, staff_user, guardian, annual_file):
                                school_year=annual_file.school_year)
     with commit():
         response = staff.post(CHANGELIST, {
-            "action": "validate_selected", "index": "0",
-            "_selected_action": [annual_file.pk, second.pk],
-        }, follow=True)
+            "action": "validate_selected", "_selected_action": [annual_file.pk, second.pk],
+            "post": "yes"}, follow=True)
     assert "2 dossier(s) validé(s)." in flash_messages(response)
     states = dict(AnnualFile.objects.values_list("pk", "state"))
     assert states == {annual_file.pk: "validated", second.pk: "validated",
@@ -392,14 +393,78 @@ def test_bulk_validate_skips_drafts_with_a_warning(staff, guardian, annual_file)
     draft = AnnualFileFactory(child=ChildFactory(family=guardian.family, first_name="Zoé"),
                               school_year=annual_file.school_year)
     response = staff.post(CHANGELIST, {
-        "action": "validate_selected", "index": "0",
-        "_selected_action": [annual_file.pk, draft.pk],
-    }, follow=True)
+        "action": "validate_selected", "_selected_action": [annual_file.pk, draft.pk],
+        "post": "yes"}, follow=True)
     messages = flash_messages(response)
     assert "1 dossier(s) validé(s)." in messages
     assert any(m.startswith("Seul un dossier transmis peut être validé") for m in messages)
     draft.refresh_from_db()
     assert draft.state == AnnualFile.State.DRAFT
+
+
+def test_bulk_validation_asks_first_with_the_counts_and_the_files_never_opened(
+        staff, guardian, annual_file):
+    opened = submitted_file(guardian, child=ChildFactory(family=guardian.family,
+                                                          first_name="Tom"),
+                            school_year=annual_file.school_year)
+    draft = AnnualFileFactory(child=ChildFactory(family=guardian.family, first_name="Zoé"),
+                              school_year=annual_file.school_year)
+    staff.get(change_url(opened))  # an agent reads Tom's file, nobody Lou's
+    filters = f"school_year__id__exact={annual_file.school_year_id}"
+    response = staff.post(f"{CHANGELIST}?{filters}", {
+        "action": "validate_selected", "index": "0",
+        "_selected_action": [annual_file.pk, opened.pk, draft.pk]})
+    assert response.status_code == 200
+    text = visible_text(response)
+    assert "Valider les dossiers sélectionnés ?" in text
+    assert "3 sélectionnés" in text
+    assert "2 en attente de décision : ils seront validés" in text
+    assert "1 déjà décidé ou pas encore transmis : il ne sera pas modifié" in text
+    assert f"1 n'a jamais été ouvert par le service Personne n'a encore lu ces dossiers : " \
+           f"vérifiez-les avant de les valider. {annual_file}" in text
+    assert str(opened) not in text.split("jamais été ouvert")[1]
+    html = page_text(response)
+    assert f'href="{change_url(annual_file)}?{urlencode({"_changelist_filters": filters})}"' in html
+    assert f'href="{CHANGELIST}?{filters}" class="button cancel-link"' in html
+    assert set(AnnualFile.objects.values_list("state", flat=True)) == {"submitted", "draft"}
+
+    response = staff.post(f"{CHANGELIST}?{filters}", {
+        "action": "validate_selected", "post": "yes",
+        "_selected_action": [annual_file.pk, opened.pk, draft.pk]}, follow=True)
+    assert "2 dossier(s) validé(s)." in flash_messages(response)
+    assert response.redirect_chain[-1][0] == f"{CHANGELIST}?{filters}"
+
+
+def test_a_new_submission_is_unopened_again(staff, guardian, annual_file):
+    staff.get(change_url(annual_file))
+    annual_file.refresh_from_db()
+    assert annual_file.opened_at is not None
+    services.return_to_family(annual_file, StaffFactory(), "Le carnet est illisible.")
+    services.submit(guardian.family, annual_file, guardian.user)
+    annual_file.refresh_from_db()
+    assert annual_file.opened_at is None
+
+
+def test_validate_from_the_review_page_keeps_the_lists_filters(staff, annual_file):
+    filters = f"school_year__id__exact={annual_file.school_year_id}&state__exact=submitted"
+    preserved = urlencode({"_changelist_filters": filters})
+    page = page_text(staff.get(f"{change_url(annual_file)}?{preserved}"))
+    action = re.search(r'<form method="post" action="([^"]+)">\s*<input type="hidden" '
+                       r'name="csrfmiddlewaretoken"[^>]*>\s*<input type="submit" '
+                       r'class="default" value="Valider le dossier"', page).group(1)
+    assert action.startswith(validate_url(annual_file) + "?_changelist_filters=")
+    response = staff.post(action)
+    assert response.status_code == 302
+    assert response.url == f"{CHANGELIST}?{filters}"
+    annual_file.refresh_from_db()
+    assert annual_file.state == AnnualFile.State.VALIDATED
+    # The return page's form goes back to the same list too.
+    other = submitted_file(GuardianFactory())
+    page = page_text(staff.get(f"{change_url(other)}?{preserved}"))
+    assert f'action="{return_url(other)}?_changelist_filters=' in page
+    response = staff.post(f"{return_url(other)}?{preserved}",
+                          {"comment": "Le carnet est illisible."})
+    assert response.url == f"{CHANGELIST}?{filters}"
 
 
 def test_bulk_return_through_the_comment_page(commit, staff, guardian, annual_file):

@@ -6,11 +6,14 @@ import uuid
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.test import Client
 
 from ground import commune as commune_module
 from ground.commune import update_commune
 from tests.helpers import visible_text
+from tests.scenarios.accounts import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.error_urls")]
 
@@ -104,3 +107,23 @@ def test_500_with_the_database_unreachable(client, django_db_blocker):
     assert "Erreur du portail" in text
     assert "Revenir à l'accueil" in text
     assert "Appelez le service Éducation Jeunesse de votre mairie" in text
+
+
+def test_every_layout_names_the_portals_own_icon(client, staff_user):
+    """Issue 23, item 15: the tab shows the portal's icon, served from our own static files:
+    the parent layout, the 500 page (without the database) and the staff admin."""
+    icons = [static("img/favicon.ico"), static("img/favicon.svg"),
+             static("img/apple-touch-icon.png")]
+    for name in ("img/favicon.ico", "img/favicon.svg", "img/apple-touch-icon.png"):
+        assert finders.find(name), name
+    client.raise_request_exception = False
+    pages = [client.get("/"), client.get("/nulle-part/"), client.get("/essai/base-indisponible/"),
+             login(staff_user).get("/gestion/")]
+    for response in pages:
+        html = response.content.decode()
+        for icon in icons:
+            assert f'href="{icon}"' in html, (response.request["PATH_INFO"], icon)
+    assert 'rel="icon"' in pages[-1].content.decode()
+    conventional = client.get("/favicon.ico")
+    assert conventional.status_code == 301
+    assert conventional.url == icons[0]

@@ -335,6 +335,33 @@ def test_the_calendar_opens_on_the_month_of_the_next_day(parent_client, setting)
     assert f"Calendrier de Léa – {date_format(setting.days[0], 'F Y')}" in page
 
 
+def test_reservations_opens_on_the_first_child_who_can_book(parent_client, family, setting):
+    # Adam comes first by name, but has nothing to book: no enrolment, then no open day.
+    adam = ChildFactory(family=family, first_name="Adam", sex="M")
+    AnnualFileFactory(child=adam, school_year=setting.year, validated=True)
+    page = visible_text(parent_client.get(CALENDAR))
+    assert f"Calendrier de Léa – {date_format(setting.days[0], 'F Y')}" in page
+    later = ActivityFactory(school_year=setting.year, name="Passerelle")
+    EnrolmentFactory(child=adam, activity=later)
+    page = visible_text(parent_client.get(CALENDAR))
+    assert "Calendrier de Léa" in page and "ne peut réserver" not in page
+    # Asked for by name, Adam's calendar is shown all the same.
+    assert "Calendrier d'Adam" in visible_text(parent_client.get(CALENDAR, {"enfant": adam.pk}))
+
+
+def test_when_no_child_can_book_reservations_says_why(parent_client, family, setting):
+    Enrolment.objects.filter(child=setting.child).update(state=Enrolment.State.WITHDRAWN)
+    adam = ChildFactory(family=family, first_name="Adam", sex="M")
+    AnnualFileFactory(child=adam, school_year=setting.year, validated=True)
+    EnrolmentFactory(child=adam, activity=ActivityFactory(school_year=setting.year,
+                                                          name="Passerelle"))
+    page = visible_text(parent_client.get(CALENDAR))
+    assert ("Aucun de vos enfants ne peut réserver pour l'instant : aucune date n'est encore "
+            "ouverte aux réservations pour Adam ; Léa n'est inscrite à aucune activité qui se "
+            "réserve (une inscription validée est nécessaire).") in page
+    assert "Calendrier d'Adam" in page
+
+
 def test_the_number_of_queries_does_not_grow_with_days_children_and_activities(
         parent_client, setting, family, django_assert_max_num_queries):
     s = setting

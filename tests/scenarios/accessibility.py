@@ -13,7 +13,7 @@ from reservations.models import MealSubscription, Reservation
 from .accounts import UserFactory
 from .billing import InvoiceFactory, priced_activity
 from .enrolments import ActivityFactory, AnnualFileFactory, EnrolmentFactory
-from .families import ChildFactory, ContactFactory, GuardianFactory
+from .families import ChildFactory, ContactFactory, DocumentFactory, GuardianFactory
 from .messages import MessageFactory, send_now
 from .reservations import ReservationFactory, SlotFactory, bookable_activity, ready_child
 
@@ -43,6 +43,7 @@ def household_with_everything() -> dict:
     invitation = Invitation.objects.create(family=guardian.family, email="oncle@example.org",
                                            invited_by=guardian)
     send_now(MessageFactory(activity=activity))
+    document = DocumentFactory(family=guardian.family, original_name="attestation.pdf")
     annual_file = AnnualFile.objects.get(child=child)
     sibling = ChildFactory(family=guardian.family, first_name="Léo")  # his dossier: a draft
     AnnualFileFactory(child=sibling, school_year=year)
@@ -58,6 +59,7 @@ def household_with_everything() -> dict:
         "payment": f"/factures/{invoice.pk}/paiement/",
         "pay": f"/factures/{invoice.pk}/payer/",
         "invitation": f"/famille/invitation/{invitation.token}/",
+        "document_delete": f"/documents/{document.pk}/supprimer/",
         "newcomer": UserFactory(email="nouveau@example.org"),  # signed up, no family yet
         "justify": f"/reservations/absence/{today.pk}/",
         # A month of the Wednesdays' booking period: its form, and the confirmation it asks.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from facturation.models import Invoice
-from familles.models import Child, Contact, FamilyEvent, Guardian
+from familles.models import Child, Contact, Document, FamilyEvent, Guardian
 from inscriptions.models import Enrolment
 from portail.models import MessageDelivery
 from reservations.models import AbsenceJustification, Reservation
@@ -40,6 +40,7 @@ class LongNamesHousehold:
     to_pay: Invoice
     paid: Invoice
     yesterday: Reservation
+    document: Document
 
 
 def long_names_household() -> LongNamesHousehold:
@@ -55,7 +56,7 @@ def long_names_household() -> LongNamesHousehold:
     sister.save(update_fields=["first_name"])
     family = guardian.family
     contact = ContactFactory(family=family, last_name=UNBROKEN, children=[child])
-    DocumentFactory(family=family, child=child, original_name=f"{UNBROKEN}.pdf")
+    document = DocumentFactory(family=family, child=child, original_name=f"{UNBROKEN}.pdf")
     SlotFactory(activity=activity)  # a day to book in the calendar's month
     today = timezone.localdate()
     justified = ReservationFactory(
@@ -78,4 +79,4 @@ def long_names_household() -> LongNamesHousehold:
                                reason=UNBROKEN)
     return LongNamesHousehold(guardian=guardian, child=child, contact=contact,
                               enrolment=booker.enrolment, to_pay=to_pay, paid=paid,
-                              yesterday=yesterday)
+                              yesterday=yesterday, document=document)
