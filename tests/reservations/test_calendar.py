@@ -569,8 +569,8 @@ def test_the_period_form_asks_for_confirmation_with_what_it_books_and_bills(
     dates = french.dates_text(rest)
     assert (f"Léa, Matin : {len(rest)} jours réservés et facturés, les {dates}." in said)
     assert (f"1 jour complet en liste d'attente (facturé seulement si une place se libère) : "
-            f"{second.day} octobre.") in said
-    assert f"1 jour déjà demandé, inchangé : {first.day} octobre." in said
+            f"{french.dates_text([second])}.") in said
+    assert f"1 jour déjà demandé, inchangé : {french.dates_text([first])}." in said
     assert "Tom : aucun jour à venir dans cette période." in said
     html = answer.content.decode()
     assert f'id="periode-{s.period.pk}-resultat"' in html and "<html" not in html
