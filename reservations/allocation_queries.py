@@ -46,7 +46,7 @@ def criteria_of(children, period: BookingPeriod) -> dict[int, frozenset[str]]:
     children = list(children)
     family_ids = {h for child in children for h in households(child)}
     day = period.first_day
-    codes = set(commune().postal_code_list())
+    codes = set(commune().postal_code_list)
     resident = set(Family.objects.filter(pk__in=family_ids, postal_code__in=codes)
                    .values_list("pk", flat=True))
     guardians = Counter(Guardian.objects.filter(family_id__in=family_ids)

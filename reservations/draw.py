@@ -231,3 +231,10 @@ def allocate(inputs: Inputs, seed: str) -> Result:
     return Result(classes={c: k for c, k in classes.items() if c in wished},
                   draw_numbers=draw_numbers, wishes=out, inputs_digest=digest(inputs.as_data()),
                   seed=seed)
+
+
+def reproduce(inputs_data: dict, seed: str) -> tuple[str, str]:
+    """(the result's canonical JSON, its SHA-256) from frozen inputs and a revealed seed:
+    what anyone recomputes to check a published allocation."""
+    text = canonical_json(allocate(Inputs.from_data(inputs_data), seed).as_data())
+    return text, hashlib.sha256(text.encode("ascii")).hexdigest()
