@@ -2,6 +2,7 @@
 children enrolled in the activity, replaced as a whole, and no booking before publication."""
 
 import datetime
+import hashlib
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -88,7 +89,6 @@ def test_nobody_books_an_allocation_period_before_publication(allocated):
 def test_the_draw_is_committed_before_the_window_and_never_changes_after(allocated):
     period = allocated.period
     assert len(period.draw_secret) == 64
-    import hashlib
     assert period.draw_commitment == hashlib.sha256(period.draw_secret.encode()).hexdigest()
     # Committed once: calling again keeps it
     assert commit_draw(period.pk).draw_secret == period.draw_secret

@@ -43,7 +43,7 @@ def random_inputs(rng, *, siblings_together=True, families=30, dates=6, rules=RU
                 met.add("priority")
             children.append(draw.ChildCriteria(child_id, frozenset(met & set(rules))))
             group = rng.randrange(2)  # his age group: the slot he takes on a date
-            for day, day_slots in by_date.items():
+            for day_slots in by_date.values():
                 if rng.random() < 0.6:
                     rank = rng.randint(1, dates) if rng.random() < 0.3 else None
                     wishes.append(draw.WishIn(child_id, day_slots[group % len(day_slots)],
