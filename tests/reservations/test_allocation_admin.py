@@ -4,6 +4,7 @@ publishes it after a confirmation with its counts, reads the statistics and expo
 Running and publishing are permissions of their own."""
 
 import csv
+import datetime
 import io
 import json
 
@@ -34,18 +35,27 @@ def _url(name, *args):
     return reverse(f"admin:reservations_allocation_{name}", args=args)
 
 
-def test_saving_a_period_in_allocation_mode_commits_its_draw(staff_client):
+def _add_period(client, window=True, **more):
+    """The period form posted for a new Wednesday period in allocation mode; its wishes
+    open tomorrow at 8:00 for a week (`window`), first come opens in 12 days."""
     activity = ActivityFactory()
     now = timezone.now()
-    response = staff_client.post("/gestion/reservations/bookingperiod/add/", {
-        "activity": activity.pk, "label": "Mercredis", "mode": "allocation",
-        "first_day": activity.school_year.start_date, "last_day": activity.school_year.end_date,
-        "wishes_open_at_0": (now + timezone.timedelta(days=1)).strftime("%d/%m/%Y"),
-        "wishes_open_at_1": "08:00",
-        "wishes_close_at_0": (now + timezone.timedelta(days=8)).strftime("%d/%m/%Y"),
-        "wishes_close_at_1": "18:00",
-        "opens_at_0": (now + timezone.timedelta(days=12)).strftime("%d/%m/%Y"),
-        "opens_at_1": "08:00", "decline_days": 7}, follow=True)
+    data = {"activity": activity.pk, "label": "Mercredis", "mode": "allocation",
+            "first_day": activity.school_year.start_date,
+            "last_day": activity.school_year.end_date, "decline_days": 7,
+            "opens_at_0": f"{now + datetime.timedelta(days=12):%d/%m/%Y}", "opens_at_1": "08:00"}
+    if window:
+        data.update({
+            "wishes_open_at_0": f"{now + datetime.timedelta(days=1):%d/%m/%Y}",
+            "wishes_open_at_1": "08:00",
+            "wishes_close_at_0": f"{now + datetime.timedelta(days=8):%d/%m/%Y}",
+            "wishes_close_at_1": "18:00"})
+    return client.post("/gestion/reservations/bookingperiod/add/", {**data, **more},
+                       follow=True)
+
+
+def test_saving_a_period_in_allocation_mode_commits_its_draw(staff_client):
+    response = _add_period(staff_client)
     assert response.status_code == 200, page_text(response)
     period = BookingPeriod.objects.get(label="Mercredis")
     assert period.draw_commitment == draw.commitment(period.draw_secret)
@@ -54,14 +64,14 @@ def test_saving_a_period_in_allocation_mode_commits_its_draw(staff_client):
 
 
 def test_the_form_refuses_an_allocation_period_without_its_window(staff_client):
-    activity = ActivityFactory()
-    now = timezone.now()
-    response = staff_client.post("/gestion/reservations/bookingperiod/add/", {
-        "activity": activity.pk, "label": "Mercredis", "mode": "allocation",
-        "first_day": activity.school_year.start_date, "last_day": activity.school_year.end_date,
-        "opens_at_0": now.strftime("%d/%m/%Y"), "opens_at_1": "08:00", "decline_days": 7})
-    assert response.status_code == 200
+    response = _add_period(staff_client, window=False)
     assert "Une période attribuée par vœux a une fenêtre de vœux." in page_text(response)
+    assert not BookingPeriod.objects.exists()
+
+
+def test_first_come_cannot_open_before_the_wishes_close(staff_client):
+    response = _add_period(staff_client, opens_at_0=f"{timezone.now():%d/%m/%Y}")
+    assert "Les places restantes ouvrent après la clôture des vœux" in page_text(response)
     assert not BookingPeriod.objects.exists()
 
 
