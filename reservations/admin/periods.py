@@ -103,6 +103,13 @@ class BookingPeriodAdmin(SimpleHistoryAdmin):
     search_fields = ["label", "activity__name"]
     readonly_fields = ["subscriptions_applied_at", "draw_commitment", "allocation_page"]
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django allows any lookup on the model's own fields in the URL: filtering by
+        # « draw_secret__startswith » would read the draw's secret before publication.
+        if lookup.split("__")[0] == "draw_secret":
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     @admin.display(description=_("attribution"))
     def allocation_page(self, period):
         if not period.pk or not period.allocates:

@@ -143,3 +143,18 @@ def test_a_run_before_the_close_is_refused_with_the_reason(wished):
         response = client.post(_url("run", wished.period.pk), follow=True)
     assert any("l'attribution se lance après" in m for m in flash_messages(response))
     assert not Allocation.objects.exists()
+
+
+def test_no_admin_lookup_reads_the_draws_secret_before_publication(staff_client, wished):
+    secret = wished.period.draw_secret
+    for url in ("/gestion/reservations/bookingperiod/", "/gestion/reservations/wish/",
+                "/gestion/reservations/allocation/"):
+        lookup = "draw_secret" if "bookingperiod" in url else "period__draw_secret"
+        response = staff_client.get(f"{url}?{lookup}__startswith={secret[:1]}")
+        assert response.status_code == 400, url  # Django's refused lookup, whatever the value
+    page = page_text(staff_client.get(
+        f"/gestion/reservations/bookingperiod/{wished.period.pk}/change/"))
+    assert secret not in page and wished.period.draw_commitment in page
+    history = page_text(staff_client.get(
+        f"/gestion/reservations/bookingperiod/{wished.period.pk}/history/"))
+    assert secret not in history
