@@ -32,7 +32,7 @@ Kind = AllocationRule.Kind
 
 def rules() -> list[AllocationRule]:
     """The commune's rules, in order (every kind, enabled or not)."""
-    return list(AllocationRule.objects.order_by("position"))
+    return list(AllocationRule.objects.order_by("position", "kind"))
 
 
 def rules_for_parents() -> list[AllocationRule]:
@@ -176,11 +176,14 @@ class SlotDraft:
         return len(self.granted) + len(self.waiting)
 
 
-def draft_by_slot(allocation: Allocation) -> list[SlotDraft]:
-    """The run's entries per slot (by date, unit, site): granted by class then draw number,
-    waiting by their order."""
+def draft_by_slot(allocation: Allocation, slot_id=None) -> list[SlotDraft]:
+    """The run's entries per slot (by date, unit, site), or of one slot: granted by class
+    then draw number, waiting by their order."""
     drafts: dict[int, SlotDraft] = {}
-    for entry in AllocationEntry.objects.filter(allocation=allocation).select_related(
+    entries = AllocationEntry.objects.filter(allocation=allocation)
+    if slot_id is not None:
+        entries = entries.filter(slot_id=slot_id)
+    for entry in entries.select_related(
             "child", "family", "slot__unit", "slot__site").order_by(
             "slot__date", "slot__unit__position", "slot__site__name", "slot_id",
             "waiting_order", "priority_class", "draw_number", "child_id"):
