@@ -314,6 +314,7 @@ class Document(models.Model):
         CUSTODY_CALENDAR = "custody", _("Calendrier de garde alternée")
         MEDICAL_CERTIFICATE = "medical", _("Certificat médical")
         PAI = "pai", _("Projet d'accueil individualisé (PAI)")
+        EMPLOYMENT = "employment", _("Attestation employeur")
         OTHER = "other", _("Autre document")
 
     INCOME_KINDS = (Kind.TAX_NOTICE, Kind.CAF, Kind.MSA)

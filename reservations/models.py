@@ -76,7 +76,34 @@ class BookingPeriod(models.Model):
                                      help_text=_("Facultatif : sinon, seul le délai compte."))
     subscriptions_applied_at = models.DateTimeField(
         _("abonnements appliqués le"), null=True, blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["subscriptions_applied_at"])
+
+    class Mode(models.TextChoices):
+        FIRST_COME = "first_come", _("Premier arrivé, premier servi")
+        ALLOCATION = "allocation", _("Attribution par vœux, règles et tirage au sort")
+
+    # Allocation (docs/allocation.md): during the wish window families say which days they
+    # want; at its close a run grants places by the commune's rules and a draw; what remains
+    # opens first come, first served at `opens_at`, once the result is published.
+    mode = models.CharField(_("mode d'attribution"), max_length=12, choices=Mode.choices,
+                            default=Mode.FIRST_COME)
+    wishes_open_at = models.DateTimeField(_("ouverture des vœux"), null=True, blank=True)
+    wishes_close_at = models.DateTimeField(_("clôture des vœux"), null=True, blank=True)
+    decline_days = models.PositiveSmallIntegerField(
+        _("délai pour renoncer à un jour attribué (jours)"), default=7,
+        help_text=_("Après la publication, une famille peut renoncer à un jour attribué "
+                    "pendant ce nombre de jours ; sa place va à la liste d'attente."))
+    # The draw's seed: a secret drawn by the server when the period is put in allocation
+    # mode, before its window opens, and never shown before publication; its SHA-256 (the
+    # commitment) is shown from the window's opening. Once the window is open, the secret
+    # cannot change (services.allocation.commit_draw refuses), so nobody can choose it
+    # knowing the wishes; anyone checks sha256(secret) == commitment after publication.
+    draw_secret = models.CharField(_("secret du tirage"), max_length=64, blank=True,
+                                   editable=False)
+    draw_commitment = models.CharField(_("empreinte du secret du tirage (SHA-256)"),
+                                       max_length=64, blank=True, editable=False)
+    allocation_published_at = models.DateTimeField(_("attribution publiée le"), null=True,
+                                                   blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["subscriptions_applied_at", "draw_secret"])
 
     class Meta:
         verbose_name = _("période de réservation")
@@ -88,10 +115,23 @@ class BookingPeriod(models.Model):
             models.CheckConstraint(condition=Q(closes_at__isnull=True)
                                    | Q(closes_at__gt=F("opens_at")),
                                    name="bookingperiod_opening_ordered"),
+            # An allocation period has its wish window, closed before first come opens.
+            models.CheckConstraint(
+                condition=Q(mode="first_come") | Q(
+                    wishes_open_at__isnull=False, wishes_close_at__gt=F("wishes_open_at"),
+                    opens_at__gte=F("wishes_close_at")),
+                name="bookingperiod_wish_window_ordered"),
+            models.CheckConstraint(
+                condition=Q(draw_commitment="") | Q(draw_commitment__regex=r"^[0-9a-f]{64}$"),
+                name="bookingperiod_commitment_is_sha256"),
         ]
 
     def __str__(self):
         return f"{self.activity.name} – {self.label}"
+
+    @property
+    def allocates(self) -> bool:
+        return self.mode == self.Mode.ALLOCATION
 
 
 class AgeGroup(models.Model):
@@ -209,6 +249,7 @@ class Reservation(models.Model):
         PARENT = "parent", _("Famille")
         SUBSCRIPTION = "subscription", _("Abonnement")
         STAFF = "staff", _("Service")
+        ALLOCATION = "allocation", _("Attribution (tirage au sort)")
 
     # Opening day inserts a hundred thousand rows: no index the constraints' and the waiting
     # order's already serve (child: the unique (child, slot); slot: (slot, state, …); state
@@ -455,3 +496,207 @@ class MealSubscription(models.Model):
 
     def weekday_names(self) -> list[str]:
         return [str(WEEKDAY_NAMES[d]) for d in sorted(self.weekdays)]
+
+
+# --- allocation: wishes, the commune's rules, runs (docs/allocation.md) ----------------------
+
+class AllocationRule(models.Model):
+    """One of the commune's rules for allocation periods, in the order staff set: the
+    enabled priority rules make a child's class (the first one weighs most); « siblings
+    together » is a constraint, not a priority (its position does not matter). Each run
+    freezes the rules it used."""
+
+    class Kind(models.TextChoices):
+        RESIDENT = "resident", _("Habiter la commune")
+        SIBLINGS_TOGETHER = "siblings", _("Frères et sœurs ensemble (tous ou aucun un même "
+                                          "jour)")
+        BOTH_PARENTS_WORKING = "working", _("Parents qui travaillent (attestation employeur)")
+        STAFF_PRIORITY = "priority", _("Priorité fixée par le service")
+        ATTENDED_LAST_YEAR = "last_year", _("Venu à l'activité l'an dernier")
+
+    kind = models.CharField(_("règle"), max_length=10, choices=Kind.choices, unique=True)
+    # Not unique: staff swap two rules in one save of the list (ties: by kind).
+    position = models.PositiveSmallIntegerField(_("ordre"))
+    enabled = models.BooleanField(_("appliquée"), default=True)
+    explanation = models.TextField(
+        _("explication aux familles"), blank=True,
+        help_text=_("Montrée aux familles avant qu'elles fassent leurs vœux."))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("règle d'attribution")
+        verbose_name_plural = _("règles d'attribution")
+        ordering = ["position", "kind"]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class AllocationPriority(models.Model):
+    """A priority staff give a child, or all the children of a family (social services,
+    disability…), for the allocation rule « priorité fixée par le service ». The rule, not
+    the reason, is what a run uses; the reason may tell a disability (GDPR art. 9): only
+    staff with the health permission read it."""
+
+    HEALTH_FIELDS = ("note",)
+    HEALTH_PERMISSION = "inscriptions.view_health_data"
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="allocation_priorities", verbose_name=_("enfant"))
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="allocation_priorities", verbose_name=_("famille"))
+    note = models.CharField(_("motif"), max_length=200, blank=True,
+                            help_text=_("Lu seulement par les agents autorisés aux données "
+                                        "de santé."))
+    valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("fixée par"))
+    set_at = models.DateTimeField(_("fixée le"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("priorité d'attribution")
+        verbose_name_plural = _("priorités d'attribution")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(child__isnull=True, family__isnull=False)
+                | Q(child__isnull=False, family__isnull=True),
+                name="allocationpriority_child_or_family"),
+        ]
+
+    def __str__(self):
+        return str(self.child or self.family)
+
+
+class Wish(models.Model):
+    """A household asks a place for one of its children on one slot of an allocation
+    period, during its wish window; `rank` (1 first) orders its wishes if it wants. When
+    it was sent plays no part."""
+
+    period = models.ForeignKey(BookingPeriod, on_delete=models.CASCADE, related_name="wishes",
+                               verbose_name=_("période"))
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="wishes",
+                              verbose_name=_("enfant"), db_index=False)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="wishes",
+                             verbose_name=_("créneau"))
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="wishes",
+                               verbose_name=_("famille qui a fait le vœu"))
+    rank = models.PositiveSmallIntegerField(_("ordre de préférence"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("modifié par"))
+
+    class Meta:
+        verbose_name = _("vœu")
+        verbose_name_plural = _("vœux")
+        ordering = ["slot__date"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "slot"], name="wish_one_per_child_slot"),
+            models.CheckConstraint(condition=Q(rank__isnull=True) | Q(rank__gte=1),
+                                   name="wish_rank_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} – {self.slot}"
+
+
+class Allocation(models.Model):
+    """An allocation run of a period: its frozen inputs (wishes, classes' criteria, free
+    places, rules), the result of the draw, as a draft staff can rerun, then published (one
+    per period). Every run is kept, so that what changed between runs can be seen."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        PUBLISHED = "published", _("Publiée")
+        SUPERSEDED = "superseded", _("Remplacée")
+
+    period = models.ForeignKey(BookingPeriod, on_delete=models.PROTECT,
+                               related_name="allocations", verbose_name=_("période"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.DRAFT)
+    algorithm_version = models.CharField(_("version de l'algorithme"), max_length=10)
+    # Canonical JSON (reservations.draw.canonical_json) of what the algorithm read, and
+    # the SHA-256 of it and of its result: the reproduction command recomputes both.
+    inputs = models.JSONField(_("données figées"))
+    inputs_digest = models.CharField(_("empreinte des données (SHA-256)"), max_length=64)
+    result_digest = models.CharField(_("empreinte du résultat (SHA-256)"), max_length=64)
+    # The draw's secret, written here only at publication (a draft keeps it on the period).
+    seed = models.CharField(_("graine du tirage"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("lancée le"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("lancée par"))
+    published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     null=True, blank=True, related_name="+",
+                                     verbose_name=_("publiée par"))
+
+    class Meta:
+        verbose_name = _("attribution")
+        verbose_name_plural = _("attributions")
+        ordering = ["-created_at"]
+        permissions = [
+            ("run_allocation", _("Peut lancer une attribution (brouillon)")),
+            ("publish_allocation", _("Peut publier une attribution")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["period"], condition=Q(state="published"),
+                                    name="allocation_one_published_per_period"),
+            models.CheckConstraint(
+                condition=~Q(state="published") | Q(published_at__isnull=False,
+                                                    seed__regex=r"^[0-9a-f]{64}$"),
+                name="allocation_published_reveals_seed"),
+        ]
+
+    def __str__(self):
+        return _("Attribution du %(moment)s") % {
+            "moment": f"{self.created_at:%d/%m/%Y %H:%M}" if self.created_at else "…"}
+
+
+class AllocationEntry(models.Model):
+    """One wish's fate in a run: the child's class and draw number, granted or waiting
+    (with its order on the slot's waiting list), or left out with the reason (no validated
+    file or enrolment, already booked)."""
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", _("Attribué")
+        WAITING = "waiting", _("En liste d'attente")
+        EXCLUDED = "excluded", _("Écarté")
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE,
+                                   related_name="entries", verbose_name=_("attribution"))
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("enfant"))
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("créneau"))
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("famille"))
+    outcome = models.CharField(_("résultat"), max_length=10, choices=Outcome.choices)
+    priority_class = models.PositiveSmallIntegerField(_("classe"), null=True, blank=True)
+    draw_number = models.PositiveIntegerField(_("numéro de tirage"), null=True, blank=True)
+    waiting_order = models.PositiveIntegerField(_("rang d'attente"), null=True, blank=True)
+    excluded_reason = models.CharField(_("motif"), max_length=200, blank=True)
+    declined_at = models.DateTimeField(_("refusé par la famille le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("résultat d'un vœu")
+        verbose_name_plural = _("résultats des vœux")
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "child", "slot"],
+                                    name="allocationentry_one_per_wish"),
+            models.CheckConstraint(
+                condition=Q(outcome="excluded") | Q(priority_class__isnull=False,
+                                                    draw_number__isnull=False),
+                name="allocationentry_drawn_has_class"),
+            models.CheckConstraint(
+                condition=~Q(outcome="waiting") | Q(waiting_order__isnull=False),
+                name="allocationentry_waiting_has_order"),
+            models.CheckConstraint(
+                condition=Q(declined_at__isnull=True) | Q(outcome="granted"),
+                name="allocationentry_declines_granted_only"),
+            models.UniqueConstraint(fields=["allocation", "slot", "waiting_order"],
+                                    name="allocationentry_waiting_order_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.child} – {self.slot} – {self.get_outcome_display()}"

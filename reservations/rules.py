@@ -31,6 +31,11 @@ def time_refusal(slot, period, now, *, check_period=True, past_limits=False) -> 
         if period is None:
             if not past_limits:
                 return _("Les réservations de ce jour ne sont pas encore programmées.")
+        elif period.mode == "allocation" and period.allocation_published_at is None:
+            # Until the allocation is published, its places belong to the draw, staff too.
+            return _("Les places de cette période sont attribuées sur vœux, selon les règles "
+                     "de la commune et un tirage au sort : le résultat n'est pas encore "
+                     "publié.")
         elif now < period.opens_at:
             return _("Les réservations ouvrent le %(moment)s.") % {
                 "moment": format_moment(period.opens_at)}

@@ -8,6 +8,7 @@ from .absences import (
     justify_absence,
     refuse_justification,
 )
+from .allocation import commit_draw, decline, publish_allocation, run_allocation
 from .booking import (
     Busy,
     ChildBooking,
@@ -46,6 +47,7 @@ from .subscriptions import (
     first_open_day,
     subscribe,
 )
+from .wishes import WishRequest, submit_wishes, window_refusal
 
 __all__ = [
     "AttendanceMark",
@@ -55,6 +57,7 @@ __all__ = [
     "Register",
     "RegisterRow",
     "UnitGroup",
+    "WishRequest",
     "accept_justification",
     "active_feed",
     "add_unexpected_presence",
@@ -66,7 +69,9 @@ __all__ = [
     "cancel_by_staff",
     "close_slot",
     "closed_reason",
+    "commit_draw",
     "current_school_year",
+    "decline",
     "end_for_enrolment",
     "end_subscription",
     "family_justifications",
@@ -80,14 +85,18 @@ __all__ = [
     "load_slots",
     "open_register",
     "promote_waiting",
+    "publish_allocation",
     "record_attendance",
     "record_health_accesses",
     "refuse_justification",
     "release",
     "reopen_slot",
     "revoke_feed",
+    "run_allocation",
     "set_capacity",
+    "submit_wishes",
     "subscribe",
     "time_refusal",
     "unexpected_candidates",
+    "window_refusal",
 ]

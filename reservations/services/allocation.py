@@ -1,0 +1,289 @@
+"""Allocation runs (docs/allocation.md): the draw's commitment, a draft run staff can rerun,
+its publication as reservations, and a family declining a granted day.
+
+Publication goes through the booking's invariants: the slots' rows are locked in id order,
+each slot's confirmed places are added to `booked` by one conditional update (the database's
+`booked <= capacity` backs it), and what waits takes the slot's next waiting tickets in the
+run's order, so that the existing promotion (booking.promote_waiting) takes over."""
+
+import secrets
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+
+from familles.access import owned_child
+from familles.households import household_addresses, households
+from familles.letters import write
+from familles.models import Family
+from inscriptions.services import file_refusals
+
+from .. import allocation_queries, draw, queries
+from ..deadlines import format_day, format_moment, slot_deadline
+from ..models import (
+    ACTIVE_STATES,
+    Allocation,
+    AllocationEntry,
+    AllocationRule,
+    BookingPeriod,
+    Reservation,
+    Slot,
+)
+from ..rules import eligibility_refusal
+from . import summaries
+from .booking import Outcome, promote_waiting, release
+
+
+def commit_draw(period_id, *, now=None) -> BookingPeriod:
+    """Draw the period's secret and record its SHA-256, once, before its wish window opens;
+    called whenever a period is put in allocation mode. After the opening the secret never
+    changes: nobody can pick it knowing the wishes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        period = BookingPeriod.objects.select_for_update().get(pk=period_id)
+        if not period.allocates or period.draw_secret:
+            return period
+        if period.wishes_open_at is not None and now >= period.wishes_open_at:
+            raise ValidationError(_(
+                "Les vœux sont ouverts depuis le %(moment)s : il est trop tard pour fixer le "
+                "secret du tirage. Reportez l'ouverture des vœux.") % {
+                "moment": format_moment(period.wishes_open_at)})
+        period.draw_secret = secrets.token_hex(32)
+        period.draw_commitment = draw.commitment(period.draw_secret)
+        period.save(update_fields=["draw_secret", "draw_commitment"])
+    return period
+
+
+def _priority_rules() -> tuple[tuple[str, ...], bool]:
+    """(the enabled priority rules in order, whether siblings are kept together)."""
+    enabled = allocation_queries.rules_for_parents()
+    siblings = AllocationRule.Kind.SIBLINGS_TOGETHER.value
+    return (tuple(r.kind for r in enabled if r.kind != siblings),
+            any(r.kind == siblings for r in enabled))
+
+
+def run_allocation(period_id, staff_user, *, now=None) -> Allocation:
+    """A draft run of the period, after its wish window: the wishes, each child's criteria
+    and the slots' free places are frozen in it; the wishes no rule allows any more (file,
+    enrolment, closed day, already booked) are left out with their reason. An earlier draft
+    is kept, marked replaced. Refused once a run is published."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        period = BookingPeriod.objects.select_for_update().select_related(
+            "activity__school_year").get(pk=period_id)
+        if not period.allocates:
+            raise ValidationError(_("Cette période n'est pas en mode attribution."))
+        if now < period.wishes_close_at:
+            raise ValidationError(_("Les vœux sont ouverts jusqu'au %(moment)s : "
+                                    "l'attribution se lance après.") % {
+                "moment": format_moment(period.wishes_close_at)})
+        if period.allocation_published_at is not None:
+            raise ValidationError(_("L'attribution de cette période est déjà publiée."))
+        if not period.draw_secret:
+            raise ValidationError(_("Le secret du tirage n'a pas été fixé avant l'ouverture "
+                                    "des vœux : l'attribution ne peut pas être vérifiable."))
+        wishes = allocation_queries.period_wishes(period)
+        children = {w.child_id: w.child for w in wishes}
+        year = period.activity.school_year
+        refused_files = file_refusals([(child, year) for child in children.values()])
+        enrolments = queries.validated_enrolments_of(list(children.values()),
+                                                     [period.activity_id])
+        held = {(r.child_id, r.slot_id) for r in Reservation.objects.filter(
+            child_id__in=list(children), slot_id__in={w.slot_id for w in wishes},
+            state__in=ACTIVE_STATES)}
+        kept, excluded = [], []
+        for wish in wishes:
+            refusal = _exclusion(wish, refused_files, enrolments, held, year)
+            (excluded.append((wish, refusal)) if refusal else kept.append(wish))
+        rules, siblings = _priority_rules()
+        criteria = allocation_queries.criteria_of(
+            [children[c] for c in {w.child_id for w in kept}], period)
+        slots = {w.slot_id: w.slot for w in kept}
+        inputs = draw.Inputs(
+            rules=rules, siblings_together=siblings,
+            slots=tuple(draw.SlotPlaces(s.pk, s.date.isoformat(),
+                                        0 if s.closed else max(s.capacity - s.booked, 0))
+                        for s in slots.values()),
+            children=tuple(draw.ChildCriteria(c, frozenset(m) & frozenset(rules))
+                           for c, m in criteria.items()),
+            wishes=tuple(draw.WishIn(w.child_id, w.slot_id, w.family_id, w.rank)
+                         for w in kept))
+        result = draw.allocate(inputs, period.draw_secret)
+        Allocation.objects.filter(period=period, state=Allocation.State.DRAFT).update(
+            state=Allocation.State.SUPERSEDED)
+        allocation = Allocation.objects.create(
+            period=period, algorithm_version=draw.VERSION, inputs=inputs.as_data(),
+            inputs_digest=result.inputs_digest, result_digest=draw.digest(result.as_data()),
+            created_by=staff_user)
+        families = {(w.child_id, w.slot_id): w.family_id for w in wishes}
+        entries = [AllocationEntry(
+            allocation=allocation, child_id=out.child, slot_id=out.slot,
+            family_id=families[out.child, out.slot],
+            outcome=(AllocationEntry.Outcome.GRANTED if out.granted
+                     else AllocationEntry.Outcome.WAITING),
+            priority_class=result.classes[out.child], draw_number=result.draw_numbers[out.child],
+            waiting_order=out.waiting_order) for out in result.wishes]
+        entries += [AllocationEntry(
+            allocation=allocation, child_id=wish.child_id, slot_id=wish.slot_id,
+            family_id=wish.family_id, outcome=AllocationEntry.Outcome.EXCLUDED,
+            excluded_reason=refusal[:200]) for wish, refusal in excluded]
+        AllocationEntry.objects.bulk_create(entries, batch_size=2000)
+    return allocation
+
+
+def _exclusion(wish, refused_files, enrolments, held, year) -> str:
+    refused = refused_files.get((wish.child_id, year.pk))
+    if refused is not None:
+        return refused.messages[0]
+    if wish.slot.closed:
+        return _("Fermé : %(reason)s.") % {"reason": wish.slot.closed_reason}
+    if (wish.child_id, wish.slot_id) in held:
+        return _("Déjà réservé.")
+    return eligibility_refusal(wish.child, wish.slot, enrolments[wish.child_id])
+
+
+def publish_allocation(allocation_id, staff_user, *, now=None) -> Allocation:
+    """Publish the latest draft: granted wishes become confirmed reservations, the others
+    wait on their slots in the run's order; the seed is revealed; each household is written
+    what was granted and what waits. All or nothing: if a slot no longer has the places the
+    run gave (staff changed it meanwhile), nothing is published and staff rerun."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        allocation = Allocation.objects.select_related("period").get(pk=allocation_id)
+        period = BookingPeriod.objects.select_for_update().get(pk=allocation.period_id)
+        allocation = Allocation.objects.select_for_update().get(pk=allocation_id)
+        if allocation.state != Allocation.State.DRAFT:
+            raise ValidationError(_("Seul le dernier brouillon peut être publié."))
+        if period.allocation_published_at is not None:
+            raise ValidationError(_("L'attribution de cette période est déjà publiée."))
+        entries = list(AllocationEntry.objects.filter(allocation=allocation).exclude(
+            outcome=AllocationEntry.Outcome.EXCLUDED).select_related(
+            "child", "slot__activity", "slot__unit").order_by("slot_id", "waiting_order",
+                                                              "child_id"))
+        by_slot: dict[int, list[AllocationEntry]] = defaultdict(list)
+        for entry in entries:
+            by_slot[entry.slot_id].append(entry)
+        locked = {s.pk: s for s in Slot.objects.select_for_update().filter(
+            pk__in=list(by_slot)).order_by("pk")}
+        existing = {(r.child_id, r.slot_id): r for r in Reservation.objects.filter(
+            child_id__in={e.child_id for e in entries}, slot_id__in=list(by_slot))}
+        changed = []
+        for slot_id, some in by_slot.items():
+            slot = locked[slot_id]
+            granted = [e for e in some if e.outcome == AllocationEntry.Outcome.GRANTED]
+            waiting = [e for e in some if e.outcome == AllocationEntry.Outcome.WAITING]
+            if (granted and (slot.closed or slot.capacity - slot.booked < len(granted))) or any(
+                    existing.get((e.child_id, slot_id)) is not None
+                    and existing[e.child_id, slot_id].state in ACTIVE_STATES for e in some):
+                raise ValidationError(_(
+                    "Les places ou les réservations du %(day)s ont changé depuis ce brouillon "
+                    ": relancez l'attribution avant de publier.") % {
+                    "day": format_day(slot.date)})
+            _write_reservations(slot, granted, waiting, existing, staff_user, now)
+            changed.extend(some)
+        allocation.state = Allocation.State.PUBLISHED
+        allocation.seed = period.draw_secret
+        allocation.published_at = now
+        allocation.published_by = staff_user
+        allocation.save(update_fields=["state", "seed", "published_at", "published_by"])
+        period.allocation_published_at = now
+        period.save(update_fields=["allocation_published_at"])
+        _write_outcomes(allocation, changed)
+        # A day the siblings rule left with free places and somebody waiting (a brother
+        # and sister who did not both fit): the places go down the waiting list, in order.
+        for slot_id in by_slot:
+            slot = Slot.objects.select_related("activity__deadline_rule").get(pk=slot_id)
+            if slot.booked < slot.capacity:
+                promote_waiting(slot, now)
+    return allocation
+
+
+def _write_reservations(slot, granted, waiting, existing, staff_user, now) -> None:
+    """The slot's reservations from the run, under its lock: the places by one conditional
+    update, the waiting tickets following the slot's, in the run's order."""
+    if granted:
+        taken = Slot.objects.filter(pk=slot.pk, booked__lte=F("capacity") - len(granted)).update(
+            booked=F("booked") + len(granted))
+        if not taken:  # cannot happen under the lock; the constraint would refuse anyway
+            raise ValidationError(_("Plus assez de places."))
+    rows = []
+    for entry in granted:
+        rows.append((entry, {"state": Reservation.State.CONFIRMED, "confirmed_at": now,
+                             "waiting_since": None, "waiting_ticket": None}))
+    first_ticket = slot.waiting_tickets + 1
+    for offset, entry in enumerate(waiting):
+        rows.append((entry, {"state": Reservation.State.WAITING, "confirmed_at": None,
+                             "waiting_since": now, "waiting_ticket": first_ticket + offset}))
+    if waiting:
+        Slot.objects.filter(pk=slot.pk).update(waiting_tickets=F("waiting_tickets")
+                                               + len(waiting))
+    fresh = []
+    for entry, fields in rows:
+        fields.update(family_id=entry.family_id, source=Reservation.Source.ALLOCATION,
+                      updated_by=staff_user, cancelled_at=None, cancelled_late=False)
+        found = existing.get((entry.child_id, slot.pk))
+        if found is not None:  # a cancelled request of this child on this day
+            Reservation.objects.filter(pk=found.pk).update(**fields)
+        else:
+            fresh.append(Reservation(child_id=entry.child_id, slot_id=slot.pk, **fields))
+    Reservation.objects.bulk_create(fresh, batch_size=2000)
+
+
+def _write_outcomes(allocation, entries) -> None:
+    """One message per household: for each child, the days granted and those waiting."""
+    letters: dict[int, dict] = defaultdict(dict)
+    for entry in sorted(entries, key=lambda e: (e.slot.date, e.slot.unit.position)):
+        line = {"day": format_day(entry.slot.date), "unit": entry.slot.unit.label,
+                "granted": entry.outcome == AllocationEntry.Outcome.GRANTED,
+                "waiting_order": entry.waiting_order}
+        for household in households(entry.child):
+            group = letters[household].setdefault(entry.child_id, {"child": entry.child,
+                                                                   "lines": []})
+            group["lines"].append(line)
+    addresses = household_addresses({e.child for e in entries})
+    period = allocation.period
+    for household, groups in letters.items():
+        found = addresses[household]
+        write("allocation_published", household, found.emails, found.by_post, {
+            "period": period, "activity": period.activity, "groups": list(groups.values()),
+            "names": get_text_list([g["child"].first_name for g in groups.values()], _("et")),
+            "decline_until": format_moment(allocation_queries.decline_until(allocation)),
+            "commitment": period.draw_commitment, "seed": allocation.seed})
+
+
+def decline(family: Family, child_id, slot_id, user, *, now=None) -> Reservation:
+    """The family gives back a day granted by the published run, within the period's
+    decline time and before the day's deadline: its place goes to the waiting list
+    (booking.release promotes the first waiting)."""
+    now = now or timezone.now()
+    child = owned_child(family, child_id)
+    with transaction.atomic():
+        entry = (AllocationEntry.objects.select_for_update(of=("self",)).select_related(
+            "allocation__period", "slot__activity__deadline_rule", "slot__unit")
+            .filter(child=child, slot_id=slot_id, allocation__state=Allocation.State.PUBLISHED,
+                    outcome=AllocationEntry.Outcome.GRANTED).first())
+        if entry is None:
+            raise ValidationError(_("Ce jour n'a pas été attribué à %(child)s.") % {
+                "child": child.first_name})
+        if entry.declined_at is not None:
+            raise ValidationError(_("Vous avez déjà renoncé à ce jour."))
+        limit = allocation_queries.decline_until(entry.allocation)
+        if now >= limit:
+            raise ValidationError(_("Il était possible de renoncer jusqu'au %(moment)s ; "
+                                    "annulez ce jour comme une autre réservation.") % {
+                "moment": format_moment(limit)})
+        if now >= slot_deadline(entry.slot):
+            raise ValidationError(_("Hors délai : ce jour ne peut plus être rendu."))
+        reservation = Reservation.objects.filter(
+            child=child, slot_id=slot_id, state=Reservation.State.CONFIRMED).first()
+        if reservation is None:
+            raise ValidationError(_("Ce jour n'est plus réservé."))
+        released = release(reservation.pk, user, now=now)
+        entry.declined_at = now
+        entry.save(update_fields=["declined_at"])
+    summaries.record([(child, [Outcome(entry.slot, "cancelled")])], now=now)
+    return released
