@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from facturation import providers
 from portail.demo import DEMO_TOTP_SECRET, seed
 
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
             "d'authentification, ou obtenez le code du moment avec\u00a0: "
             "python manage.py demo_code")
         self.stdout.write("Les e-mails envoyés s'affichent dans ce terminal.")
+        active = providers.active()
+        if active is not None and active.name == "demo":
+            self.stdout.write(
+                "Paiement en ligne en mode démonstration (sans banque ni argent)\u00a0: "
+                "Famille Martin → «\u00a0Mes factures\u00a0» → «\u00a0Payer\u00a0».")
         self.stdout.write(
             "Au guichet (gestion)\u00a0: la famille Kerjean, sans adresse e-mail, reçoit des "
             "courriers à imprimer («\u00a0Familles\u00a0» → sa fiche)\u00a0; la grille des "
