@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from ground.admin_mixins import state_label
+from ground.admin_mixins import ReadOnlyAdminMixin, state_label
 
 from ..models import PaymentAttempt, euros
 
@@ -32,7 +32,7 @@ class ToRefundFilter(admin.SimpleListFilter):
 
 
 @admin.register(PaymentAttempt)
-class PaymentAttemptAdmin(admin.ModelAdmin):
+class PaymentAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "invoice_number", "family", "provider", "state_words",
                     "amount", "refund_words"]
     list_filter = [ToRefundFilter, "state", "provider"]
@@ -43,15 +43,6 @@ class PaymentAttemptAdmin(admin.ModelAdmin):
               "created_at", "updated_at", "provider_reference", "detail", "payment_link",
               "refund_words"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("facture"), ordering="invoice__number")
     def invoice_number(self, attempt):
