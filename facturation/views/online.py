@@ -3,6 +3,7 @@ only shows the attempt's state), PayFiP's notification (which only names an oper
 the portal asks PayFiP itself), and the demonstration provider's « bank »."""
 
 import logging
+import re
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -23,18 +24,24 @@ from ..services import online
 from .payments import invoice_context
 
 logger = logging.getLogger(__name__)
+# What an idOp looks like (PayFiP gives UUIDs); anything else names no operation of ours.
+IDOP = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 @method_decorator(csrf_exempt, name="dispatch")
 class AttemptReturnView(FamilyMixin, View):
     """Back from the provider: the attempt's state as recorded, nothing written. PayFiP may
     send the browser back with a cross-site POST, which carries no session cookie: it is
-    answered by a redirect to the same page, which the browser then asks with its cookie."""
+    answered by a redirect to the same page, which the browser then asks with its cookie
+    (a POST with the session is answered as a GET)."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST":
+        if request.method == "POST" and not request.user.is_authenticated:
             return HttpResponseRedirect(request.path, status=303)
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, invoice_pk, attempt_pk):
+        return self.get(request, invoice_pk, attempt_pk)
 
     def get(self, request, invoice_pk, attempt_pk):
         invoice = or_404(queries.family_invoice, self.family, invoice_pk, timezone.localdate())
@@ -52,7 +59,8 @@ def payfip_notification(request):
     reason to ask PayFiP for the operation's detail (services.online.refresh)."""
     idop = (request.POST.get("idOp") or request.POST.get("idop") or "").strip()
     attempt = PaymentAttempt.objects.filter(
-        provider=PaymentAttempt.Provider.PAYFIP, provider_reference=idop).first() if idop else None
+        provider=PaymentAttempt.Provider.PAYFIP, provider_reference=idop).first() if (
+        IDOP.fullmatch(idop)) else None
     if attempt is None:
         logger.warning("PayFiP notification for an unknown operation %r", idop[:80])
         return HttpResponse("unknown operation", status=404, content_type="text/plain")
