@@ -399,6 +399,96 @@ class UnmatchedPayment(models.Model):
         return f"{self.stripe_session_id} – {self.reason}"
 
 
+class OnlineProvider(models.TextChoices):
+    """Who takes an online payment (facturation/providers); the environment says which."""
+
+    STRIPE = "stripe", _("Stripe")
+    PAYFIP = "payfip", _("PayFiP (DGFiP)")
+    DEMO = "demo", _("Démonstration")
+
+
+class AttemptState(models.TextChoices):
+    """Where an online attempt stands (services/online.py holds the moves)."""
+
+    CREATED = "created", _("Créée")
+    PENDING = "pending", _("En attente du prestataire")
+    PAID = "paid", _("Payée")
+    REFUSED = "refused", _("Refusée")
+    ABANDONED = "abandoned", _("Abandonnée")
+    EXPIRED = "expired", _("Expirée")
+
+
+class PaymentAttempt(models.Model):
+    """One try at paying an invoice online, whatever the provider (facturation/providers):
+    created → pending → paid, refused, abandoned or expired (docs/paiements.md).
+
+    Only `services.online` changes it, under the invoice's row lock. Money a provider
+    confirms is never lost: a paid attempt always has its `Payment`, which is flagged for
+    refund (`refund_reason`) when the invoice could not take it."""
+
+    Provider = OnlineProvider
+    State = AttemptState
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="attempts",
+                                verbose_name=_("facture"))
+    provider = models.CharField(_("prestataire"), max_length=10, choices=Provider.choices)
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.CREATED)
+    amount_cents = models.PositiveIntegerField(_("montant demandé (centimes)"))
+    currency = models.CharField(_("devise"), max_length=3, default="eur")
+    # The provider's id of the operation: Stripe's Checkout session, PayFiP's idOp…
+    provider_reference = models.CharField(_("référence chez le prestataire"), max_length=255,
+                                          blank=True)
+    payer_email = models.EmailField(_("e-mail du payeur"), blank=True)
+    created_at = models.DateTimeField(_("commencée le"), default=timezone.now)
+    updated_at = models.DateTimeField(_("mise à jour le"), auto_now=True)
+    # The provider's last word, for staff (result code, authorisation number; never a key).
+    detail = models.CharField(_("réponse du prestataire"), max_length=255, blank=True)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="attempt", verbose_name=_("paiement"))
+    refund_reason = models.CharField(_("à rembourser : motif"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("paiement en ligne (tentative)")
+        verbose_name_plural = _("paiements en ligne (tentatives)")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=AttemptState.values),
+                                   name="attempt_state_known"),
+            models.CheckConstraint(condition=Q(provider__in=OnlineProvider.values),
+                                   name="attempt_provider_known"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0),
+                                   name="attempt_amount_positive"),
+            # Paid, and only paid, with its payment; only money received is to refund.
+            models.CheckConstraint(
+                condition=(Q(state="paid") & Q(payment__isnull=False))
+                | (~Q(state="paid") & Q(payment__isnull=True) & Q(refund_reason="")),
+                name="attempt_paid_has_its_payment"),
+            models.UniqueConstraint(fields=["provider", "provider_reference"],
+                                    condition=~Q(provider_reference=""),
+                                    name="attempt_one_per_provider_operation"),
+            # An invoice is paid online once; a second payment is kept, to refund.
+            models.UniqueConstraint(fields=["invoice"],
+                                    condition=Q(state="paid", refund_reason=""),
+                                    name="attempt_one_applied_payment_per_invoice"),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="attempt_open_by_age")]
+
+    def __str__(self):
+        return _("%(provider)s, %(amount)s, %(state)s") % {
+            "provider": self.get_provider_display(), "amount": euros(self.amount_cents),
+            "state": self.get_state_display()}
+
+    @property
+    def amount(self) -> str:
+        return euros(self.amount_cents)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (self.State.CREATED, self.State.PENDING)
+
+
 class StripeEvent(models.Model):
     """Each Stripe event id processed once, however often it is delivered."""
 

@@ -1,8 +1,9 @@
 """The ways a family can really pay, and the sentences that say them.
 
 Two parties decide: the commune (its settings: the methods it offers, the régie's IBAN) and the
-operator (the Stripe keys). Card payment is offered only when both allow it; direct debit is
-never promised, since the portal does not collect it yet (CommuneSettings.PaymentMethod).
+operator (an online provider configured: facturation/providers). Card payment is offered
+only when both allow it; direct debit is never promised, since the portal does not collect
+it yet (CommuneSettings.PaymentMethod).
 Every text that names a way to pay — « Mes factures », the payment page, the « Votre facture »
 and reminder e-mails, the invoice PDF — is written from `available()`, so none promises a
 « Payer » button that does not exist."""
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from ground.commune import commune
 
-from . import stripe_gateway
+from . import providers
 from .models import Payment
 
 # The methods paid to the service, in the order sentences name them.
@@ -31,7 +32,7 @@ def or_list(words: list[str]) -> str:
 
 @dataclass(frozen=True)
 class PaymentWays:
-    online: bool  # « Payer en ligne » works: card offered by the commune and Stripe configured
+    online: bool  # « Payer en ligne » works: card offered by the commune, a provider configured
     card_offered: bool  # the commune offers card payment (online may still be unconfigured)
     cheque: bool
     cash: bool
@@ -91,7 +92,7 @@ def available() -> PaymentWays:
     town = commune()
     card = town.offers(Payment.Method.CARD)
     return PaymentWays(
-        online=card and stripe_gateway.is_configured(), card_offered=card,
+        online=card and providers.active() is not None, card_offered=card,
         cheque=town.offers(Payment.Method.CHEQUE), cash=town.offers(Payment.Method.CASH),
         cesu=town.offers(Payment.Method.CESU), transfer=town.offers(Payment.Method.TRANSFER),
         iban=town.iban_display if town.regie_iban else "")

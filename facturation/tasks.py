@@ -10,7 +10,7 @@ from ground.calendar import previous_month
 
 from .attestation_pdf import store_attestation_pdf
 from .pdf import store_invoice_pdf
-from .services import reminders
+from .services import online, reminders
 from .services.attestations import prepare_fiscal_drafts
 from .services.billing import prepare_month
 
@@ -56,3 +56,9 @@ def prepare_fiscal_attestations(now=None) -> int:
     check. Never publishes: staff publish from the admin, which e-mails the families."""
     now = now or timezone.now()
     return prepare_fiscal_drafts(timezone.localdate(now).year - 1, None, now=now)
+
+
+@shared_task(ignore_result=True)
+def expire_stale_payment_attempts() -> dict[str, int]:
+    """Beat: online attempts left open are asked of their provider, then expired."""
+    return online.expire_stale_attempts()

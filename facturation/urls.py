@@ -1,5 +1,6 @@
-from .views import attestations, invoices, payments
+from .views import attestations, invoices, online, payments
 
 app_name = "facturation"
 
-urlpatterns = invoices.urlpatterns + payments.urlpatterns + attestations.urlpatterns
+urlpatterns = (invoices.urlpatterns + payments.urlpatterns + online.urlpatterns
+               + attestations.urlpatterns)

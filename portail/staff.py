@@ -73,6 +73,8 @@ STAFF_PERMISSIONS = {
         "payment": ("view", "add"),
         # Online payments no invoice took: staff refund them in Stripe, then tick the box.
         "unmatchedpayment": ("view", "change"),
+        # Online attempts (every provider): read only, to answer a family and find refunds.
+        "paymentattempt": ("view",),
         # Attestations: read them and prepare the January drafts ("add"); issuing one and
         # e-mailing it to the family is publish_attestation, given apart.
         "attestation": ("view", "add"),

@@ -54,6 +54,7 @@ def parent_pages(objects) -> list[tuple[str, int]]:
             (objects["justify"], 200),
             (objects["subscription"], 200), ("/reservations/agenda/", 200),
             ("/factures/", 200), (objects["invoice"], 200), (objects["payment"], 200),
+            (objects["attempt_return"], 200), (objects["demo_bank"], 200),
             ("/attestations/", 200), ("/faq/", 200), ("/accessibilite/", 200),
             ("/compte/password/change/", 200), ("/compte/email/", 200),
             ("/nulle-part/", 404), (objects["pay"], 405)]
@@ -163,8 +164,9 @@ def report_of(found: dict) -> str:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.urls("tests.error_urls")
 @pytest.mark.parametrize("width", list(WIDTHS))  # one test each: xdist runs them side by side
-def test_every_parent_page_passes_axe(browser, live_server, width):
+def test_every_parent_page_passes_axe(browser, live_server, settings, width):
     assert AXE.is_file(), f"axe-core missing ({AXE}): run `make install` (npm ci)"
+    settings.PORTAIL_PAYMENT_PROVIDER = "demo"  # « Payer » and the demo's payment pages
     objects = household_with_everything()
     cookie = session_cookie(objects["guardian"].user, live_server)
     found: dict = {}

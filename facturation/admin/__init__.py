@@ -3,4 +3,12 @@ monthly run (prepare a draft, check it, issue it), invoices and credit notes (re
 deleted) with the families' balances and the treasury's export, payments recorded at the desk,
 and attestations. Every change of money goes through facturation.services."""
 
-from . import attestations, invoices, payments, rollover, runs, tariffs  # noqa: F401  (they register)
+from . import (  # noqa: F401  (they register)
+    attempts,
+    attestations,
+    invoices,
+    payments,
+    rollover,
+    runs,
+    tariffs,
+)

@@ -7,17 +7,17 @@ from .billing import (
     prepare_run,
     priced_lines,
 )
+from .online import settle, start_attempt
 from .payments import (
     handle_stripe_event,
     not_configured_message,
     online_payment_available,
     record_payment,
-    start_checkout,
 )
 from .reminders import send_overdue_reminders
 
 __all__ = [
     "billable_items", "handle_stripe_event", "issue_run",
     "next_number", "not_configured_message", "online_payment_available", "prepare_run",
-    "priced_lines", "record_payment", "send_overdue_reminders", "start_checkout",
+    "priced_lines", "record_payment", "send_overdue_reminders", "settle", "start_attempt",
 ]

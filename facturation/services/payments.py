@@ -1,5 +1,5 @@
-"""Payments: recorded by staff (cash, cheque, CESU, transfer) or made online with Stripe
-Checkout and confirmed by Stripe's signed webhook.
+"""Payments: recorded by staff (cash, cheque, CESU, transfer), and Stripe's signed webhook
+(online payments of every provider are settled by services.online).
 
 What a family owes is derived (`Invoice.balance_cents`), so every payment locks its invoice
 row before reading the balance: two payments at once cannot both pass the check. Online, only
@@ -16,19 +16,22 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from familles.letters import write_to_family
 from ground.commune import commune
 from ground.outbox import queue_email
 
-from .. import queries, stripe_gateway
-from ..models import Invoice, Payment, StripeEvent, UnmatchedPayment, euros
+from .. import stripe_gateway
+from ..models import Invoice, Payment, PaymentAttempt, StripeEvent, UnmatchedPayment, euros
 from ..payment_methods import (  # noqa: F401 (named here by callers)
     counter_ways,
     not_configured_message,
     online_payment_available,
 )
+from ..providers import Outcome
+from . import online
+from .online import send_receipt
 
 logger = logging.getLogger(__name__)
+PAID, PENDING = PaymentAttempt.State.PAID, PaymentAttempt.State.PENDING
 
 # What staff record at the desk or from a bank statement (card payments come from Stripe).
 COUNTER_METHODS = (Payment.Method.CASH, Payment.Method.CHEQUE, Payment.Method.CESU,
@@ -83,48 +86,11 @@ def record_payment(invoice_id, *, method, amount_cents, received_at, reference="
         payment = Payment.objects.create(
             invoice=invoice, method=method, amount_cents=amount_cents, received_at=moment,
             reference=reference.strip(), recorded_by=staff_user)
-        _send_receipt(invoice, payment, balance - amount_cents)
+        send_receipt(invoice, payment, balance - amount_cents)
     return payment
 
 
-def _send_receipt(invoice: Invoice, payment: Payment, remaining_cents: int) -> None:
-    write_to_family("payment_received", invoice.family, {
-        "invoice": invoice, "payment": payment, "amount": euros(payment.amount_cents),
-        "remaining": euros(remaining_cents), "fully_paid": remaining_cents <= 0,
-    })
-
-
 # --- Online payment: Stripe Checkout -----------------------------------------------------
-
-def start_checkout(family, invoice_id, success_url: str, cancel_url: str,
-                   customer_email: str = "") -> str:
-    """The address of a Stripe Checkout page that pays what the family still owes on the
-    invoice. Writes nothing: only Stripe's webhook records a payment."""
-    # Another family's invoice, or a draft: Invoice.DoesNotExist.
-    invoice = queries.family_invoice(family, invoice_id, timezone.localdate())
-    if not online_payment_available():
-        raise ValidationError(not_configured_message())
-    balance = invoice.balance
-    if balance <= 0:
-        raise ValidationError(_("La facture %(number)s est déjà réglée : rien à payer.")
-                              % {"number": invoice.number})
-    town = commune()
-    try:
-        session = stripe_gateway.create_checkout_session(
-            invoice_id=str(invoice.pk),
-            description=_("Facture %(number)s – %(service)s, %(commune)s") % {
-                "number": invoice.number, "service": town.service_name, "commune": town.name},
-            amount_cents=balance, success_url=success_url, cancel_url=cancel_url,
-            customer_email=customer_email)
-    except stripe_gateway.GatewayError:
-        logger.warning("Stripe Checkout session not created for invoice %s", invoice.pk,
-                       exc_info=True)
-        raise ValidationError(_(
-            "Le paiement en ligne est momentanément indisponible. Réessayez dans quelques "
-            "minutes, ou payez par chèque, espèces, CESU ou virement auprès du service."
-        )) from None
-    return session.url
-
 
 class MalformedEvent(ValueError):
     """A verified event that does not look like the paid Checkout session it claims to be:
@@ -217,35 +183,24 @@ def _apply_checkout_session(session: dict) -> str:
                                reason=_("la facture est encore un brouillon, pas encore due"))
     if Payment.objects.filter(stripe_session_id=session_id).exists():
         return "duplicate"  # another event of the same session already recorded it
-    balance = invoice.balance_cents()
-    if currency != stripe_gateway.currency():
-        reason = _("devise différente de la facture (%(currency)s)") % {
-            "currency": currency.upper() or "?"}
-    elif invoice.credit_notes.exists():
-        reason = _("facture annulée par un avoir")
-    elif balance <= 0:
-        reason = _("facture déjà payée")
-    elif amount != balance:
-        reason = _("montant différent de la facture")
-    else:
-        reason = ""
-    payment = Payment.objects.create(
-        invoice=invoice, method=Payment.Method.CARD, amount_cents=amount,
-        received_at=timezone.now(), reference=session_id[:100], stripe_session_id=session_id,
-        stripe_payment_intent=intent, flagged_for_refund=bool(reason), flag_reason=reason)
-    if not reason:
-        _send_receipt(invoice, payment, balance - amount)
-        return "paid"
-    logger.warning("Stripe payment %s on invoice %s flagged for refund: %s", session_id,
-                   invoice.number, reason)
-    shown_amount = (euros(amount) if currency == stripe_gateway.currency()
-                    else _raw_amount(amount, currency))
-    context = {"invoice": invoice, "payment": payment, "session_id": session_id,
-               "payment_intent": intent, "amount": shown_amount, "reason": reason,
-               "balance": euros(balance)}
-    queue_email("payment_flagged", commune().service_email, context)
-    write_to_family("payment_to_refund", invoice.family, context)
-    return "flagged"
+    # The attempt `online.start_attempt` opened, or one for a session opened before it
+    # kept attempts: from here on the one state machine of every provider settles it.
+    attempt = (PaymentAttempt.objects.select_for_update()
+               .filter(provider=PaymentAttempt.Provider.STRIPE, provider_reference=session_id)
+               .first())
+    if attempt is None:
+        attempt = PaymentAttempt.objects.create(
+            invoice=invoice, provider=PaymentAttempt.Provider.STRIPE, state=PENDING,
+            amount_cents=amount, currency=stripe_gateway.currency(),
+            provider_reference=session_id)
+    elif attempt.invoice_id != invoice.pk:
+        return _keep_unmatched(session, invoice=invoice, amount=amount, currency=currency,
+                               intent=intent, reason=_(
+                                   "la session de paiement est celle d'une autre facture"))
+    return online.settle_locked(
+        invoice, attempt, Outcome(result=PAID, amount_cents=amount, currency=currency,
+                                  detail=f"payment_intent={intent}"[:255]),
+        stripe_intent=intent)
 
 
 def _keep_unmatched(session: dict, *, invoice, amount, currency, intent, reason) -> str:

@@ -1,9 +1,10 @@
-"""Paying an invoice online: the payment page, « Payer » (to Stripe Checkout), the return
-page (which only reads the database: the webhook alone records a payment) and Stripe's
-webhook."""
+"""Paying an invoice online: the payment page, « Payer » (to the active provider: see
+facturation/providers), Stripe's return page (which only reads the database: the webhook
+alone records a payment) and Stripe's webhook. The other providers' pages: views/online.py."""
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
@@ -18,9 +19,9 @@ from django.views.decorators.http import require_POST
 from familles.access import FamilyMixin
 from ground.http import or_404
 
-from .. import payment_methods, queries, stripe_gateway
+from .. import payment_methods, providers, queries, stripe_gateway
 from ..models import euros
-from ..services import payments
+from ..services import online, payments
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def invoice_context(invoice) -> dict:
                      for payment in invoice.payments.order_by("received_at", "pk")],
         "online_payment": ways.online, "not_configured": ways.not_configured,
         "card_offered": ways.card_offered, "counter_ways": ways.counter_words, "ways": ways,
+        "provider": providers.active(),
     }
 
 
@@ -49,8 +51,27 @@ class PaymentView(FamilyMixin, View):
         return render(request, "facturation/payment.html", invoice_context(invoice))
 
 
+def links_for(request, invoice_pk):
+    """The portal's addresses a provider needs for an attempt (providers.Links)."""
+    base = settings.PAYFIP_BASE_URL
+
+    def public(path):  # what PayFiP's servers and the parent's browser come back to
+        return base + path if base else request.build_absolute_uri(path)
+
+    def links(attempt):
+        return providers.Links(
+            pay_page=request.build_absolute_uri(reverse("facturation:payment",
+                                                        args=[invoice_pk])),
+            attempt_return=public(reverse("facturation:attempt_return",
+                                          args=[invoice_pk, attempt.pk])),
+            stripe_return=request.build_absolute_uri(
+                reverse("facturation:payment_return", args=[invoice_pk])),
+            notification=public(reverse("facturation:payfip_notification")))
+    return links
+
+
 class PayView(FamilyMixin, View):
-    """« Payer en ligne »: off to Stripe's Checkout page; nothing is written here."""
+    """« Payer en ligne »: off to the provider's page; only an attempt is written here."""
 
     def post(self, request, invoice_pk):
         payment_page = reverse("facturation:payment", args=[invoice_pk])
@@ -59,15 +80,9 @@ class PayView(FamilyMixin, View):
                                                require_https=request.is_secure()):
             back = payment_page
         try:
-            url = or_404(
-                payments.start_checkout,
-                self.family, invoice_pk,
-                # Stripe writes the session's id in place of {CHECKOUT_SESSION_ID}.
-                success_url=request.build_absolute_uri(
-                    reverse("facturation:payment_return", args=[invoice_pk]))
-                + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=request.build_absolute_uri(payment_page),
-                customer_email=request.user.email)
+            url = or_404(online.start_attempt, self.family, invoice_pk,
+                         links_for=links_for(request, invoice_pk),
+                         payer_email=request.user.email)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)

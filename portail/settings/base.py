@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -262,12 +263,32 @@ CELERY_BEAT_SCHEDULE = {
     "family-messages-resume": {
         "task": "portail.tasks.resume_family_messages", "schedule": 5 * 60.0,
     },
+    # Online payments nobody answered: asked of their provider, then expired.
+    "payment-attempts-expire": {
+        "task": "facturation.tasks.expire_stale_payment_attempts", "schedule": 10 * 60.0,
+    },
 }
 # Online payment (Stripe Checkout): without a secret key the portal says online payment is
 # not configured and never calls Stripe; the webhook secret verifies Stripe's signatures.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_CURRENCY = env("STRIPE_CURRENCY", default="eur")
+# Which provider « Payer en ligne » uses (docs/paiements.md): "payfip", "stripe", "demo"
+# (`make run`'s, refused in production), or empty: PayFiP if its client number is set, else
+# Stripe if its key is. The commune's settings still decide whether card payment is offered.
+PORTAIL_PAYMENT_PROVIDER = env("PORTAIL_PAYMENT_PROVIDER", default="")
+if PORTAIL_PAYMENT_PROVIDER not in ("", "payfip", "stripe", "demo"):
+    raise ImproperlyConfigured("PORTAIL_PAYMENT_PROVIDER: payfip, stripe, demo or empty")
+# PayFiP (DGFiP): the régie's client number, six digits; the mode: T test, X activation,
+# W production; the public address PayFiP notifies and sends parents back to, when the
+# request's own host is not it (empty: the request's).
+PAYFIP_NUMCLI = env("PAYFIP_NUMCLI", default="")
+PAYFIP_MODE = env("PAYFIP_MODE", default="T")
+PAYFIP_BASE_URL = env("PAYFIP_BASE_URL", default="").rstrip("/")
+if PAYFIP_NUMCLI and not (PAYFIP_NUMCLI.isdigit() and len(PAYFIP_NUMCLI) == 6):
+    raise ImproperlyConfigured("PAYFIP_NUMCLI: the six digits given by the DGFiP")
+if PAYFIP_MODE not in ("T", "X", "W"):
+    raise ImproperlyConfigured("PAYFIP_MODE: T (test), X (activation) or W (production)")
 # How long a booking waits for a slot's lock before answering "try again" (PostgreSQL).
 PORTAIL_BOOKING_LOCK_TIMEOUT_MS = env.int("PORTAIL_BOOKING_LOCK_TIMEOUT_MS", default=2000)
 # Invitations of a second guardian (security review, finding 5): the most a family sends
@@ -299,7 +320,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
-        "form-action": ["'self'", "https://checkout.stripe.com"],
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://www.payfip.gouv.fr"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],

@@ -11,3 +11,5 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+# Online payment without a bank or internet: the demonstration provider (docs/paiements.md).
+PORTAIL_PAYMENT_PROVIDER = env("PORTAIL_PAYMENT_PROVIDER", default="demo")

@@ -3,11 +3,18 @@
 Every secret comes from the environment; a missing one stops the start-up.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import FRAGMENTS_CACHE, REDIS_URL, STORAGES, env
+from .base import FRAGMENTS_CACHE, PORTAIL_PAYMENT_PROVIDER, REDIS_URL, STORAGES, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+# The demonstration provider marks invoices paid with no money: never in production.
+if PORTAIL_PAYMENT_PROVIDER == "demo":
+    raise ImproperlyConfigured(
+        "PORTAIL_PAYMENT_PROVIDER=demo is the demonstration's provider: it marks invoices "
+        "paid without any money. Choose payfip or stripe, or leave it empty.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 DATABASES = {"default": env.db("DATABASE_URL")}

@@ -4,6 +4,7 @@ invoices only, with a clear answer when online payment is not set up or Stripe i
 
 import datetime
 import html
+import json
 import threading
 
 import pytest
@@ -14,12 +15,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facturation import stripe_gateway
-from facturation.models import Invoice, Payment, StripeEvent, euros
+from facturation.models import Invoice, Payment, PaymentAttempt, StripeEvent, euros
 from facturation.services import payments
 from facturation.services.payments import record_payment
 from ground.models import OutboxMessage
 from tests.scenarios.billing import InvoiceFactory
-from tests.scenarios.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripeServer
+from tests.scenarios.stripe_fake import (
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    FakeStripeServer,
+    checkout_completed,
+    sign,
+)
 
 NOT_CONFIGURED = ("Le paiement en ligne n'est pas encore configuré : payez par chèque, "
                   "espèces, CESU ou virement auprès du service.")
@@ -238,6 +245,26 @@ def test_payer_opens_a_checkout_session_for_what_is_still_owed(
     # Nothing is recorded by starting a payment: only the webhook does that.
     assert invoice.payments.count() == 1
     assert not StripeEvent.objects.exists()
+
+
+def test_a_stripe_payment_is_an_attempt_the_webhook_settles(
+        stripe_keys, stripe_server, parent_client, client, invoice):
+    """Stripe is one provider of the one state machine: « Payer » opens a pending attempt
+    for the session, the signed webhook moves it to paid with its payment."""
+    parent_client.post(reverse("facturation:pay", args=[invoice.pk]))
+    attempt = PaymentAttempt.objects.get()
+    assert (attempt.provider, attempt.state, attempt.provider_reference,
+            attempt.amount_cents) == ("stripe", "pending", "cs_test_fake", invoice.total_cents)
+
+    body = json.dumps(checkout_completed(invoice, session_id="cs_test_fake"))
+    answer = client.post(reverse("facturation:stripe_webhook"), data=body,
+                         content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body))
+
+    assert answer.content == b"paid"
+    attempt.refresh_from_db()
+    assert attempt.state == "paid" and attempt.payment.stripe_session_id == "cs_test_fake"
+    assert PaymentAttempt.objects.count() == 1
+    assert invoice.balance_cents() == 0
 
 
 def test_another_familys_invoice_answers_404_and_stripe_is_not_called(

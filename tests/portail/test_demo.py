@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db.models import F
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -285,6 +285,25 @@ def test_tariffs_rules_and_an_issued_month(seeded):
     response = client.get("/gestion/facturation/invoice/")
     assert response.status_code == 200
     assert invoice.number in visible_text(response)
+
+
+def test_the_demo_parent_pays_the_martin_invoice_with_the_demo_provider(seeded, settings):
+    """`make run` (dev settings) pays online with the demonstration provider, no internet."""
+    settings.PORTAIL_PAYMENT_PROVIDER = "demo"
+    [invoice] = Invoice.objects.filter(family__name="Famille Martin")
+    client = Client()
+    client.force_login(User.objects.get(email="martin@demo.example"))
+    invoices_page = client.get("/factures/").content.decode()
+    assert reverse("facturation:pay", args=[invoice.pk]) in invoices_page
+
+    bank = client.post(reverse("facturation:pay", args=[invoice.pk]))
+    assert "Mode démonstration" in client.get(bank["Location"]).content.decode()
+    back = client.post(bank["Location"], {"choice": "paid"}, follow=True)
+
+    assert "Payée" in visible_text(back)
+    assert invoice.balance_cents() == 0
+    with override_settings(PORTAIL_PAYMENT_PROVIDER="demo"):
+        assert "mode démonstration" in seed()
 
 
 # Attestations, the CAF's hours and occupancy (issue 26) -------------------------------------

@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from facturation.models import Attestation, Invoice
+from facturation.models import Attestation, Invoice, PaymentAttempt
 from facturation.services.attestations import payments_figures
 from familles.counter import claim_path
 from familles.models import Invitation
@@ -73,7 +73,8 @@ OWN = {
            "facturation:invoice": "invoice", "facturation:invoice_pdf": "invoice",
            "facturation:attestation_pdf": "attestation"},
     "child_pk": "child", "year_pk": "year", "activity_pk": "open_activity",
-    "reservation_pk": "reservation", "invoice_pk": "invoice", "token": None,
+    "reservation_pk": "reservation", "invoice_pk": "invoice", "attempt_pk": "attempt",
+    "token": None,
     "uidb64": "claim_uid",
 }
 TOKENS = {"familles:invitation_accept": "invitation", "reservations:feed": "feed",
@@ -195,7 +196,8 @@ def everything(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def family_with_everything(everything, db, settings):
-    settings.STRIPE_SECRET_KEY = ""  # « Payer » says it is not configured: no Stripe call
+    settings.STRIPE_SECRET_KEY = ""  # no Stripe call
+    settings.PORTAIL_PAYMENT_PROVIDER = "demo"  # « Payer » and the demo's page, offline
     settings.PRIVATE_MEDIA_ROOT = everything["private_root"]  # where its document is
     return everything
 
@@ -233,12 +235,15 @@ def built_for(guardian) -> dict:
     reservation = ReservationFactory(slot=first, child=child, state=Reservation.State.CONFIRMED)
     invoice = InvoiceFactory(issued=True, family=guardian.family, total_cents=4250)
     assert invoice.state == Invoice.State.ISSUED
+    attempt = PaymentAttempt.objects.create(  # an online payment started (its return page)
+        invoice=invoice, provider=PaymentAttempt.Provider.DEMO, amount_cents=4250,
+        state=PaymentAttempt.State.PENDING, provider_reference="demo-odd-input")
     issued_in = timezone.localtime(invoice.issued_at).year  # the year of its relevé
     return {
         "guardian": guardian,
         "child": child, "year": year, "open_activity": open_activity,
         "canteen_enrolment": canteen_enrolment, "requested_enrolment": requested,
-        "reservation": reservation, "invoice": invoice,
+        "reservation": reservation, "invoice": invoice, "attempt": attempt,
         "document": AnnualFile.objects.get(child=child).vaccination_document,
         "contact": ContactFactory(family=guardian.family, children=[child]),
         "invitation": Invitation.objects.create(family=guardian.family,

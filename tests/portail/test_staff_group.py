@@ -41,6 +41,8 @@ ALLOWED = [
     "facturation.view_creditnote", "facturation.view_payment", "facturation.add_payment",
     # Online payments no invoice took: staff refund them, then tick « remboursé ».
     "facturation.view_unmatchedpayment", "facturation.change_unmatchedpayment",
+    # Online attempts of every provider: read only.
+    "facturation.view_paymentattempt",
     # The commune's settings: contacts, delays, payment methods (one row, kept).
     "ground.view_communesettings", "ground.change_communesettings",
     # Messages to families: drafts, then sending (a permission of its own).
@@ -70,6 +72,8 @@ REFUSED = [
     "facturation.delete_billingrun", "facturation.delete_tariff",
     "facturation.change_stripeevent", "facturation.delete_stripeevent",
     "facturation.add_unmatchedpayment", "facturation.delete_unmatchedpayment",
+    "facturation.add_paymentattempt", "facturation.change_paymentattempt",
+    "facturation.delete_paymentattempt",
     "ground.add_communesettings", "ground.delete_communesettings",
     # What a message was sent to is its record.
     "portail.add_messagedelivery", "portail.change_messagedelivery",

@@ -6,6 +6,7 @@ import datetime
 
 from django.utils import timezone
 
+from facturation.models import PaymentAttempt
 from familles.models import Invitation
 from inscriptions.models import AnnualFile
 from reservations.models import MealSubscription, Reservation
@@ -39,6 +40,10 @@ def household_with_everything() -> dict:
     today = ReservationFactory(slot=SlotFactory(activity=activity, date=timezone.localdate()),
                                child=child, state=Reservation.State.CONFIRMED)
     invoice = InvoiceFactory(issued=True, family=guardian.family, total_cents=4250)
+    # An online payment started with the demonstration provider: its « bank » and return.
+    attempt = PaymentAttempt.objects.create(
+        invoice=invoice, provider=PaymentAttempt.Provider.DEMO, amount_cents=4250,
+        state=PaymentAttempt.State.PENDING, provider_reference="demo-accessibility")
     contact = ContactFactory(family=guardian.family, children=[child])
     invitation = Invitation.objects.create(family=guardian.family, email="oncle@example.org",
                                            invited_by=guardian)
@@ -58,6 +63,8 @@ def household_with_everything() -> dict:
         "invoice": f"/factures/{invoice.pk}/",
         "payment": f"/factures/{invoice.pk}/paiement/",
         "pay": f"/factures/{invoice.pk}/payer/",
+        "attempt_return": f"/factures/{invoice.pk}/paiement/{attempt.pk}/",
+        "demo_bank": f"/paiement/demonstration/{attempt.pk}/",
         "invitation": f"/famille/invitation/{invitation.token}/",
         "document_delete": f"/documents/{document.pk}/supprimer/",
         "newcomer": UserFactory(email="nouveau@example.org"),  # signed up, no family yet

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from facturation import providers
 from portail.demo import DEMO_TOTP_SECRET, seed
 
 
@@ -28,6 +29,11 @@ class Command(BaseCommand):
                           "des réservations aussitôt après chaque action\u00a0: sans beat, la "
                           "démo n'attend pas les minutes de calme des «\u00a0Paramètres de la "
                           "commune\u00a0»).")
+        active = providers.active()
+        if active is not None and active.name == "demo":
+            self.stdout.write(
+                "Paiement en ligne en mode démonstration (sans banque ni argent)\u00a0: "
+                "Famille Martin → «\u00a0Mes factures\u00a0» → «\u00a0Payer\u00a0».")
         self.stdout.write(
             "Au guichet (gestion)\u00a0: la famille Kerjean, sans adresse e-mail, reçoit des "
             "courriers à imprimer («\u00a0Familles\u00a0» → sa fiche)\u00a0; la grille des "
