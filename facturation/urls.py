@@ -1,5 +1,6 @@
-from .views import attestations, invoices, payments
+from .views import attestations, invoices, mandates, payments
 
 app_name = "facturation"
 
-urlpatterns = invoices.urlpatterns + payments.urlpatterns + attestations.urlpatterns
+urlpatterns = (invoices.urlpatterns + payments.urlpatterns + attestations.urlpatterns
+               + mandates.urlpatterns)

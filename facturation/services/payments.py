@@ -20,7 +20,7 @@ from familles.letters import write_to_family
 from ground.commune import commune
 from ground.outbox import queue_email
 
-from .. import queries, stripe_gateway
+from .. import direct_debit, queries, stripe_gateway
 from ..models import Invoice, Payment, StripeEvent, UnmatchedPayment, euros
 from ..payment_methods import (  # noqa: F401 (named here by callers)
     counter_ways,
@@ -104,6 +104,9 @@ def start_checkout(family, invoice_id, success_url: str, cancel_url: str,
     invoice = queries.family_invoice(family, invoice_id, timezone.localdate())
     if not online_payment_available():
         raise ValidationError(not_configured_message())
+    if direct_debit.blocks_online_payment(invoice):
+        raise ValidationError(_("La facture %(number)s est prélevée sur votre compte : elle ne "
+                                "se paie pas en ligne.") % {"number": invoice.number})
     balance = invoice.balance
     if balance <= 0:
         raise ValidationError(_("La facture %(number)s est déjà réglée : rien à payer.")

@@ -4,10 +4,12 @@ What `make run` uses; nothing to install beside Python and npm.
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DEV_FIELD_KEY, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+# The published key (portail/settings/base.py), unless the environment gives one.
+FIELD_ENCRYPTION_KEYS = env.list("PORTAIL_FIELD_KEY", default=[DEV_FIELD_KEY])
