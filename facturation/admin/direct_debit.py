@@ -129,6 +129,9 @@ class DebitItemInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(MANAGE)
+
     def has_add_permission(self, request, obj=None):
         return False
 
