@@ -64,6 +64,16 @@ def to_debit(family=None):
     return invoices.with_balances().filter(balance__gt=0)
 
 
+def next_collection_date() -> datetime.date:
+    """The first day a collection file would take something: the earliest debit day of the
+    invoices to debit, and never before tomorrow (the bank receives the file first)."""
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    mandates = {m.family_id: m for m in Mandate.objects.filter(status=Mandate.Status.ACTIVE)}
+    days = [debit_date(invoice, mandates[invoice.family_id])
+            for invoice in to_debit().only("pk", "family_id", "issued_at", "due_date")]
+    return max(tomorrow, min(days, default=tomorrow))
+
+
 def awaiting_debit():
     """The invoices the next collection files will take (the household has an active mandate,
     never debited yet): no reminder asks the family to pay them."""

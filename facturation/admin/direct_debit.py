@@ -4,8 +4,6 @@ downloaded for the bank or the treasury) and the debits the bank rejected. Prepa
 downloading it and recording a reject need the dedicated permission
 facturation.manage_direct_debit (docs/prelevement.md)."""
 
-import datetime
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from familles.models import Family
 from ground.admin_mixins import state_label
 
+from .. import direct_debit
 from ..models import DebitBatch, DebitItem, Mandate, euros
 from ..services import direct_debit as services
 
@@ -201,7 +199,7 @@ class DebitBatchAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = BatchForm(request.POST or None, initial={
-            "collection_date": timezone.localdate() + datetime.timedelta(days=5)})
+            "collection_date": direct_debit.next_collection_date()})
         if request.method == "POST" and form.is_valid():
             try:
                 batch = services.prepare_batch(form.cleaned_data["collection_date"],

@@ -20,8 +20,8 @@ from tests.scenarios.accounts import StaffFactory, staff_without
 from tests.scenarios.billing import InvoiceFactory, pay
 from tests.scenarios.direct_debit import (
     FAMILY_IBANS,
-    ICS,
     IBAN,
+    ICS,
     NS,
     debit_xml,
     mandate_for,
