@@ -50,6 +50,7 @@ def parent_pages(objects) -> list[tuple[str, int]]:
             (objects["justify"], 200),
             (objects["subscription"], 200), ("/reservations/agenda/", 200),
             ("/factures/", 200), (objects["invoice"], 200), (objects["payment"], 200),
+            ("/factures/prelevement/", 200),
             ("/attestations/", 200), ("/faq/", 200), ("/accessibilite/", 200),
             ("/compte/password/change/", 200), ("/compte/email/", 200),
             ("/nulle-part/", 404), (objects["pay"], 405)]
@@ -58,7 +59,7 @@ def parent_pages(objects) -> list[tuple[str, int]]:
 def parent_forms(objects) -> list[str]:
     return ["/famille/profil/", "/famille/", "/famille/enfants/ajouter/",
             "/famille/entourage/ajouter/", "/documents/", objects["new_annual_file"],
-            objects["justify"], "/compte/password/change/"]
+            objects["justify"], "/compte/password/change/", "/factures/prelevement/"]
 
 
 # Empties the main form's fields a parent types into, lets the browser send it without its

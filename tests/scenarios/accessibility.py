@@ -12,6 +12,7 @@ from reservations.models import MealSubscription, Reservation
 
 from .accounts import UserFactory
 from .billing import InvoiceFactory, priced_activity
+from .direct_debit import offer_direct_debit
 from .enrolments import ActivityFactory, AnnualFileFactory, EnrolmentFactory
 from .families import ChildFactory, ContactFactory, GuardianFactory
 from .messages import MessageFactory, send_now
@@ -39,6 +40,7 @@ def household_with_everything() -> dict:
     today = ReservationFactory(slot=SlotFactory(activity=activity, date=timezone.localdate()),
                                child=child, state=Reservation.State.CONFIRMED)
     invoice = InvoiceFactory(issued=True, family=guardian.family, total_cents=4250)
+    offer_direct_debit()  # « Mes factures » offers a mandate, its page has the form to sign
     contact = ContactFactory(family=guardian.family, children=[child])
     invitation = Invitation.objects.create(family=guardian.family, email="oncle@example.org",
                                            invited_by=guardian)
