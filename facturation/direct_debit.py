@@ -81,20 +81,26 @@ def awaiting_debit():
         pk__in=DebitItem.objects.values("invoice"))
 
 
-def pre_notification(invoice: Invoice, family) -> dict | None:
-    """What the invoice's e-mail and PDF announce when the household had an active mandate
-    when it was issued: {"amount_cents", "amount" (in euros), "date", "reference" (RUM)};
-    None otherwise."""
-    if not offered() or invoice.state != Invoice.State.ISSUED:
+def upcoming_debit(invoice: Invoice, family, signed_by: datetime.date | None = None):
+    """The debit the household's active mandate (signed by `signed_by`, if given) will make
+    of the invoice: {"amount_cents", "amount" (in euros), "date", "reference" (RUM)}; None
+    when there is none to come (no mandate, paid, cancelled, already in a file)."""
+    if not offered():
         return None
-    mandate = Mandate.objects.filter(
-        family=family, status=Mandate.Status.ACTIVE,
-        signed_on__lte=timezone.localdate(invoice.issued_at)).first()
-    if mandate is None:
+    mandates = Mandate.objects.filter(family=family, status=Mandate.Status.ACTIVE)
+    if signed_by is not None:
+        mandates = mandates.filter(signed_on__lte=signed_by)
+    mandate = mandates.first()
+    owed = to_debit(family).filter(pk=invoice.pk).values_list("balance", flat=True).first()
+    if mandate is None or owed is None:
         return None
-    balance = Invoice.objects.filter(pk=invoice.pk).with_balances().values_list(
-        "balance", flat=True).get()
-    if balance <= 0:
+    return {"amount_cents": owed, "amount": euros(owed), "date": debit_date(invoice, mandate),
+            "reference": mandate.reference}
+
+
+def pre_notification(invoice: Invoice, family):
+    """What the invoice's e-mail and PDF announce (`upcoming_debit`) when the household had
+    its mandate when the invoice was issued; None otherwise."""
+    if invoice.state != Invoice.State.ISSUED:
         return None
-    return {"amount_cents": balance, "amount": euros(balance),
-            "date": debit_date(invoice, mandate), "reference": mandate.reference}
+    return upcoming_debit(invoice, family, signed_by=timezone.localdate(invoice.issued_at))

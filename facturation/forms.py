@@ -1,6 +1,8 @@
-"""Forms of the parent's attestation page (the checks that matter are in the services)."""
+"""Forms of the parent's attestation and mandate pages (the checks that matter are in the
+services)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,6 +29,16 @@ class PresenceForm(forms.Form):
 class VerifyForm(forms.Form):
     code = forms.CharField(label=_("Code de vérification"), max_length=32,
                            help_text=_("Il est imprimé en bas de l'attestation."))
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    """A service's refusal shown on the form: next to its field when it names one of the
+    form's, above the form otherwise."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 class MandateForm(forms.Form):

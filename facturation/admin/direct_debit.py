@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from familles.models import Family
-from ground.admin_mixins import state_label
+from ground.admin_mixins import ReadOnlyAdminMixin, state_label
 
 from .. import direct_debit
+from ..forms import add_service_errors
 from ..models import DebitBatch, DebitItem, Mandate, euros
 from ..services import direct_debit as services
 
@@ -30,14 +31,6 @@ def _form_page(request, admin_obj, form, title, intro, submit_label):
         **admin_obj.admin_site.each_context(request), "opts": admin_obj.model._meta,
         "form": form, "title": title, "intro": intro, "submit_label": submit_label,
     }, status=400 if form.errors else 200)
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 class PaperMandateForm(forms.Form):
@@ -101,7 +94,7 @@ class MandateAdmin(admin.ModelAdmin):
                     data["family"], request.user, iban=data["iban"], bic=data["bic"],
                     holder_name=data["holder_name"], signed_on=data["signed_on"])
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                add_service_errors(form, exc)
             else:
                 self.message_user(request, _t("Mandat %(reference)s enregistré pour %(family)s.")
                                   % {"reference": mandate.reference, "family": mandate.family},
@@ -120,31 +113,26 @@ class BatchForm(forms.Form):
                     "dont la date annoncée est arrivée à ce jour."))
 
 
-class DebitItemInline(admin.TabularInline):
-    model = DebitItem
-    fields = ["invoice", "family", "amount", "sequence_type", "mandate", "reject_words"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+class ManagedDebits(ReadOnlyAdminMixin):
+    """Collection files and their debits: read (and made by the services) only with
+    manage_direct_debit, never edited nor deleted."""
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(MANAGE)
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+class DebitColumns:
+    """A debit's columns, in the file's page and in the list of debits."""
 
-    @admin.display(description=_("famille"))
+    @admin.display(description=_("famille"), ordering="invoice__family__name")
     def family(self, item):
         return item.invoice.family
 
-    @admin.display(description=_("montant"))
+    @admin.display(description=_("montant"), ordering="amount_cents")
     def amount(self, item):
         return euros(item.amount_cents)
 
-    @admin.display(description=_("rejet"))
+    @admin.display(description=_("rejet"), ordering="rejected_at")
     def reject_words(self, item):
         if item.rejected_at:
             return state_label(item.get_reject_reason_display(), "state-ko")
@@ -152,8 +140,19 @@ class DebitItemInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, _t("Enregistrer un rejet"))
 
 
+class DebitItemInline(ManagedDebits, DebitColumns, admin.TabularInline):
+    model = DebitItem
+    fields = ["invoice", "family", "amount", "sequence_type", "mandate", "reject_words"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(DebitBatch)
-class DebitBatchAdmin(admin.ModelAdmin):
+class DebitBatchAdmin(ManagedDebits, admin.ModelAdmin):
     list_display = ["collection_date", "count", "total", "created_at", "created_by",
                     "download_link"]
     fields = ["collection_date", "message_id", "count", "total", "created_at", "created_by",
@@ -162,17 +161,8 @@ class DebitBatchAdmin(admin.ModelAdmin):
     inlines = [DebitItemInline]
     list_select_related = ["created_by"]
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(MANAGE)
-
     def has_add_permission(self, request):
         return request.user.has_perm(MANAGE)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -205,7 +195,7 @@ class DebitBatchAdmin(admin.ModelAdmin):
                 batch = services.prepare_batch(form.cleaned_data["collection_date"],
                                                request.user)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                add_service_errors(form, exc)
             else:
                 self.message_user(request, _t(
                     "Remise préparée : %(count)d prélèvement(s), %(total)s. Téléchargez le "
@@ -229,7 +219,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(DebitItem)
-class DebitItemAdmin(admin.ModelAdmin):
+class DebitItemAdmin(ManagedDebits, DebitColumns, admin.ModelAdmin):
     list_display = ["end_to_end_id", "invoice", "family", "amount", "sequence_type", "batch",
                     "reject_words"]
     list_filter = ["sequence_type", ("rejected_at", admin.EmptyFieldListFilter)]
@@ -239,41 +229,14 @@ class DebitItemAdmin(admin.ModelAdmin):
               "end_to_end_id", "rejected_at", "reject_reason", "reject_fee", "rejected_by"]
     readonly_fields = fields
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(MANAGE)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_urls(self):
         view = self.admin_site.admin_view
         return [path("<int:pk>/rejet/", view(self.reject_view),
                      name="facturation_debititem_reject"), *super().get_urls()]
 
-    @admin.display(description=_("famille"), ordering="invoice__family__name")
-    def family(self, item):
-        return item.invoice.family
-
-    @admin.display(description=_("montant"), ordering="amount_cents")
-    def amount(self, item):
-        return euros(item.amount_cents)
-
     @admin.display(description=_("frais de rejet"))
     def reject_fee(self, item):
         return euros(item.reject_fee_cents) if item.rejected_at else "–"
-
-    @admin.display(description=_("rejet"), ordering="rejected_at")
-    def reject_words(self, item):
-        if item.rejected_at:
-            return state_label(item.get_reject_reason_display(), "state-ko")
-        url = reverse("admin:facturation_debititem_reject", args=[item.pk])
-        return format_html('<a href="{}">{}</a>', url, _t("Enregistrer un rejet"))
 
     def reject_view(self, request, pk):
         if not request.user.has_perm(MANAGE):
@@ -284,7 +247,7 @@ class DebitItemAdmin(admin.ModelAdmin):
             try:
                 services.record_reject(item.pk, form.cleaned_data["reason"], request.user)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                add_service_errors(form, exc)
             else:
                 self.message_user(request, _t(
                     "Rejet enregistré : la facture %(number)s est de nouveau à payer et la "

@@ -34,6 +34,7 @@ class InvoiceDetailView(FamilyMixin, View):
         invoice = or_404(queries.family_invoice, self.family, pk, timezone.localdate())
         return render(request, "facturation/invoice.html", {
             "family": self.family, "invoice": invoice, **queries.invoice_context(invoice),
+            "debit": direct_debit.upcoming_debit(invoice, self.family),
             "online_payment": online_payment_available(),
             "not_configured": not_configured_message(),
         })

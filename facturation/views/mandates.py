@@ -13,7 +13,7 @@ from familles.access import FamilyMixin
 from ground.commune import commune
 
 from .. import direct_debit
-from ..forms import MandateForm
+from ..forms import MandateForm, add_service_errors
 from ..mandate_pdf import mandate_pdf_bytes
 from ..services import direct_debit as debit_services
 
@@ -38,11 +38,7 @@ class MandateView(FamilyMixin, View):
                     self.family, request.user, iban=data["iban"], bic=data["bic"],
                     holder_name=data["holder_name"], consent=data["consent"])
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc.messages)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Votre mandat de prélèvement est signé. Vos "
                                             "factures seront prélevées à la date annoncée sur "

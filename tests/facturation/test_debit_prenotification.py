@@ -65,3 +65,19 @@ def test_direct_debit_cannot_be_offered_without_the_regies_identifiers():
     with pytest.raises(ValidationError) as error:
         update_commune(payment_methods=["direct_debit"], regie_iban="", sepa_creditor_id="")
     assert "identifiant créancier SEPA (ICS)" in str(error.value)
+
+
+def test_a_mandate_signed_after_the_invoice_announces_its_debit_itself(parent_client, family):
+    offer_direct_debit(notice_days=40)
+    invoice = issued_invoice(priced_activity(), ChildFactory(family=family))
+    assert "prélev" not in OutboxMessage.objects.get(template="invoice_issued").body_text
+    parent_client.post(reverse("facturation:mandate"), {
+        "holder_name": "Claire Martin", "iban": "FR7630006000011234567890189", "consent": "on"})
+    # Told today: debited 40 days from today, after the due date.
+    day = timezone.localdate() + datetime.timedelta(days=40)
+    assert day > invoice.due_date
+    when = f"{euros(invoice.total_cents)}, le {date_format(day, 'j F Y')}"
+    mail = OutboxMessage.objects.get(template="mandate_signed")
+    assert f"facture {invoice.number} : {when}" in flat(mail.body_text)
+    page = visible_text(parent_client.get(reverse("facturation:invoice", args=[invoice.pk])))
+    assert f"seront prélevés sur votre compte le {date_format(day, 'j F Y')}" in page
