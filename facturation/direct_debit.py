@@ -13,13 +13,14 @@ from django.utils import timezone
 
 from ground import crypto
 from ground.commune import commune
+from ground.models import CommuneSettings
 
 from .models import CreditNote, DebitItem, Invoice, Mandate, euros
 
 
 def offered() -> bool:
     """The commune offers direct debit (it then has its IBAN and creditor identifier)."""
-    return commune().offers(commune().PaymentMethod.DIRECT_DEBIT)
+    return commune().offers(CommuneSettings.PaymentMethod.DIRECT_DEBIT)
 
 
 def active_mandate(family) -> Mandate | None:
@@ -53,8 +54,8 @@ def blocks_online_payment(invoice: Invoice) -> bool:
 def to_debit(family=None):
     """The issued invoices the next collection file may take: the household has an active
     mandate, the invoice is not cancelled by a credit note, not in a live file already, and
-    was never rejected (a rejected debit is paid another way: the family is told so).
-    Annotated with their balances; what is already paid is left out by the caller."""
+    was never rejected (a rejected debit is paid another way: the family is told so), and
+    something is still owed on it (annotated with its balances, `balance` what is owed)."""
     invoices = Invoice.objects.filter(
         state=Invoice.State.ISSUED, family__mandates__status=Mandate.Status.ACTIVE,
     ).exclude(pk__in=CreditNote.objects.values("invoice")).exclude(
