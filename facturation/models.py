@@ -190,6 +190,12 @@ class InvoiceQuerySet(models.QuerySet):
             raise ValidationError(_("Une facture émise ne se supprime jamais : faites un avoir."))
         return super().delete()
 
+    def in_debit_batch(self):
+        """The invoices a collection file debits (a live item, not rejected): no other
+        payment online (facturation/direct_debit.py)."""
+        return self.filter(debit_items__rejected_at__isnull=True,
+                           debit_items__isnull=False).distinct()
+
     def with_balances(self):
         """Annotate, in the same query, in cents (as `Invoice.balance_cents()` computes it):
         - `paid_sum`: what was paid on the invoice and stays there (a payment flagged for
@@ -332,11 +338,12 @@ class Payment(models.Model):
         CHEQUE = "cheque", _("Chèque")
         CESU = "cesu", _("CESU")
         TRANSFER = "transfer", _("Virement")
+        DIRECT_DEBIT = "direct_debit", _("Prélèvement automatique")
         CARRIED = "carried", _("Report d'un paiement d'une facture annulée")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments",
                                 verbose_name=_("facture"))
-    method = models.CharField(_("mode de paiement"), max_length=10, choices=Method.choices)
+    method = models.CharField(_("mode de paiement"), max_length=20, choices=Method.choices)
     amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
     received_at = models.DateTimeField(_("reçu le"))
     reference = models.CharField(_("référence"), max_length=100, blank=True,
@@ -609,3 +616,156 @@ class Attestation(IssuedOnce, models.Model):
     @property
     def total(self) -> str:
         return euros(self.total_cents)
+
+
+# SEPA direct debit (docs/prelevement.md) ------------------------------------------------------
+
+def new_mandate_reference() -> str:
+    """A unique mandate reference (RUM): at most 35 characters of the SEPA set, unguessable
+    so that a reference seen on a statement names no other family's mandate."""
+    return f"PF-{timezone.localdate():%Y%m%d}-{secrets.token_hex(6).upper()}"
+
+
+class Mandate(models.Model):
+    """A household's SEPA direct-debit mandate (CORE, recurrent). Its IBAN is encrypted at
+    rest (ground/crypto.py): `iban_encrypted` holds the token, `iban_masked` the only form
+    any page shows (FR76 •••• •••• 0185)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Actif")
+        REVOKED = "revoked", _("Révoqué")
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("Signé en ligne")
+        PAPER = "paper", _("Mandat papier enregistré par le service")
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="mandates",
+                               verbose_name=_("foyer payeur"))
+    reference = models.CharField(_("référence unique du mandat (RUM)"), max_length=35,
+                                 unique=True, default=new_mandate_reference, editable=False)
+    creditor_id = models.CharField(_("identifiant créancier SEPA (ICS)"), max_length=35)
+    holder_name = models.CharField(_("titulaire du compte"), max_length=70)
+    iban_encrypted = models.TextField(_("IBAN (chiffré)"), editable=False)
+    iban_masked = models.CharField(_("IBAN"), max_length=40, editable=False)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    signed_on = models.DateField(_("signé le"))
+    source = models.CharField(_("origine"), max_length=10, choices=Source.choices)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices,
+                              default=Status.ACTIVE)
+    # Its first debit is FRST in a collection file, every later one RCUR.
+    first_debit_used = models.BooleanField(_("premier prélèvement effectué"), default=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("enregistré par"))
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("révoqué par"))
+
+    class Meta:
+        verbose_name = _("mandat de prélèvement")
+        verbose_name_plural = _("mandats de prélèvement")
+        ordering = ["-signed_on", "-pk"]
+        permissions = [("manage_direct_debit",
+                        _("Peut préparer les prélèvements et enregistrer leurs rejets"))]
+        constraints = [
+            models.UniqueConstraint(fields=["family"], condition=Q(status="active"),
+                                    name="mandate_one_active_per_family"),
+            models.CheckConstraint(
+                condition=Q(status="active", revoked_at__isnull=True)
+                | Q(status="revoked", revoked_at__isnull=False),
+                name="mandate_revoked_has_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.family}"
+
+
+class DebitBatch(models.Model):
+    """A collection file (pain.008) staff download for the bank or the treasury. Its XML,
+    which holds the debtors' IBANs, is kept encrypted (ground/crypto.py)."""
+
+    collection_date = models.DateField(_("date de prélèvement"))
+    message_id = models.CharField(_("identifiant du fichier"), max_length=35, unique=True)
+    created_at = models.DateTimeField(_("préparé le"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("préparé par"))
+    total_cents = models.PositiveBigIntegerField(_("total (centimes)"))
+    count = models.PositiveIntegerField(_("nombre de prélèvements"))
+    xml_encrypted = models.TextField(editable=False)
+
+    class Meta:
+        verbose_name = _("remise de prélèvements")
+        verbose_name_plural = _("remises de prélèvements")
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(count__gt=0),
+                                              name="debitbatch_not_empty")]
+
+    def __str__(self):
+        return _("Prélèvements du %(day)s (%(count)d)") % {
+            "day": f"{self.collection_date:%d/%m/%Y}", "count": self.count}
+
+    @property
+    def total(self) -> str:
+        return euros(self.total_cents)
+
+
+class DebitItem(models.Model):
+    """One invoice debited in a collection file, and its reject if the bank returns it."""
+
+    class Sequence(models.TextChoices):
+        FIRST = "FRST", _("Premier prélèvement du mandat")
+        RECURRING = "RCUR", _("Prélèvement récurrent")
+
+    class RejectReason(models.TextChoices):
+        # The ISO 20022 reason codes a French bank returns most (EPC guidance).
+        AC01 = "AC01", _("AC01 – IBAN incorrect")
+        AC04 = "AC04", _("AC04 – compte clôturé")
+        AC06 = "AC06", _("AC06 – compte bloqué")
+        AG01 = "AG01", _("AG01 – compte ne permettant pas le prélèvement")
+        AM04 = "AM04", _("AM04 – provision insuffisante")
+        MD01 = "MD01", _("MD01 – pas de mandat valide")
+        MD06 = "MD06", _("MD06 – remboursement demandé par le titulaire")
+        MD07 = "MD07", _("MD07 – titulaire décédé")
+        MS02 = "MS02", _("MS02 – refus du titulaire")
+        MS03 = "MS03", _("MS03 – raison non communiquée")
+        SL01 = "SL01", _("SL01 – service spécifique de la banque")
+
+    batch = models.ForeignKey(DebitBatch, on_delete=models.PROTECT, related_name="items",
+                              verbose_name=_("remise"))
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="debit_items",
+                                verbose_name=_("facture"))
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="debit_items",
+                                verbose_name=_("mandat"))
+    amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+    sequence_type = models.CharField(_("séquence"), max_length=4, choices=Sequence.choices)
+    end_to_end_id = models.CharField(_("référence de bout en bout"), max_length=35,
+                                     unique=True)
+    # The payment the debit recorded; deleted (with its history) if the debit is rejected.
+    payment = models.OneToOneField(Payment, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="debit_item", verbose_name=_("paiement"))
+    rejected_at = models.DateTimeField(_("rejeté le"), null=True, blank=True)
+    reject_reason = models.CharField(_("motif du rejet"), max_length=4, blank=True,
+                                     choices=RejectReason.choices)
+    reject_fee_cents = models.PositiveIntegerField(_("frais de rejet (centimes)"), default=0)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("rejet enregistré par"))
+
+    class Meta:
+        verbose_name = _("prélèvement")
+        verbose_name_plural = _("prélèvements")
+        ordering = ["batch", "pk"]
+        constraints = [
+            # An invoice is debited once at a time: again only after a reject.
+            models.UniqueConstraint(fields=["invoice"], condition=Q(rejected_at__isnull=True),
+                                    name="debititem_one_live_per_invoice"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0),
+                                   name="debititem_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(rejected_at__isnull=True, reject_reason="")
+                | Q(rejected_at__isnull=False) & ~Q(reject_reason=""),
+                name="debititem_reject_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.end_to_end_id} – {euros(self.amount_cents)}"

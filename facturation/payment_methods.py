@@ -2,8 +2,8 @@
 
 Two parties decide: the commune (its settings: the methods it offers, the régie's IBAN) and the
 operator (an online provider configured: facturation/providers). Card payment is offered
-only when both allow it; direct debit is never promised, since the portal does not collect
-it yet (CommuneSettings.PaymentMethod).
+only when both allow it; direct debit is named only to a household with an active mandate,
+when the commune offers it.
 Every text that names a way to pay — « Mes factures », the payment page, the « Votre facture »
 and reminder e-mails, the invoice PDF — is written from `available()`, so none promises a
 « Payer » button that does not exist."""
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from ground.commune import commune
 
-from . import providers
+from . import direct_debit, providers
 from .models import Payment
 
 # The methods paid to the service, in the order sentences name them.
@@ -39,6 +39,8 @@ class PaymentWays:
     cesu: bool
     transfer: bool
     iban: str  # the régie's IBAN as banks print it; empty when the settings have none
+    # Direct debit: the commune offers it and the household has an active mandate.
+    direct_debit: bool = False
 
     @property
     def counter_words(self) -> str:
@@ -49,6 +51,14 @@ class PaymentWays:
     @property
     def summary(self) -> str:
         """One sentence for a page or an e-mail: every way, and only those, that works."""
+        text = self._other_ways()
+        if not self.direct_debit:
+            return text or _("Pour payer, renseignez-vous auprès du service.")
+        debit = _("Vos factures sont payées par prélèvement automatique, à la date annoncée "
+                  "sur chacune (avant cette date, vous pouvez aussi les régler vous-même).")
+        return f"{debit} {text}" if text else debit
+
+    def _other_ways(self) -> str:
         ways = self.counter_words
         if self.online and ways:
             text = _("Vous pouvez payer en ligne par carte bancaire depuis « Mes factures » "
@@ -59,7 +69,7 @@ class PaymentWays:
         elif ways:
             text = _("Vous pouvez payer par %(ways)s auprès du service.") % {"ways": ways}
         else:
-            return _("Pour payer, renseignez-vous auprès du service.")
+            return ""
         if self.transfer:
             text += " " + self.transfer_sentence
         return text
@@ -88,10 +98,13 @@ class PaymentWays:
                  "du service.") % {"ways": ways}
 
 
-def available() -> PaymentWays:
+def available(family=None) -> PaymentWays:
+    """The ways to pay; for a household (`family`), direct debit too when it has a mandate."""
     town = commune()
     card = town.offers(Payment.Method.CARD)
     return PaymentWays(
+        direct_debit=family is not None and direct_debit.offered()
+        and direct_debit.active_mandate(family) is not None,
         online=card and providers.active() is not None, card_offered=card,
         cheque=town.offers(Payment.Method.CHEQUE), cash=town.offers(Payment.Method.CASH),
         cesu=town.offers(Payment.Method.CESU), transfer=town.offers(Payment.Method.TRANSFER),

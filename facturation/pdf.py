@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ground.commune import commune
 
-from . import payment_methods
+from . import direct_debit, payment_methods
 from .models import Invoice
 from .queries import family_invoices, invoice_context, with_status
 
@@ -32,7 +32,9 @@ def render_invoice_pdf_bytes(invoice) -> bytes:
         "family", "corrects").filter(pk=invoice.pk), today)
     html = render_to_string("facturation/pdf/invoice.html", {
         "invoice": invoice, "family": invoice.family, "commune": commune(),
-        "rendered_on": today, "ways": payment_methods.available(), **invoice_context(invoice),
+        "rendered_on": today, "ways": payment_methods.available(invoice.family),
+        "debit": direct_debit.pre_notification(invoice, invoice.family),
+        **invoice_context(invoice),
     })
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
 

@@ -1,6 +1,6 @@
-from .views import attestations, invoices, online, payments
+from .views import attestations, invoices, mandates, online, payments
 
 app_name = "facturation"
 
 urlpatterns = (invoices.urlpatterns + payments.urlpatterns + online.urlpatterns
-               + attestations.urlpatterns)
+               + attestations.urlpatterns + mandates.urlpatterns)

@@ -25,7 +25,8 @@ class CommuneSettingsForm(forms.ModelForm):
                   "booking_summary_minutes",
                   "reregistration_reminder_days", "document_expiry_notice_days",
                   "invoice_due_days", "invoice_reminder_days", "no_qf_bracket",
-                  "payment_methods", "regie_iban", "sepa_creditor_id", "regie_siret",
+                  "payment_methods", "regie_iban", "regie_bic", "sepa_creditor_id",
+                  "direct_debit_notice_days", "direct_debit_reject_fee_cents", "regie_siret",
                   "caf_care_hours"]
         widgets = {"postal_address": forms.TextInput(attrs={"size": 60})}
 
@@ -54,7 +55,10 @@ class CommuneSettingsAdmin(SimpleHistoryAdmin):
             "document_expiry_notice_days", "booking_summary_minutes"]}),
         (_("Facturation"), {"fields": [
             "invoice_due_days", "invoice_reminder_days", "no_qf_bracket", "payment_methods"]}),
-        (_("La régie"), {"fields": ["regie_iban", "sepa_creditor_id", "regie_siret"]}),
+        (_("La régie"), {"fields": ["regie_iban", "regie_bic", "sepa_creditor_id",
+                                    "regie_siret"]}),
+        (_("Prélèvement automatique"), {"fields": [
+            "direct_debit_notice_days", "direct_debit_reject_fee_cents"]}),
         (_("CAF et attestations"), {"fields": ["caf_care_hours"]}),
     ]
 

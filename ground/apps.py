@@ -10,5 +10,5 @@ class GroundConfig(AppConfig):
 
     def ready(self):
         # The outbox queues its tasks by name (ground/task_queue.py); the commune's signals
-        # forget the cached settings on save.
-        from . import commune, tasks  # noqa: F401
+        # forget the cached settings on save; crypto registers its system checks.
+        from . import commune, crypto, tasks  # noqa: F401

@@ -6,6 +6,7 @@ A message that carries a secret or health data keeps its body sealed (ground/sea
 in `body_text`/`body_html`: staff see who, when, which template and the delivery state. A
 secret's seal is dropped once the message is sent or abandoned (docs/security.md, section 1)."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -78,7 +79,7 @@ class OutboxMessage(models.Model):
 
 
 def offered_by_default() -> list[str]:
-    """Every method the portal handles today (direct debit is not one yet)."""
+    """The methods a new commune offers; direct debit waits for its creditor identifier."""
     return ["card", "cash", "cheque", "cesu", "transfer"]
 
 
@@ -107,7 +108,7 @@ class CommuneSettings(models.Model):
         CHEQUE = "cheque", _("Chèque")
         CESU = "cesu", _("CESU")
         TRANSFER = "transfer", _("Virement")
-        DIRECT_DEBIT = "direct_debit", _("Prélèvement (pas encore géré par le portail)")
+        DIRECT_DEBIT = "direct_debit", _("Prélèvement automatique (mandat SEPA)")
 
     # Always 1: the constraint below makes the row a singleton in the database itself.
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
@@ -172,7 +173,8 @@ class CommuneSettings(models.Model):
         _("moyens de paiement proposés"), default=offered_by_default, blank=True,
         validators=[validators.validate_payment_methods],
         help_text=_("Ceux que les factures et le portail proposent aux familles. Le "
-                    "prélèvement peut être noté mais n'a pas encore d'effet."))
+                    "prélèvement demande l'IBAN et l'identifiant créancier (ICS) de la régie ; "
+                    "chaque famille signe alors son mandat depuis « Mes factures »."))
     regie_iban = models.CharField(
         _("IBAN de la régie"), max_length=42, blank=True,
         validators=[validators.validate_iban],
@@ -183,6 +185,21 @@ class CommuneSettings(models.Model):
         validators=[validators.validate_creditor_id],
         help_text=_("Attribué par la Banque de France, pour le prélèvement (ex. : "
                     "FR72ZZZ123456)."))
+    regie_bic = models.CharField(
+        _("BIC de la régie"), max_length=11, blank=True, validators=[validators.validate_bic],
+        help_text=_("Pour les fichiers de prélèvement, quand il ne se déduit pas de l'IBAN "
+                    "(ex. : BDFEFRPPCCT)."))
+    direct_debit_notice_days = models.PositiveSmallIntegerField(
+        _("préavis de prélèvement (jours)"), default=14,
+        validators=[MinValueValidator(14, _("Le préavis d'un prélèvement SEPA est d'au moins "
+                                            "14 jours."))],
+        help_text=_("Jours entre l'annonce d'un prélèvement (la facture, ou le mandat signé "
+                    "après elle) et sa date. 14 au moins (règlement SEPA) ; il est écrit dans "
+                    "le mandat que signe la famille."))
+    direct_debit_reject_fee_cents = models.PositiveIntegerField(
+        _("frais de rejet d'un prélèvement (centimes)"), default=0,
+        help_text=_("Facturés à la famille quand sa banque rejette un prélèvement ; 0 : "
+                    "aucun frais."))
     regie_siret = models.CharField(
         _("SIRET de la régie"), max_length=20, blank=True,
         validators=[validators.validate_siret],
@@ -207,8 +224,16 @@ class CommuneSettings(models.Model):
     def save(self, *args, **kwargs):
         self.id = 1
         self.regie_iban = validators.compact(self.regie_iban)
+        self.regie_bic = validators.compact(self.regie_bic)
         self.sepa_creditor_id = validators.compact(self.sepa_creditor_id)
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.offers(self.PaymentMethod.DIRECT_DEBIT) and not (
+                self.regie_iban and self.sepa_creditor_id):
+            raise ValidationError({"payment_methods": _(
+                "Le prélèvement demande l'IBAN de la régie et son identifiant créancier SEPA "
+                "(ICS) : indiquez-les, ou ne proposez pas le prélèvement.")})
 
     @property
     def postal_code_list(self) -> list[str]:

@@ -1,16 +1,19 @@
 """Checks of what staff type in the commune's settings, with French messages (ground module).
 
-The IBAN and the SEPA creditor identifier carry an ISO 7064 mod-97 check, the SIRET a Luhn
-key: a typing error is caught here, not by the bank or on a family's invoice."""
+The IBAN (schwifty: each country's length and account structure, the ISO 7064 mod-97 check)
+and the SEPA creditor identifier (mod-97 here: schwifty does not know it) carry a check, the
+SIRET a Luhn key: a typing error is caught here, not by the bank or on a family's invoice."""
 
 import re
 import string
 from datetime import date
 
 import phonenumbers
+import schwifty
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from schwifty import exceptions
 
 POSTAL_CODE = re.compile(r"(?:0[1-9]|[1-8][0-9]|9[0-8])[0-9]{3}")
 # A number typed without its country code is read as French, then as one of the overseas
@@ -20,9 +23,6 @@ PHONE_MAX_LENGTH = 20  # the models' fields
 # A child of the service is under 18; some families keep a young adult's file (a disabled
 # child, an older sibling at the youth club): 25 years leaves room and still catches 1890.
 CHILD_MAX_AGE = 25
-# Length of the IBAN per country of the SEPA area most likely met by a French régie.
-IBAN_LENGTHS = {"FR": 27, "MC": 27, "DE": 22, "BE": 16, "ES": 24, "IT": 27, "LU": 20,
-                "NL": 18, "PT": 25, "CH": 21, "GB": 22, "IE": 22, "AT": 20}
 
 
 def compact(value: str) -> str:
@@ -121,23 +121,57 @@ def validate_birth_date(value: date) -> None:
             code="birth_date_old", params={"date": oldest.strftime("%d/%m/%Y")})
 
 
-def validate_iban(value: str) -> None:
+def checked_iban(value: str) -> schwifty.IBAN:
+    """The IBAN typed (spaces and case as people write them), checked by schwifty: country,
+    length and structure of the account number, check digits; or a French message saying
+    which is wrong."""
     iban = compact(value)
-    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}", iban):
         raise ValidationError(
             _("IBAN invalide : deux lettres du pays, deux chiffres de contrôle, puis le numéro "
               "de compte (ex. : FR76 3000 1007 9412 3456 7890 185)."), code="iban_format")
-    expected = IBAN_LENGTHS.get(iban[:2])
-    if expected and len(iban) != expected:
+    try:
+        return schwifty.IBAN(iban, validate_bban=True)
+    except exceptions.InvalidCountryCode:
         raise ValidationError(
-            _("IBAN invalide : un IBAN %(country)s a %(length)d caractères, celui-ci en a "
-              "%(count)d."),
-            code="iban_length",
-            params={"country": iban[:2], "length": expected, "count": len(iban)})
-    if _mod97(iban[4:] + iban[:4]) != 1:
+            _("IBAN invalide : « %(country)s » n'est pas un pays dont les banques ont des "
+              "IBAN (FR pour la France)."), code="iban_country",
+            params={"country": iban[:2]}) from None
+    except exceptions.InvalidLength:
+        raise ValidationError(
+            _("IBAN invalide : un IBAN %(country)s n'a pas %(count)d caractères. Vérifiez qu'il "
+              "n'en manque pas et qu'il n'y en a pas en trop."),
+            code="iban_length", params={"country": iban[:2], "count": len(iban)}) from None
+    except exceptions.InvalidChecksumDigits:
         raise ValidationError(
             _("IBAN invalide : la clé de contrôle ne correspond pas. Vérifiez chaque "
-              "caractère."), code="iban_checksum")
+              "caractère."), code="iban_checksum") from None
+    except exceptions.SchwiftyException:
+        raise ValidationError(
+            _("IBAN invalide : le numéro de compte n'a pas la forme attendue dans ce pays. "
+              "Recopiez-le depuis votre relevé d'identité bancaire (RIB)."),
+            code="iban_format") from None
+
+
+def validate_iban(value: str) -> None:
+    checked_iban(value)
+
+
+def validate_sepa_iban(value: str) -> None:
+    """An IBAN that can be debited by a SEPA direct debit (a country of the SEPA zone)."""
+    if not checked_iban(value).in_sepa_zone:
+        raise ValidationError(
+            _("Ce compte n'est pas dans la zone SEPA : il ne peut pas être prélevé. "
+              "Indiquez un compte d'une banque européenne."), code="iban_not_sepa")
+
+
+def validate_bic(value: str) -> None:
+    try:
+        schwifty.BIC(compact(value))
+    except exceptions.SchwiftyException:
+        raise ValidationError(
+            _("BIC invalide : 8 ou 11 lettres et chiffres (ex. : BDFEFRPPCCT), sur votre "
+              "relevé d'identité bancaire (RIB)."), code="bic") from None
 
 
 def validate_creditor_id(value: str) -> None:

@@ -21,8 +21,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from facturation.models import Attestation, BillingRule, Invoice, Payment, Tariff, TariffBracket
-from facturation.services import attestations
+from facturation.models import (
+    Attestation,
+    BillingRule,
+    Invoice,
+    Mandate,
+    Payment,
+    Tariff,
+    TariffBracket,
+)
+from facturation.services import attestations, direct_debit
 from facturation.services.billing import issue_run, prepare_run
 from facturation.services.payments import record_payment
 from familles import counter, second_factor
@@ -36,7 +44,7 @@ from ground.calendar import (
     public_holiday,
     school_holiday,
 )
-from ground.commune import commune
+from ground.commune import commune, update_commune
 from ground.models import OutboxMessage
 from inscriptions import services as inscriptions
 from inscriptions.calendar import activity_days
@@ -152,6 +160,7 @@ def seed() -> list[tuple[str, str, str]]:
     this_year = _seed_annual_files(staff)
     _seed_activities(staff, this_year)
     _seed_absence_to_justify(this_year)
+    _seed_direct_debit(staff, this_year)
     _seed_billing(staff, this_year)
     _seed_paperwork(staff, this_year.previous(), this_year)
     _seed_message(staff)
@@ -814,6 +823,29 @@ def _seed_recent_care(staff, year):
                                   status=Attendance.Status.PRESENT,
                                   arrived_at=datetime.time(16, 30),
                                   left_at=datetime.time(17, 40 + n % 2 * 15), recorded_by=staff)
+
+
+# Direct debit (issue 24) --------------------------------------------------------------------
+
+DEMO_REGIE_IBAN = "FR7630001007941234567890185"  # a treasury account (Banque de France)
+DEMO_ICS = "FR72ZZZ123456"
+DEMO_MARTIN_IBAN = "FR7630006000011234567890189"
+
+
+def _seed_direct_debit(staff, year):
+    """The commune offers direct debit, and the Martin family signed its paper mandate when it
+    registered: its invoice announces the debit, and staff can prepare a collection file
+    (« Facturation » → « Remises de prélèvements »). The Petit family has none: a parent can
+    sign one online from « Mes factures »."""
+    town = commune()
+    if not town.sepa_creditor_id:
+        update_commune(regie_iban=DEMO_REGIE_IBAN, sepa_creditor_id=DEMO_ICS,
+                       payment_methods=[*town.payment_methods, "direct_debit"])
+    martin = Family.objects.get(name="Famille Martin")
+    if not Mandate.objects.filter(family=martin).exists():
+        direct_debit.record_paper_mandate(
+            martin, staff, iban=DEMO_MARTIN_IBAN, holder_name="Claire Martin",
+            signed_on=min(year.start_date, timezone.localdate()))
 
 
 def _seed_counter_family(staff, this_year):

@@ -78,6 +78,9 @@ STAFF_PERMISSIONS = {
         # Attestations: read them and prepare the January drafts ("add"); issuing one and
         # e-mailing it to the family is publish_attestation, given apart.
         "attestation": ("view", "add"),
+        # Direct debit: record a paper mandate ("add"), revoke one ("change"); the
+        # collection files and rejects are manage_direct_debit, given apart.
+        "mandate": ("view", "add", "change"),
     },
     # The commune's settings are the service's to keep (contacts, delays, payment methods).
     "ground": {"outboxmessage": ("view",), "communesettings": ("view", "change")},
@@ -96,6 +99,7 @@ EXTRA_PERMISSIONS = [
     ("reservations", "publish_allocation"),
     ("facturation", "issue_billingrun"),
     ("facturation", "publish_attestation"),
+    ("facturation", "manage_direct_debit"),
     ("portail", "send_message"),
 ]
 

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from tests.helpers import free_port
 from tests.worker_fixture import database_url
 
@@ -52,6 +54,7 @@ def production_environment(*, redis_url: str, private_root: Path) -> dict[str, s
         "LANG": "C.UTF-8",
         "DJANGO_SETTINGS_MODULE": "portail.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "PORTAIL_FIELD_KEY": Fernet.generate_key().decode(),
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url,

@@ -55,6 +55,7 @@ def parent_pages(objects) -> list[tuple[str, int]]:
             (objects["subscription"], 200), ("/reservations/agenda/", 200),
             ("/factures/", 200), (objects["invoice"], 200), (objects["payment"], 200),
             (objects["attempt_return"], 200), (objects["demo_bank"], 200),
+            ("/factures/prelevement/", 200),
             ("/attestations/", 200), ("/faq/", 200), ("/accessibilite/", 200),
             ("/compte/password/change/", 200), ("/compte/email/", 200),
             ("/nulle-part/", 404), (objects["pay"], 405)]
@@ -63,7 +64,7 @@ def parent_pages(objects) -> list[tuple[str, int]]:
 def parent_forms(objects) -> list[str]:
     return ["/famille/profil/", "/famille/", "/famille/enfants/ajouter/",
             "/famille/entourage/ajouter/", "/documents/", objects["new_annual_file"],
-            objects["justify"], "/compte/password/change/"]
+            objects["justify"], "/compte/password/change/", "/factures/prelevement/"]
 
 
 # Empties the main form's fields a parent types into, lets the browser send it without its

@@ -34,7 +34,7 @@ from ground.task_queue import queue_task
 from inscriptions.models import AnnualFile, FamilyQuotient
 from reservations.models import AbsenceJustification, Attendance, Reservation
 
-from .. import payment_methods
+from .. import direct_debit, payment_methods
 from ..models import (
     BillingRule,
     BillingRun,
@@ -414,7 +414,8 @@ def _carry_payments(cancelled: Invoice, corrective: Invoice, now) -> None:
 def _notify(invoice, credit_note, family) -> None:
     write_to_family("invoice_issued", family, {
         "invoice": invoice, "credit_note": credit_note, "family": family,
-        "ways": payment_methods.available()})
+        "ways": payment_methods.available(family),
+        "debit": invoice and direct_debit.pre_notification(invoice, family)})
 
 
 def _render_pdfs(invoice_ids) -> None:

@@ -27,7 +27,7 @@ from familles.letters import write_to_family
 from ground.commune import commune
 from ground.outbox import queue_email
 
-from .. import providers, queries
+from .. import direct_debit, providers, queries
 from ..models import Invoice, Payment, PaymentAttempt, euros
 from ..payment_methods import counter_ways, not_configured_message, online_payment_available
 
@@ -61,6 +61,9 @@ def start_attempt(family, invoice_id, *, links_for: Callable[[PaymentAttempt], p
     provider = providers.active()
     if provider is None or not online_payment_available():
         raise ValidationError(not_configured_message())
+    if direct_debit.blocks_online_payment(invoice):
+        raise ValidationError(_("La facture %(number)s est prélevée sur votre compte : elle ne "
+                                "se paie pas en ligne.") % {"number": invoice.number})
     balance = invoice.balance
     if balance <= 0:
         raise ValidationError(_("La facture %(number)s est déjà réglée : rien à payer.")

@@ -2,9 +2,9 @@
 
 An issued invoice whose due date has passed and that still has something to pay gets a
 reminder e-mailed to the payer's guardians, then again every few days (the commune's setting)
-while it stays unpaid. The invoices are locked (skipping those another run holds) and stamped in
-the transaction that writes the messages to the outbox: two runs at once, or one run twice,
-send each reminder once."""
+while it stays unpaid; not one a direct debit will pay. The invoices are locked (skipping
+those another run holds) and stamped in the transaction that writes the messages to the
+outbox: two runs at once, or one run twice, send each reminder once."""
 
 from datetime import timedelta
 
@@ -15,7 +15,7 @@ from django.utils import timezone
 from familles.letters import write_to_family
 from ground.commune import commune
 
-from .. import payment_methods
+from .. import direct_debit, payment_methods
 from ..models import Invoice, euros
 
 
@@ -23,7 +23,8 @@ def _due_for_reminder(now):
     today = timezone.localdate(now)
     since = now - timedelta(days=commune().invoice_reminder_days)
     return Invoice.objects.filter(state=Invoice.State.ISSUED, due_date__lt=today).filter(
-        Q(reminder_sent_at__isnull=True) | Q(reminder_sent_at__lte=since))
+        Q(reminder_sent_at__isnull=True) | Q(reminder_sent_at__lte=since)).exclude(
+        pk__in=direct_debit.awaiting_debit().values("pk"))
 
 
 @transaction.atomic

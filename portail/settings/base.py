@@ -20,6 +20,10 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me")
 # Earlier keys, still accepted after a rotation: sessions, and the outbox bodies sealed before
 # it (ground/sealing.py). Drop one once the messages written under it are sent.
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+# Fernet keys of the fields encrypted at rest (ground/crypto.py), comma-separated, the newest
+# first. Required in production (system check ground.E001); dev and test use DEV_FIELD_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("PORTAIL_FIELD_KEY", default=[])
+DEV_FIELD_KEY = "ZGV2LW9ubHkta2V5LWZvci1wb3J0YWlsLWZpZWxkcyE="  # published: dev and test only
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -2,7 +2,7 @@
 and PORTAIL_REQUIRE_SERVICES=1 so that tests needing them fail instead of skipping."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DEV_FIELD_KEY, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"  # noqa: S105
@@ -37,3 +37,5 @@ def shared_cache(url: str, prefix: str) -> dict:
 if env("PORTAIL_TEST_CACHE_URL", default=""):
     CACHES = shared_cache(env("PORTAIL_TEST_CACHE_URL"),
                           env("PORTAIL_TEST_CACHE_PREFIX", default=""))
+# The published key (portail/settings/base.py), unless the environment gives one.
+FIELD_ENCRYPTION_KEYS = env.list("PORTAIL_FIELD_KEY", default=[DEV_FIELD_KEY])

@@ -34,8 +34,9 @@ CASES = {
     "transfer without IBAN": (
         ["transfer"], False, "",
         ["virement", "demandez les coordonnées bancaires"], ["carte bancaire", "« Payer »"]),
+    # Offered, but this household has no mandate: nothing to promise it.
     "direct debit only": (
-        ["direct_debit"], True, "",
+        ["direct_debit"], True, IBAN,
         ["renseignez-vous auprès du service"], ["carte bancaire", "« Payer »", "prélèvement"]),
 }
 
@@ -44,7 +45,8 @@ CASES = {
 def case(request, settings):
     methods, stripe, iban, present, absent = CASES[request.param]
     settings.STRIPE_SECRET_KEY = "sk_test_portail" if stripe else ""
-    update_commune(payment_methods=methods, regie_iban=iban)
+    update_commune(payment_methods=methods, regie_iban=iban,
+                   sepa_creditor_id="FR72ZZZ123456" if "direct_debit" in methods else "")
     return present, absent
 
 

@@ -31,7 +31,8 @@ def form_data(**changes) -> dict:
         "name", "service_name", "service_phone", "service_email", "postal_address",
         "postal_codes", "school_holiday_zone", "justification_hours",
         "reregistration_reminder_days", "document_expiry_notice_days", "invoice_due_days",
-        "invoice_reminder_days", "no_qf_bracket", "regie_iban", "sepa_creditor_id",
+        "invoice_reminder_days", "no_qf_bracket", "regie_iban", "regie_bic",
+        "sepa_creditor_id", "direct_debit_notice_days", "direct_debit_reject_fee_cents",
         "regie_siret", "caf_care_hours", "booking_summary_minutes")}
     data["payment_methods"] = list(row.payment_methods)
     data.update(changes)

@@ -522,3 +522,31 @@ def test_a_demo_parent_sees_her_booking_summary_at_once(seeded, django_capture_o
                                              to__contains=["martin@demo.example"])
     assert "Léa" in summary.subject and ": réservé" in summary.body_text
     assert summary.status == OutboxMessage.Status.SENT  # printed, in `make run`
+def test_a_demo_parent_signs_a_mandate_and_staff_download_a_file_with_its_invoice(seeded):
+    """Issue 24's « Done when »: the Martin family's mandate is there to see; the Petit
+    family signs one online, and staff prepare and download the file that debits it."""
+    martin = Client()
+    martin.force_login(User.objects.get(email="martin@demo.example"))
+    assert "Votre mandat PF-" in visible_text(martin.get("/factures/"))
+    petit_family = Family.objects.get(name="Famille Petit")
+    owed = list(Invoice.objects.filter(family=petit_family, state=Invoice.State.ISSUED)
+                .with_balances().filter(balance__gt=0))
+    assert owed
+    petit = Client()
+    petit.force_login(User.objects.get(email="petit@demo.example"))
+    response = petit.post("/factures/prelevement/", {
+        "holder_name": "Thomas Petit", "iban": "DE89 3704 0044 0532 0130 00", "consent": "on"})
+    assert response.status_code == 302
+    assert "DE89 •••• •••• 3000" in visible_text(petit.get("/factures/prelevement/"))
+
+    staff = Client()
+    staff.force_login(User.objects.get(email=STAFF_EMAIL))
+    form = staff.get(reverse("admin:facturation_debitbatch_add"))
+    day = form.context["form"].initial["collection_date"]
+    assert staff.post(reverse("admin:facturation_debitbatch_add"),
+                      {"collection_date": day.isoformat()}).status_code == 302
+    batch = owed[0].debit_items.get().batch
+    xml = staff.get(reverse("admin:facturation_debitbatch_download", args=[batch.pk])).content
+    assert b"DE89370400440532013000" in xml
+    for invoice in owed:
+        assert invoice.number.encode() in xml

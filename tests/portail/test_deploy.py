@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
@@ -35,6 +36,7 @@ def production_env(tmp_path_factory):
         "LANG": "C.UTF-8",
         "DJANGO_SETTINGS_MODULE": "portail.settings.production",
         "DJANGO_SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(60)),
+        "PORTAIL_FIELD_KEY": Fernet.generate_key().decode(),
         "DJANGO_ALLOWED_HOSTS": "portail.kerbrume.fr",
         "DATABASE_URL": "postgres://portail:s3cret-password@postgres:5432/portail",
         "REDIS_URL": "redis://redis:6379/0",

@@ -10,6 +10,8 @@ a builder imports no test module nor conftest).
 - `billing`: `TARIFF`, tariffs and quotients, `priced_activity`, runs and invoices, issued
   and paid.
 - `stripe_fake`: signed Stripe events and a fake Stripe server.
+- `direct_debit`: the régie offering direct debit, families' mandates, the collection file
+  parsed.
 - `attestations`: a finished year's catalogue, invoices, payments and registers, line by
   line.
 - `health`: staff with and without the health permissions, the health data the commune

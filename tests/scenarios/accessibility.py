@@ -13,6 +13,7 @@ from reservations.models import MealSubscription, Reservation
 
 from .accounts import UserFactory
 from .billing import InvoiceFactory, priced_activity
+from .direct_debit import offer_direct_debit
 from .enrolments import ActivityFactory, AnnualFileFactory, EnrolmentFactory
 from .families import ChildFactory, ContactFactory, DocumentFactory, GuardianFactory
 from .messages import MessageFactory, send_now
@@ -44,6 +45,7 @@ def household_with_everything() -> dict:
     attempt = PaymentAttempt.objects.create(
         invoice=invoice, provider=PaymentAttempt.Provider.DEMO, amount_cents=4250,
         state=PaymentAttempt.State.PENDING, provider_reference="demo-accessibility")
+    offer_direct_debit()  # « Mes factures » offers a mandate, its page has the form to sign
     contact = ContactFactory(family=guardian.family, children=[child])
     invitation = Invitation.objects.create(family=guardian.family, email="oncle@example.org",
                                            invited_by=guardian)
