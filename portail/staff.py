@@ -50,6 +50,12 @@ STAFF_PERMISSIONS = {
         "calendarfeed": ("view",),
         # Subscriptions are the families' choice; staff read them.
         "mealsubscription": ("view",),
+        # Allocation: the commune's rules and priorities are the service's; wishes are the
+        # families'; runs come from run_allocation and publish_allocation, given apart.
+        "allocationrule": ("view", "change"),
+        "allocationpriority": ("view", "add", "change", "delete"),
+        "wish": ("view",),
+        "allocation": ("view",),
     },
     "facturation": {
         # Tariffs and rules are the service's to set; a tariff is replaced by a newer one
@@ -84,6 +90,8 @@ EXTRA_PERMISSIONS = [
     ("inscriptions", "decide_annualfile"),
     ("inscriptions", "decide_enrolment"),
     ("reservations", "decide_absencejustification"),
+    ("reservations", "run_allocation"),
+    ("reservations", "publish_allocation"),
     ("facturation", "issue_billingrun"),
     ("facturation", "publish_attestation"),
     ("portail", "send_message"),

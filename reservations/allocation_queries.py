@@ -6,7 +6,8 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from familles.households import households
 from familles.models import Document, Family, Guardian
@@ -128,7 +129,8 @@ class OutcomeLine:
 
 def household_outcome(family: Family, period: BookingPeriod, now) -> list[OutcomeLine]:
     """The published outcome of the household's children's wishes, with each day's
-    reservation as it is now, by date then child; [] before publication."""
+    reservation as it is now, by date then child; [] before publication. Three queries
+    whatever the number of children and days."""
     allocation = published(period)
     if allocation is None:
         return []
@@ -137,8 +139,14 @@ def household_outcome(family: Family, period: BookingPeriod, now) -> list[Outcom
         Q(child__family=family) | Q(child__second_family=family)).select_related(
         "child", "slot__unit", "slot__site", "slot__activity__deadline_rule")
         .order_by("slot__date", "child__first_name", "slot__unit__position"))
+    # A waiting one's rank is its ticket less the tickets ahead that left the list.
+    exits = (WaitingListExit.objects.filter(slot_id=OuterRef("slot_id"),
+                                            ticket__lt=OuterRef("waiting_ticket"))
+             .order_by().values("slot_id").annotate(n=Count("pk")).values("n"))
     reservations = {(r.child_id, r.slot_id): r for r in Reservation.objects.filter(
-        child_id__in={e.child_id for e in entries}, slot_id__in={e.slot_id for e in entries})}
+        child_id__in={e.child_id for e in entries}, slot_id__in={e.slot_id for e in entries})
+        .annotate(exits_ahead=Coalesce(Subquery(exits, output_field=IntegerField()), 0))
+        .order_by()}
     limit = decline_until(allocation)
     lines = []
     for entry in entries:
@@ -149,17 +157,9 @@ def household_outcome(family: Family, period: BookingPeriod, now) -> list[Outcom
                             and reservation.state == Reservation.State.CONFIRMED
                             and now < limit and now < slot_deadline(entry.slot))
         if reservation is not None and reservation.state == Reservation.State.WAITING:
-            line.waiting_rank = waiting_rank(reservation)
+            line.waiting_rank = reservation.waiting_ticket - reservation.exits_ahead
         lines.append(line)
     return lines
-
-
-def waiting_rank(reservation: Reservation) -> int:
-    """The reservation's rank on its slot's waiting list: its ticket less the exits before
-    it (reservations.models.WaitingListExit)."""
-    gone = WaitingListExit.objects.filter(slot_id=reservation.slot_id,
-                                          ticket__lt=reservation.waiting_ticket).count()
-    return reservation.waiting_ticket - gone
 
 
 # --- staff: a run's draft and its statistics --------------------------------------------------

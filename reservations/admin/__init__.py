@@ -3,4 +3,12 @@
 absence justifications, canteen subscriptions, registers and attendance. Every change of
 places or states goes through reservations.services: the admin never saves them raw."""
 
-from . import absences, bookings, periods, registers, slots, subscriptions  # noqa: F401
+from . import (  # noqa: F401
+    absences,
+    allocations,
+    bookings,
+    periods,
+    registers,
+    slots,
+    subscriptions,
+)

@@ -3,8 +3,10 @@ capacities and closure days (the model is inscriptions', the slots it closes are
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import path
+from django.core.exceptions import ValidationError
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -52,7 +54,8 @@ class DeadlineRuleAdmin(SimpleHistoryAdmin):
 class BookingPeriodForm(forms.ModelForm):
     class Meta:
         model = BookingPeriod
-        fields = ["activity", "label", "first_day", "last_day", "opens_at", "closes_at"]
+        fields = ["activity", "label", "first_day", "last_day", "opens_at", "closes_at",
+                  "mode", "wishes_open_at", "wishes_close_at", "decline_days"]
 
     def clean(self):
         data = super().clean()
@@ -62,6 +65,8 @@ class BookingPeriodForm(forms.ModelForm):
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("La fermeture doit suivre l'ouverture."))
+        if data.get("mode") == BookingPeriod.Mode.ALLOCATION:
+            self._clean_wish_window(data)
         activity = data.get("activity")
         if activity and first and last:
             year = activity.school_year
@@ -70,16 +75,56 @@ class BookingPeriodForm(forms.ModelForm):
                                               "%(year)s.") % {"year": year})
         return data
 
+    def _clean_wish_window(self, data):
+        wishes_open, wishes_close = data.get("wishes_open_at"), data.get("wishes_close_at")
+        for name, value in (("wishes_open_at", wishes_open), ("wishes_close_at", wishes_close)):
+            if value is None and name not in self.errors:
+                self.add_error(name, _("Une période attribuée par vœux a une fenêtre de vœux."))
+        if wishes_open and wishes_close and wishes_close <= wishes_open:
+            self.add_error("wishes_close_at", _("La clôture des vœux doit suivre leur "
+                                                "ouverture."))
+        opens = data.get("opens_at")
+        if wishes_close and opens and opens < wishes_close:
+            self.add_error("opens_at", _("Les places restantes ouvrent après la clôture des "
+                                         "vœux (et la publication de l'attribution)."))
+        if self.instance.pk and self.instance.draw_secret and wishes_open != (
+                self.instance.wishes_open_at) and timezone.now() >= self.instance.wishes_open_at:
+            self.add_error("wishes_open_at", _("Les vœux sont déjà ouverts : leur ouverture "
+                                               "ne change plus."))
+
 
 @admin.register(BookingPeriod)
 class BookingPeriodAdmin(SimpleHistoryAdmin):
     form = BookingPeriodForm
-    list_display = ["label", "activity", "first_day", "last_day", "opens_at", "closes_at",
-                    "status"]
+    list_display = ["label", "activity", "first_day", "last_day", "mode", "opens_at",
+                    "closes_at", "status"]
     list_filter = ["activity__school_year", "activity"]
     list_select_related = ["activity__school_year"]
     search_fields = ["label", "activity__name"]
-    readonly_fields = ["subscriptions_applied_at"]
+    readonly_fields = ["subscriptions_applied_at", "draw_commitment", "allocation_page"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django allows any lookup on the model's own fields in the URL: filtering by
+        # « draw_secret__startswith » would read the draw's secret before publication.
+        if lookup.split("__")[0] == "draw_secret":
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description=_("attribution"))
+    def allocation_page(self, period):
+        if not period.pk or not period.allocates:
+            return "–"
+        return format_html('<a href="{}">{}</a>', reverse(
+            "admin:reservations_allocation_period", args=[period.pk]),
+            _t("Vœux, tirage et publication"))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.allocates:
+            try:
+                services.commit_draw(obj.pk)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.WARNING)
 
     def get_urls(self):
         return [
@@ -92,6 +137,11 @@ class BookingPeriodAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("état"))
     def status(self, period):
         now = timezone.now()
+        if period.allocates and period.allocation_published_at is None:
+            if now < period.wishes_close_at:
+                return state_label(_t("vœux jusqu'au %(moment)s") % {
+                    "moment": format_moment(period.wishes_close_at)}, "state-wait")
+            return state_label(_t("vœux clos, attribution à publier"), "state-wait")
         if now < period.opens_at:
             return state_label(_t("pas encore ouverte (ouvre le %(moment)s)") % {
                 "moment": format_moment(period.opens_at)}, "state-wait")

@@ -173,7 +173,10 @@ def apply_opened_periods(now=None) -> int:
     count = 0
     periods = BookingPeriod.objects.filter(
         opens_at__lte=now, subscriptions_applied_at__isnull=True,
-        activity__allows_subscription=True)
+        activity__allows_subscription=True).exclude(
+        # An allocation period's places go to the draw first; subscriptions take what
+        # remains once it is published (docs/allocation.md).
+        mode=BookingPeriod.Mode.ALLOCATION, allocation_published_at__isnull=True)
     for period in periods:
         subscriptions = MealSubscription.objects.filter(
             active=True, enrolment__activity_id=period.activity_id,

@@ -24,6 +24,10 @@ ALLOWED = [
     "reservations.add_bookingperiod", "reservations.change_deadlinerule",
     "reservations.add_agegroup", "reservations.change_capacityrule",
     "reservations.change_slot",
+    # Allocation: rules and priorities, a draft, its publication (permissions of their own).
+    "reservations.change_allocationrule", "reservations.add_allocationpriority",
+    "reservations.run_allocation", "reservations.publish_allocation",
+    "reservations.view_allocation", "reservations.view_wish",
     # Registers.
     "reservations.add_attendance", "reservations.change_attendance",
     # Reading.
@@ -52,6 +56,10 @@ REFUSED = [
     "reservations.delete_reservation",
     "reservations.delete_slot", "reservations.delete_attendance",
     "reservations.change_calendarfeed",
+    # Wishes are the families'; a run is changed only by running or publishing it.
+    "reservations.change_wish", "reservations.delete_wish", "reservations.change_allocation",
+    "reservations.delete_allocation", "reservations.add_allocationrule",
+    "reservations.delete_allocationrule",
     # Money: an invoice or credit note never changes and is never deleted; a payment is
     # recorded once, never rewritten; a tariff is replaced by a newer one, not deleted.
     "facturation.add_invoice", "facturation.change_invoice", "facturation.delete_invoice",
