@@ -82,11 +82,7 @@ def seed(args):
     rng = s.rng_for(args.seed)
     t0 = time.perf_counter()
     today = timezone.localdate()
-    wednesdays = s.wednesdays_from(today + datetime.timedelta(days=7), args.wednesdays)
-    year = s.school_year_for(wednesdays[0])
-    if wednesdays[-1] > year.end_date:
-        year.end_date = wednesdays[-1] + datetime.timedelta(days=1)
-        year.save(update_fields=["end_date"])
+    wednesdays, year = s.wednesdays_and_year(today, args.wednesdays)
     site = Site.objects.create(name="Centre de loisirs (banc d'essai)")
     staff = get_user_model().objects.create(email="agent@bench.example", is_staff=True)
     fams, users, guardians, children = s.families(args.families, args.children, 1, rng=rng)

@@ -68,14 +68,14 @@ def _allocations(family, children, now, todo) -> None:
         names = get_text_list([c.first_name for c in notice.children], _("et"))
         if notice.state == allocation_pages.OPEN:
             todo.append({"url": url, "action": _("Faire mes vœux"), "text": _(
-                "%(activity)s, « %(period)s » : vœux ouverts jusqu'au %(moment)s pour "
+                "%(activity)s, « %(period)s » : vœux ouverts jusqu'au %(moment)s pour "
                 "%(names)s. Les places sont attribuées selon les règles de la commune et un "
-                "tirage au sort : être le premier ne donne aucun avantage.") % {
+                "tirage au sort : être le premier ne donne aucun avantage.") % {
                 "activity": notice.period.activity.name, "period": notice.period.label,
                 "moment": notice.close_text, "names": names}})
         elif notice.state == allocation_pages.PUBLISHED and notice.can_decline(now):
             todo.append({"url": url, "action": _("Voir le résultat"), "text": _(
-                "%(activity)s, « %(period)s » : le résultat de l'attribution est publié ; "
+                "%(activity)s, « %(period)s » : le résultat de l'attribution est publié ; "
                 "vous pouvez renoncer à un jour attribué jusqu'au %(moment)s.") % {
                 "moment": notice.decline_text,
                 "activity": notice.period.activity.name, "period": notice.period.label}})

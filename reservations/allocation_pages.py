@@ -185,7 +185,7 @@ def result_lines(family: Family, period: BookingPeriod, now) -> list[ResultLine]
             found.append(ResultLine(line, DECLINED, _("vous avez renoncé à ce jour")))
         elif state == Reservation.State.CONFIRMED:
             detail = "" if entry.outcome == AllocationEntry.Outcome.GRANTED else _(
-                "Une place s'est libérée : ce jour est passé de la liste d'attente à réservé.")
+                "Une place s'est libérée : ce jour est passé de la liste d'attente à réservé.")
             found.append(ResultLine(line, GRANTED, _("attribué"), detail))
         elif state == Reservation.State.WAITING:
             found.append(ResultLine(line, WAITING, waiting_words(line.waiting_rank) + " "

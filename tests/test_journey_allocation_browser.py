@@ -56,7 +56,7 @@ def test_a_parent_wishes_then_reads_the_result_and_declines_a_day(browser: Brows
         menu(page, "Réservations", "Vœux et attributions")
         assert_fits(page, width)
         main(page).get_by_role("link", name=re.compile("^Faire mes vœux")).click()
-        expect(main(page)).to_contain_text("Être le premier ne donne aucun avantage :")
+        expect(main(page)).to_contain_text("Être le premier ne donne aucun avantage")
         expect(main(page).locator("#empreinte")).to_have_text(re.compile("^[0-9a-f]{64}$"))
         assert_fits(page, width)
         boxes = main(page).get_by_role("checkbox")

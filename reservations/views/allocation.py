@@ -36,7 +36,7 @@ def _see_other(url) -> HttpResponseRedirect:
 
 
 class WishPeriodsView(FamilyMixin, View):
-    """« Vœux et attributions »: the allocation periods of the children's activities."""
+    """« Vœux et attributions »: the allocation periods of the children's activities."""
 
     def get(self, request):
         now = timezone.now()
@@ -85,7 +85,7 @@ class WishesView(_PeriodPage):
             parts = value.split("-")
             ids = _ids(parts)
             if len(parts) != 2 or len(ids) != 2 or ids[0] not in child_ids:
-                errors.append(_("Un des jours cochés n'est pas reconnu : rechargez la page et "
+                errors.append(_("Un des jours cochés n'est pas reconnu : rechargez la page et "
                                 "cochez de nouveau."))
                 continue
             child_id, slot_id = ids
@@ -134,6 +134,7 @@ class WishesView(_PeriodPage):
             if posted is not None:
                 self.keep_posted(forms, posted)
             context["forms"] = forms
+            context["can_wish"] = any(not form.refusal for form in forms)
         elif state == pages.CLOSED:
             context["wishes"] = allocation_queries.household_wishes(self.family, period)
         elif state == pages.PUBLISHED:
@@ -191,7 +192,7 @@ class DeclineView(_PeriodPage):
                 messages.error(request, text)
         else:
             messages.success(request, _(
-                "%(child)s : vous avez renoncé au %(day)s. La place va au premier de la liste "
+                "%(child)s : vous avez renoncé au %(day)s. La place va au premier de la liste "
                 "d'attente.") % {"child": entry.child.first_name,
                                  "day": format_day(entry.slot.date)})
         return _see_other(wishes_url(period))

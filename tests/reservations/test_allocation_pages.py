@@ -17,7 +17,8 @@ from reservations.services import publish_allocation, run_allocation
 from tests.helpers import flash_messages, visible_text
 from tests.scenarios.accounts import StaffFactory
 from tests.scenarios.allocation import allocation_activity, household, wish
-from tests.scenarios.reservations import BookingPeriodFactory
+from tests.scenarios.families import ChildFactory
+from tests.scenarios.reservations import BookingPeriodFactory, bookable_activity, ready_child
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -53,6 +54,12 @@ def published(town):
     staff = StaffFactory()
     allocation = run_allocation(town.period.pk, staff, now=town.after)
     return publish_allocation(allocation.pk, staff, now=town.after)
+
+
+def granted(allocation, booker):
+    """One day the published run granted this household's child."""
+    return AllocationEntry.objects.filter(allocation=allocation, child=booker.child,
+                                          outcome="granted").first()
 
 
 def test_before_the_window_the_page_says_when_it_opens_and_shows_the_commitment(client, town):
@@ -194,8 +201,7 @@ def test_the_published_result_says_each_days_fate_the_seed_and_how_to_verify(cli
 def test_a_parent_declines_a_granted_day_after_confirming_and_the_waiting_child_gets_it(
         client, town):
     allocation = published(town)
-    entry = AllocationEntry.objects.filter(allocation=allocation, child=town.mine.child,
-                                           outcome="granted").first()
+    entry = granted(allocation, town.mine)
     url = reverse("reservations:decline", args=[town.period.pk])
     query = {"enfant": entry.child_id, "creneau": entry.slot_id}
     with as_parent(client, town.mine, town.after):
@@ -214,8 +220,7 @@ def test_a_parent_declines_a_granted_day_after_confirming_and_the_waiting_child_
 
 def test_declining_is_refused_in_french_after_the_decline_time(client, town):
     allocation = published(town)
-    entry = AllocationEntry.objects.filter(allocation=allocation, child=town.mine.child,
-                                           outcome="granted").first()
+    entry = granted(allocation, town.mine)
     late = town.after + datetime.timedelta(days=town.period.decline_days, hours=1)
     url = reverse("reservations:decline", args=[town.period.pk])
     with as_parent(client, town.mine, late):
@@ -229,8 +234,7 @@ def test_declining_is_refused_in_french_after_the_decline_time(client, town):
 
 def test_a_parent_cannot_decline_or_see_another_households_day(client, town):
     allocation = published(town)
-    theirs = AllocationEntry.objects.filter(allocation=allocation, child=town.theirs.child,
-                                            outcome="granted").first()
+    theirs = granted(allocation, town.theirs)
     url = reverse("reservations:decline", args=[town.period.pk])
     query = {"enfant": theirs.child_id, "creneau": theirs.slot_id}
     with as_parent(client, town.mine, town.after):
@@ -256,3 +260,17 @@ def test_a_first_come_period_has_no_wish_page(client, town):
     plain = BookingPeriodFactory()
     with as_parent(client, town.mine, town.during):
         assert client.get(reverse("reservations:wishes", args=[plain.pk])).status_code == 404
+
+
+def test_a_child_who_cannot_wish_is_told_why_and_a_household_with_none_gets_no_form(client,
+                                                                                     town):
+    ChildFactory(family=town.mine.family, first_name="Zoé")
+    with as_parent(client, town.mine, town.during):
+        text = visible_text(client.get(page(town)))
+    assert "Zoé" in text and "Enregistrer mes vœux" in text  # the other child still wishes
+    # Enrolled in another activity only (of another year: his file for this one is missing).
+    elsewhere = ready_child(bookable_activity())
+    with as_parent(client, elsewhere, town.during):
+        response = client.get(page(town))
+    assert f"{elsewhere.child.first_name} : " in visible_text(response)
+    assert "Enregistrer mes vœux" not in visible_text(response)
