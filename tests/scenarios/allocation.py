@@ -86,7 +86,8 @@ def periods_in_every_state(guardian, year, *, days=2) -> dict:
     whose allocation periods are in each state, his first child enrolled in it, a
     neighbour's child wishing too (one place a day: some days wait). Returns the wish pages'
     addresses ("open", "closed", "published") and "decline": the confirmation page of a
-    granted day; "child": the guardian's child."""
+    granted day ("decline_query": its query string); "child": the guardian's child;
+    "periods": the periods by state."""
     from reservations.models import AllocationEntry
     from reservations.services import publish_allocation, run_allocation
     from tests.scenarios.accounts import StaffFactory
@@ -125,7 +126,7 @@ def periods_in_every_state(guardian, year, *, days=2) -> dict:
     granted = AllocationEntry.objects.filter(allocation=draft, child=child,
                                              outcome="granted").first()
     pages = {state: f"/reservations/voeux/{p.pk}/" for state, p in periods.items()}
-    pages["decline"] = (f"/reservations/voeux/{published.pk}/renoncer/"
-                        f"?enfant={child.pk}&creneau={granted.slot_id}")
-    pages["child"] = child
+    pages["decline_query"] = f"?enfant={child.pk}&creneau={granted.slot_id}"
+    pages["decline"] = f"/reservations/voeux/{published.pk}/renoncer/" + pages["decline_query"]
+    pages["child"], pages["periods"] = child, periods
     return pages
