@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from familles.households import households
 from familles.models import Child, Document, Family, Guardian
 from ground.commune import commune
+from inscriptions.models import Enrolment
 
 from .deadlines import slot_deadline
 from .models import (
@@ -32,7 +33,7 @@ Kind = AllocationRule.Kind
 
 def rules() -> list[AllocationRule]:
     """The commune's rules, in order (every kind, enabled or not)."""
-    return list(AllocationRule.objects.order_by("position"))
+    return list(AllocationRule.objects.order_by("position", "kind"))
 
 
 def rules_for_parents() -> list[AllocationRule]:
@@ -87,6 +88,18 @@ def criteria_of(children, period: BookingPeriod) -> dict[int, frozenset[str]]:
             met.add(Kind.ATTENDED_LAST_YEAR.value)
         found[child.pk] = frozenset(met)
     return found
+
+
+def allocation_periods_of(family: Family, today) -> list[BookingPeriod]:
+    """The allocation periods, not over yet, of the activities in which a child of the
+    household (either household, in shared custody) has a validated enrolment: where it may
+    wish, or read its outcome. By wish window, with their activity."""
+    enrolled = Enrolment.objects.filter(
+        Q(child__family=family) | Q(child__second_family=family),
+        state=Enrolment.State.VALIDATED).values("activity_id")
+    return list(BookingPeriod.objects.filter(
+        mode=BookingPeriod.Mode.ALLOCATION, last_day__gte=today, activity_id__in=enrolled)
+        .select_related("activity").order_by("wishes_open_at", "pk"))
 
 
 def period_wishes(period: BookingPeriod) -> list[Wish]:
@@ -182,11 +195,14 @@ class SlotDraft:
         return len(self.granted) + len(self.waiting)
 
 
-def draft_by_slot(allocation: Allocation) -> list[SlotDraft]:
-    """The run's entries per slot (by date, unit, site): granted by class then draw number,
-    waiting by their order."""
+def draft_by_slot(allocation: Allocation, slot_id=None) -> list[SlotDraft]:
+    """The run's entries per slot (by date, unit, site), or of one slot: granted by class
+    then draw number, waiting by their order."""
     drafts: dict[int, SlotDraft] = {}
-    for entry in AllocationEntry.objects.filter(allocation=allocation).select_related(
+    entries = AllocationEntry.objects.filter(allocation=allocation)
+    if slot_id is not None:
+        entries = entries.filter(slot_id=slot_id)
+    for entry in entries.select_related(
             "child", "family", "slot__unit", "slot__site").order_by(
             "slot__date", "slot__unit__position", "slot__site__name", "slot_id",
             "waiting_order", "priority_class", "draw_number", "child_id"):

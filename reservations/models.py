@@ -490,7 +490,8 @@ class AllocationRule(models.Model):
         ATTENDED_LAST_YEAR = "last_year", _("Venu à l'activité l'an dernier")
 
     kind = models.CharField(_("règle"), max_length=10, choices=Kind.choices, unique=True)
-    position = models.PositiveSmallIntegerField(_("ordre"), unique=True)
+    # Not unique: staff swap two rules in one save of the list (ties: by kind).
+    position = models.PositiveSmallIntegerField(_("ordre"))
     enabled = models.BooleanField(_("appliquée"), default=True)
     explanation = models.TextField(
         _("explication aux familles"), blank=True,
@@ -500,7 +501,7 @@ class AllocationRule(models.Model):
     class Meta:
         verbose_name = _("règle d'attribution")
         verbose_name_plural = _("règles d'attribution")
-        ordering = ["position"]
+        ordering = ["position", "kind"]
 
     def __str__(self):
         return self.get_kind_display()
@@ -508,14 +509,20 @@ class AllocationRule(models.Model):
 
 class AllocationPriority(models.Model):
     """A priority staff give a child, or all the children of a family (social services,
-    disability…), for the allocation rule « priorité fixée par le service ». The note says
-    why without health details: the rule, not the reason, is what a run uses."""
+    disability…), for the allocation rule « priorité fixée par le service ». The rule, not
+    the reason, is what a run uses; the reason may tell a disability (GDPR art. 9): only
+    staff with the health permission read it."""
+
+    HEALTH_FIELDS = ("note",)
+    HEALTH_PERMISSION = "inscriptions.view_health_data"
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, null=True, blank=True,
                               related_name="allocation_priorities", verbose_name=_("enfant"))
     family = models.ForeignKey(Family, on_delete=models.CASCADE, null=True, blank=True,
                                related_name="allocation_priorities", verbose_name=_("famille"))
-    note = models.CharField(_("motif (sans donnée de santé)"), max_length=200)
+    note = models.CharField(_("motif"), max_length=200, blank=True,
+                            help_text=_("Lu seulement par les agents autorisés aux données "
+                                        "de santé."))
     valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                related_name="+", verbose_name=_("fixée par"))

@@ -34,7 +34,7 @@ class AllocationRuleAdmin(SimpleHistoryAdmin):
     list_display = ["position", "kind", "enabled", "explanation"]
     list_display_links = ["kind"]
     list_editable = ["position", "enabled", "explanation"]
-    ordering = ["position"]
+    ordering = ["position", "kind"]
     fields = ["kind", "position", "enabled", "explanation"]
     readonly_fields = ["kind"]
     description = _("Les règles s'appliquent dans l'ordre : la première compte plus que toutes "
@@ -145,13 +145,21 @@ class AllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return get_object_or_404(Allocation.objects.select_related("period__activity"), pk=pk)
 
     def draft_view(self, request, pk):
-        """Per slot: granted and waiting children with class and draw number, left out."""
+        """The run's days with their counts; for the day chosen (?creneau=), its granted and
+        waiting children with class and draw number, and those left out. A town's run has
+        thousands of children a day: one day at a time."""
         self._readable(request)
         allocation = self._allocation(pk)
+        stats = allocation_queries.statistics(allocation)
+        chosen = request.GET.get("creneau", "")
+        shown = next((slot for slot, *_counts in stats.slots if str(slot.pk) == chosen), None)
+        if shown is None and stats.slots:
+            shown = stats.slots[0][0]
         return self._page(request, "draft", _t("Attribution du %(day)s") % {
             "day": format_day(allocation.created_at)}, {
-            "allocation": allocation, "period": allocation.period,
-            "slots": allocation_queries.draft_by_slot(allocation),
+            "allocation": allocation, "period": allocation.period, "stats": stats,
+            "shown": shown, "slots": allocation_queries.draft_by_slot(
+                allocation, shown.pk) if shown else [],
             "rules": allocation.inputs["rules"]})
 
     def publish_view(self, request, pk):

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
             name='AllocationPriority',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.CharField(max_length=200, verbose_name='motif (sans donnée de santé)')),
+                ('note', models.CharField(blank=True, help_text='Lu seulement par les agents autorisés aux données de santé.', max_length=200, verbose_name='motif')),
                 ('valid_until', models.DateField(blank=True, null=True, verbose_name="valable jusqu'au")),
                 ('set_at', models.DateTimeField(auto_now_add=True, verbose_name='fixée le')),
             ],
@@ -82,21 +82,21 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('resident', 'Habiter la commune'), ('siblings', 'Frères et sœurs ensemble (tous ou aucun un même jour)'), ('working', 'Parents qui travaillent (attestation employeur)'), ('priority', 'Priorité fixée par le service'), ('last_year', "Venu à l'activité l'an dernier")], max_length=10, unique=True, verbose_name='règle')),
-                ('position', models.PositiveSmallIntegerField(unique=True, verbose_name='ordre')),
+                ('position', models.PositiveSmallIntegerField(verbose_name='ordre')),
                 ('enabled', models.BooleanField(default=True, verbose_name='appliquée')),
                 ('explanation', models.TextField(blank=True, help_text="Montrée aux familles avant qu'elles fassent leurs vœux.", verbose_name='explication aux familles')),
             ],
             options={
                 'verbose_name': "règle d'attribution",
                 'verbose_name_plural': "règles d'attribution",
-                'ordering': ['position'],
+                'ordering': ['position', 'kind'],
             },
         ),
         migrations.CreateModel(
             name='HistoricalAllocationPriority',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('note', models.CharField(max_length=200, verbose_name='motif (sans donnée de santé)')),
+                ('note', models.CharField(blank=True, help_text='Lu seulement par les agents autorisés aux données de santé.', max_length=200, verbose_name='motif')),
                 ('valid_until', models.DateField(blank=True, null=True, verbose_name="valable jusqu'au")),
                 ('set_at', models.DateTimeField(blank=True, editable=False, verbose_name='fixée le')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('resident', 'Habiter la commune'), ('siblings', 'Frères et sœurs ensemble (tous ou aucun un même jour)'), ('working', 'Parents qui travaillent (attestation employeur)'), ('priority', 'Priorité fixée par le service'), ('last_year', "Venu à l'activité l'an dernier")], db_index=True, max_length=10, verbose_name='règle')),
-                ('position', models.PositiveSmallIntegerField(db_index=True, verbose_name='ordre')),
+                ('position', models.PositiveSmallIntegerField(verbose_name='ordre')),
                 ('enabled', models.BooleanField(default=True, verbose_name='appliquée')),
                 ('explanation', models.TextField(blank=True, help_text="Montrée aux familles avant qu'elles fassent leurs vœux.", verbose_name='explication aux familles')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),

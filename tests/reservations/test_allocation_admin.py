@@ -13,8 +13,14 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from reservations import draw
-from reservations.models import Allocation, AllocationEntry, BookingPeriod, Reservation
+from reservations import allocation_queries, draw
+from reservations.models import (
+    Allocation,
+    AllocationEntry,
+    AllocationRule,
+    BookingPeriod,
+    Reservation,
+)
 from tests.helpers import flash_messages, page_text
 from tests.scenarios.accounts import StaffFactory, login, staff_without
 from tests.scenarios.allocation import allocation_activity, household, wish
@@ -158,3 +164,18 @@ def test_no_admin_lookup_reads_the_draws_secret_before_publication(staff_client,
     history = page_text(staff_client.get(
         f"/gestion/reservations/bookingperiod/{wished.period.pk}/history/"))
     assert secret not in history
+
+
+def test_staff_reorder_the_communes_rules_in_one_save_of_the_list(staff_client):
+    rules = list(AllocationRule.objects.order_by("position", "kind"))
+    swapped = {rules[0].pk: rules[1].position, rules[1].pk: rules[0].position}
+    data = {"form-TOTAL_FORMS": len(rules), "form-INITIAL_FORMS": len(rules), "_save": "1"}
+    for n, rule in enumerate(rules):
+        data.update({f"form-{n}-id": rule.pk,
+                     f"form-{n}-position": swapped.get(rule.pk, rule.position),
+                     f"form-{n}-explanation": rule.explanation})
+        if rule.enabled:
+            data[f"form-{n}-enabled"] = "on"
+    response = staff_client.post("/gestion/reservations/allocationrule/", data, follow=True)
+    assert response.status_code == 200
+    assert [r.kind for r in allocation_queries.rules()][:2] == [rules[1].kind, rules[0].kind]

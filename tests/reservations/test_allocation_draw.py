@@ -116,6 +116,25 @@ def test_4_within_a_class_granted_days_differ_by_at_most_one_where_wishes_allow(
                     assert any(left[s] < p for s, p in request.needs.items())
 
 
+@pytest.mark.parametrize("n", range(60))
+def test_4_households_of_a_class_wishing_the_same_days_differ_by_one_day_at_most(n):
+    """Where wishes allow it fully: every household of the class asks the same days, the
+    places a day are random (none to all). A greedy allocation (the first drawn served in
+    full) fails this."""
+    rng = random.Random(1000 + n)
+    households = rng.randint(2, 12)
+    slots = tuple(draw.SlotPlaces(d, f"2026-10-{d:02d}", rng.randint(0, households))
+                  for d in range(1, rng.randint(2, 10) + 1))
+    days = [s.id for s in slots if rng.random() < 0.8] or [slots[0].id]
+    everyone = range(1, households + 1)
+    inputs = draw.Inputs((), True, slots,
+                         tuple(draw.ChildCriteria(c, frozenset()) for c in everyone),
+                         tuple(draw.WishIn(c, d, c) for c in everyone for d in days))
+    granted = Counter(w.child for w in draw.allocate(inputs, seeds(60)[n]).wishes if w.granted)
+    counts = [granted[c] for c in range(1, households + 1)]
+    assert max(counts) - min(counts) <= 1, counts
+
+
 @pytest.mark.parametrize("n", range(10))
 def test_5_the_same_seed_and_wishes_give_the_same_result_byte_for_byte(n):
     inputs = random_inputs(random.Random(n))

@@ -80,3 +80,14 @@ def test_the_rules_shown_to_parents_are_the_enabled_ones_in_order():
     AllocationRule.objects.filter(kind="priority").update(position=0)
     assert [r.kind for r in allocation_queries.rules_for_parents()] == [
         "priority", "resident", "siblings"]
+
+
+def test_a_household_finds_the_allocation_periods_of_its_childrens_activities(contest):
+    booker = contest.bookers[0]
+    elsewhere = allocation_activity(days=1)  # an activity none of its children is in
+    today = contest.slots[0].date
+    assert allocation_queries.allocation_periods_of(booker.family, today) == [contest.period]
+    assert contest.period not in allocation_queries.allocation_periods_of(
+        household(elsewhere.activity)[0].family, today)
+    after_the_period = contest.period.last_day + datetime.timedelta(days=1)
+    assert allocation_queries.allocation_periods_of(booker.family, after_the_period) == []

@@ -6,11 +6,17 @@ import hashlib
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from reservations.models import BookingPeriod, Wish
-from reservations.services import WishRequest, commit_draw, submit_wishes
+from reservations.services import (
+    WishRequest,
+    apply_opened_periods,
+    commit_draw,
+    submit_wishes,
+)
 from tests.scenarios.allocation import allocation_activity, household, wish
-from tests.scenarios.enrolments import AnnualFileFactory
+from tests.scenarios.enrolments import ActivityFactory, AnnualFileFactory
 from tests.scenarios.families import ChildFactory
 from tests.scenarios.reservations import SlotFactory, book_as
 
@@ -102,3 +108,21 @@ def test_the_draw_is_committed_before_the_window_and_never_changes_after(allocat
         commit_draw(late.pk, now=allocated.during)
     late.refresh_from_db()
     assert late.draw_secret == "" and late.draw_commitment == ""
+
+
+def test_canteen_subscriptions_wait_for_the_allocation_to_be_published():
+    activity = ActivityFactory(canteen=True)
+    now = timezone.now()
+    period = BookingPeriod.objects.create(
+        activity=activity, label="Cantine", first_day=activity.school_year.start_date,
+        last_day=activity.school_year.end_date, mode=BookingPeriod.Mode.ALLOCATION,
+        wishes_open_at=now - datetime.timedelta(days=3),
+        wishes_close_at=now - datetime.timedelta(days=2),
+        opens_at=now - datetime.timedelta(days=1))
+    apply_opened_periods(now)
+    period.refresh_from_db()
+    assert period.subscriptions_applied_at is None
+    BookingPeriod.objects.filter(pk=period.pk).update(allocation_published_at=now)
+    apply_opened_periods(now)
+    period.refresh_from_db()
+    assert period.subscriptions_applied_at == now

@@ -20,6 +20,7 @@ EXPECTED_HEALTH_FIELDS = {
                                 "doctor_phone", "health_notes"},
     "reservations.AbsenceJustification": {"reason", "details", "document"},
     "familles.Document": {"kind", "original_name", "file"},
+    "reservations.AllocationPriority": {"note"},
 }
 
 
