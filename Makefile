@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.package-lock.json
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint demo bench-test bench-rush bench-compare bench-billing bench-outbox bench-reference clean
+.PHONY: install run test lint demo bench-test bench-rush bench-compare bench-billing bench-outbox bench-reference bench-allocation clean
 
 # Only the lock is installed: a change of pyproject's tool settings needs no new install. The
 # venv's own pip installs the lock; --no-compile because Python compiles what the project
@@ -62,6 +62,11 @@ bench-outbox: install
 
 bench-reference: install
 	$(BIN)/python -m bench.reference $(BENCH_ARGS)
+
+## Fair allocation (issue 28): the wish window through HTTP with arrivals spread over it, and
+## the allocation run at 5,000 families x 15 Wednesdays and smaller (docs/performance.md).
+bench-allocation: install
+	$(BIN)/python -m bench.allocation $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var/portail.sqlite3

@@ -89,12 +89,7 @@ def seed(args):
     rng = s.rng_for(args.seed)
     t0 = time.perf_counter()
     today = timezone.localdate()
-    # The first Wednesday at least a week ahead: every deadline rule is far enough.
-    wednesdays = s.wednesdays_from(today + datetime.timedelta(days=7), args.wednesdays)
-    year = s.school_year_for(wednesdays[0])
-    if wednesdays[-1] > year.end_date:
-        year.end_date = wednesdays[-1] + datetime.timedelta(days=1)
-        year.save(update_fields=["end_date"])
+    wednesdays, year = s.wednesdays_and_year(today, args.wednesdays)
     from inscriptions.models import Site
 
     site = Site.objects.create(name="École du Centre (banc d'essai)")

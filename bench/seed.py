@@ -28,6 +28,17 @@ def school_year_for(day: datetime.date):
         reregistration_deadline=now - datetime.timedelta(days=150), rules_version="bench-1")
 
 
+def wednesdays_and_year(today: datetime.date, count: int):
+    """`count` Wednesdays from a week ahead (every deadline rule is far enough) and a school
+    year holding them all."""
+    wednesdays = wednesdays_from(today + datetime.timedelta(days=7), count)
+    year = school_year_for(wednesdays[0])
+    if wednesdays[-1] > year.end_date:
+        year.end_date = wednesdays[-1] + datetime.timedelta(days=1)
+        year.save(update_fields=["end_date"])
+    return wednesdays, year
+
+
 def families(n_families: int, n_children: int, guardians_per_family: int, *, rng):
     """Families, their guardians' accounts (verified e-mail) and their children."""
     from allauth.account.models import EmailAddress

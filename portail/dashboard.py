@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from facturation.queries import split_invoices
@@ -13,6 +14,7 @@ from familles.models import Child, Document
 from ground import french
 from inscriptions.models import AnnualFile, Enrolment, SchoolYear
 from inscriptions.queries import file_rows, latest_enrolments
+from reservations import allocation_pages
 from reservations.models import AbsenceJustification
 from reservations.services.absences import family_justifications
 
@@ -47,6 +49,7 @@ def family_dashboard(family) -> dict:
     years = list(SchoolYear.objects.open_for_files())
     files = _annual_files(children, years, todo)
     now = timezone.now()
+    _allocations(family, children, now, todo)
     to_pay, settled = split_invoices(family, timezone.localdate(now))
     return {"family": family, "children": children, "todo": todo, "annual_files": files,
             "enrolments": _enrolments(children, years),
@@ -56,6 +59,26 @@ def family_dashboard(family) -> dict:
             "not_configured": not_configured_message(),
             "justifications": _justifications(family, now),
             "service_messages": recent_messages(family.pk, now)}
+
+
+def _allocations(family, children, now, todo) -> None:
+    """Where the household can wish now, and where a result is published."""
+    for notice in allocation_pages.household_periods(family, children, now):
+        url = reverse("reservations:wishes", args=[notice.period.pk])
+        names = get_text_list([c.first_name for c in notice.children], _("et"))
+        if notice.state == allocation_pages.OPEN:
+            todo.append({"url": url, "action": _("Faire mes vœux"), "text": _(
+                "%(activity)s, « %(period)s » : vœux ouverts jusqu'au %(moment)s pour "
+                "%(names)s. Les places sont attribuées selon les règles de la commune et un "
+                "tirage au sort : être le premier ne donne aucun avantage.") % {
+                "activity": notice.period.activity.name, "period": notice.period.label,
+                "moment": notice.close_text, "names": names}})
+        elif notice.state == allocation_pages.PUBLISHED and notice.can_decline(now):
+            todo.append({"url": url, "action": _("Voir le résultat"), "text": _(
+                "%(activity)s, « %(period)s » : le résultat de l'attribution est publié ; "
+                "vous pouvez renoncer à un jour attribué jusqu'au %(moment)s.") % {
+                "moment": notice.decline_text,
+                "activity": notice.period.activity.name, "period": notice.period.label}})
 
 
 def _justifications(family, now) -> list:

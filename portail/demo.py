@@ -71,6 +71,7 @@ from reservations.models import (
 )
 
 from . import messaging
+from .demo_allocation import WORKSHOP, seed_allocation
 from .models import Message
 from .staff import ensure_staff_group
 
@@ -159,6 +160,7 @@ def seed() -> list[tuple[str, str, str]]:
     _user("nouveau@demo.example")  # a brand new account: no family yet
     this_year = _seed_annual_files(staff)
     _seed_activities(staff, this_year)
+    seed_allocation(staff, this_year, Site.objects.get(name=GOELANDS), _family, _filled_file)
     _seed_absence_to_justify(this_year)
     _seed_direct_debit(staff, this_year)
     _seed_billing(staff, this_year)
@@ -580,12 +582,13 @@ PRICES = {
     ("ALSH mercredi", "Après-midi avec repas"): ((350, 700, 1050), 1400),
     ("ALSH vacances", "Journée"): ((500, 1050, 1600), 2100),
     ("Passerelle mercredi", "Après-midi"): ((200, 400, 600), 800),
+    (WORKSHOP, "Après-midi"): ((250, 500, 750), 1000),
 }
 SIBLING_REDUCTION = {"ALSH mercredi": 10, "ALSH vacances": 10}
 # (bills unjustified absences, bills late cancellations)
 RULES = {"Restauration scolaire": (True, True), "Accueil périscolaire": (True, True),
          "ALSH mercredi": (True, True), "ALSH vacances": (True, True),
-         "Passerelle mercredi": (False, True)}
+         "Passerelle mercredi": (False, True), WORKSHOP: (True, True)}
 
 
 def _seed_billing(staff, year):

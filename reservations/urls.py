@@ -1,6 +1,6 @@
-from .views import absences, calendar, feed, subscription
+from .views import absences, allocation, calendar, feed, subscription
 
 app_name = "reservations"
 
 urlpatterns = (calendar.urlpatterns + absences.urlpatterns + subscription.urlpatterns
-               + feed.urlpatterns)
+               + feed.urlpatterns + allocation.urlpatterns)

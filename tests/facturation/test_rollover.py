@@ -93,12 +93,12 @@ def test_staff_copy_the_demo_year_as_a_draft_and_last_year_does_not_change(
 
     text = visible_text(page)
     assert f"Préparer l'année {label}" in text
-    assert "5 activités" in text and "ALSH vacances" in text and "Restauration scolaire" in text
+    assert "6 activités" in text and "ALSH vacances" in text and "Restauration scolaire" in text
     assert "en brouillon" in text
     new = SchoolYear.objects.get(label=label)
     assert response.redirect_chain[-1][0] == reverse("admin:inscriptions_schoolyear_change",
                                                      args=[new.pk])
-    assert f"L'année {label} est prête en brouillon : 5 activités" in visible_text(response)
+    assert f"L'année {label} est prête en brouillon : 6 activités" in visible_text(response)
     assert not new.published
     assert snapshot(demo_year) == before
 

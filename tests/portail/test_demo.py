@@ -44,6 +44,7 @@ from portail.demo import (
     DEMO_TOTP_SECRET,
     STAFF_EMAIL,
 )
+from portail.demo_allocation import SESSIONS, WORKSHOP
 from portail.models import Message, MessageDelivery
 from reservations.models import (
     AgeGroup,
@@ -188,7 +189,7 @@ def test_booking_periods_open_and_to_come(seeded):
 def test_families_enrolments_subscription_and_waiting_list(seeded):
     lea = Child.objects.get(first_name="Léa", last_name="Martin")
     assert set(Enrolment.objects.filter(child=lea, state="validated").values_list(
-        "activity__name", flat=True)) == {"Restauration scolaire", "ALSH mercredi"}
+        "activity__name", flat=True)) == {"Restauration scolaire", "ALSH mercredi", WORKSHOP}
 
     subscription = MealSubscription.objects.get(enrolment__child=lea)
     assert subscription.active and subscription.weekdays == [0, 1, 3]
@@ -197,7 +198,8 @@ def test_families_enrolments_subscription_and_waiting_list(seeded):
     assert {r.slot.date.weekday() for r in meals} <= {0, 1, 3}
     assert all(r.slot.date >= subscription.applies_from for r in meals)
 
-    full = Slot.objects.get(reservations__child=lea, reservations__state="waiting")
+    full = Slot.objects.get(reservations__child=lea, reservations__state="waiting",
+                            activity=activity("ALSH mercredi"))
     assert full.booked == full.capacity
     assert Slot.objects.filter(activity=full.activity, capacity=F("booked") + 1,
                                reservations__isnull=False).exists()  # one place left
@@ -416,7 +418,8 @@ def test_the_booking_grid_of_the_full_wednesday_shows_booked_waiting_and_totals(
     """The front desk's grid (issue 25) on the demo: the ALSH's Wednesday whose outing is full
     shows who is booked, Léa waiting first, and the day's totals."""
     lea = Child.objects.get(first_name="Léa", last_name="Martin")
-    full = Slot.objects.get(reservations__child=lea, reservations__state="waiting")
+    full = Slot.objects.get(reservations__child=lea, reservations__state="waiting",
+                            activity=activity("ALSH mercredi"))
     response = staff_client().get("/gestion/reservations/reservation/grille/", {
         "activity": full.activity_id, "site": full.site_id, "start": full.date.isoformat()})
     assert response.status_code == 200
@@ -550,3 +553,43 @@ def test_a_demo_parent_signs_a_mandate_and_staff_download_a_file_with_its_invoic
     assert b"DE89370400440532013000" in xml
     for invoice in owed:
         assert invoice.number.encode() in xml
+def test_fair_allocation_published_ready_to_run_and_open(seeded):
+    """Issue 28: the workshop's first session published with its seed (Léa Martin can read
+    her result and decline a granted day), the second closed with wishes and ready for the
+    agent to run, the third open for the demo parent's wishes; the output says so."""
+    from reservations import draw
+    from reservations.models import Allocation, AllocationEntry, Wish
+    from reservations.services import publish_allocation, run_allocation
+
+    now = timezone.now()
+    workshop = activity(WORKSHOP)
+    first, ready, current = (workshop.booking_periods.get(label=label) for label in SESSIONS)
+    assert all(p.allocates and p.draw_commitment for p in (first, ready, current))
+    assert "Attribution sur vœux" in seeded
+
+    allocation = Allocation.objects.get(period=first, state="published")
+    assert draw.commitment(allocation.seed) == first.draw_commitment
+    assert draw.reproduce(allocation.inputs, allocation.seed)[1] == allocation.result_digest
+    outcomes = set(AllocationEntry.objects.filter(allocation=allocation)
+                   .values_list("outcome", flat=True))
+    assert outcomes == {"granted", "waiting"}  # more wishes than places
+    martin = User.objects.get(email="martin@demo.example")
+    client = Client()
+    client.force_login(martin)
+    result = client.get(reverse("reservations:wishes", args=[first.pk]))
+    assert "Renoncer à ce jour" in visible_text(result)
+    assert allocation.seed in visible_text(result)
+
+    assert ready.wishes_close_at <= now < ready.opens_at
+    assert Wish.objects.filter(period=ready).values("family").distinct().count() >= 5
+    staff = User.objects.get(email=STAFF_EMAIL)
+    draft = run_allocation(ready.pk, staff)
+    assert publish_allocation(draft.pk, staff).state == "published"
+
+    assert current.wishes_open_at <= now < current.wishes_close_at
+    lea = Child.objects.get(first_name="Léa", last_name="Martin")
+    assert not Wish.objects.filter(period=current, child=lea).exists()
+    page = client.get(reverse("reservations:wishes", args=[current.pk]))
+    assert "Enregistrer mes vœux" in visible_text(page)
+    assert f'name="voeu" value="{lea.pk}-' in page.content.decode()
+    assert "Faire mes vœux" in visible_text(client.get(reverse("home")))

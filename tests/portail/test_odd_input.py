@@ -35,6 +35,7 @@ from inscriptions.models import AnnualFile
 from reservations.models import MealSubscription, Reservation
 from reservations.services.feeds import feed_for
 from tests.scenarios.accounts import UserFactory
+from tests.scenarios.allocation import periods_in_every_state
 from tests.scenarios.billing import InvoiceFactory, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
 from tests.scenarios.families import ContactFactory, GuardianFactory
@@ -75,7 +76,7 @@ OWN = {
     "child_pk": "child", "year_pk": "year", "activity_pk": "open_activity",
     "reservation_pk": "reservation", "invoice_pk": "invoice", "attempt_pk": "attempt",
     "token": None,
-    "uidb64": "claim_uid",
+    "uidb64": "claim_uid", "period_pk": "allocation_period",
 }
 TOKENS = {"familles:invitation_accept": "invitation", "reservations:feed": "feed",
           "familles:claim": "claim_token"}
@@ -241,6 +242,7 @@ def built_for(guardian) -> dict:
     issued_in = timezone.localtime(invoice.issued_at).year  # the year of its relevé
     return {
         "guardian": guardian,
+        "allocation_period": periods_in_every_state(guardian, year)["periods"]["published"],
         "child": child, "year": year, "open_activity": open_activity,
         "canteen_enrolment": canteen_enrolment, "requested_enrolment": requested,
         "reservation": reservation, "invoice": invoice, "attempt": attempt,

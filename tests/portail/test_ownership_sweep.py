@@ -37,6 +37,7 @@ from reservations.models import (
 )
 from reservations.services.feeds import feed_for
 from tests.helpers import page_text, stored_files
+from tests.scenarios.allocation import periods_in_every_state
 from tests.scenarios.billing import issued_invoice, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
 from tests.scenarios.families import ContactFactory
@@ -92,10 +93,13 @@ SWEEP = {
     ("facturation:attempt_return", "attempt_pk", "UUIDConverter"): "attempt",
     ("facturation:demo_bank", "attempt_pk", "UUIDConverter"): "attempt",
     ("facturation:attestation_pdf", "pk", "UUIDConverter"): "attestation",
+    ("reservations:wishes", "period_pk", "IntConverter"): "allocation_period",
+    ("reservations:decline", "period_pk", "IntConverter"): "allocation_period",
+    ("reservations:allocation_inputs", "period_pk", "IntConverter"): "allocation_period",
 }
 # Objects that are not family B's (the catalogue, the school year): the URL is then scoped by
 # what the POST names (B's child), which must be refused all the same.
-SHARED_OBJECTS = {"activity", "year"}
+SHARED_OBJECTS = {"activity", "year", "allocation_period"}
 
 
 def parent_patterns():
@@ -192,7 +196,10 @@ def world(guardian, other_guardian, stripe_server):
         kind=Attestation.Kind.PAYMENTS, family=b.family, year=this_year, state="issued",
         number=f"RP-{this_year}-990001", issued_at=timezone.now(),
         data=payments_figures(b.family, this_year))
+    allocation = periods_in_every_state(other_guardian, year)
     b_objects = {
+        "allocation_period": allocation["periods"]["published"],
+        "decline_query": allocation["decline_query"],
         "family": b.family, "guardian": other_guardian, "child": b_child, "year": year,
         "activity": activity, "canteen_enrolment": canteen_enrolment,
         "requested_enrolment": requested, "invoice": invoice, "attempt": attempt,
@@ -290,7 +297,12 @@ def test_family_a_gets_nothing_of_family_b(name, converters, parent_client, worl
     before = snapshot(b["family"])
 
     response = parent_client.get(url)
-    assert_leaks_nothing(parent_client, response, world, f"GET {url}")
+    # A page of a shared object only (an allocation period: its rules, commitment and
+    # published data are everyone's) may open, showing nothing of B.
+    shared = all(SWEEP[(name, param, type(conv).__name__)] in SHARED_OBJECTS
+                 for param, conv in converters.items())
+    assert_leaks_nothing(parent_client, response, world, f"GET {url}",
+                         allowed=(200, 403, 404, 405) if shared else (403, 404, 405))
     for data in hostile_posts(b):
         response = parent_client.post(url, data)
         assert_leaks_nothing(parent_client, response, world, f"POST {url} {sorted(data)}")
@@ -307,7 +319,9 @@ def test_family_b_reaches_the_same_urls(name, converters, world, settings):
         settings.PORTAIL_PAYMENT_PROVIDER = "demo"
     client = Client()
     client.force_login(b["guardian"].user)
-    response = client.get(url_for(name, converters, b))
+    # Declining names the day in its query: B's own granted day.
+    query = b["decline_query"] if name == "reservations:decline" else ""
+    response = client.get(url_for(name, converters, b) + query)
     if name in ("facturation:pay", "inscriptions:enrolment_request"):
         assert response.status_code == 405  # POST-only: the sweep's POSTs are what counts
     else:

@@ -12,6 +12,7 @@ from inscriptions.models import AnnualFile
 from reservations.models import MealSubscription, Reservation
 
 from .accounts import UserFactory
+from .allocation import periods_in_every_state
 from .billing import InvoiceFactory, priced_activity
 from .direct_debit import offer_direct_debit
 from .enrolments import ActivityFactory, AnnualFileFactory, EnrolmentFactory
@@ -54,7 +55,10 @@ def household_with_everything() -> dict:
     annual_file = AnnualFile.objects.get(child=child)
     sibling = ChildFactory(family=guardian.family, first_name="Léo")  # his dossier: a draft
     AnnualFileFactory(child=sibling, school_year=year)
+    wishes = periods_in_every_state(guardian, year)
     return {
+        "wishes_open": wishes["open"], "wishes_closed": wishes["closed"],
+        "wishes_published": wishes["published"], "wishes_decline": wishes["decline"],
         "guardian": guardian,
         "child_edit": f"/famille/enfants/{child.pk}/modifier/",
         "contact_edit": f"/famille/entourage/{contact.pk}/modifier/",

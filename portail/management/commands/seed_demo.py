@@ -39,4 +39,11 @@ class Command(BaseCommand):
             "courriers à imprimer («\u00a0Familles\u00a0» → sa fiche)\u00a0; la grille des "
             "réservations est dans «\u00a0Réservations\u00a0»\u00a0; les messages aux familles "
             "dans «\u00a0Portail\u00a0».")
+        self.stdout.write(
+            "Attribution sur vœux («\u00a0Stage nature du mercredi\u00a0»)\u00a0: la 1re "
+            "session est publiée avec sa graine (martin@demo.example\u00a0: «\u00a0Réservations"
+            "\u00a0» → «\u00a0Vœux et attributions\u00a0», résultat et renoncement)\u00a0; les "
+            "vœux de la 3e session sont ouverts (faites-en)\u00a0; ceux de la 2e viennent de "
+            "se clore\u00a0: l'agent lance le tirage puis le publie dans la gestion "
+            "(«\u00a0Attributions\u00a0»).")
         self.stdout.write("")
