@@ -1,0 +1,30 @@
+"""Retention of the ground's personal data: the bodies of sent e-mails
+(docs/donnees-personnelles.md, « Durées de conservation »). Metadata (who, when, subject,
+template, state) is kept."""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .commune import commune
+from .models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+def access_log_cutoff(now=None):
+    """Access logs older than this go: shared by the apps that keep such traces."""
+    return (now or timezone.now()) - timedelta(days=commune().retention_access_log_days)
+
+
+@transaction.atomic
+def purge_outbox_bodies(now=None) -> int:
+    """Empty the body of every message sent longer ago than the commune's setting."""
+    cutoff = (now or timezone.now()) - timedelta(days=commune().retention_outbox_body_days)
+    count = (OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT, sent_at__lt=cutoff)
+             .exclude(body_text="", body_html="", sealed_body="")
+             .update(body_text="", body_html="", sealed_body=""))
+    logger.info("Retention: %d outbox bodies emptied", count)
+    return count
