@@ -23,7 +23,11 @@ umask 077  # the dumps hold health data: readable by their owner only
 
 pg_dump --format=custom --no-owner --no-privileges --file="$work/database.dump" \
     --dbname="$DATABASE_URL"
-tar --create --file="$work/documents.tar" --directory="$PORTAIL_PRIVATE_MEDIA_ROOT" .
+if [ -d "$PORTAIL_PRIVATE_MEDIA_ROOT" ]; then
+    tar --create --file="$work/documents.tar" --directory="$PORTAIL_PRIVATE_MEDIA_ROOT" .
+else  # a new portal, no document filed yet
+    tar --create --file="$work/documents.tar" --files-from=/dev/null
+fi
 (cd "$work" && sha256sum database.dump documents.tar > SHA256SUMS)
 mv "$work" "$target"
 trap - EXIT
