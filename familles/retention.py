@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ground.commune import commune
 from ground.outbox import queue_email
-from ground.retention import access_log_cutoff
+from ground.retention import purge_access_log
 
 from .models import Contact, Document, DocumentAccess, Guardian, User
 
@@ -52,12 +52,8 @@ def purge_expired_documents(today=None) -> int:
     return deleted
 
 
-@transaction.atomic
 def purge_document_accesses(now=None) -> int:
-    count, _by_model = DocumentAccess.objects.filter(
-        accessed_at__lt=access_log_cutoff(now)).delete()
-    logger.info("Retention: %d document access traces deleted", count)
-    return count
+    return purge_access_log(DocumentAccess, now)
 
 
 def _parents():

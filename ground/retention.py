@@ -14,9 +14,14 @@ from .models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 
-def access_log_cutoff(now=None):
-    """Access logs older than this go: shared by the apps that keep such traces."""
-    return (now or timezone.now()) - timedelta(days=commune().retention_access_log_days)
+@transaction.atomic
+def purge_access_log(model, now=None) -> int:
+    """Delete the traces of an access log (its `accessed_at`) older than the commune's
+    setting: shared by the apps that keep such traces."""
+    cutoff = (now or timezone.now()) - timedelta(days=commune().retention_access_log_days)
+    count, _by_model = model.objects.filter(accessed_at__lt=cutoff).delete()
+    logger.info("Retention: %d traces of %s deleted", count, model.__name__)
+    return count
 
 
 @transaction.atomic

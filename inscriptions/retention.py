@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from familles.retention import delete_document
 from ground.commune import commune
-from ground.retention import access_log_cutoff
+from ground.retention import purge_access_log
 
 from .models import AnnualFile, HealthDataAccess
 
@@ -90,12 +90,8 @@ def release_expired_documents(today=None) -> int:
     return released
 
 
-@transaction.atomic
 def purge_health_accesses(now=None) -> int:
-    count, _by_model = HealthDataAccess.objects.filter(
-        accessed_at__lt=access_log_cutoff(now)).delete()
-    logger.info("Retention: %d health-data access traces deleted", count)
-    return count
+    return purge_access_log(HealthDataAccess, now)
 
 
 @transaction.atomic
