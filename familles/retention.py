@@ -32,7 +32,10 @@ def delete_document(document: Document) -> bool:
     file = document.file
     try:
         with transaction.atomic():
+            pk = document.pk
             document.delete()
+            # Its history would keep what the document was (kind, file name).
+            Document.history.filter(id=pk).delete()
     except ProtectedError:
         return False
     if file:

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .commune import commune
@@ -26,9 +27,12 @@ def purge_access_log(model, now=None) -> int:
 
 @transaction.atomic
 def purge_outbox_bodies(now=None) -> int:
-    """Empty the body of every message sent longer ago than the commune's setting."""
+    """Empty the body of every message sent (or abandoned) longer ago than the commune's
+    setting."""
     cutoff = (now or timezone.now()) - timedelta(days=commune().retention_outbox_body_days)
-    count = (OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT, sent_at__lt=cutoff)
+    count = (OutboxMessage.objects
+             .filter(Q(status=OutboxMessage.Status.SENT, sent_at__lt=cutoff)
+                     | Q(status=OutboxMessage.Status.FAILED, created_at__lt=cutoff))
              .exclude(body_text="", body_html="", sealed_body="")
              .update(body_text="", body_html="", sealed_body=""))
     logger.info("Retention: %d outbox bodies emptied", count)

@@ -84,6 +84,7 @@ def test_health_data_goes_after_the_year_after_next_unless_the_child_is_still_en
     for old in AnnualFile.history.filter(id=leaving.pk):
         assert (old.allergies, old.doctor_name, old.health_notes) == ("", "", "")
     assert not Document.objects.filter(pk__in=[d.pk for d in health_documents]).exists()
+    assert not Document.history.filter(id__in=[d.pk for d in health_documents]).exists()
     assert health_files.isdisjoint(str(path) for path in stored_files())
     # The rest of the dossier stays (school, consents, income proof).
     leaving.refresh_from_db()
