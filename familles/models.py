@@ -46,6 +46,10 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("adresse e-mail"), unique=True)
+    # Retention of inactive accounts (familles/retention.py): when the warning went out; a
+    # login afterwards cancels the anonymisation that would follow.
+    inactivity_warned_at = models.DateTimeField(_("prévenu d'inactivité le"), null=True,
+                                                blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

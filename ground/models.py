@@ -209,6 +209,31 @@ class CommuneSettings(models.Model):
         choices=CareHours.choices, default=CareHours.REAL,
         help_text=_("Aussi sur les attestations de présence. En heures réelles, la durée de "
                     "l'unité compte quand une heure manque au registre."))
+    # Retention (docs/donnees-personnelles.md, « Durées de conservation »): cautious defaults,
+    # with floors where a shorter period would lose what the service or the law needs.
+    retention_document_months = models.PositiveSmallIntegerField(
+        _("conservation des pièces justificatives (mois après leur fin de validité)"),
+        default=12,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de mois d'au moins 1."))],
+        help_text=_("Une pièce est supprimée ce nombre de mois après la fin de sa validité, "
+                    "si aucun dossier en cours ne s'en sert."))
+    retention_outbox_body_days = models.PositiveSmallIntegerField(
+        _("conservation du texte des e-mails envoyés (jours)"), default=90,
+        validators=[MinValueValidator(7, _("Indiquez un nombre de jours d'au moins 7."))],
+        help_text=_("Le texte d'un e-mail est effacé ce nombre de jours après son envoi ; "
+                    "le destinataire, l'objet et la date restent."))
+    retention_access_log_days = models.PositiveSmallIntegerField(
+        _("conservation des traces d'accès (jours)"), default=365,
+        validators=[MinValueValidator(365, _("Les traces d'accès sont gardées au moins un an "
+                                             "(recommandation de la CNIL)."))],
+        help_text=_("Les consultations de données de santé et de pièces par le service sont "
+                    "gardées ce nombre de jours, un an au moins."))
+    retention_inactive_account_years = models.PositiveSmallIntegerField(
+        _("comptes inactifs : avertissement après (années)"), default=3,
+        validators=[MinValueValidator(1, _("Indiquez un nombre d'années d'au moins 1."))],
+        help_text=_("Un compte sans connexion depuis ce nombre d'années est prévenu par "
+                    "e-mail, puis anonymisé 30 jours plus tard s'il reste inactif ; ses "
+                    "factures et paiements sont gardés."))
     history = HistoricalRecords(verbose_name=_("historique des paramètres de la commune"))
 
     class Meta:

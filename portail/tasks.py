@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import messaging
+from . import messaging, retention
 
 
 @shared_task(ignore_result=True)
@@ -15,3 +15,9 @@ def write_family_message(message_id: int) -> int:
 def resume_family_messages() -> int:
     """Beat: queue again the messages whose task was lost (a broker outage)."""
     return len(messaging.resume_sending())
+
+
+@shared_task(ignore_result=True)
+def apply_retention() -> dict[str, int]:
+    """Beat, nightly: the retention periods (portail.retention)."""
+    return retention.run()

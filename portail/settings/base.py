@@ -358,3 +358,10 @@ CELERY_BEAT_SCHEDULE["attestations-fiscal-drafts"] = {
     "task": "facturation.tasks.prepare_fiscal_attestations",
     "schedule": crontab(month_of_year=1, day_of_month=5, hour=6, minute=30),
 }
+
+# --- Personal data (issue 27) -----------------------------------------------------------------
+# Each night, what has outlived its retention period goes (docs/donnees-personnelles.md).
+CELERY_BEAT_SCHEDULE["personal-data-retention"] = {
+    "task": "portail.tasks.apply_retention",
+    "schedule": crontab(hour=3, minute=15),
+}

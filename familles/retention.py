@@ -1,0 +1,145 @@
+"""Retention of the households' personal data (docs/donnees-personnelles.md, « Durées de
+conservation »): expired documents, staff access traces to documents, inactive accounts.
+
+Each function is idempotent and runs in its own transaction; the roof's beat task
+(portail.retention) calls them after the apps above have released what they hold."""
+
+import logging
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import F, ProtectedError, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ground.commune import commune
+from ground.outbox import queue_email
+from ground.retention import purge_access_log
+
+from .models import Contact, Document, DocumentAccess, Guardian, User
+
+logger = logging.getLogger(__name__)
+
+# How long an inactive account has, after the warning, to log in before it is anonymised.
+ANONYMISATION_GRACE = timedelta(days=30)
+
+
+def delete_document(document: Document) -> bool:
+    """Delete a document and, once committed, its file; False when a record still needs it
+    (a dossier, an absence justification, a quotient decision: PROTECT)."""
+    file = document.file
+    try:
+        with transaction.atomic():
+            pk = document.pk
+            document.delete()
+            # Its history would keep what the document was (kind, file name).
+            Document.history.filter(id=pk).delete()
+    except ProtectedError:
+        return False
+    if file:
+        transaction.on_commit(lambda: file.storage.delete(file.name))
+    return True
+
+
+@transaction.atomic
+def purge_expired_documents(today=None) -> int:
+    """Documents whose validity ended longer ago than the commune's setting, and which no
+    record still holds, are deleted with their file."""
+    today = today or timezone.localdate()
+    cutoff = today - relativedelta(months=commune().retention_document_months)
+    deleted = sum(delete_document(document) for document in
+                  Document.objects.select_for_update().filter(valid_until__lt=cutoff))
+    logger.info("Retention: %d expired documents deleted", deleted)
+    return deleted
+
+
+def purge_document_accesses(now=None) -> int:
+    return purge_access_log(DocumentAccess, now)
+
+
+def _parents():
+    return User.objects.filter(is_active=True, is_staff=False, guardian__isnull=False)
+
+
+def _last_activity():
+    return Coalesce("last_login", "date_joined")
+
+
+@transaction.atomic
+def warn_inactive_accounts(now=None) -> int:
+    """Warn each parent account without a login for the commune's number of years; a login
+    since a warning cancels it (the clock starts again)."""
+    now = now or timezone.now()
+    _parents().filter(inactivity_warned_at__isnull=False,
+                      last_login__gt=F("inactivity_warned_at")).update(inactivity_warned_at=None)
+    limit = now - relativedelta(years=commune().retention_inactive_account_years)
+    users = (_parents().select_for_update(of=("self",))
+             .alias(active_at=_last_activity())
+             .filter(inactivity_warned_at__isnull=True, active_at__lt=limit))
+    warned = 0
+    for user in users:
+        queue_email("account_inactive", user.email,
+                    {"anonymised_on": timezone.localdate(now + ANONYMISATION_GRACE)})
+        user.inactivity_warned_at = now
+        user.save(update_fields=["inactivity_warned_at"])
+        warned += 1
+    logger.info("Retention: %d inactive accounts warned", warned)
+    return warned
+
+
+def accounts_to_anonymise(now=None) -> list[int]:
+    """Warned long enough ago and still without a login since."""
+    now = now or timezone.now()
+    return list(_parents().filter(inactivity_warned_at__lt=now - ANONYMISATION_GRACE)
+                .filter(Q(last_login__isnull=True) | Q(last_login__lte=F("inactivity_warned_at")))
+                .values_list("pk", flat=True))
+
+
+def family_of(user_id: int) -> int | None:
+    return Guardian.objects.filter(user_id=user_id).values_list("family_id", flat=True).first()
+
+
+def others_active(family_id: int, user_id: int) -> bool:
+    """Whether another guardian of the household still uses the portal: then the household's
+    data (address, contacts, documents, dossiers) stays, only this account closes."""
+    return Guardian.objects.filter(family_id=family_id, user__is_active=True).exclude(
+        user_id=user_id).exists()
+
+
+GUARDIAN_CONTACT_FIELDS = {"mobile_phone": "", "home_phone": "", "work_phone": ""}
+
+
+@transaction.atomic
+def anonymise_account(user_id: int) -> bool:
+    """Close an inactive parent's account and remove the household's contact data and
+    documents. Invoices, payments and the names on them are accounting records: never
+    touched (see the docs for what stays). Idempotent: a closed account is left alone."""
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    guardian = Guardian.objects.select_related("family").get(user=user)
+    family = guardian.family
+    EmailAddress.objects.filter(user=user).delete()
+    user.email = f"anonyme-{user.pk}@invalid.invalid"
+    user.first_name = user.last_name = ""
+    user.is_active = False
+    user.inactivity_warned_at = None
+    user.set_unusable_password()
+    user.save()
+    for field, value in GUARDIAN_CONTACT_FIELDS.items():
+        setattr(guardian, field, value)
+    guardian.save(update_fields=list(GUARDIAN_CONTACT_FIELDS))
+    Guardian.history.filter(id=guardian.pk).update(**GUARDIAN_CONTACT_FIELDS)
+    # The household's address and contacts go only when nobody in it still uses the portal.
+    if not others_active(family.pk, user.pk):
+        family.address = family.postal_code = family.city = ""
+        family.save(update_fields=["address", "postal_code", "city"])
+        type(family).history.filter(id=family.pk).update(address="", postal_code="", city="")
+        family.contacts.all().delete()
+        Contact.history.filter(family_id=family.pk).delete()
+        for document in family.documents.all():
+            delete_document(document)
+    logger.info("Retention: account %d anonymised", user.pk)
+    return True

@@ -1,0 +1,236 @@
+"""Issue 27, « Retention, by a beat task, each rule a setting »: the clock moves across each
+boundary; the nightly run (portail.tasks.apply_retention) deletes what has outlived its period
+and nothing else. Invoices and payments are never touched."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from dateutil.relativedelta import relativedelta
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
+from django.urls import reverse
+
+from facturation.models import Invoice, Payment
+from familles.models import Contact, Document, DocumentAccess, User
+from ground.commune import commune
+from ground.models import OutboxMessage
+from inscriptions.models import AnnualFile, HealthDataAccess
+from portail import retention
+from portail.tasks import apply_retention
+from tests.helpers import stored_files, visible_text
+from tests.scenarios.accounts import StaffFactory
+from tests.scenarios.billing import InvoiceFactory, pay
+from tests.scenarios.enrolments import AnnualFileFactory, SchoolYearFactory
+from tests.scenarios.families import (
+    ChildFactory,
+    ContactFactory,
+    DocumentFactory,
+    GuardianFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(day: datetime.date, hour=3):
+    """The nightly run's moment on that day (Paris time)."""
+    return time_machine.travel(datetime.datetime(day.year, day.month, day.day, hour, 15,
+                                                 tzinfo=PARIS), tick=False)
+
+
+@pytest.fixture
+def run_on(django_capture_on_commit_callbacks):
+    """The nightly run on that day, its commit's work done (the files' removal)."""
+    def run(day: datetime.date) -> dict:
+        with at(day), django_capture_on_commit_callbacks(execute=True):
+            return retention.run()
+    return run
+
+
+def health_of(annual_file) -> dict:
+    annual_file.refresh_from_db()
+    return {name: getattr(annual_file, name) for name in AnnualFile.HEALTH_FIELDS}
+
+
+def test_health_data_goes_after_the_year_after_next_unless_the_child_is_still_enrolled(run_on):
+    with at(datetime.date(2024, 1, 10)):
+        year = SchoolYearFactory(start_year=2023)          # ends on 31 August 2024
+        later = SchoolYearFactory(start_year=2026)         # ends on 31 August 2027
+        gone_child, enrolled_child = ChildFactory(), ChildFactory()
+        leaving = AnnualFileFactory(child=gone_child, school_year=year, has_pai=True,
+                                    pai_document=DocumentFactory(
+                                        family=gone_child.family, kind=Document.Kind.PAI))
+        staying = AnnualFileFactory(child=enrolled_child, school_year=year)
+        AnnualFileFactory(child=enrolled_child, school_year=later)
+        leaving.allergies = "Arachide, kiwi"
+        leaving.save()  # a second history row, which must be emptied too
+    before = health_of(leaving)
+    health_documents = [before["vaccination_document"], before["pai_document"]]
+    health_files = {document.file.path for document in health_documents}
+
+    # The end of the school year after next: 31 August 2026, still kept that day.
+    assert run_on(datetime.date(2026, 8, 31))["health_dossiers"] == 0
+    assert health_of(leaving) == before
+
+    assert run_on(datetime.date(2026, 9, 1))["health_dossiers"] == 1
+    assert health_of(leaving) == {
+        "vaccinations_up_to_date": False, "vaccination_document": None, "allergies": "",
+        "diet": AnnualFile.Diet.NONE, "has_pai": False, "pai_document": None,
+        "doctor_name": "", "doctor_phone": "", "health_notes": ""}
+    for old in AnnualFile.history.filter(id=leaving.pk):
+        assert (old.allergies, old.doctor_name, old.health_notes) == ("", "", "")
+    assert not Document.objects.filter(pk__in=[d.pk for d in health_documents]).exists()
+    assert not Document.history.filter(id__in=[d.pk for d in health_documents]).exists()
+    assert health_files.isdisjoint(str(path) for path in stored_files())
+    # The rest of the dossier stays (school, consents, income proof).
+    leaving.refresh_from_db()
+    assert leaving.school and leaving.photo_consent and leaving.income_document_id
+    # Still enrolled next year: the old dossier keeps its health part.
+    assert health_of(staying)["allergies"] == "Arachide"
+    # Idempotent: the next night finds nothing more.
+    assert run_on(datetime.date(2026, 9, 2))["health_dossiers"] == 0
+
+
+def test_documents_go_a_set_time_after_their_validity_unless_an_open_dossier_holds_them(
+        run_on):
+    with at(datetime.date(2025, 1, 10)):
+        closed = AnnualFileFactory(school_year=SchoolYearFactory(start_year=2023))
+        open_file = AnnualFileFactory(school_year=SchoolYearFactory(start_year=2025))
+        family = closed.child.family
+        expired = datetime.date(2025, 3, 31)
+        free = DocumentFactory(family=family, valid_until=expired)
+        still_valid = DocumentFactory(family=family, valid_until=datetime.date(2026, 12, 31))
+        Document.objects.filter(pk__in=[closed.income_document_id,
+                                        open_file.income_document_id]).update(
+            valid_until=expired)
+    assert commune().retention_document_months == 12
+    free_path = free.file.path
+
+    # Twelve months after the validity's end: still there on the last day.
+    assert run_on(datetime.date(2026, 3, 31))["documents"] == 0
+    assert Document.objects.filter(pk=free.pk).exists()
+
+    counts = run_on(datetime.date(2026, 4, 1))
+    remaining = set(Document.objects.values_list("pk", flat=True))
+    assert free.pk not in remaining and closed.income_document_id not in remaining
+    assert counts["documents"] == 2
+    assert free_path not in {str(path) for path in stored_files()}
+    # The dossier of a year not over keeps its income proof; a valid document stays.
+    assert {open_file.income_document_id, still_valid.pk} <= remaining
+    closed.refresh_from_db()
+    assert closed.income_document_id is None
+
+
+def test_outbox_bodies_and_access_logs_expire_metadata_stays(run_on):
+    sent_on = datetime.date(2025, 2, 1)
+    with at(sent_on, hour=10):
+        message = OutboxMessage.objects.create(
+            to=["parent@example.org"], subject="Votre facture", body_text="Bonjour…",
+            body_html="<p>Bonjour…</p>", from_email="portail@example.org",
+            status=OutboxMessage.Status.SENT, sent_at=datetime.datetime.now(PARIS))
+        staff = StaffFactory()
+        annual_file = AnnualFileFactory()
+        HealthDataAccess.objects.create(
+            user=staff, annual_file=annual_file,
+            content_type=ContentType.objects.get_for_model(AnnualFile))
+        DocumentAccess.objects.create(user=staff, document=annual_file.income_document)
+
+    days = commune().retention_outbox_body_days
+    run_on(sent_on + datetime.timedelta(days=days))
+    message.refresh_from_db()
+    assert message.body_text == "Bonjour…"
+    assert run_on(sent_on + datetime.timedelta(days=days + 1))["outbox_bodies"] == 1
+    message.refresh_from_db()
+    assert (message.body_text, message.body_html) == ("", "")
+    assert (message.subject, message.to, message.status) == (
+        "Votre facture", ["parent@example.org"], OutboxMessage.Status.SENT)
+    assert message.sent_at is not None
+
+    kept = commune().retention_access_log_days
+    assert kept == 365
+    run_on(sent_on + datetime.timedelta(days=kept - 1))
+    assert HealthDataAccess.objects.count() == DocumentAccess.objects.count() == 1
+    counts = run_on(sent_on + datetime.timedelta(days=kept + 1))
+    assert (counts["health_accesses"], counts["document_accesses"]) == (1, 1)
+    assert not HealthDataAccess.objects.exists() and not DocumentAccess.objects.exists()
+
+
+def invoice_rows():
+    return ([model_to_dict(i) for i in Invoice.objects.order_by("pk")],
+            [model_to_dict(p) for p in Payment.objects.order_by("pk")])
+
+
+def test_an_inactive_account_is_warned_then_anonymised_its_invoices_intact(run_on):
+    last_login = datetime.datetime(2022, 5, 2, 18, 0, tzinfo=PARIS)
+    with time_machine.travel(last_login, tick=False):
+        guardian = GuardianFactory()
+        User.objects.filter(pk=guardian.user_id).update(last_login=last_login)
+        family = guardian.family
+        annual_file = AnnualFileFactory(child=ChildFactory(family=family),
+                                        school_year=SchoolYearFactory(start_year=2021))
+        ContactFactory(family=family)
+        invoice = InvoiceFactory(issued=True, family=family, total_cents=4250)
+        pay(invoice)
+        returning = GuardianFactory()  # inactive as long, but logs in after the warning
+        User.objects.filter(pk=returning.user_id).update(last_login=last_login)
+    email = guardian.user.email
+    accounting = invoice_rows()
+    years = commune().retention_inactive_account_years
+    warned_on = (last_login + relativedelta(years=years)).date()
+
+    assert run_on(warned_on)["accounts_warned"] == 0  # three years to the day: not yet
+    assert run_on(warned_on + datetime.timedelta(days=1))["accounts_warned"] == 2
+    warning = OutboxMessage.objects.get(template="account_inactive", to=[email])
+    assert "Sans connexion de votre part d'ici le" in warning.body_text
+    assert run_on(warned_on + datetime.timedelta(days=2))["accounts_warned"] == 0  # once
+
+    with at(warned_on + datetime.timedelta(days=5), hour=12):
+        User.objects.filter(pk=returning.user_id).update(
+            last_login=datetime.datetime.now(PARIS))
+    assert run_on(warned_on + datetime.timedelta(days=30))["accounts_anonymised"] == 0
+    counts = run_on(warned_on + datetime.timedelta(days=32))
+    assert counts["accounts_anonymised"] == 1
+
+    user = User.objects.get(pk=guardian.user_id)
+    assert not user.is_active and not user.has_usable_password()
+    assert user.email != email and not User.objects.filter(email=email).exists()
+    guardian.refresh_from_db()
+    family.refresh_from_db()
+    assert (guardian.mobile_phone, family.address, family.city) == ("", "", "")
+    assert not Document.objects.filter(family=family).exists()
+    assert not Contact.objects.filter(family=family).exists()
+    assert health_of(annual_file)["allergies"] == ""
+    # The accounting records and the names on them: exactly as before.
+    assert invoice_rows() == accounting
+    assert (family.name, guardian.last_name) != ("", "")
+    # The parent who came back keeps everything.
+    returning.user.refresh_from_db()
+    assert returning.user.is_active and returning.user.inactivity_warned_at is None
+    # The beat task runs the same thing (and an anonymised account is left alone).
+    with at(warned_on + datetime.timedelta(days=33)):
+        assert apply_retention.apply().get()["accounts_anonymised"] == 0
+
+
+def test_staff_set_the_periods_and_cannot_go_below_the_floors(staff_client):
+    change = reverse("admin:ground_communesettings_change", args=[1])
+    assert "Conservation des traces d'accès (jours)" in visible_text(staff_client.get(change))
+    row = commune()
+    data = {f.name: getattr(row, f.name) for f in row._meta.concrete_fields
+            if f.editable and f.name != "payment_methods"}
+    data["payment_methods"] = row.payment_methods
+    data.update(retention_access_log_days=200, retention_document_months=6)
+    response = staff_client.post(change, data)
+    assert response.status_code == 200
+    assert ("Les traces d'accès sont gardées au moins un an (recommandation de la CNIL)."
+            in visible_text(response))
+    data["retention_access_log_days"] = 400
+    assert staff_client.post(change, data).status_code == 302
+    row.refresh_from_db()
+    assert (row.retention_access_log_days, row.retention_document_months) == (400, 6)
+    row.retention_outbox_body_days = 0
+    with pytest.raises(ValidationError):
+        row.full_clean()
