@@ -339,6 +339,9 @@ class Payment(models.Model):
         CESU = "cesu", _("CESU")
         TRANSFER = "transfer", _("Virement")
         DIRECT_DEBIT = "direct_debit", _("Prélèvement automatique")
+        # PayFiP's « prélèvement unique »: one SEPA debit the parent orders online, no mandate
+        # (the journal keeps it apart from card payments and from mandate debits).
+        SINGLE_DEBIT = "single_debit", _("Prélèvement unique en ligne")
         CARRIED = "carried", _("Report d'un paiement d'une facture annulée")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments",
