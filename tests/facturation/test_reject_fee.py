@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 
 from facturation.models import FamilyCharge, Invoice, euros
@@ -58,7 +59,7 @@ def charge_rows(invoice) -> list[tuple]:
     return list(invoice.charge_lines.values_list("label", "amount_cents"))
 
 
-def test_the_fee_is_a_line_of_the_next_invoice_once(parent_client, family):
+def test_the_fee_is_a_line_of_the_next_invoice_once(parent_client, family, staff_user):
     activity, october_invoice, december = rejected_october_debit(family, 750)
     label = f"Frais de rejet de prélèvement (facture {october_invoice.number})"
     mail = " ".join(OutboxMessage.objects.get(template="debit_rejected").body_text.split())
@@ -87,6 +88,14 @@ def test_the_fee_is_a_line_of_the_next_invoice_once(parent_client, family):
     assert "Autres frais" in page and label in page and euros(750) in page
     pdf = " ".join(pdf_text(render_invoice_pdf_bytes(invoice)).split())
     assert label in pdf and euros(invoice.total_cents) in pdf
+    # Staff read the fee to bill and the invoice's line in the admin, never change them.
+    staff = Client()
+    staff.force_login(staff_user)
+    listing = visible_text(staff.get(reverse("admin:facturation_familycharge_changelist")))
+    assert label in listing
+    assert label in visible_text(staff.get(reverse("admin:facturation_invoice_change",
+                                                   args=[invoice.pk])))
+    assert staff.get(reverse("admin:facturation_familycharge_add")).status_code == 403
 
 
 def test_without_a_fee_nothing_is_billed(parent_client, family):
