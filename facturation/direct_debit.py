@@ -82,10 +82,26 @@ def awaiting_debit():
         pk__in=DebitItem.objects.values("invoice"))
 
 
+def debit_in_file(invoice: Invoice):
+    """The invoice's debit sent in a collection file and not rejected, as `upcoming_debit`
+    writes it, with "in_file": nothing else to pay; None when there is none."""
+    item = DebitItem.objects.filter(invoice=invoice, rejected_at__isnull=True).select_related(
+        "batch", "mandate").first()
+    if item is None:
+        return None
+    return {"amount_cents": item.amount_cents, "amount": euros(item.amount_cents),
+            "date": item.batch.collection_date, "reference": item.mandate.reference,
+            "in_file": True}
+
+
 def upcoming_debit(invoice: Invoice, family, signed_by: datetime.date | None = None):
     """The debit the household's active mandate (signed by `signed_by`, if given) will make
-    of the invoice: {"amount_cents", "amount" (in euros), "date", "reference" (RUM)}; None
-    when there is none to come (no mandate, paid, cancelled, already in a file)."""
+    of the invoice: {"amount_cents", "amount" (in euros), "date", "reference" (RUM)}, or the
+    one already in a collection file (`debit_in_file`); None when there is none (no mandate,
+    paid, cancelled)."""
+    sent = debit_in_file(invoice)
+    if sent is not None:
+        return sent
     if not offered():
         return None
     mandates = Mandate.objects.filter(family=family, status=Mandate.Status.ACTIVE)

@@ -339,6 +339,9 @@ class Payment(models.Model):
         CESU = "cesu", _("CESU")
         TRANSFER = "transfer", _("Virement")
         DIRECT_DEBIT = "direct_debit", _("Prélèvement automatique")
+        # PayFiP's « prélèvement unique »: one SEPA debit the parent orders online, no mandate
+        # (the journal keeps it apart from card payments and from mandate debits).
+        SINGLE_DEBIT = "single_debit", _("Prélèvement unique en ligne")
         CARRIED = "carried", _("Report d'un paiement d'une facture annulée")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments",
@@ -769,3 +772,61 @@ class DebitItem(models.Model):
 
     def __str__(self):
         return f"{self.end_to_end_id} – {euros(self.amount_cents)}"
+
+
+# Household charges besides the days (docs/prelevement.md, « Frais de rejet ») ------------------
+
+class FamilyCharge(models.Model):
+    """An amount a household owes besides its days — today the reject fee of a returned
+    debit (« Frais de rejet de prélèvement »), a line of the commune's tariff. It is billed
+    once, by the first month prepared for the household that has no issued invoice yet and
+    did not end before the charge arose: that month is written in `month` when its draft
+    takes it (services/billing.py), and any correction of the month bills it again."""
+
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="charges",
+                               verbose_name=_("foyer"))
+    label = models.CharField(_("libellé"), max_length=120)
+    amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+    debit_item = models.OneToOneField(DebitItem, on_delete=models.PROTECT, null=True,
+                                      blank=True, related_name="charge",
+                                      verbose_name=_("prélèvement rejeté"))
+    created_at = models.DateTimeField(_("dû depuis le"), default=timezone.now)
+    month = models.DateField(_("facturé avec le mois"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("frais à facturer")
+        verbose_name_plural = _("frais à facturer")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0),
+                                   name="familycharge_amount_positive"),
+            models.CheckConstraint(condition=Q(month__isnull=True) | Q(month__day=1),
+                                   name="familycharge_month_first"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} – {euros(self.amount_cents)}"
+
+
+class InvoiceCharge(models.Model):
+    """A household charge as one invoice bills it, kept with the invoice (an issued invoice
+    never changes; its corrective invoice has its own row)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="charge_lines",
+                                verbose_name=_("facture"))
+    charge = models.ForeignKey(FamilyCharge, on_delete=models.PROTECT,
+                               related_name="invoice_lines", verbose_name=_("frais"))
+    label = models.CharField(_("libellé"), max_length=120)
+    amount_cents = models.PositiveIntegerField(_("montant (centimes)"))
+
+    class Meta:
+        verbose_name = _("frais facturés")
+        verbose_name_plural = _("frais facturés")
+        ordering = ["charge__created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "charge"],
+                                    name="invoicecharge_once_per_invoice"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} – {euros(self.amount_cents)}"

@@ -41,6 +41,16 @@ class PaymentWays:
     iban: str  # the régie's IBAN as banks print it; empty when the settings have none
     # Direct debit: the commune offers it and the household has an active mandate.
     direct_debit: bool = False
+    provider: str = ""  # the active online provider's name (facturation/providers)
+
+    @property
+    def online_words(self) -> str:
+        """How « Payer » pays, as the active provider really takes it."""
+        if self.provider == "payfip":
+            return _("par carte bancaire ou prélèvement unique (PayFiP)")
+        if self.provider == "demo":
+            return _("en mode démonstration (aucun argent n'est débité)")
+        return _("par carte bancaire")
 
     @property
     def counter_words(self) -> str:
@@ -61,11 +71,12 @@ class PaymentWays:
     def _other_ways(self) -> str:
         ways = self.counter_words
         if self.online and ways:
-            text = _("Vous pouvez payer en ligne par carte bancaire depuis « Mes factures » "
-                     "(bouton « Payer »), ou par %(ways)s auprès du service.") % {"ways": ways}
+            text = _("Vous pouvez payer en ligne %(how)s depuis « Mes factures » (bouton "
+                     "« Payer »), ou par %(ways)s auprès du service.") % {
+                "how": self.online_words, "ways": ways}
         elif self.online:
-            text = _("Vous pouvez payer en ligne par carte bancaire depuis « Mes factures » "
-                     "(bouton « Payer »).")
+            text = _("Vous pouvez payer en ligne %(how)s depuis « Mes factures » (bouton "
+                     "« Payer »).") % {"how": self.online_words}
         elif ways:
             text = _("Vous pouvez payer par %(ways)s auprès du service.") % {"ways": ways}
         else:
@@ -102,10 +113,12 @@ def available(family=None) -> PaymentWays:
     """The ways to pay; for a household (`family`), direct debit too when it has a mandate."""
     town = commune()
     card = town.offers(Payment.Method.CARD)
+    provider = providers.active()
     return PaymentWays(
         direct_debit=family is not None and direct_debit.offered()
         and direct_debit.active_mandate(family) is not None,
-        online=card and providers.active() is not None, card_offered=card,
+        online=card and provider is not None, card_offered=card,
+        provider=provider.name if card and provider is not None else "",
         cheque=town.offers(Payment.Method.CHEQUE), cash=town.offers(Payment.Method.CASH),
         cesu=town.offers(Payment.Method.CESU), transfer=town.offers(Payment.Method.TRANSFER),
         iban=town.iban_display if town.regie_iban else "")

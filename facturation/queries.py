@@ -16,7 +16,7 @@ from ground.calendar import month_bounds
 from ground.french import dates_text
 from reservations.models import AbsenceJustification, Attendance, Reservation, Slot
 
-from .models import Attestation, CreditNote, Invoice, InvoiceLine, Payment, euros
+from .models import Attestation, CreditNote, Invoice, InvoiceCharge, InvoiceLine, Payment, euros
 
 
 def family_invoices(family):
@@ -135,6 +135,8 @@ def invoice_context(invoice) -> dict:
     `family_invoices`, passed through `with_status`)."""
     return {
         "lines": invoice_lines(invoice),
+        # The household's charges besides its days (a reject fee), each with `amount_text`.
+        "charges": _with_amount_text(InvoiceCharge.objects.filter(invoice=invoice)),
         "credit_notes": _with_amount_text(invoice.credit_notes.order_by("issued_at")),
         "payments": _with_amount_text(invoice.payments.order_by("received_at")),
         "corrected_credit_notes": (list(invoice.corrects.credit_notes.order_by("issued_at"))

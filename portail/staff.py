@@ -69,6 +69,9 @@ STAFF_PERMISSIONS = {
         "billingrun": ("view", "add"),
         "invoice": ("view",),
         "invoiceline": ("view",),
+        # Reject fees to bill and as invoices bill them: made by the services, read only.
+        "familycharge": ("view",),
+        "invoicecharge": ("view",),
         "creditnote": ("view",),
         "payment": ("view", "add"),
         # Online payments no invoice took: staff refund them in Stripe, then tick the box.

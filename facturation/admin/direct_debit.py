@@ -20,7 +20,7 @@ from ground.admin_mixins import ReadOnlyAdminMixin, state_label
 
 from .. import direct_debit
 from ..forms import add_service_errors
-from ..models import DebitBatch, DebitItem, Mandate, euros
+from ..models import DebitBatch, DebitItem, FamilyCharge, Mandate, euros
 from ..services import direct_debit as services
 
 MANAGE = "facturation.manage_direct_debit"
@@ -260,3 +260,19 @@ class DebitItemAdmin(ManagedDebits, DebitColumns, admin.ModelAdmin):
             "la facture redevient due et la famille est prévenue.") % {
             "number": item.invoice.number, "family": item.invoice.family,
             "amount": euros(item.amount_cents)}, _t("Enregistrer le rejet"))
+
+
+@admin.register(FamilyCharge)
+class FamilyChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The reject fees to bill, read only: the billing run bills each once (« facturé avec le
+    mois » empty: the next month prepared for the household takes it)."""
+
+    list_display = ["created_at", "family", "label", "amount", "month"]
+    list_filter = [("month", admin.EmptyFieldListFilter)]
+    search_fields = ["family__name", "label"]
+    fields = readonly_fields = ["family", "label", "amount", "created_at", "month",
+                                "debit_item"]
+
+    @admin.display(description=_("montant"), ordering="amount_cents")
+    def amount(self, charge):
+        return euros(charge.amount_cents)

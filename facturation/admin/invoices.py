@@ -18,7 +18,7 @@ from ground.calendar import month_label
 
 from .. import caf
 from ..exports import InvoiceExportForm, export_response
-from ..models import CreditNote, Invoice, InvoiceLine, Payment, euros
+from ..models import CreditNote, Invoice, InvoiceCharge, InvoiceLine, Payment, euros
 from ..queries import Status, family_balances, status_of
 
 
@@ -82,6 +82,15 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class InvoiceChargeInline(ReadOnlyInline):
+    model = InvoiceCharge
+    fields = readonly_fields = ["label", "amount"]
+
+    @admin.display(description=_("montant"))
+    def amount(self, row):
+        return euros(row.amount_cents)
+
+
 class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
     fields = readonly_fields = ["child", "activity", "unit", "days", "quantity", "unit_price",
@@ -137,7 +146,7 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "family__name"]
     list_select_related = ["family"]
     date_hierarchy = "month"
-    inlines = [InvoiceLineInline, CreditNoteInline, PaymentInline]
+    inlines = [InvoiceLineInline, InvoiceChargeInline, CreditNoteInline, PaymentInline]
     fields = ["number_or_draft", "family_link", "month_name", "state", "total", "paid",
               "credited", "balance_words", "issued_at", "due_date", "corrects",
               "reminder_sent_at", "run_link"]

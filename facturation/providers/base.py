@@ -8,7 +8,7 @@ records only its answer."""
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..models import PaymentAttempt
+from ..models import Payment, PaymentAttempt
 
 State = PaymentAttempt.State
 
@@ -34,6 +34,8 @@ class Outcome:
     amount_cents: int | None = None  # what the provider collected, when paid
     currency: str = "eur"
     detail: str = ""  # for staff: the provider's result code, authorisation number
+    # How the parent paid, as the provider reports it (a Payment.Method value).
+    method: str = Payment.Method.CARD
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import eopayment
 from django.conf import settings
 from eopayment.payfip_ws import PayFiPError
 
+from ..models import Payment
 from .base import WAITING, GatewayError, Links, Outcome, Started, State
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ TIMEOUT = 8
 RESULTS = {eopayment.PAID: State.PAID, eopayment.DENIED: State.REFUSED,
            eopayment.CANCELLED: State.ABANDONED, eopayment.EXPIRED: State.EXPIRED,
            eopayment.WAITING: WAITING}
+
+# How a paid operation was paid: P by card, V by single SEPA debit (« prélèvement unique »).
+METHODS = {"P": Payment.Method.CARD, "V": Payment.Method.SINGLE_DEBIT}
 
 
 def invoice_reference(number: str) -> tuple[str, str]:
@@ -91,4 +95,5 @@ class PayFiPProvider:
                                         f"numauto={data.get('numauto') or '-'}",
                                         f"saisie={data.get('saisie')}"]))
         return Outcome(result=State.PAID, amount_cents=amount, currency="eur",
-                       detail=detail[:255])
+                       detail=detail[:255], method=METHODS.get(data.get("resultrans"),
+                                                        Payment.Method.CARD))

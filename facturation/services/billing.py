@@ -9,6 +9,8 @@ What a month bills (Publik's check types, per activity through `BillingRule`):
   billed.
 A reservation is billed to the household that booked it (shared custody: the family of that
 week); a presence without reservation to the payer of the child's dossier administratif.
+A household's other charges (`FamilyCharge`: a reject fee) are billed once, by the first
+month prepared for it that has no issued invoice of the household yet (`_month_charges`).
 
 Preparing a month again replaces its draft and never duplicates anything: a family whose
 issued invoice still matches gets nothing; one whose days changed gets a corrective invoice,
@@ -39,7 +41,9 @@ from ..models import (
     BillingRule,
     BillingRun,
     CreditNote,
+    FamilyCharge,
     Invoice,
+    InvoiceCharge,
     InvoiceLine,
     NumberSequence,
     Payment,
@@ -181,13 +185,36 @@ def priced_lines(items: list[Item]) -> dict[int, list[LineData]]:
 def _effective_invoices(month: date) -> dict[int, Invoice]:
     """Per family, the issued invoice of the month that no credit note has cancelled."""
     invoices = Invoice.objects.filter(month=month, state=Invoice.State.ISSUED,
-                                      credit_notes__isnull=True).prefetch_related("lines")
+                                      credit_notes__isnull=True).prefetch_related(
+        "lines", "charge_lines")
     return {invoice.family_id: invoice for invoice in invoices.order_by("issued_at")}
 
 
 def _line_keys(invoice: Invoice) -> set:
     return {(line.child_id, line.activity_id, line.unit_id, line.unit_price_cents,
-             tuple(line.dates)) for line in invoice.lines.all()}
+             tuple(line.dates)) for line in invoice.lines.all()} | {
+        ("charge", row.charge_id, row.amount_cents) for row in invoice.charge_lines.all()}
+
+
+def _expected_keys(lines, charges) -> set:
+    return {line.key for line in lines} | {("charge", charge.pk, charge.amount_cents)
+                                           for charge in charges}
+
+
+def _month_charges(month: date, invoiced_families) -> dict[int, list[FamilyCharge]]:
+    """Per family, the charges the month bills: those it took already (a draft prepared
+    again, a correction), and the pending ones of a household with no issued invoice for the
+    month yet, arisen by the month's end, which it takes now. Locked first: two months
+    prepared at once never take the same charge (the second sees it taken)."""
+    _first, last = month_bounds(month)
+    pending = FamilyCharge.objects.select_for_update().filter(
+        month__isnull=True, created_at__date__lte=last).exclude(
+        family_id__in=invoiced_families)
+    FamilyCharge.objects.filter(pk__in=[c.pk for c in pending]).update(month=month)
+    charges = defaultdict(list)
+    for charge in FamilyCharge.objects.filter(month=month).order_by("created_at", "pk"):
+        charges[charge.family_id].append(charge)
+    return charges
 
 
 def prepare_month(month: date, staff_user=None, now=None) -> BillingRun:
@@ -230,27 +257,35 @@ def prepare_run(month: date, staff_user=None, now=None) -> BillingRun:
         run = _draft_run(month, staff_user, now)
         run.invoices.all().delete()
         issued = _effective_invoices(month)
-        for family_id in sorted(set(lines) | set(issued)):
+        charges = _month_charges(month, set(issued))
+        for family_id in sorted(set(lines) | set(issued) | set(charges)):
             expected = lines.get(family_id, [])
+            extra = charges.get(family_id, [])
             previous = issued.get(family_id)
-            if previous is not None and _line_keys(previous) == {line.key for line in expected}:
+            if previous is not None and _line_keys(previous) == _expected_keys(expected,
+                                                                                extra):
                 continue
-            if previous is None and not any(line.unit_price_cents for line in expected):
+            if previous is None and not extra and not any(line.unit_price_cents
+                                                          for line in expected):
                 continue  # days priced at nothing (a free bracket): no invoice to issue
-            _draft_invoice(run, family_id, month, previous, expected)
+            _draft_invoice(run, family_id, month, previous, expected, extra)
     return run
 
 
-def _draft_invoice(run, family_id, month, previous, lines) -> Invoice:
+def _draft_invoice(run, family_id, month, previous, lines, charges=()) -> Invoice:
     invoice = Invoice.objects.create(run=run, family_id=family_id, month=month,
                                      corrects=previous)
+    InvoiceCharge.objects.bulk_create([
+        InvoiceCharge(invoice=invoice, charge=charge, label=charge.label,
+                      amount_cents=charge.amount_cents) for charge in charges])
     InvoiceLine.objects.bulk_create([
         InvoiceLine(invoice=invoice, child=line.child, activity=line.activity,
                     unit=line.unit, dates=line.dates, quantity=len(line.dates),
                     unit_price_cents=line.unit_price_cents,
                     amount_cents=len(line.dates) * line.unit_price_cents)
         for line in lines])
-    invoice.total_cents = sum(len(line.dates) * line.unit_price_cents for line in lines)
+    invoice.total_cents = (sum(len(line.dates) * line.unit_price_cents for line in lines)
+                           + sum(charge.amount_cents for charge in charges))
     invoice.save(update_fields=["total_cents"])
     return invoice
 
@@ -381,7 +416,9 @@ def correct_family_month(family_id, month: date, staff_user, reason: str,
         items = [item for item in billable_items(month, advance_only)
                  if item.family_id == family_id]
         expected = priced_lines(items).get(family_id, [])
-        if _line_keys(previous) == {line.key for line in expected}:
+        charges = list(FamilyCharge.objects.filter(family_id=family_id, month=month)
+                       .order_by("created_at", "pk"))
+        if _line_keys(previous) == _expected_keys(expected, charges):
             return None
         if draft is not None:
             draft.invoices.filter(family_id=family_id).delete()
@@ -391,7 +428,7 @@ def correct_family_month(family_id, month: date, staff_user, reason: str,
         run = BillingRun.objects.create(
             month=month, state=BillingRun.State.ISSUED, prepared_at=now,
             prepared_by=staff_user, issued_at=now, issued_by=staff_user)
-        invoice = _draft_invoice(run, family_id, month, previous, expected)
+        invoice = _draft_invoice(run, family_id, month, previous, expected, charges)
         invoice = Invoice.objects.select_related("family", "corrects").get(pk=invoice.pk)
         credit_note = _issue_invoice(invoice, now, reason)
         if invoice.pk and invoice.state == Invoice.State.ISSUED:

@@ -20,7 +20,7 @@ from ground import crypto, validators
 from ground.commune import commune
 
 from .. import direct_debit, payment_methods, sepa_file
-from ..models import DebitBatch, DebitItem, Invoice, Mandate, Payment, euros
+from ..models import DebitBatch, DebitItem, FamilyCharge, Invoice, Mandate, Payment, euros
 
 
 def _checked_account(iban: str, bic: str, holder_name: str) -> tuple[str, str, str]:
@@ -177,7 +177,8 @@ def batch_xml(batch: DebitBatch) -> bytes:
 def record_reject(item_id, reason: str, staff_user) -> DebitItem:
     """The bank returned a debit (ISO reason code): its payment is removed, the invoice is
     due again (paid another way: it is never debited again), the reject fee the commune set
-    is noted, and the family is told by e-mail. Recording it twice is refused."""
+    becomes a charge of the household's next invoice, and the family is told by e-mail.
+    Recording it twice is refused."""
     item = DebitItem.objects.select_for_update().select_related(
         "invoice__family", "mandate").filter(pk=item_id).first()
     if item is None:
@@ -197,6 +198,12 @@ def record_reject(item_id, reason: str, staff_user) -> DebitItem:
                              "rejected_by"])
     if payment is not None:
         payment.delete()
+    if item.reject_fee_cents:
+        # A line of the household's next invoice (services/billing.py bills it once).
+        FamilyCharge.objects.create(
+            family=item.invoice.family, debit_item=item, amount_cents=item.reject_fee_cents,
+            label=_("Frais de rejet de prélèvement (facture %(number)s)")
+            % {"number": item.invoice.number})
     # A first debit returned: the mandate's next one is a first debit again (EPC rulebook).
     if item.sequence_type == DebitItem.Sequence.FIRST:
         Mandate.objects.filter(pk=item.mandate_id).update(first_debit_used=False)

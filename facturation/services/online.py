@@ -157,7 +157,7 @@ def _record_paid(invoice, attempt, outcome, stripe_intent) -> str:
     reason = _refund_reason(invoice, attempt, amount, currency, balance)
     is_stripe = attempt.provider == PaymentAttempt.Provider.STRIPE
     payment = Payment.objects.create(
-        invoice=invoice, method=Payment.Method.CARD, amount_cents=amount,
+        invoice=invoice, method=outcome.method, amount_cents=amount,
         received_at=timezone.now(), reference=attempt.provider_reference[:100],
         stripe_session_id=attempt.provider_reference if is_stripe else None,
         stripe_payment_intent=stripe_intent, flagged_for_refund=bool(reason),

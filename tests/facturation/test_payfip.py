@@ -92,7 +92,7 @@ def test_a_paid_notification_is_checked_with_payfip_then_recorded_once(
 
     assert [a.content.decode() for a in answers] == ["paid", "duplicate", "duplicate"]
     assert payfip.calls.count("recupererDetailPaiementSecurise") == 1  # a paid one is final
-    payment = Payment.objects.get(method=Payment.Method.CARD)
+    payment = Payment.objects.get(method=Payment.Method.CARD)  # resultrans P: by card
     assert (payment.amount_cents, payment.flagged_for_refund) == (invoice.total_cents, False)
     assert payment.reference == idop
     attempt.refresh_from_db()
@@ -106,11 +106,25 @@ def test_a_paid_notification_is_checked_with_payfip_then_recorded_once(
     assert "Payée" in page and "Paiement en cours" not in page
 
 
-def test_a_single_debit_through_payfip_pays_too(payfip, parent_client, invoice):
+def test_a_single_debit_through_payfip_is_recorded_as_such(payfip, parent_client, invoice,
+                                                            staff_user):
+    """PayFiP reports how the parent paid (resultrans V: single SEPA debit, no mandate): the
+    payment journal keeps it apart from card payments and from mandate debits."""
     idop, _attempt = started(parent_client, invoice, payfip)
     payfip.act(idop, "V")
     assert notify(idop).content == b"paid"
     assert invoice.balance_cents() == 0
+    payment = Payment.objects.get()
+    assert payment.method == Payment.Method.SINGLE_DEBIT
+    assert payment.method not in (Payment.Method.CARD, Payment.Method.DIRECT_DEBIT)
+    page = parent_client.get(reverse("facturation:invoice", args=[invoice.pk]))
+    assert "Prélèvement unique en ligne" in page.content.decode()
+    staff = Client()
+    staff.force_login(staff_user)
+    staff_page = staff.get(reverse("admin:facturation_invoice_change",
+                                          args=[invoice.pk]))
+    assert staff_page.status_code == 200
+    assert "Prélèvement unique en ligne" in staff_page.content.decode()
 
 
 def test_a_refused_payment_records_nothing_and_the_parent_may_try_again(

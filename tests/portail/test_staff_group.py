@@ -39,6 +39,7 @@ ALLOWED = [
     "facturation.change_billingrule", "facturation.add_billingrun",
     "facturation.issue_billingrun", "facturation.view_invoice", "facturation.view_invoiceline",
     "facturation.view_creditnote", "facturation.view_payment", "facturation.add_payment",
+    "facturation.view_familycharge", "facturation.view_invoicecharge",
     # Online payments no invoice took: staff refund them, then tick « remboursé ».
     "facturation.view_unmatchedpayment", "facturation.change_unmatchedpayment",
     # Online attempts of every provider: read only.
@@ -66,6 +67,8 @@ REFUSED = [
     # recorded once, never rewritten; a tariff is replaced by a newer one, not deleted.
     "facturation.add_invoice", "facturation.change_invoice", "facturation.delete_invoice",
     "facturation.change_invoiceline", "facturation.delete_invoiceline",
+    "facturation.add_familycharge", "facturation.change_familycharge",
+    "facturation.delete_familycharge", "facturation.change_invoicecharge",
     "facturation.add_creditnote", "facturation.change_creditnote",
     "facturation.delete_creditnote", "facturation.change_payment",
     "facturation.delete_payment", "facturation.change_billingrun",
