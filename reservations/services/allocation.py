@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from familles.access import owned_child
 from familles.households import household_addresses, households
-from familles.letters import write
+from familles.letters import write_many
 from familles.models import Child, Family
 from ground.bulk import insert_rows
 from inscriptions.services import file_refusals
@@ -256,13 +256,13 @@ def _write_outcomes(allocation, entries, slots) -> None:
     addresses = household_addresses(children.values())
     period = allocation.period
     decline_until = format_moment(allocation_queries.decline_until(allocation))
-    for household, groups in letters.items():
-        found = addresses[household]
-        write("allocation_published", household, found.emails, found.by_post, {
+    write_many("allocation_published", [
+        (household, addresses[household].emails, addresses[household].by_post, {
             "period": period, "activity": period.activity, "groups": list(groups.values()),
             "names": get_text_list([g["child"].first_name for g in groups.values()], _("et")),
             "decline_until": decline_until,
             "commitment": period.draw_commitment, "seed": allocation.seed})
+        for household, groups in letters.items()])
 
 
 def decline(family: Family, child_id, slot_id, user, *, now=None) -> Reservation:
