@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ground.commune import commune
 from ground.models import OutboxMessage
-from ground.outbox import queue_message, render_email
+from ground.outbox import queue_message, queue_messages, render_email
 
 from .models import Family, Letter
 
@@ -33,6 +33,25 @@ def write(template: str, family_id: int, emails: list[str], by_post: bool, conte
                               body_text=text)
         return True
     return False
+
+
+def write_many(template: str, writes: list[tuple[int, list[str], bool, dict]]) -> int:
+    """`write` to many households at once, ordinary content only: each (family id, e-mails,
+    by post, context) rendered, then the messages and the letters inserted by batches (one
+    statement each) instead of one or two statements per household. Returns how many
+    letters were written."""
+    messages, letters = [], []
+    for family_id, emails, by_post, context in writes:
+        subject, text, html = render_email(template, context)
+        if emails:
+            messages.append({"to": emails, "subject": subject, "body_text": text,
+                             "body_html": html, "template": template})
+        if by_post:
+            letters.append(Letter(family_id=family_id, template=template, subject=subject,
+                                  body_text=text))
+    queue_messages(messages)
+    Letter.objects.bulk_create(letters, batch_size=500)
+    return len(letters)
 
 
 def write_to_family(template: str, family: Family, context: dict, *,

@@ -102,17 +102,29 @@ def allocation_periods_of(family: Family, today) -> list[BookingPeriod]:
         .select_related("activity").order_by("wishes_open_at", "pk"))
 
 
-def period_wishes(period: BookingPeriod) -> list[Wish]:
-    """Every wish of the period, with child (and his households) and slot. Each child and
-    each slot is read once and shared by its wishes: a join per wish built some 8 objects for
-    each of 120,000 wishes, half of a run's time (docs/performance.md, "Issue 28")."""
-    wishes = list(Wish.objects.filter(period=period).order_by("child_id", "slot_id"))
-    children = Child.objects.in_bulk({w.child_id for w in wishes})
+@dataclass(slots=True)
+class PeriodWish:
+    """A wish as a run reads it: its ids, rank, and the shared child and slot."""
+    child_id: int
+    slot_id: int
+    family_id: int
+    rank: int | None
+    child: Child
+    slot: Slot
+
+
+def period_wishes(period: BookingPeriod) -> list[PeriodWish]:
+    """Every wish of the period, with child (and his households) and slot, by child then
+    slot. Three queries: the wishes as plain values, each child and each slot read once and
+    shared by its wishes (a model instance per wish, or a join, was most of a run's time at
+    120,000 wishes: docs/performance.md, "Issue 28")."""
+    rows = list(Wish.objects.filter(period=period).order_by("child_id", "slot_id")
+                .values_list("child_id", "slot_id", "family_id", "rank"))
+    children = Child.objects.in_bulk({row[0] for row in rows})
     slots = Slot.objects.select_related(
-        "activity__school_year", "unit", "site", "age_group").in_bulk({w.slot_id for w in wishes})
-    for wish in wishes:
-        wish.child, wish.slot = children[wish.child_id], slots[wish.slot_id]
-    return wishes
+        "activity__school_year", "unit", "site", "age_group").in_bulk({row[1] for row in rows})
+    return [PeriodWish(child, slot, family, rank, children[child], slots[slot])
+            for child, slot, family, rank in rows]
 
 
 def household_wishes(family: Family, period: BookingPeriod) -> list[Wish]:

@@ -205,7 +205,8 @@ def allocate(inputs: Inputs, seed: str) -> Result:
                         break
                 if queue:
                     still.append(requester)
-            order = sorted(still, key=position.__getitem__)
+            # `still` kept the round's order: draw order again, without sorting.
+            order = still if turn % 2 == 0 else still[::-1]
             turn += 1
 
     waiting: dict[int, list] = defaultdict(list)

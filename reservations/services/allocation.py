@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from familles.access import owned_child
 from familles.households import household_addresses, households
-from familles.letters import write
-from familles.models import Family
+from familles.letters import write_many
+from familles.models import Child, Family
+from ground.bulk import insert_rows
 from inscriptions.services import file_refusals
 
 from .. import allocation_queries, draw, queries
@@ -66,6 +67,10 @@ def _priority_rules() -> tuple[tuple[str, ...], bool]:
             any(r.kind == siblings for r in enabled))
 
 
+ENTRY_FIELDS = ["allocation", "child", "slot", "family", "outcome", "priority_class",
+                "draw_number", "waiting_order", "excluded_reason"]
+
+
 def run_allocation(period_id, staff_user, *, now=None) -> Allocation:
     """A draft run of the period, after its wish window: the wishes, each child's criteria
     and the slots' free places are frozen in it; the wishes no rule allows any more (file,
@@ -92,9 +97,9 @@ def run_allocation(period_id, staff_user, *, now=None) -> Allocation:
         refused_files = file_refusals([(child, year) for child in children.values()])
         enrolments = queries.validated_enrolments_of(list(children.values()),
                                                      [period.activity_id])
-        held = {(r.child_id, r.slot_id) for r in Reservation.objects.filter(
+        held = set(Reservation.objects.filter(
             child_id__in=list(children), slot_id__in={w.slot_id for w in wishes},
-            state__in=ACTIVE_STATES)}
+            state__in=ACTIVE_STATES).values_list("child_id", "slot_id"))
         kept, excluded = [], []
         for wish in wishes:
             refusal = _exclusion(wish, refused_files, enrolments, held, year)
@@ -119,19 +124,18 @@ def run_allocation(period_id, staff_user, *, now=None) -> Allocation:
             period=period, algorithm_version=draw.VERSION, inputs=inputs.as_data(),
             inputs_digest=result.inputs_digest, result_digest=draw.digest(result.as_data()),
             created_by=staff_user)
+        # One row per wish, as plain values (docs/performance.md, "Issue 28").
         families = {(w.child_id, w.slot_id): w.family_id for w in wishes}
-        entries = [AllocationEntry(
-            allocation=allocation, child_id=out.child, slot_id=out.slot,
-            family_id=families[out.child, out.slot],
-            outcome=(AllocationEntry.Outcome.GRANTED if out.granted
-                     else AllocationEntry.Outcome.WAITING),
-            priority_class=result.classes[out.child], draw_number=result.draw_numbers[out.child],
-            waiting_order=out.waiting_order) for out in result.wishes]
-        entries += [AllocationEntry(
-            allocation=allocation, child_id=wish.child_id, slot_id=wish.slot_id,
-            family_id=wish.family_id, outcome=AllocationEntry.Outcome.EXCLUDED,
-            excluded_reason=refusal[:200]) for wish, refusal in excluded]
-        AllocationEntry.objects.bulk_create(entries, batch_size=2000)
+        granted = AllocationEntry.Outcome.GRANTED.value
+        waiting = AllocationEntry.Outcome.WAITING.value
+        rows = [(allocation.pk, out.child, out.slot, families[out.child, out.slot],
+                 granted if out.granted else waiting, result.classes[out.child],
+                 result.draw_numbers[out.child], out.waiting_order, "")
+                for out in result.wishes]
+        rows += [(allocation.pk, wish.child_id, wish.slot_id, wish.family_id,
+                  AllocationEntry.Outcome.EXCLUDED.value, None, None, None, refusal[:200])
+                 for wish, refusal in excluded]
+        insert_rows(AllocationEntry, ENTRY_FIELDS, rows)
     return allocation
 
 
@@ -160,31 +164,32 @@ def publish_allocation(allocation_id, staff_user, *, now=None) -> Allocation:
             raise ValidationError(_("Seul le dernier brouillon peut être publié."))
         if period.allocation_published_at is not None:
             raise ValidationError(_("L'attribution de cette période est déjà publiée."))
+        # The entries as plain values, each slot and child read once (docs/performance.md).
         entries = list(AllocationEntry.objects.filter(allocation=allocation).exclude(
-            outcome=AllocationEntry.Outcome.EXCLUDED).select_related(
-            "child", "slot__activity", "slot__unit").order_by("slot_id", "waiting_order",
-                                                              "child_id"))
-        by_slot: dict[int, list[AllocationEntry]] = defaultdict(list)
+            outcome=AllocationEntry.Outcome.EXCLUDED).order_by(
+            "slot_id", "waiting_order", "child_id").values_list(
+            "child_id", "slot_id", "family_id", "outcome", "waiting_order"))
+        by_slot: dict[int, list[tuple]] = defaultdict(list)
         for entry in entries:
-            by_slot[entry.slot_id].append(entry)
-        locked = {s.pk: s for s in Slot.objects.select_for_update().filter(
-            pk__in=list(by_slot)).order_by("pk")}
-        existing = {(r.child_id, r.slot_id): r for r in Reservation.objects.filter(
-            child_id__in={e.child_id for e in entries}, slot_id__in=list(by_slot))}
-        changed = []
+            by_slot[entry[1]].append(entry)
+        locked = {s.pk: s for s in Slot.objects.select_for_update(of=("self",)).select_related(
+            "unit").filter(pk__in=list(by_slot)).order_by("pk")}
+        existing = {(child, slot): (pk, state) for pk, child, slot, state in
+                    Reservation.objects.filter(child_id__in={e[0] for e in entries},
+                                               slot_id__in=list(by_slot))
+                    .values_list("pk", "child_id", "slot_id", "state")}
         for slot_id, some in by_slot.items():
             slot = locked[slot_id]
-            granted = [e for e in some if e.outcome == AllocationEntry.Outcome.GRANTED]
-            waiting = [e for e in some if e.outcome == AllocationEntry.Outcome.WAITING]
+            granted = [e for e in some if e[3] == AllocationEntry.Outcome.GRANTED]
+            waiting = [e for e in some if e[3] == AllocationEntry.Outcome.WAITING]
             if (granted and (slot.closed or slot.capacity - slot.booked < len(granted))) or any(
-                    existing.get((e.child_id, slot_id)) is not None
-                    and existing[e.child_id, slot_id].state in ACTIVE_STATES for e in some):
+                    existing.get((e[0], slot_id), (None, None))[1] in ACTIVE_STATES
+                    for e in some):
                 raise ValidationError(_(
                     "Les places ou les réservations du %(day)s ont changé depuis ce brouillon "
                     ": relancez l'attribution avant de publier.") % {
                     "day": format_day(slot.date)})
             _write_reservations(slot, granted, waiting, existing, staff_user, now)
-            changed.extend(some)
         allocation.state = Allocation.State.PUBLISHED
         allocation.seed = period.draw_secret
         allocation.published_at = now
@@ -192,7 +197,7 @@ def publish_allocation(allocation_id, staff_user, *, now=None) -> Allocation:
         allocation.save(update_fields=["state", "seed", "published_at", "published_by"])
         period.allocation_published_at = now
         period.save(update_fields=["allocation_published_at"])
-        _write_outcomes(allocation, changed)
+        _write_outcomes(allocation, entries, locked)
         # A day the siblings rule left with free places and somebody waiting (a brother
         # and sister who did not both fit): the places go down the waiting list, in order.
         for slot_id in by_slot:
@@ -202,57 +207,63 @@ def publish_allocation(allocation_id, staff_user, *, now=None) -> Allocation:
     return allocation
 
 
+RESERVATION_FIELDS = ["child", "slot", "family", "state", "source", "created_at",
+                      "waiting_since", "waiting_ticket", "confirmed_at", "cancelled_at",
+                      "cancelled_late", "updated_by"]
+
+
 def _write_reservations(slot, granted, waiting, existing, staff_user, now) -> None:
-    """The slot's reservations from the run, under its lock: the places by one conditional
-    update, the waiting tickets following the slot's, in the run's order."""
-    if granted:
-        taken = Slot.objects.filter(pk=slot.pk, booked__lte=F("capacity") - len(granted)).update(
-            booked=F("booked") + len(granted))
-        if not taken:  # cannot happen under the lock; the constraint would refuse anyway
-            raise ValidationError(_("Plus assez de places."))
-    rows = []
-    for entry in granted:
-        rows.append((entry, {"state": Reservation.State.CONFIRMED, "confirmed_at": now,
-                             "waiting_since": None, "waiting_ticket": None}))
+    """The slot's reservations from the run, under its lock: the places and the waiting
+    tickets by one conditional update, the waiting tickets following the slot's, in the
+    run's order. `granted`, `waiting`: (child, slot, family, outcome, order) rows."""
+    taken = Slot.objects.filter(pk=slot.pk, booked__lte=F("capacity") - len(granted)).update(
+        booked=F("booked") + len(granted), waiting_tickets=F("waiting_tickets") + len(waiting))
+    if not taken:  # cannot happen under the lock; the constraint would refuse anyway
+        raise ValidationError(_("Plus assez de places."))
+    confirmed, waits = Reservation.State.CONFIRMED.value, Reservation.State.WAITING.value
+    rows = [(entry[0], entry[2], confirmed, None, None, now) for entry in granted]
     first_ticket = slot.waiting_tickets + 1
-    for offset, entry in enumerate(waiting):
-        rows.append((entry, {"state": Reservation.State.WAITING, "confirmed_at": None,
-                             "waiting_since": now, "waiting_ticket": first_ticket + offset}))
-    if waiting:
-        Slot.objects.filter(pk=slot.pk).update(waiting_tickets=F("waiting_tickets")
-                                               + len(waiting))
-    fresh = []
-    for entry, fields in rows:
-        fields.update(family_id=entry.family_id, source=Reservation.Source.ALLOCATION,
-                      updated_by=staff_user, cancelled_at=None, cancelled_late=False)
-        found = existing.get((entry.child_id, slot.pk))
+    rows += [(entry[0], entry[2], waits, now, first_ticket + offset, None)
+             for offset, entry in enumerate(waiting)]
+    fresh, created = [], timezone.now()
+    user_id = staff_user.pk if staff_user is not None else None
+    for child_id, family_id, state, since, ticket, confirmed_at in rows:
+        found = existing.get((child_id, slot.pk))
         if found is not None:  # a cancelled request of this child on this day
-            Reservation.objects.filter(pk=found.pk).update(**fields)
+            Reservation.objects.filter(pk=found[0]).update(
+                family_id=family_id, state=state, source=Reservation.Source.ALLOCATION,
+                waiting_since=since, waiting_ticket=ticket, confirmed_at=confirmed_at,
+                cancelled_at=None, cancelled_late=False, updated_by=staff_user)
         else:
-            fresh.append(Reservation(child_id=entry.child_id, slot_id=slot.pk, **fields))
-    Reservation.objects.bulk_create(fresh, batch_size=2000)
+            fresh.append((child_id, slot.pk, family_id, state,
+                          Reservation.Source.ALLOCATION.value, created, since, ticket,
+                          confirmed_at, None, False, user_id))
+    insert_rows(Reservation, RESERVATION_FIELDS, fresh)
 
 
-def _write_outcomes(allocation, entries) -> None:
-    """One message per household: for each child, the days granted and those waiting."""
+def _write_outcomes(allocation, entries, slots) -> None:
+    """One message per household: for each child, the days granted and those waiting.
+    `entries`: (child, slot, family, outcome, order) rows; `slots`: by id, with their unit."""
+    children = Child.objects.in_bulk({e[0] for e in entries})
     letters: dict[int, dict] = defaultdict(dict)
-    for entry in sorted(entries, key=lambda e: (e.slot.date, e.slot.unit.position)):
-        line = {"day": format_day(entry.slot.date), "unit": entry.slot.unit.label,
-                "granted": entry.outcome == AllocationEntry.Outcome.GRANTED,
-                "waiting_order": entry.waiting_order}
-        for household in households(entry.child):
-            group = letters[household].setdefault(entry.child_id, {"child": entry.child,
-                                                                   "lines": []})
+    for child_id, slot_id, _family, outcome, order in sorted(
+            entries, key=lambda e: (slots[e[1]].date, slots[e[1]].unit.position)):
+        slot, child = slots[slot_id], children[child_id]
+        line = {"day": format_day(slot.date), "unit": slot.unit.label,
+                "granted": outcome == AllocationEntry.Outcome.GRANTED, "waiting_order": order}
+        for household in households(child):
+            group = letters[household].setdefault(child_id, {"child": child, "lines": []})
             group["lines"].append(line)
-    addresses = household_addresses({e.child for e in entries})
+    addresses = household_addresses(children.values())
     period = allocation.period
-    for household, groups in letters.items():
-        found = addresses[household]
-        write("allocation_published", household, found.emails, found.by_post, {
+    decline_until = format_moment(allocation_queries.decline_until(allocation))
+    write_many("allocation_published", [
+        (household, addresses[household].emails, addresses[household].by_post, {
             "period": period, "activity": period.activity, "groups": list(groups.values()),
             "names": get_text_list([g["child"].first_name for g in groups.values()], _("et")),
-            "decline_until": format_moment(allocation_queries.decline_until(allocation)),
+            "decline_until": decline_until,
             "commitment": period.draw_commitment, "seed": allocation.seed})
+        for household, groups in letters.items()])
 
 
 def decline(family: Family, child_id, slot_id, user, *, now=None) -> Reservation:

@@ -8,6 +8,8 @@ from collections import Counter
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ground.models import OutboxMessage
 from reservations.models import (
@@ -190,3 +192,25 @@ def test_the_command_reproduces_the_published_result_byte_for_byte(town, staff, 
     out = capsys.readouterr().out
     assert allocation.result_digest in out
     assert "identique" in out
+
+
+def _statements(allocated, households, staff):
+    """(statements of the run, statements of its publication) for this many households of
+    one child each, all wishing every day, all resident (one class)."""
+    for _ in range(households):
+        wish(household(allocated.activity)[0], allocated.slots, allocated.during)
+    with CaptureQueriesContext(connection) as run:
+        allocation = run_allocation(allocated.period.pk, staff, now=allocated.after)
+    with CaptureQueriesContext(connection) as publication:
+        publish_allocation(allocation.pk, staff, now=allocated.after)
+    assert OutboxMessage.objects.filter(template="allocation_published").count() >= households
+    return len(run), len(publication)
+
+
+def test_run_and_publication_statements_do_not_grow_with_the_households(staff):
+    # Set-based writes (docs/performance.md, "Issue 28"): the entries, the reservations and
+    # the letters go by batches, the slots' counters by one update per slot.
+    few = _statements(allocation_activity(days=3, capacity=2), 3, staff)
+    OutboxMessage.objects.all().delete()
+    many = _statements(allocation_activity(days=3, capacity=2), 12, staff)
+    assert many == few
