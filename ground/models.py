@@ -209,6 +209,38 @@ class CommuneSettings(models.Model):
         choices=CareHours.choices, default=CareHours.REAL,
         help_text=_("Aussi sur les attestations de présence. En heures réelles, la durée de "
                     "l'unité compte quand une heure manque au registre."))
+    # The data protection officer (GDPR art. 37), named on « Données personnelles ».
+    dpo_name = models.CharField(
+        _("délégué à la protection des données (DPO)"), max_length=150, blank=True,
+        help_text=_("Nom ou organisme (ex. : le centre de gestion) ; sur la page « Données "
+                    "personnelles »."))
+    dpo_email = models.EmailField(
+        _("e-mail du DPO"), blank=True,
+        help_text=_("Où les familles exercent leurs droits ; vide : l'e-mail du service."))
+    dpo_address = models.CharField(
+        _("adresse postale du DPO"), max_length=255, blank=True,
+        help_text=_("Vide : l'adresse postale du service."))
+    # Retention (docs/donnees-personnelles.md); the cautious defaults keep no longer than the
+    # service needs. Health data of a dossier follow a rule, not a setting: the end of the
+    # school year after next, unless the child is still enrolled.
+    retention_document_months = models.PositiveSmallIntegerField(
+        _("conservation des pièces justificatives (mois après leur validité)"), default=6,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de mois d'au moins 1."))],
+        help_text=_("Une pièce qui ne sert plus à aucun dossier ouvert est supprimée ce "
+                    "nombre de mois après la fin de sa validité."))
+    retention_outbox_body_days = models.PositiveSmallIntegerField(
+        _("conservation du texte des e-mails envoyés (jours)"), default=90,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de jours d'au moins 1."))],
+        help_text=_("Après ce délai, seuls le destinataire, la date et l'objet restent."))
+    retention_access_log_days = models.PositiveSmallIntegerField(
+        _("conservation des journaux d'accès (jours)"), default=365,
+        validators=[MinValueValidator(1, _("Indiquez un nombre de jours d'au moins 1."))],
+        help_text=_("Qui a consulté des données de santé ou des documents, et quand."))
+    retention_inactive_account_years = models.PositiveSmallIntegerField(
+        _("compte inactif (années sans connexion)"), default=3,
+        validators=[MinValueValidator(1, _("Indiquez un nombre d'années d'au moins 1."))],
+        help_text=_("Un compte sans connexion depuis ce nombre d'années est prévenu, puis "
+                    "anonymisé ; les factures restent, pour la durée légale."))
     history = HistoricalRecords(verbose_name=_("historique des paramètres de la commune"))
 
     class Meta:
@@ -243,6 +275,14 @@ class CommuneSettings(models.Model):
     def iban_display(self) -> str:
         """The IBAN in groups of four characters, as banks print it."""
         return " ".join(self.regie_iban[i:i + 4] for i in range(0, len(self.regie_iban), 4))
+
+    @property
+    def dpo_contact_email(self) -> str:
+        return self.dpo_email or self.service_email
+
+    @property
+    def dpo_contact_address(self) -> str:
+        return self.dpo_address or self.postal_address
 
     def offers(self, method: str) -> bool:
         return method in self.payment_methods

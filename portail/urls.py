@@ -22,6 +22,7 @@ urlpatterns = [
     path("messages/", views.MessagesView.as_view(), name="messages"),
     path("faq/", views.faq, name="faq"),
     path("accessibilite/", views.accessibility, name="accessibility"),
+    path("donnees-personnelles/", views.privacy, name="privacy"),
     path("sante/", views.health, name="health"),
     # Pages name their icon (templates/includes/favicon.html); a browser or a PDF reader
     # asking the conventional address is sent to the same file.

@@ -288,6 +288,9 @@ if PORTAIL_PAYMENT_PROVIDER not in ("", "payfip", "stripe", "demo"):
 # request's own host is not it (empty: the request's).
 PAYFIP_NUMCLI = env("PAYFIP_NUMCLI", default="")
 PAYFIP_MODE = env("PAYFIP_MODE", default="T")
+# The portal's public address, for the links e-mails carry when no request is at hand (a
+# Celery task): the « Données personnelles » page in every e-mail's footer, a data export.
+PORTAIL_BASE_URL = env("PORTAIL_BASE_URL", default="http://localhost:8000").rstrip("/")
 PAYFIP_BASE_URL = env("PAYFIP_BASE_URL", default="").rstrip("/")
 if PAYFIP_NUMCLI and not (PAYFIP_NUMCLI.isdigit() and len(PAYFIP_NUMCLI) == 6):
     raise ImproperlyConfigured("PAYFIP_NUMCLI: the six digits given by the DGFiP")
