@@ -2,7 +2,12 @@
 built from PORTAIL_BASE_URL: a Celery task has no request to take the host from."""
 
 from django.conf import settings
-from django.urls import reverse
+
+# « Données personnelles » (GDPR art. 13): served by the roof (portail.urls), linked from
+# the ground's pages and e-mails, which may not name a higher layer's URL.
+PRIVACY_PATH = "/donnees-personnelles/"
+# Where a parent asks for a copy of the household's data (the roof's), from « Profil ».
+DATA_EXPORT_PATH = "/famille/mes-donnees/"
 
 
 def absolute(path: str) -> str:
@@ -10,5 +15,5 @@ def absolute(path: str) -> str:
 
 
 def privacy_url() -> str:
-    """« Données personnelles », linked from every e-mail's footer (GDPR art. 13)."""
-    return absolute(reverse("privacy"))
+    """Linked from every e-mail's footer."""
+    return absolute(PRIVACY_PATH)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import messaging
+from . import messaging, personal_data
 
 
 @shared_task(ignore_result=True)
@@ -15,3 +15,15 @@ def write_family_message(message_id: int) -> int:
 def resume_family_messages() -> int:
     """Beat: queue again the messages whose task was lost (a broker outage)."""
     return len(messaging.resume_sending())
+
+
+@shared_task(ignore_result=True)
+def build_data_export(export_id: str) -> None:
+    """Write a household's data export and e-mail its link."""
+    personal_data.build_export(export_id)
+
+
+@shared_task(ignore_result=True)
+def tidy_data_exports() -> int:
+    """Beat: delete expired exports' files, queue again the builds whose task was lost."""
+    return personal_data.tidy_exports()

@@ -354,6 +354,12 @@ MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
 MIDDLEWARE.append("portail.error_pages.MethodNotAllowedPageMiddleware")
 CSRF_FAILURE_VIEW = "portail.error_pages.csrf_failure"
 
+# --- Personal data (issue 27) ----------------------------------------------------------------
+# Families' data exports: expired ones deleted, lost builds queued again.
+CELERY_BEAT_SCHEDULE["data-exports-tidy"] = {
+    "task": "portail.tasks.tidy_data_exports", "schedule": 15 * 60.0,
+}
+
 # --- Attestations (issue 26) ----------------------------------------------------------------
 # In January, the attestations fiscales of the year just ended are drafted for staff to check
 # (never published by beat: staff publish them from the admin, which e-mails the families).
