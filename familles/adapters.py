@@ -14,6 +14,7 @@ from django.contrib.sites.shortcuts import get_current_site
 
 from ground import sealing
 from ground.commune import commune
+from ground.links import privacy_url
 from ground.models import OutboxMessage
 from ground.outbox import queue_message
 
@@ -55,7 +56,7 @@ class AccountAdapter(DefaultAccountAdapter):
         request = self.request or allauth_context.request
         # allauth's templates read current_site (site name and domain), as its own send_mail gives.
         ctx = {"request": request, "email": email, "current_site": get_current_site(request),
-               **context}
+               "privacy_url": privacy_url(), **context}
         message = self.render_mail(template_prefix, email, ctx)
         html = ""
         for content, mimetype in getattr(message, "alternatives", []):

@@ -27,9 +27,11 @@ class CommuneSettingsForm(forms.ModelForm):
                   "invoice_due_days", "invoice_reminder_days", "no_qf_bracket",
                   "payment_methods", "regie_iban", "regie_bic", "sepa_creditor_id",
                   "direct_debit_notice_days", "direct_debit_reject_fee_cents", "regie_siret",
-                  "caf_care_hours", "retention_document_months", "retention_outbox_body_days",
+                  "caf_care_hours", "dpo_name", "dpo_email", "dpo_address",
+                  "retention_document_months", "retention_outbox_body_days",
                   "retention_access_log_days", "retention_inactive_account_years"]
-        widgets = {"postal_address": forms.TextInput(attrs={"size": 60})}
+        widgets = {"postal_address": forms.TextInput(attrs={"size": 60}),
+                   "dpo_address": forms.TextInput(attrs={"size": 60})}
 
     def clean_postal_codes(self):
         # Written back as staff will read it next time: "56000, 56100".
@@ -61,9 +63,10 @@ class CommuneSettingsAdmin(SimpleHistoryAdmin):
         (_("Prélèvement automatique"), {"fields": [
             "direct_debit_notice_days", "direct_debit_reject_fee_cents"]}),
         (_("CAF et attestations"), {"fields": ["caf_care_hours"]}),
-        (_("Durées de conservation des données personnelles"), {"fields": [
-            "retention_document_months", "retention_outbox_body_days",
-            "retention_access_log_days", "retention_inactive_account_years"]}),
+        (_("Données personnelles"), {"fields": [
+            "dpo_name", "dpo_email", "dpo_address", "retention_document_months",
+            "retention_outbox_body_days", "retention_access_log_days",
+            "retention_inactive_account_years"]}),
     ]
 
     def has_add_permission(self, request):

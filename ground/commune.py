@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from .links import DATA_EXPORT_PATH, PRIVACY_PATH
 from .models import CommuneSettings
 
 
@@ -80,4 +81,5 @@ post_delete.connect(_changed, sender=CommuneSettings, dispatch_uid="ground.commu
 
 
 def context_processor(request):
-    return {"commune": commune()}
+    return {"commune": commune(), "privacy_path": PRIVACY_PATH,
+            "data_export_path": DATA_EXPORT_PATH}

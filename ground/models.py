@@ -209,6 +209,17 @@ class CommuneSettings(models.Model):
         choices=CareHours.choices, default=CareHours.REAL,
         help_text=_("Aussi sur les attestations de présence. En heures réelles, la durée de "
                     "l'unité compte quand une heure manque au registre."))
+    # The data protection officer (GDPR art. 37), named on « Données personnelles ».
+    dpo_name = models.CharField(
+        _("délégué à la protection des données (DPO)"), max_length=150, blank=True,
+        help_text=_("Nom ou organisme (ex. : le centre de gestion) ; sur la page « Données "
+                    "personnelles »."))
+    dpo_email = models.EmailField(
+        _("e-mail du DPO"), blank=True,
+        help_text=_("Où les familles exercent leurs droits ; vide : l'e-mail du service."))
+    dpo_address = models.CharField(
+        _("adresse postale du DPO"), max_length=255, blank=True,
+        help_text=_("Vide : l'adresse postale du service."))
     # Retention (docs/donnees-personnelles.md, « Durées de conservation »): cautious defaults,
     # with floors where a shorter period would lose what the service or the law needs.
     retention_document_months = models.PositiveSmallIntegerField(
@@ -268,6 +279,14 @@ class CommuneSettings(models.Model):
     def iban_display(self) -> str:
         """The IBAN in groups of four characters, as banks print it."""
         return " ".join(self.regie_iban[i:i + 4] for i in range(0, len(self.regie_iban), 4))
+
+    @property
+    def dpo_contact_email(self) -> str:
+        return self.dpo_email or self.service_email
+
+    @property
+    def dpo_contact_address(self) -> str:
+        return self.dpo_address or self.postal_address
 
     def offers(self, method: str) -> bool:
         return method in self.payment_methods

@@ -30,6 +30,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .commune import commune
+from .links import privacy_url
 from .models import OutboxMessage
 from .sealing import seal, unseal
 from .task_queue import queue_task
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """Render templates/emails/<template>_{subject.txt,body.txt,body.html}."""
-    ctx = {"commune": commune(), **context}
+    ctx = {"commune": commune(), "privacy_url": privacy_url(), **context}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", ctx).split())
     text = render_to_string(f"emails/{template}_body.txt", ctx).strip()
     try:

@@ -4,14 +4,13 @@ A fixed number of queries whatever the size of the family: each list is one quer
 bounded with a slice). Nothing of health is read: no file answers beyond its state, no
 health document, no message sealed for its health content."""
 
-from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from facturation.models import euros
 from facturation.queries import family_invoices, with_status
 from familles.models import Child, Document, Family, FamilyEvent, Guardian, Letter
 from ground.models import OutboxMessage
+from ground.outbox_queries import addressed_to
 from inscriptions.models import AnnualFile, Enrolment, SchoolYear
 from reservations.models import Reservation
 
@@ -56,16 +55,7 @@ def messages_sent(family: Family, emails: list[str]) -> list[OutboxMessage]:
     newest first."""
     if not emails:
         return []
-    wanted = Q(pk__in=[])
-    for email in emails:
-        if connection.vendor == "postgresql":
-            # JSONB containment: the address as one element of the list, no text cast.
-            wanted |= Q(to__contains=[email])
-        else:
-            # SQLite (the demo) has no JSON containment: the list's text holds each address
-            # between quotes.
-            wanted |= Q(to__icontains=f'"{email}"')
-    return list(OutboxMessage.objects.filter(wanted).only(
+    return list(OutboxMessage.objects.filter(addressed_to(emails)).only(
         "id", "created_at", "subject", "status", "sent_at", "template", "content", "to",
     ).order_by("-created_at")[:RECENT])
 

@@ -6,10 +6,14 @@ A message is a draft until staff send it; sending records one delivery per famil
 audience (never two: unique per message and family) and a Celery task then writes each
 family's e-mail, or its letter to print, in batches (portail/messaging.py)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from familles.models import private_storage
 
 
 class Message(models.Model):
@@ -122,3 +126,44 @@ class MessageDelivery(models.Model):
 
     def __str__(self):
         return f"{self.message} – {self.family}"
+
+
+class DataExport(models.Model):
+    """A household's copy of everything the portal holds on it (GDPR art. 15 and 20): a ZIP
+    built by Celery in the private storage, never publicly served; only the household's
+    guardians download it, until it expires (portail/personal_data.py)."""
+
+    class State(models.TextChoices):
+        BUILDING = "building", _("En préparation")
+        READY = "ready", _("Prête")
+        FAILED = "failed", _("Échouée")
+        EXPIRED = "expired", _("Expirée, supprimée")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey("familles.Family", on_delete=models.CASCADE, related_name="+",
+                               verbose_name=_("famille"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, related_name="+",
+                                     verbose_name=_("demandée par"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.BUILDING)
+    file = models.FileField(_("archive"), storage=private_storage, upload_to="exports/",
+                            max_length=255, blank=True)
+    requested_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export des données d'une famille")
+        verbose_name_plural = _("exports des données des familles")
+        ordering = ["-requested_at"]
+        constraints = [
+            # One export in preparation at a time per household.
+            models.UniqueConstraint(fields=["family"], condition=Q(state="building"),
+                                    name="dataexport_one_building_per_family"),
+            models.CheckConstraint(
+                condition=~Q(state="ready") | (Q(expires_at__isnull=False) & ~Q(file="")),
+                name="dataexport_ready_has_file_and_expiry"),
+        ]
+
+    def __str__(self):
+        return f"{self.family_id} – {self.requested_at:%d/%m/%Y %H:%M}"

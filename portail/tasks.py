@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import messaging, retention
+from . import messaging, personal_data, retention
 
 
 @shared_task(ignore_result=True)
@@ -21,3 +21,15 @@ def resume_family_messages() -> int:
 def apply_retention() -> dict[str, int]:
     """Beat, nightly: the retention periods (portail.retention)."""
     return retention.run()
+
+
+@shared_task(ignore_result=True)
+def build_data_export(export_id: str) -> None:
+    """Write a household's data export and e-mail its link."""
+    personal_data.build_export(export_id)
+
+
+@shared_task(ignore_result=True)
+def tidy_data_exports() -> int:
+    """Beat: delete expired exports' files, queue again the builds whose task was lost."""
+    return personal_data.tidy_exports()

@@ -4,7 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from . import views
+from ground.links import DATA_EXPORT_PATH, PRIVACY_PATH
+
+from . import personal_data_views, views
 
 # admin.site is portail.admin_site's: staff log in through allauth, with a second factor.
 admin.site.site_header = _("Portail Famille – Éducation Jeunesse")
@@ -22,6 +24,11 @@ urlpatterns = [
     path("messages/", views.MessagesView.as_view(), name="messages"),
     path("faq/", views.faq, name="faq"),
     path("accessibilite/", views.accessibility, name="accessibility"),
+    path(PRIVACY_PATH.lstrip("/"), views.privacy, name="privacy"),
+    path(DATA_EXPORT_PATH.lstrip("/"), personal_data_views.request_data_export,
+         name="data_export"),
+    path(f"{DATA_EXPORT_PATH.lstrip('/')}<uuid:pk>/", personal_data_views.download_data_export,
+         name="data_export_download"),
     path("sante/", views.health, name="health"),
     # Pages name their icon (templates/includes/favicon.html); a browser or a PDF reader
     # asking the conventional address is sent to the same file.

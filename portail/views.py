@@ -11,6 +11,7 @@ from familles.access import FamilyMixin, family_of
 
 from .accessibility import statement_context
 from .dashboard import family_dashboard
+from .privacy import notice_context
 from .queries import family_messages
 
 
@@ -47,6 +48,11 @@ def faq(request):
 
 def accessibility(request):
     return render(request, "portail/accessibility.html", statement_context())
+
+
+def privacy(request):
+    """« Données personnelles »: the information notice, public (GDPR art. 13)."""
+    return render(request, "portail/privacy.html", notice_context())
 
 
 def health(request):

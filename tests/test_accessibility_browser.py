@@ -29,7 +29,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VISITOR_PAGES = [("/", 200), ("/compte/login/", 200), ("/compte/signup/", 200),
                  ("/compte/password/reset/", 200), ("/compte/password/reset/done/", 200),
                  ("/compte/password/reset/key/done/", 200), ("/faq/", 200),
-                 ("/accessibilite/", 200),
+                 ("/accessibilite/", 200), ("/donnees-personnelles/", 200),
                  ("/attestations/verifier/", 200), ("/nulle-part/", 404),
                  # tests/error_urls.py: a refusal and a failure, as the visitor reads them.
                  ("/essai/interdit/", 403), ("/essai/base-indisponible/", 500)]
@@ -60,6 +60,7 @@ def parent_pages(objects) -> list[tuple[str, int]]:
             (objects["attempt_return"], 200), (objects["demo_bank"], 200),
             ("/factures/prelevement/", 200),
             ("/attestations/", 200), ("/faq/", 200), ("/accessibilite/", 200),
+            ("/donnees-personnelles/", 200),
             ("/compte/password/change/", 200), ("/compte/email/", 200),
             ("/nulle-part/", 404), (objects["pay"], 405)]
 

@@ -69,7 +69,7 @@ def parent_pages(h) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 PUBLIC_PAGES = ["/", "/compte/login/", "/compte/signup/", "/compte/password/reset/", "/faq/",
-                "/attestations/verifier/", "/accessibilite/"]
+                "/attestations/verifier/", "/accessibilite/", "/donnees-personnelles/"]
 
 
 def out_of_screen(page: Page, role: str, name: str, width: int) -> str | None:

@@ -288,6 +288,9 @@ if PORTAIL_PAYMENT_PROVIDER not in ("", "payfip", "stripe", "demo"):
 # request's own host is not it (empty: the request's).
 PAYFIP_NUMCLI = env("PAYFIP_NUMCLI", default="")
 PAYFIP_MODE = env("PAYFIP_MODE", default="T")
+# The portal's public address, for the links e-mails carry when no request is at hand (a
+# Celery task): the « Données personnelles » page in every e-mail's footer, a data export.
+PORTAIL_BASE_URL = env("PORTAIL_BASE_URL", default="http://localhost:8000").rstrip("/")
 PAYFIP_BASE_URL = env("PAYFIP_BASE_URL", default="").rstrip("/")
 if PAYFIP_NUMCLI and not (PAYFIP_NUMCLI.isdigit() and len(PAYFIP_NUMCLI) == 6):
     raise ImproperlyConfigured("PAYFIP_NUMCLI: the six digits given by the DGFiP")
@@ -350,6 +353,12 @@ MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1,
 # a CSRF failure answers the portal's page instead of Django's English one.
 MIDDLEWARE.append("portail.error_pages.MethodNotAllowedPageMiddleware")
 CSRF_FAILURE_VIEW = "portail.error_pages.csrf_failure"
+
+# --- Personal data (issue 27) ----------------------------------------------------------------
+# Families' data exports: expired ones deleted, lost builds queued again.
+CELERY_BEAT_SCHEDULE["data-exports-tidy"] = {
+    "task": "portail.tasks.tidy_data_exports", "schedule": 15 * 60.0,
+}
 
 # --- Attestations (issue 26) ----------------------------------------------------------------
 # In January, the attestations fiscales of the year just ended are drafted for staff to check

@@ -33,9 +33,9 @@ def form_data(**changes) -> dict:
         "reregistration_reminder_days", "document_expiry_notice_days", "invoice_due_days",
         "invoice_reminder_days", "no_qf_bracket", "regie_iban", "regie_bic",
         "sepa_creditor_id", "direct_debit_notice_days", "direct_debit_reject_fee_cents",
-        "regie_siret", "caf_care_hours", "booking_summary_minutes",
-        "retention_document_months", "retention_outbox_body_days", "retention_access_log_days",
-        "retention_inactive_account_years")}
+        "regie_siret", "caf_care_hours", "booking_summary_minutes", "dpo_name", "dpo_email",
+        "dpo_address", "retention_document_months", "retention_outbox_body_days",
+        "retention_access_log_days", "retention_inactive_account_years")}
     data["payment_methods"] = list(row.payment_methods)
     data.update(changes)
     return data

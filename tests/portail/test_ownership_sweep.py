@@ -28,6 +28,7 @@ from facturation.services.attestations import payments_figures
 from familles.models import Child, Contact, Document, Family, Guardian, Invitation
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment
+from portail import personal_data
 from reservations.models import (
     AbsenceJustification,
     CalendarFeed,
@@ -96,6 +97,7 @@ SWEEP = {
     ("reservations:wishes", "period_pk", "IntConverter"): "allocation_period",
     ("reservations:decline", "period_pk", "IntConverter"): "allocation_period",
     ("reservations:allocation_inputs", "period_pk", "IntConverter"): "allocation_period",
+    ("data_export_download", "pk", "UUIDConverter"): "data_export",
 }
 # Objects that are not family B's (the catalogue, the school year): the URL is then scoped by
 # what the POST names (B's child), which must be refused all the same.
@@ -197,9 +199,12 @@ def world(guardian, other_guardian, stripe_server):
         number=f"RP-{this_year}-990001", issued_at=timezone.now(),
         data=payments_figures(b.family, this_year))
     allocation = periods_in_every_state(other_guardian, year)
+    data_export = personal_data.request_export(other_guardian.user, b.family)
+    personal_data.build_export(data_export.pk)
     b_objects = {
         "allocation_period": allocation["periods"]["published"],
         "decline_query": allocation["decline_query"],
+        "data_export": data_export,
         "family": b.family, "guardian": other_guardian, "child": b_child, "year": year,
         "activity": activity, "canteen_enrolment": canteen_enrolment,
         "requested_enrolment": requested, "invoice": invoice, "attempt": attempt,
