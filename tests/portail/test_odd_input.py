@@ -32,6 +32,7 @@ from facturation.services.attestations import payments_figures
 from familles.counter import claim_path
 from familles.models import Invitation
 from inscriptions.models import AnnualFile
+from portail import personal_data
 from reservations.models import MealSubscription, Reservation
 from reservations.services.feeds import feed_for
 from tests.scenarios.accounts import UserFactory
@@ -72,7 +73,7 @@ OWN = {
            "familles:document_delete": "document", "inscriptions:enrolment_withdraw":
            "requested_enrolment", "reservations:subscription": "canteen_enrolment",
            "facturation:invoice": "invoice", "facturation:invoice_pdf": "invoice",
-           "facturation:attestation_pdf": "attestation"},
+           "facturation:attestation_pdf": "attestation", "data_export_download": "data_export"},
     "child_pk": "child", "year_pk": "year", "activity_pk": "open_activity",
     "reservation_pk": "reservation", "invoice_pk": "invoice", "attempt_pk": "attempt",
     "token": None,
@@ -246,6 +247,7 @@ def built_for(guardian) -> dict:
         "child": child, "year": year, "open_activity": open_activity,
         "canteen_enrolment": canteen_enrolment, "requested_enrolment": requested,
         "reservation": reservation, "invoice": invoice, "attempt": attempt,
+        "data_export": ready_export(guardian),
         "document": AnnualFile.objects.get(child=child).vaccination_document,
         "contact": ContactFactory(family=guardian.family, children=[child]),
         "invitation": Invitation.objects.create(family=guardian.family,
@@ -259,6 +261,13 @@ def built_for(guardian) -> dict:
             state=Attestation.State.ISSUED, number=f"RP-{issued_in}-000001",
             issued_at=timezone.now(), data=payments_figures(guardian.family, issued_in)),
     }
+
+
+def ready_export(guardian):
+    """The household's data export, built (its download link is a page of the family)."""
+    export = personal_data.request_export(guardian.user, guardian.family)
+    personal_data.build_export(export.pk)
+    return export
 
 
 def claim_link(guardian) -> dict:
