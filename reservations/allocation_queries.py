@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce
 from familles.households import households
 from familles.models import Child, Document, Family, Guardian
 from ground.commune import commune
-from inscriptions.models import Enrolment
 
 from .deadlines import slot_deadline
 from .models import (
@@ -88,18 +87,6 @@ def criteria_of(children, period: BookingPeriod) -> dict[int, frozenset[str]]:
             met.add(Kind.ATTENDED_LAST_YEAR.value)
         found[child.pk] = frozenset(met)
     return found
-
-
-def allocation_periods_of(family: Family, today) -> list[BookingPeriod]:
-    """The allocation periods, not over yet, of the activities in which a child of the
-    household (either household, in shared custody) has a validated enrolment: where it may
-    wish, or read its outcome. By wish window, with their activity."""
-    enrolled = Enrolment.objects.filter(
-        Q(child__family=family) | Q(child__second_family=family),
-        state=Enrolment.State.VALIDATED).values("activity_id")
-    return list(BookingPeriod.objects.filter(
-        mode=BookingPeriod.Mode.ALLOCATION, last_day__gte=today, activity_id__in=enrolled)
-        .select_related("activity").order_by("wishes_open_at", "pk"))
 
 
 @dataclass(slots=True)

@@ -5,8 +5,10 @@ with today's rank), never another household's; and the rules shown before wishin
 import datetime
 
 import pytest
+from django.utils import timezone
 
-from reservations import allocation_queries
+from familles.access import children_of
+from reservations import allocation_pages, allocation_queries
 from reservations.models import AllocationRule
 from reservations.services import decline, publish_allocation, run_allocation
 from tests.scenarios.accounts import StaffFactory
@@ -84,10 +86,16 @@ def test_the_rules_shown_to_parents_are_the_enabled_ones_in_order():
 
 def test_a_household_finds_the_allocation_periods_of_its_childrens_activities(contest):
     booker = contest.bookers[0]
-    elsewhere = allocation_activity(days=1)  # an activity none of its children is in
+    # A household none of whose children is in the period's activity.
+    elsewhere = household(allocation_activity(days=1).activity)[0].family
+
+    def periods(family, day):
+        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+        return [notice.period for notice in
+                allocation_pages.household_periods(family, children_of(family), moment)]
+
     today = contest.slots[0].date
-    assert allocation_queries.allocation_periods_of(booker.family, today) == [contest.period]
-    assert contest.period not in allocation_queries.allocation_periods_of(
-        household(elsewhere.activity)[0].family, today)
+    assert periods(booker.family, today) == [contest.period]
+    assert contest.period not in periods(elsewhere, today)
     after_the_period = contest.period.last_day + datetime.timedelta(days=1)
-    assert allocation_queries.allocation_periods_of(booker.family, after_the_period) == []
+    assert periods(booker.family, after_the_period) == []
