@@ -32,7 +32,6 @@ from facturation.services.attestations import payments_figures
 from familles.counter import claim_path
 from familles.models import Invitation
 from inscriptions.models import AnnualFile
-from portail import personal_data
 from reservations.models import MealSubscription, Reservation
 from reservations.services.feeds import feed_for
 from tests.scenarios.accounts import UserFactory
@@ -40,6 +39,7 @@ from tests.scenarios.allocation import periods_in_every_state
 from tests.scenarios.billing import InvoiceFactory, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
 from tests.scenarios.families import ContactFactory, GuardianFactory
+from tests.scenarios.personal_data import ready_export
 from tests.scenarios.reservations import (
     ReservationFactory,
     SlotFactory,
@@ -247,7 +247,7 @@ def built_for(guardian) -> dict:
         "child": child, "year": year, "open_activity": open_activity,
         "canteen_enrolment": canteen_enrolment, "requested_enrolment": requested,
         "reservation": reservation, "invoice": invoice, "attempt": attempt,
-        "data_export": ready_export(guardian),
+        "data_export": ready_export(guardian.user, guardian.family),
         "document": AnnualFile.objects.get(child=child).vaccination_document,
         "contact": ContactFactory(family=guardian.family, children=[child]),
         "invitation": Invitation.objects.create(family=guardian.family,
@@ -261,13 +261,6 @@ def built_for(guardian) -> dict:
             state=Attestation.State.ISSUED, number=f"RP-{issued_in}-000001",
             issued_at=timezone.now(), data=payments_figures(guardian.family, issued_in)),
     }
-
-
-def ready_export(guardian):
-    """The household's data export, built (its download link is a page of the family)."""
-    export = personal_data.request_export(guardian.user, guardian.family)
-    personal_data.build_export(export.pk)
-    return export
 
 
 def claim_link(guardian) -> dict:

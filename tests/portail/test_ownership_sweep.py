@@ -28,7 +28,6 @@ from facturation.services.attestations import payments_figures
 from familles.models import Child, Contact, Document, Family, Guardian, Invitation
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment
-from portail import personal_data
 from reservations.models import (
     AbsenceJustification,
     CalendarFeed,
@@ -42,6 +41,7 @@ from tests.scenarios.allocation import periods_in_every_state
 from tests.scenarios.billing import issued_invoice, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
 from tests.scenarios.families import ContactFactory
+from tests.scenarios.personal_data import ready_export
 from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
 from tests.scenarios.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripeServer
 from tests.url_tree import parent_side, walk
@@ -199,8 +199,7 @@ def world(guardian, other_guardian, stripe_server):
         number=f"RP-{this_year}-990001", issued_at=timezone.now(),
         data=payments_figures(b.family, this_year))
     allocation = periods_in_every_state(other_guardian, year)
-    data_export = personal_data.request_export(other_guardian.user, b.family)
-    personal_data.build_export(data_export.pk)
+    data_export = ready_export(other_guardian.user, b.family)
     b_objects = {
         "allocation_period": allocation["periods"]["published"],
         "decline_query": allocation["decline_query"],
