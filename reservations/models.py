@@ -103,7 +103,24 @@ class BookingPeriod(models.Model):
                                        max_length=64, blank=True, editable=False)
     allocation_published_at = models.DateTimeField(_("attribution publiée le"), null=True,
                                                    blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["subscriptions_applied_at", "draw_secret"])
+
+    class Job(models.TextChoices):
+        NONE = "", _("aucun")
+        RUN = "run", _("calcul d'un brouillon")
+        PUBLISH = "publish", _("publication")
+
+    # A town's run or publication takes longer than a web request may (docs/allocation.md):
+    # the worker does it; the period says what is being done since when, and the last
+    # refusal, for the agent's page (services/allocation_jobs.py).
+    allocation_job = models.CharField(_("traitement en cours"), max_length=8, blank=True,
+                                      choices=Job.choices, default=Job.NONE, editable=False)
+    allocation_job_since = models.DateTimeField(_("traitement demandé le"), null=True,
+                                                blank=True, editable=False)
+    allocation_job_error = models.TextField(_("dernier refus du traitement"), blank=True,
+                                            editable=False)
+    history = HistoricalRecords(excluded_fields=[
+        "subscriptions_applied_at", "draw_secret", "allocation_job", "allocation_job_since",
+        "allocation_job_error"])
 
     class Meta:
         verbose_name = _("période de réservation")
@@ -124,6 +141,10 @@ class BookingPeriod(models.Model):
             models.CheckConstraint(
                 condition=Q(draw_commitment="") | Q(draw_commitment__regex=r"^[0-9a-f]{64}$"),
                 name="bookingperiod_commitment_is_sha256"),
+            models.CheckConstraint(
+                condition=Q(allocation_job="", allocation_job_since__isnull=True)
+                | (~Q(allocation_job="") & Q(allocation_job_since__isnull=False)),
+                name="bookingperiod_job_has_its_time"),
         ]
 
     def __str__(self):

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from . import services
-from .services import summaries
+from .services import allocation_jobs, summaries
 
 
 @shared_task(ignore_result=True)
@@ -21,3 +21,15 @@ def send_booking_summary(household_id: int) -> int:
     """One household's sessions over (queued after each action when the commune's quiet
     time is 0)."""
     return summaries.send_summary(household_id)
+
+
+@shared_task(ignore_result=True)
+def run_allocation_job(period_id: int, user_id: int) -> int | None:
+    """A draft of the period's allocation, asked by an agent (services.allocation_jobs)."""
+    return allocation_jobs.run_job(period_id, user_id)
+
+
+@shared_task(ignore_result=True)
+def publish_allocation_job(allocation_id: int, user_id: int) -> bool:
+    """The publication an agent confirmed (services.allocation_jobs)."""
+    return allocation_jobs.publish_job(allocation_id, user_id)

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -21,9 +22,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from ground.admin_mixins import ReadOnlyAdminMixin, state_label
 from ground.spreadsheets import safe_cell
 
-from .. import allocation_queries, services
+from .. import allocation_queries
 from ..deadlines import format_day
 from ..models import Allocation, AllocationPriority, AllocationRule, BookingPeriod, Wish
+from ..services import allocation_jobs
 
 RUN = "reservations.run_allocation"
 PUBLISH = "reservations.publish_allocation"
@@ -125,7 +127,8 @@ class AllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "period": period, "rules": allocation_queries.rules_for_parents(),
             "wish_count": wishes.count(),
             "household_count": wishes.values("family").distinct().count(),
-            "runs": list(period.allocations.select_related("created_by", "published_by"))})
+            "runs": list(period.allocations.select_related("created_by", "published_by")),
+            "busy": allocation_jobs.busy(period, timezone.now())})
 
     def run_view(self, request, period_id):
         if not request.user.has_perm(RUN):
@@ -133,13 +136,29 @@ class AllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if request.method != "POST":
             return redirect("admin:reservations_allocation_period", period_id)
         try:
-            allocation = services.run_allocation(period_id, request.user)
+            allocation_jobs.request_run(period_id, request.user)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return redirect("admin:reservations_allocation_period", period_id)
-        self.message_user(request, _t("Brouillon calculé : vérifiez-le avant de publier."),
-                          messages.SUCCESS)
-        return redirect("admin:reservations_allocation_draft", allocation.pk)
+        return self._after_job(request, period_id, _t(
+            "Brouillon calculé : vérifiez-le avant de publier."), "draft")
+
+    def _after_job(self, request, period_id, done: str, page: str):
+        """Where the agent goes once the job is asked: to its result when the worker has
+        already done it (a small period, or the demo's inline worker), else to the period's
+        page, which says what is being done."""
+        period = BookingPeriod.objects.get(pk=period_id)
+        if period.allocation_job:
+            self.message_user(request, _t(
+                "C'est parti : le traitement se fait en arrière-plan. Actualisez cette page "
+                "dans quelques instants pour voir son résultat."), messages.INFO)
+        elif period.allocation_job_error:
+            self.message_user(request, period.allocation_job_error, messages.ERROR)
+        else:
+            latest = period.allocations.order_by("-pk").first()
+            self.message_user(request, done, messages.SUCCESS)
+            return redirect(f"admin:reservations_allocation_{page}", latest.pk)
+        return redirect("admin:reservations_allocation_period", period_id)
 
     def _allocation(self, pk) -> Allocation:
         return get_object_or_404(Allocation.objects.select_related("period__activity"), pk=pk)
@@ -168,14 +187,13 @@ class AllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         allocation = self._allocation(pk)
         if request.method == "POST":
             try:
-                services.publish_allocation(allocation.pk, request.user)
+                allocation_jobs.request_publication(allocation.pk, request.user)
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
                 return redirect("admin:reservations_allocation_draft", allocation.pk)
-            self.message_user(request, _t("Attribution publiée : les familles sont prévenues "
-                                          "par e-mail et la graine du tirage est révélée."),
-                              messages.SUCCESS)
-            return redirect("admin:reservations_allocation_statistics", allocation.pk)
+            return self._after_job(request, allocation.period_id, _t(
+                "Attribution publiée : les familles sont prévenues par e-mail et la graine "
+                "du tirage est révélée."), "statistics")
         return self._page(request, "publish", _t("Publier l'attribution"), {
             "allocation": allocation, "period": allocation.period,
             "stats": allocation_queries.statistics(allocation)})

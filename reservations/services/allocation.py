@@ -71,6 +71,21 @@ ENTRY_FIELDS = ["allocation", "child", "slot", "family", "outcome", "priority_cl
                 "draw_number", "waiting_order", "excluded_reason"]
 
 
+def check_runnable(period: BookingPeriod, now) -> None:
+    """Raise the French reason why `period` cannot be allocated now, if any."""
+    if not period.allocates:
+        raise ValidationError(_("Cette période n'est pas en mode attribution."))
+    if now < period.wishes_close_at:
+        raise ValidationError(_("Les vœux sont ouverts jusqu'au %(moment)s : "
+                                "l'attribution se lance après.") % {
+            "moment": format_moment(period.wishes_close_at)})
+    if period.allocation_published_at is not None:
+        raise ValidationError(_("L'attribution de cette période est déjà publiée."))
+    if not period.draw_secret:
+        raise ValidationError(_("Le secret du tirage n'a pas été fixé avant l'ouverture "
+                                "des vœux : l'attribution ne peut pas être vérifiable."))
+
+
 def run_allocation(period_id, staff_user, *, now=None) -> Allocation:
     """A draft run of the period, after its wish window: the wishes, each child's criteria
     and the slots' free places are frozen in it; the wishes no rule allows any more (file,
@@ -80,17 +95,7 @@ def run_allocation(period_id, staff_user, *, now=None) -> Allocation:
     with transaction.atomic():
         period = BookingPeriod.objects.select_for_update().select_related(
             "activity__school_year").get(pk=period_id)
-        if not period.allocates:
-            raise ValidationError(_("Cette période n'est pas en mode attribution."))
-        if now < period.wishes_close_at:
-            raise ValidationError(_("Les vœux sont ouverts jusqu'au %(moment)s : "
-                                    "l'attribution se lance après.") % {
-                "moment": format_moment(period.wishes_close_at)})
-        if period.allocation_published_at is not None:
-            raise ValidationError(_("L'attribution de cette période est déjà publiée."))
-        if not period.draw_secret:
-            raise ValidationError(_("Le secret du tirage n'a pas été fixé avant l'ouverture "
-                                    "des vœux : l'attribution ne peut pas être vérifiable."))
+        check_runnable(period, now)
         wishes = allocation_queries.period_wishes(period)
         children = {w.child_id: w.child for w in wishes}
         year = period.activity.school_year

@@ -20,6 +20,7 @@ from reservations.models import (
     AllocationRule,
     BookingPeriod,
     Reservation,
+    Slot,
 )
 from tests.helpers import flash_messages, page_text
 from tests.scenarios.accounts import StaffFactory, login, staff_without
@@ -27,6 +28,12 @@ from tests.scenarios.allocation import allocation_activity, household, wish
 from tests.scenarios.enrolments import ActivityFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def worker(django_capture_on_commit_callbacks):
+    """The tasks a request queues at its commit, run (execute=True) or left waiting."""
+    return django_capture_on_commit_callbacks
 
 
 @pytest.fixture
@@ -81,7 +88,10 @@ def test_first_come_cannot_open_before_the_wishes_close(staff_client):
     assert not BookingPeriod.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_agent_runs_reads_and_publishes_an_allocation(wished):
+    """Committed for real: the demo's inline worker (or a small period's quick one) has done
+    the job when the agent's request returns, so he lands on its result."""
     client = login(StaffFactory())
     with time_machine.travel(wished.after, tick=False):
         response = client.post(_url("run", wished.period.pk), follow=True)
@@ -109,8 +119,8 @@ def test_an_agent_runs_reads_and_publishes_an_allocation(wished):
     assert draw.reproduce(frozen, allocation.seed)[1] == allocation.result_digest
 
 
-def test_statistics_export_demand_fill_and_share_per_class(wished):
-    with time_machine.travel(wished.after, tick=False):
+def test_statistics_export_demand_fill_and_share_per_class(wished, worker):
+    with time_machine.travel(wished.after, tick=False), worker(execute=True):
         client = login(StaffFactory())
         client.post(_url("run", wished.period.pk))
     allocation = Allocation.objects.get()
@@ -127,14 +137,15 @@ def test_statistics_export_demand_fill_and_share_per_class(wished):
     assert sum(int(r[3]) for r in classes) == sum(int(r[5]) for r in days)
 
 
-def test_running_and_publishing_need_their_own_permissions(wished):
+def test_running_and_publishing_need_their_own_permissions(wished, worker):
     reader = login(staff_without("run_allocation", "publish_allocation"))
     with time_machine.travel(wished.after, tick=False):
         assert reader.post(_url("run", wished.period.pk)).status_code == 403
         assert not Allocation.objects.exists()
         assert reader.get(_url("period", wished.period.pk)).status_code == 200
         runner = login(staff_without("publish_allocation"))
-        runner.post(_url("run", wished.period.pk))
+        with worker(execute=True):
+            runner.post(_url("run", wished.period.pk))
         allocation = Allocation.objects.get()
         assert runner.get(_url("draft", allocation.pk)).status_code == 200
         assert runner.post(_url("publish", allocation.pk)).status_code == 403
@@ -179,3 +190,63 @@ def test_staff_reorder_the_communes_rules_in_one_save_of_the_list(staff_client):
     response = staff_client.post("/gestion/reservations/allocationrule/", data, follow=True)
     assert response.status_code == 200
     assert [r.kind for r in allocation_queries.rules()][:2] == [rules[1].kind, rules[0].kind]
+
+
+def test_a_run_is_done_by_the_worker_the_page_says_so_meanwhile(wished, worker):
+    """A town's run takes longer than a request may: the agent's click queues it; until the
+    worker has done it the period's page says what is being done and refuses a second run;
+    then the draft is there."""
+    client = login(StaffFactory())
+    with time_machine.travel(wished.after, tick=False):
+        with worker() as queued:
+            response = client.post(_url("run", wished.period.pk), follow=True)
+        assert response.redirect_chain[-1][0] == _url("period", wished.period.pk)
+        assert "en arrière-plan" in " ".join(flash_messages(response))
+        page = page_text(client.get(_url("period", wished.period.pk)))
+        assert "En cours : calcul d'un brouillon" in page
+        assert "Lancer l’attribution" not in page
+        assert not Allocation.objects.exists()
+        again = client.post(_url("run", wished.period.pk), follow=True)
+        assert any("déjà en cours" in m for m in flash_messages(again))
+        for task in queued:
+            task()
+        page = page_text(client.get(_url("period", wished.period.pk)))
+    assert Allocation.objects.get().state == Allocation.State.DRAFT
+    assert "En cours" not in page and "Relancer l’attribution" in page
+
+
+def test_a_publication_the_worker_refuses_is_explained_on_the_page(wished, worker):
+    """Staff changed a day's places between the confirmation and the worker's turn: nothing
+    is published and the agent reads why on the period's page."""
+    client = login(StaffFactory())
+    with time_machine.travel(wished.after, tick=False):
+        with worker(execute=True):
+            client.post(_url("run", wished.period.pk))
+        allocation = Allocation.objects.get()
+        with worker() as queued:
+            client.post(_url("publish", allocation.pk))
+        Slot.objects.filter(pk__in=[s.pk for s in wished.slots]).update(capacity=0)
+        with worker(execute=True):
+            for task in queued:
+                task()
+        page = page_text(client.get(_url("period", wished.period.pk)))
+    assert "Le dernier traitement demandé n'a pas abouti" in page
+    assert "relancez l'attribution avant de publier" in page
+    allocation.refresh_from_db()
+    assert allocation.state == Allocation.State.DRAFT and not Reservation.objects.exists()
+
+
+def test_a_job_the_worker_lost_no_longer_blocks_after_a_while(wished, worker):
+    from reservations.services.allocation_jobs import STALE
+
+    client = login(StaffFactory())
+    with time_machine.travel(wished.after, tick=False), worker():
+        client.post(_url("run", wished.period.pk))  # the worker never runs it (a restart)
+    later = wished.after + STALE + datetime.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        with worker(execute=True):
+            client.post(_url("run", wished.period.pk))
+        page = page_text(client.get(_url("period", wished.period.pk)))
+    assert Allocation.objects.get().state == Allocation.State.DRAFT
+    assert "En cours" not in page
+    assert not BookingPeriod.objects.get(pk=wished.period.pk).allocation_job
