@@ -135,3 +135,26 @@ def test_a_guardian_of_the_same_household_downloads_too(
     path = path_of(e_mailed_link(household))
     client.force_login(second.user)
     assert client.get(path).status_code == 200
+
+
+def test_the_dpo_reads_who_asked_for_an_export_never_the_archive(
+        client, household, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission
+
+    from tests.scenarios.accounts import StaffFactory, login
+
+    client.force_login(household.user)
+    ask(client, django_capture_on_commit_callbacks)
+    export = DataExport.objects.get()
+    register = "/gestion/portail/dataexport/"
+    assert login(StaffFactory()).get(register).status_code == 403  # not the service's work
+    dpo = StaffFactory()
+    dpo.user_permissions.add(Permission.objects.get(codename="view_dataexport"))
+    page = login(dpo).get(register)
+    assert page.status_code == 200
+    text = visible_text(page)
+    assert str(household.family) in text and "Prête" in text
+    html = page.content.decode() + login(dpo).get(
+        f"{register}{export.pk}/change/").content.decode()
+    assert os.path.basename(export.file.name) not in html  # no link to the archive
+    assert f"/famille/mes-donnees/{export.pk}/" not in html

@@ -6,8 +6,12 @@ import importlib
 import re
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Permission
+
+pytestmark = pytest.mark.django_db
 
 DOC = Path(settings.BASE_DIR) / "docs" / "donnees-personnelles.md"
 APPS = ("ground", "familles", "inscriptions", "reservations", "facturation", "portail")
@@ -21,8 +25,12 @@ def cited() -> list[str]:
 
 
 def resolves(name: str) -> bool:
-    """A dotted module path to a module, class, function or attribute, or app.Model[.field]."""
+    """A dotted module path to a module, class, function or attribute, app.Model[.field], or
+    a permission (app.codename)."""
     parts = name.split(".")
+    if len(parts) == 2 and Permission.objects.filter(content_type__app_label=parts[0],
+                                                     codename=parts[1]).exists():
+        return True
     for cut in range(len(parts), 0, -1):
         try:
             found = importlib.import_module(".".join(parts[:cut]))
@@ -73,3 +81,5 @@ def test_the_check_itself_catches_what_does_not_exist():
     assert resolves("inscriptions.FamilyQuotient.source_document")
     assert not resolves("familles.retention.no_such_function")
     assert not resolves("inscriptions.NoSuchModel")
+    assert resolves("inscriptions.view_health_data")
+    assert not resolves("inscriptions.view_everything")
