@@ -37,3 +37,20 @@ def purge_outbox_bodies(now=None) -> int:
              .update(body_text="", body_html="", sealed_body=""))
     logger.info("Retention: %d outbox bodies emptied", count)
     return count
+
+
+@transaction.atomic
+def forget_address(address: str, replacement: str) -> int:
+    """A closed account: the e-mails already sent (or abandoned) to `address` lose their body
+    and name `replacement` instead; a pending one (the farewell e-mail) is still sent, and
+    loses its body with the others after the commune's period."""
+    messages = (OutboxMessage.objects.select_for_update()
+                .filter(to__contains=[address])
+                .exclude(status=OutboxMessage.Status.PENDING))
+    count = 0
+    for message in messages:
+        message.to = [replacement if to == address else to for to in message.to]
+        message.body_text = message.body_html = message.sealed_body = ""
+        message.save(update_fields=["to", "body_text", "body_html", "sealed_body"])
+        count += 1
+    return count
