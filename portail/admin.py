@@ -13,7 +13,10 @@ from django.utils.translation import ngettext
 
 from ground.admin_mixins import state_label
 
-from . import admin_family  # noqa: F401  (the family's page registers its URLs)
+from . import (
+    admin_erasure,  # noqa: F401  (erasure requests)
+    admin_family,  # noqa: F401  (the family's page registers its URLs)
+)
 from .audiences import preview
 from .forms import MessageForm
 from .messaging import save_draft, send_message
