@@ -95,5 +95,7 @@ def erasure_officer():
     return staff
 
 
-def pending_request(guardian):
-    return erasure.request_erasure(guardian.user, guardian.family, confirmed=True)
+def pending_request(guardian, message=""):
+    """The guardian's request to close the account, waiting for the service."""
+    return erasure.request_erasure(guardian.user, guardian.family, confirmed=True,
+                                   message=message)
