@@ -49,8 +49,8 @@ class ErasureRequestAdmin(DecisionAdminMixin, ReadOnlyAdminMixin, admin.ModelAdm
     refused_message = _("Demande refusée ; la famille est prévenue par e-mail.")
 
     @admin.display(description=_("état"), ordering="state")
-    def state_words(self, request):
-        return state_label(request.get_state_display(), STATE_CSS[request.state])
+    def state_words(self, obj):
+        return state_label(obj.get_state_display(), STATE_CSS[obj.state])
 
     def accept_object(self, obj, user):
         return erasure.approve_erasure(obj.pk, user)

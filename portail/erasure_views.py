@@ -8,22 +8,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from familles.access import family_of
-
 from . import erasure
 from .erasure_plan import plan_for
 from .forms import ErasureRequestForm
-
-PROFILE = "familles:profile"
+from .personal_data_views import PROFILE, own_family
 
 
 @login_required
 def erasure_request(request):
     """« Fermer mon compte et effacer nos données »: what goes, what the law keeps, then the
     confirmed request."""
-    family = family_of(request.user)
-    if family is None:
-        raise Http404
+    family = own_family(request)
     form = ErasureRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,9 +40,7 @@ def erasure_request(request):
 @require_POST
 def erasure_cancel(request, pk):
     """« Annuler ma demande », from « Profil »: the account's own request only (404)."""
-    family = family_of(request.user)
-    if family is None:
-        raise Http404
+    family = own_family(request)
     try:
         cancelled = erasure.cancel_erasure(request.user, family, pk)
     except ValidationError as error:
