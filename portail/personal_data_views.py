@@ -8,6 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from familles.access import family_of
+
 from . import personal_data
 
 PROFILE = "familles:profile"
@@ -15,7 +17,9 @@ PROFILE = "familles:profile"
 
 def own_family(request):
     """The requesting guardian's household; 404 for an account without one."""
-    family = own_family(request)
+    family = family_of(request.user)
+    if family is None:
+        raise Http404
     return family
 
 
