@@ -44,8 +44,9 @@ def request_erasure(user, family: Family, *, confirmed: bool, message: str = "")
                     family=family, requested_by=user, message=message.strip()[:2000])
         except IntegrityError as exc:  # the constraint, should the lock be bypassed
             raise ValidationError(ALREADY_PENDING) from exc
-        journal.record(family, _("Fermeture du compte de %(email)s et effacement des données "
-                                 "demandés.") % {"email": user.email},
+        # The guardian's name, not the e-mail: the journal stays after the erasure.
+        journal.record(family, _("Fermeture du compte de %(name)s et effacement des données "
+                                 "demandés.") % {"name": user.guardian},
                        actor=user, channel=FamilyEvent.Channel.ONLINE)
         queue_email("erasure_requested", user.email, {"request": request})
     return request
