@@ -14,10 +14,12 @@ from django.urls import reverse
 from familles.models import Contact, Document, FamilyEvent, User
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, FamilyQuotient
+from portail.erasure import approve_erasure
 from portail.models import DataExport, ErasureRequest
 from reservations.models import AbsenceJustification, Reservation
 from tests.helpers import flash_messages, stored_files, visible_text
 from tests.scenarios.accounts import PASSWORD, login, password_login
+from tests.scenarios.billing import InvoiceFactory, pay
 from tests.scenarios.erasure import (
     accounting_rows,
     erasure_officer,
@@ -230,3 +232,22 @@ def test_a_second_guardian_still_using_the_portal_keeps_the_household(
     assert Reservation.objects.get(pk=household.future.pk).state == Reservation.State.CONFIRMED
     household.guardian.refresh_from_db()
     assert household.guardian.user.is_active and household.guardian.mobile_phone
+
+
+def test_an_unpaid_invoice_keeps_the_households_address_for_recovery(
+        guardian, django_capture_on_commit_callbacks):
+    family = guardian.family
+    family.address, family.postal_code, family.city = "3 rue des Lilas", "56000", "Kerbrume"
+    family.save()
+    owed = InvoiceFactory(issued=True, family=family, total_cents=3000)
+    pay(owed, amount_cents=1000)
+    page = visible_text(login(guardian.user).get(PAGE))
+    assert "l'adresse du foyer est gardée tant qu'elle n'est pas réglée" in page
+    request = pending_request(guardian)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_erasure(request.pk, erasure_officer())
+
+    family.refresh_from_db()
+    assert (family.address, family.city) == ("3 rue des Lilas", "Kerbrume")
+    assert not User.objects.get(pk=guardian.user_id).is_active
