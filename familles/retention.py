@@ -18,7 +18,7 @@ from ground.commune import commune
 from ground.outbox import queue_email
 from ground.retention import purge_access_log
 
-from .models import Contact, Document, DocumentAccess, Guardian, User
+from .models import Contact, Document, DocumentAccess, FamilyEvent, Guardian, User
 
 logger = logging.getLogger(__name__)
 
@@ -108,21 +108,29 @@ def others_active(family_id: int, user_id: int) -> bool:
         user_id=user_id).exists()
 
 
+def anonymous_email(user_id: int) -> str:
+    """What a closed account's address becomes (unique, and never deliverable)."""
+    return f"anonyme-{user_id}@invalid.invalid"
+
+
 GUARDIAN_CONTACT_FIELDS = {"mobile_phone": "", "home_phone": "", "work_phone": ""}
 
 
 @transaction.atomic
-def anonymise_account(user_id: int) -> bool:
-    """Close an inactive parent's account and remove the household's contact data and
-    documents. Invoices, payments and the names on them are accounting records: never
-    touched (see the docs for what stays). Idempotent: a closed account is left alone."""
+def anonymise_account(user_id: int, *, keep_address: bool = False) -> bool:
+    """Close a parent's account (inactive, or erased on request) and, when nobody else in the
+    household uses the portal, remove its contact data, documents and printed letters.
+    Invoices, payments and the names on them are accounting records: never touched (see the
+    docs for what stays). `keep_address`: an invoice is unpaid, the public accountant needs
+    the household's postal address to recover it (the roof decides: billing is above).
+    Idempotent: a closed account is left alone."""
     user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
     if user is None:
         return False
     guardian = Guardian.objects.select_related("family").get(user=user)
     family = guardian.family
     EmailAddress.objects.filter(user=user).delete()
-    user.email = f"anonyme-{user.pk}@invalid.invalid"
+    user.email = anonymous_email(user.pk)
     user.first_name = user.last_name = ""
     user.is_active = False
     user.inactivity_warned_at = None
@@ -131,15 +139,22 @@ def anonymise_account(user_id: int) -> bool:
     for field, value in GUARDIAN_CONTACT_FIELDS.items():
         setattr(guardian, field, value)
     guardian.save(update_fields=list(GUARDIAN_CONTACT_FIELDS))
+    # The journal named the account by its e-mail when it had no name: the guardian's name
+    # (kept on the invoices) instead.
+    FamilyEvent.objects.filter(actor=user).update(actor_name=str(guardian))
     Guardian.history.filter(id=guardian.pk).update(**GUARDIAN_CONTACT_FIELDS)
     # The household's address and contacts go only when nobody in it still uses the portal.
     if not others_active(family.pk, user.pk):
-        family.address = family.postal_code = family.city = ""
-        family.save(update_fields=["address", "postal_code", "city"])
-        type(family).history.filter(id=family.pk).update(address="", postal_code="", city="")
+        if not keep_address:
+            family.address = family.postal_code = family.city = ""
+            family.save(update_fields=["address", "postal_code", "city"])
+            type(family).history.filter(id=family.pk).update(address="", postal_code="",
+                                                             city="")
         family.contacts.all().delete()
         Contact.history.filter(family_id=family.pk).delete()
         for document in family.documents.all():
             delete_document(document)
+        # A printed letter said what an e-mail would have: its copy is no longer needed.
+        family.letters.filter(printed_at__isnull=False).delete()
     logger.info("Retention: account %d anonymised", user.pk)
     return True

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from .links import DATA_EXPORT_PATH, PRIVACY_PATH
+from .links import DATA_EXPORT_PATH, ERASURE_PATH, PRIVACY_PATH
 from .models import CommuneSettings
 
 
@@ -82,4 +82,4 @@ post_delete.connect(_changed, sender=CommuneSettings, dispatch_uid="ground.commu
 
 def context_processor(request):
     return {"commune": commune(), "privacy_path": PRIVACY_PATH,
-            "data_export_path": DATA_EXPORT_PATH}
+            "data_export_path": DATA_EXPORT_PATH, "erasure_path": ERASURE_PATH}

@@ -8,6 +8,8 @@ from django.conf import settings
 PRIVACY_PATH = "/donnees-personnelles/"
 # Where a parent asks for a copy of the household's data (the roof's), from « Profil ».
 DATA_EXPORT_PATH = "/famille/mes-donnees/"
+# Where a parent asks to close the account and erase the data (the roof's), from « Profil ».
+ERASURE_PATH = "/famille/fermer-mon-compte/"
 
 
 def absolute(path: str) -> str:

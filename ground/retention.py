@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .commune import commune
 from .models import OutboxMessage
+from .outbox_queries import addressed_to
 
 logger = logging.getLogger(__name__)
 
@@ -36,4 +37,21 @@ def purge_outbox_bodies(now=None) -> int:
              .exclude(body_text="", body_html="", sealed_body="")
              .update(body_text="", body_html="", sealed_body=""))
     logger.info("Retention: %d outbox bodies emptied", count)
+    return count
+
+
+@transaction.atomic
+def forget_address(address: str, replacement: str) -> int:
+    """A closed account: the e-mails already sent (or abandoned) to `address` lose their body
+    and name `replacement` instead; a pending one (the farewell e-mail) is still sent, and
+    loses its body with the others after the commune's period."""
+    messages = (OutboxMessage.objects.select_for_update()
+                .filter(addressed_to([address]))
+                .exclude(status=OutboxMessage.Status.PENDING))
+    count = 0
+    for message in messages:
+        message.to = [replacement if to == address else to for to in message.to]
+        message.body_text = message.body_html = message.sealed_body = ""
+        message.save(update_fields=["to", "body_text", "body_html", "sealed_body"])
+        count += 1
     return count

@@ -17,7 +17,7 @@ from familles.retention import delete_document
 from ground.commune import commune
 from ground.retention import purge_access_log
 
-from .models import AnnualFile, HealthDataAccess
+from .models import AnnualFile, FamilyQuotient, HealthDataAccess
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def clear_health(annual_file: AnnualFile) -> None:
             delete_document(document)
 
 
-def _has_health():
+def has_health():
+    """Dossiers whose health part is not empty (also what an erasure plan counts)."""
     return ~Q(**{name: value for name, value in CLEARED_HEALTH.items()
                 if name not in HEALTH_DOCUMENTS}) | Q(vaccination_document__isnull=False) | Q(
         pai_document__isnull=False)
@@ -63,7 +64,7 @@ def _has_health():
 def purge_health_data(today=None) -> int:
     today = today or timezone.localdate()
     files = (AnnualFile.objects.select_for_update(of=("self",))
-             .filter(_has_health(), school_year__end_date__lt=today - relativedelta(years=2))
+             .filter(has_health(), school_year__end_date__lt=today - relativedelta(years=2))
              .exclude(_still_enrolled(today))
              .select_related("school_year", "vaccination_document", "pai_document"))
     count = 0
@@ -86,6 +87,11 @@ def release_expired_documents(today=None) -> int:
         released += AnnualFile.objects.filter(
             school_year__end_date__lt=today,
             **{f"{name}__valid_until__lt": cutoff}).update(**{name: None})
+    # A quotient decision past its own validity lets go of its proof too: the decision's
+    # figures (value, dates, who set it) stay, the income proof can go (PROTECT otherwise).
+    released += FamilyQuotient.objects.filter(
+        valid_until__lt=today, source_document__valid_until__lt=cutoff).update(
+        source_document=None)
     logger.info("Retention: %d expired documents released by closed dossiers", released)
     return released
 
@@ -96,12 +102,14 @@ def purge_health_accesses(now=None) -> int:
 
 @transaction.atomic
 def release_family(family_id: int) -> int:
-    """An anonymised household: every dossier of its children loses its health part and lets
-    go of its documents (the familles app deletes them next)."""
+    """A household closed (inactive, or erased on request): every dossier of its children
+    loses its health part and lets go of its documents, and its quotient decisions of their
+    income proofs, keeping their figures (the familles app deletes the documents next)."""
     files = AnnualFile.objects.select_for_update(of=("self",)).filter(
         child__family_id=family_id).select_related("vaccination_document", "pai_document")
     for annual_file in files:
         clear_health(annual_file)
     AnnualFile.objects.filter(child__family_id=family_id).update(
         custody_document=None, income_document=None)
+    FamilyQuotient.objects.filter(family_id=family_id).update(source_document=None)
     return len(files)

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from ground.admin_mixins import state_label
 
 from . import (
+    admin_erasure,  # noqa: F401  (erasure requests)
     admin_exports,  # noqa: F401  (the DPO's register of data exports)
     admin_family,  # noqa: F401  (the family's page registers its URLs)
 )

@@ -70,9 +70,9 @@ from reservations.models import (
     Slot,
 )
 
-from . import messaging
+from . import erasure, messaging
 from .demo_allocation import WORKSHOP, seed_allocation
-from .models import Message
+from .models import ErasureRequest, Message
 from .staff import ensure_staff_group
 
 DEMO_PASSWORD = "portail-demo-2026"
@@ -167,6 +167,7 @@ def seed() -> list[tuple[str, str, str]]:
     _seed_paperwork(staff, this_year.previous(), this_year)
     _seed_message(staff)
     _seed_counter_family(staff, this_year)
+    _seed_erasure_request()
 
     return [
         ("Agent du service (gestion)", STAFF_EMAIL, DEMO_PASSWORD),
@@ -177,6 +178,15 @@ def seed() -> list[tuple[str, str, str]]:
         ("Famille Le Gall, trois enfants inscrits", LE_GALL_EMAIL, DEMO_PASSWORD),
         ("Nouvelle famille, compte sans foyer", "nouveau@demo.example", DEMO_PASSWORD),
     ]
+
+
+def _seed_erasure_request() -> None:
+    """A pending erasure request for the agent to review: Paul Martin's (Claire still uses
+    the portal, so the plan closes only his account and the household stays)."""
+    paul = User.objects.get(email="martin.paul@demo.example")
+    if not ErasureRequest.objects.filter(requested_by=paul).exists():
+        erasure.request_erasure(paul, paul.guardian.family, confirmed=True,
+                                message="Nous nous séparons : Claire garde le compte du foyer.")
 
 
 def _seed_commune() -> None:

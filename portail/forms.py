@@ -63,3 +63,15 @@ class MessageForm(forms.ModelForm):
             if name not in kept:
                 data[name] = "" if name == "school" else None
         return data
+
+
+class ErasureRequestForm(forms.Form):
+    """A guardian asks to close the account (« Profil » → « Fermer mon compte… »)."""
+
+    confirm = forms.BooleanField(
+        label=_("J'ai compris : mon compte sera fermé et ces données effacées, sans retour en "
+                "arrière possible."),
+        error_messages={"required": _("Cochez la case pour confirmer votre demande.")})
+    message = forms.CharField(
+        label=_("Un message pour le service (facultatif)"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}))

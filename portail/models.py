@@ -167,3 +167,55 @@ class DataExport(models.Model):
 
     def __str__(self):
         return f"{self.family_id} – {self.requested_at:%d/%m/%Y %H:%M}"
+
+
+class ErasureRequest(models.Model):
+    """A guardian asks to close the account and erase the data (GDPR art. 17); staff see
+    the plan (portail/erasure_plan.py: what goes, what the law keeps) and approve or refuse
+    with a reason (portail/erasure.py). One pending request per account."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        DONE = "done", _("Approuvée, données effacées")
+        REFUSED = "refused", _("Refusée")
+        CANCELLED = "cancelled", _("Annulée par la famille")
+
+    family = models.ForeignKey("familles.Family", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("famille"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("demandée par"))
+    requested_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    message = models.TextField(_("message de la famille"), blank=True)
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.PENDING)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("examinée par"))
+    reviewed_at = models.DateTimeField(_("examinée le"), null=True, blank=True)
+    refusal_reason = models.TextField(_("motif du refus"), blank=True)
+    # What went and what stayed, counted at approval (the request's record afterwards).
+    outcome = models.JSONField(_("résultat"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("demande d'effacement")
+        verbose_name_plural = _("demandes d'effacement")
+        ordering = ["-requested_at", "-pk"]
+        permissions = [("approve_erasure", _("Peut approuver ou refuser une demande "
+                                             "d'effacement"))]
+        constraints = [
+            models.UniqueConstraint(fields=["requested_by"], condition=Q(state="pending"),
+                                    name="erasurerequest_one_pending_per_account"),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "cancelled"])
+                | Q(reviewed_by__isnull=False, reviewed_at__isnull=False),
+                name="erasurerequest_reviewed_has_who_and_when"),
+            models.CheckConstraint(condition=~Q(state="refused") | ~Q(refusal_reason=""),
+                                   name="erasurerequest_refusal_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.family} – {self.requested_at:%d/%m/%Y}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING

@@ -15,13 +15,19 @@ from . import personal_data
 PROFILE = "familles:profile"
 
 
+def own_family(request):
+    """The requesting guardian's household; 404 for an account without one."""
+    family = family_of(request.user)
+    if family is None:
+        raise Http404
+    return family
+
+
 @login_required
 @require_POST
 def request_data_export(request):
     """« Télécharger toutes nos données », from « Profil »."""
-    family = family_of(request.user)
-    if family is None:
-        raise Http404
+    family = own_family(request)
     try:
         personal_data.request_export(request.user, family)
     except ValidationError as error:
@@ -35,9 +41,7 @@ def request_data_export(request):
 @login_required
 def download_data_export(request, pk):
     """The ZIP, to a guardian of its household only (404 to anyone else), until it expires."""
-    family = family_of(request.user)
-    if family is None:
-        raise Http404
+    family = own_family(request)
     try:
         export = personal_data.open_export(request.user, family, pk)
     except personal_data.ExportExpired:

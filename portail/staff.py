@@ -90,7 +90,11 @@ STAFF_PERMISSIONS = {
     # Messages to families: staff write and edit drafts (a draft may be dropped); sending
     # is send_message, given apart. Deliveries are the send's record: read, never edited.
     "portail": {"message": ("view", "add", "change", "delete"),
-                "messagedelivery": ("view",)},
+                "messagedelivery": ("view",),
+                # Erasure requests: staff read them and their plan; approving or refusing is
+                # approve_erasure, given to an individual agent (the DPO's contact), not to
+                # the group.
+                "erasurerequest": ("view",)},
 }
 EXTRA_PERMISSIONS = [
     ("familles", "view_health_document"),

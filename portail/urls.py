@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from ground.links import DATA_EXPORT_PATH, PRIVACY_PATH
+from ground.links import DATA_EXPORT_PATH, ERASURE_PATH, PRIVACY_PATH
 
-from . import personal_data_views, views
+from . import erasure_views, personal_data_views, views
 
 # admin.site is portail.admin_site's: staff log in through allauth, with a second factor.
 admin.site.site_header = _("Portail Famille – Éducation Jeunesse")
@@ -29,6 +29,9 @@ urlpatterns = [
          name="data_export"),
     path(f"{DATA_EXPORT_PATH.lstrip('/')}<uuid:pk>/", personal_data_views.download_data_export,
          name="data_export_download"),
+    path(ERASURE_PATH.lstrip("/"), erasure_views.erasure_request, name="erasure_request"),
+    path(f"{ERASURE_PATH.lstrip('/')}<int:pk>/annuler/", erasure_views.erasure_cancel,
+         name="erasure_cancel"),
     path("sante/", views.health, name="health"),
     # Pages name their icon (templates/includes/favicon.html); a browser or a PDF reader
     # asking the conventional address is sent to the same file.

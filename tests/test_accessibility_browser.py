@@ -43,7 +43,7 @@ NEWCOMER_FORMS = ["/famille/creer/"]
 
 def parent_pages(objects) -> list[tuple[str, int]]:
     return [("/", 200), ("/messages/", 200), ("/famille/", 200), ("/famille/historique/", 200),
-            ("/famille/profil/", 200),
+            ("/famille/profil/", 200), ("/famille/fermer-mon-compte/", 200),
             ("/famille/enfants/ajouter/", 200), (objects["child_edit"], 200),
             ("/famille/entourage/", 200), ("/famille/entourage/ajouter/", 200),
             (objects["contact_edit"], 200), (objects["contact_delete"], 200),
@@ -66,7 +66,8 @@ def parent_pages(objects) -> list[tuple[str, int]]:
 
 
 def parent_forms(objects) -> list[str]:
-    return ["/famille/profil/", "/famille/", "/famille/enfants/ajouter/",
+    return ["/famille/profil/", "/famille/fermer-mon-compte/", "/famille/",
+            "/famille/enfants/ajouter/",
             "/famille/entourage/ajouter/", "/documents/", objects["new_annual_file"],
             objects["justify"], "/compte/password/change/", "/factures/prelevement/"]
 

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ground.commune.context_processor",
+                "portail.context_processors.erasure",
             ],
             # French wording (« 1er septembre », « d'Inès », « inscrite »): ground.french.
             "builtins": ["ground.templatetags.french"],

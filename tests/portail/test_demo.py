@@ -218,6 +218,19 @@ def test_staff_find_the_pending_passerelle_request(seeded):
     assert "Chloé Le Gall" in visible_text(response)
 
 
+def test_staff_find_paul_martins_pending_erasure_request_and_its_plan(seeded):
+    """The demo's erasure request: Claire still uses the portal, so only Paul's account
+    would go; the agent reads the plan (deciding is a permission the group has not)."""
+    client = Client()
+    client.force_login(User.objects.get(email=STAFF_EMAIL))
+    listing = client.get("/gestion/portail/erasurerequest/?state__exact=pending")
+    [request] = listing.context["cl"].result_list
+    assert request.requested_by.email == "martin.paul@demo.example"
+    page = visible_text(client.get(f"/gestion/portail/erasurerequest/{request.pk}/change/"))
+    assert "seuls ce compte et ses coordonnées sont effacés" in page
+    assert "Les factures émises" in page and "Approuver et effacer" not in page
+
+
 def test_demo_staff_reach_the_admin_with_the_printed_key_and_code(seeded):
     """The admin asks staff for a second factor: the demo prints the key of its staff, and
     `demo_code` the code of the moment, so that a newcomer tries the admin on day one."""

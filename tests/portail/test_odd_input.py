@@ -38,6 +38,7 @@ from tests.scenarios.accounts import UserFactory
 from tests.scenarios.allocation import periods_in_every_state
 from tests.scenarios.billing import InvoiceFactory, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
+from tests.scenarios.erasure import pending_request
 from tests.scenarios.families import ContactFactory, GuardianFactory
 from tests.scenarios.personal_data import ready_export
 from tests.scenarios.reservations import (
@@ -73,7 +74,8 @@ OWN = {
            "familles:document_delete": "document", "inscriptions:enrolment_withdraw":
            "requested_enrolment", "reservations:subscription": "canteen_enrolment",
            "facturation:invoice": "invoice", "facturation:invoice_pdf": "invoice",
-           "facturation:attestation_pdf": "attestation", "data_export_download": "data_export"},
+           "facturation:attestation_pdf": "attestation", "data_export_download": "data_export",
+           "erasure_cancel": "erasure_request"},
     "child_pk": "child", "year_pk": "year", "activity_pk": "open_activity",
     "reservation_pk": "reservation", "invoice_pk": "invoice", "attempt_pk": "attempt",
     "token": None,
@@ -248,6 +250,7 @@ def built_for(guardian) -> dict:
         "canteen_enrolment": canteen_enrolment, "requested_enrolment": requested,
         "reservation": reservation, "invoice": invoice, "attempt": attempt,
         "data_export": ready_export(guardian.user, guardian.family),
+        "erasure_request": pending_request(guardian),
         "document": AnnualFile.objects.get(child=child).vaccination_document,
         "contact": ContactFactory(family=guardian.family, children=[child]),
         "invitation": Invitation.objects.create(family=guardian.family,

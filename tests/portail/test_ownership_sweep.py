@@ -28,6 +28,7 @@ from facturation.services.attestations import payments_figures
 from familles.models import Child, Contact, Document, Family, Guardian, Invitation
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, Enrolment
+from portail.models import ErasureRequest
 from reservations.models import (
     AbsenceJustification,
     CalendarFeed,
@@ -40,6 +41,7 @@ from tests.helpers import page_text, stored_files
 from tests.scenarios.allocation import periods_in_every_state
 from tests.scenarios.billing import issued_invoice, priced_activity
 from tests.scenarios.enrolments import ActivityFactory, EnrolmentFactory
+from tests.scenarios.erasure import pending_request
 from tests.scenarios.families import ContactFactory
 from tests.scenarios.personal_data import ready_export
 from tests.scenarios.reservations import SlotFactory, bookable_activity, ready_child
@@ -98,6 +100,7 @@ SWEEP = {
     ("reservations:decline", "period_pk", "IntConverter"): "allocation_period",
     ("reservations:allocation_inputs", "period_pk", "IntConverter"): "allocation_period",
     ("data_export_download", "pk", "UUIDConverter"): "data_export",
+    ("erasure_cancel", "pk", "IntConverter"): "erasure_request",
 }
 # Objects that are not family B's (the catalogue, the school year): the URL is then scoped by
 # what the POST names (B's child), which must be refused all the same.
@@ -200,10 +203,11 @@ def world(guardian, other_guardian, stripe_server):
         data=payments_figures(b.family, this_year))
     allocation = periods_in_every_state(other_guardian, year)
     data_export = ready_export(other_guardian.user, b.family)
+    erasure_request = pending_request(other_guardian, message="Départ-B secret")
     b_objects = {
         "allocation_period": allocation["periods"]["published"],
         "decline_query": allocation["decline_query"],
-        "data_export": data_export,
+        "data_export": data_export, "erasure_request": erasure_request,
         "family": b.family, "guardian": other_guardian, "child": b_child, "year": year,
         "activity": activity, "canteen_enrolment": canteen_enrolment,
         "requested_enrolment": requested, "invoice": invoice, "attempt": attempt,
@@ -214,7 +218,7 @@ def world(guardian, other_guardian, stripe_server):
     # What would betray B if it appeared on a page A receives.
     secrets = [b_child.first_name, "Mamie-B", "Varicelle", invoice.number,
                str(invitation.token), feed.token, "carnet-de-noeline-b",
-               other_guardian.user.email, attestation.number]
+               other_guardian.user.email, attestation.number, "Départ-B"]
     return {"a": a, "b": b_objects, "secrets": secrets}
 
 
@@ -236,6 +240,7 @@ def snapshot(family: Family):
         "reservations": Reservation.objects.filter(family=family),
         "justifications": AbsenceJustification.objects.filter(reservation__family=family),
         "invoices": Invoice.objects.filter(family=family),
+        "erasure_requests": ErasureRequest.objects.filter(family=family),
         "slots": Slot.objects.all(),
     }
     state = {key: list(qs.order_by("pk").values()) for key, qs in scoped.items()}
@@ -326,7 +331,7 @@ def test_family_b_reaches_the_same_urls(name, converters, world, settings):
     # Declining names the day in its query: B's own granted day.
     query = b["decline_query"] if name == "reservations:decline" else ""
     response = client.get(url_for(name, converters, b) + query)
-    if name in ("facturation:pay", "inscriptions:enrolment_request"):
+    if name in ("facturation:pay", "inscriptions:enrolment_request", "erasure_cancel"):
         assert response.status_code == 405  # POST-only: the sweep's POSTs are what counts
     else:
         assert response.status_code == 200, f"{name}: {response.status_code}"

@@ -20,16 +20,18 @@ from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, HealthDataAccess
 from portail import retention
 from portail.tasks import apply_retention
+from reservations.models import AbsenceJustification
 from tests.helpers import stored_files, visible_text
 from tests.scenarios.accounts import StaffFactory
-from tests.scenarios.billing import InvoiceFactory, pay
-from tests.scenarios.enrolments import AnnualFileFactory, SchoolYearFactory
+from tests.scenarios.billing import InvoiceFactory, give_qf, pay
+from tests.scenarios.enrolments import ActivityFactory, AnnualFileFactory, SchoolYearFactory
 from tests.scenarios.families import (
     ChildFactory,
     ContactFactory,
     DocumentFactory,
     GuardianFactory,
 )
+from tests.scenarios.reservations import ReservationFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +125,44 @@ def test_documents_go_a_set_time_after_their_validity_unless_an_open_dossier_hol
     assert {open_file.income_document_id, still_valid.pk} <= remaining
     closed.refresh_from_db()
     assert closed.income_document_id is None
+
+
+def test_documents_held_by_a_quotient_or_a_justification_go_once_their_holder_is_past(
+        run_on):
+    """PROTECT holders let go: a quotient decision past its validity releases its income
+    proof, a decided absence justification older than the period its certificate; the
+    decisions stay, the documents and files go."""
+    with at(datetime.date(2025, 1, 10)):
+        family = GuardianFactory().family
+        quotient = give_qf(family, 750, valid_from=datetime.date(2024, 4, 1),
+                           valid_until=datetime.date(2025, 3, 31))
+        quotient.source_document = DocumentFactory(family=family,
+                                                   valid_until=datetime.date(2025, 3, 31))
+        quotient.save()
+        child = ChildFactory(family=family)
+        slot = SlotFactory(activity=ActivityFactory(
+            school_year=SchoolYearFactory(start_year=2024)), date=datetime.date(2025, 4, 1))
+        justification = AbsenceJustification.objects.create(
+            reservation=ReservationFactory(slot=slot, child=child),
+            reason=AbsenceJustification.Reason.ILLNESS, submitted_by=StaffFactory(),
+            state=AbsenceJustification.State.ACCEPTED,
+            document=DocumentFactory(family=family, kind=Document.Kind.MEDICAL_CERTIFICATE))
+    held = [quotient.source_document, justification.document]
+    paths = {document.file.path for document in held}
+
+    counts = run_on(datetime.date(2026, 3, 31))  # twelve months: the last day kept
+    assert counts["justification_documents"] == 0
+    assert Document.objects.filter(pk__in=[d.pk for d in held]).count() == 2
+
+    counts = run_on(datetime.date(2026, 4, 2))
+    assert counts["justification_documents"] == 1 and counts["documents"] == 1
+    assert not Document.objects.filter(pk__in=[d.pk for d in held]).exists()
+    assert paths.isdisjoint(str(path) for path in stored_files())
+    quotient.refresh_from_db()
+    justification.refresh_from_db()
+    assert (quotient.value, quotient.source_document) == (750, None)
+    assert (justification.state, justification.document) == (
+        AbsenceJustification.State.ACCEPTED, None)
 
 
 def test_outbox_bodies_and_access_logs_expire_metadata_stays(run_on):
