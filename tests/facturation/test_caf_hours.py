@@ -26,6 +26,7 @@ from facturation.caf import caf_hours
 from facturation.models import CreditNote, InvoiceLine
 from ground.commune import update_commune
 from inscriptions.models import AnnualFile
+from tests.scenarios.accounts import login, staff_without
 from tests.scenarios.attestations import YEAR, catalogue, issued, present
 from tests.scenarios.enrolments import AnnualFileFactory
 from tests.scenarios.families import ChildFactory, FamilyFactory
@@ -135,3 +136,15 @@ def test_staff_download_the_month_as_csv_and_the_year_as_xlsx(month, staff_clien
 
     missing = staff_client.post(url, {"period": "year", "file_format": "csv"})
     assert missing.status_code == 400 and "Indiquez l&#x27;année." in missing.content.decode()
+
+
+def test_the_hours_need_both_the_invoices_and_the_registers_permissions(month):
+    """The figures come from invoices and registers: staff allowed to read only one of them
+    get neither the page nor the file."""
+    url = reverse("admin:facturation_invoice_caf")
+    asked = {"period": "month", "month": f"{YEAR}-03", "file_format": "csv"}
+    for missing in ("view_attendance", "view_invoice"):
+        client = login(staff_without(missing))
+        assert client.get(url).status_code == 403
+        response = client.post(url, asked)
+        assert response.status_code == 403 and b"Mercredis" not in response.content

@@ -15,8 +15,9 @@ from familles.models import Document
 from ground.admin_health import HealthDataAdminMixin
 from inscriptions import services
 from inscriptions.models import AnnualFile, HealthDataAccess
-from reservations.models import AbsenceJustification
+from reservations.models import AbsenceJustification, AllocationPriority
 from tests.helpers import page_text, visible_text
+from tests.scenarios.accounts import StaffFactory
 from tests.scenarios.enrolments import AnnualFileFactory
 from tests.scenarios.families import ChildFactory, DocumentFactory
 from tests.scenarios.health import (
@@ -32,6 +33,7 @@ from tests.scenarios.reservations import ReservationFactory
 FILES = "/gestion/inscriptions/annualfile/"
 JUSTIFICATIONS = "/gestion/reservations/absencejustification/"
 DOCUMENTS = "/gestion/familles/document/"
+PRIORITIES = "/gestion/reservations/allocationpriority/"
 
 
 @pytest.fixture
@@ -314,3 +316,30 @@ def test_opening_a_justification_or_a_history_is_journaled(client, guardian, lou
     assert HealthDataAccess.objects.filter(action=HealthDataAccess.Action.LIST,
                                            health_fields__contains="reason").count() == 1
 
+
+
+def test_a_priority_reason_is_read_only_by_staff_with_the_permission(client, guardian):
+    """The reason of an allocation priority may tell a disability: hidden from the list and
+    the form of staff without the permission (saving the form keeps it), shown and journaled
+    for staff who hold it."""
+    child = ChildFactory(family=guardian.family, first_name="Lou", last_name="Martin")
+    priority = AllocationPriority.objects.create(child=child, note="Handicap moteur",
+                                                 set_by=StaffFactory())
+    change = f"{PRIORITIES}{priority.pk}/change/"
+    client.force_login(staff_without_health())
+    for url in (PRIORITIES, change):
+        page = client.get(url)
+        assert page.status_code == 200 and "Handicap moteur" not in page.content.decode()
+    saved = client.post(change, {"child": child.pk, "family": "", "valid_until": "2030-08-31"})
+    assert saved.status_code == 302
+    priority.refresh_from_db()
+    assert (priority.note, str(priority.valid_until)) == ("Handicap moteur", "2030-08-31")
+    assert not HealthDataAccess.objects.exists()
+
+    agent = health_staff()
+    client.force_login(agent)
+    assert "Handicap moteur" in visible_text(client.get(PRIORITIES))
+    assert "Handicap moteur" in client.get(change).content.decode()
+    assert sorted(HealthDataAccess.objects.filter(user=agent).values_list(
+        "action", "health_fields")) == [(HealthDataAccess.Action.LIST, "note"),
+                                         (HealthDataAccess.Action.VIEW, "note")]

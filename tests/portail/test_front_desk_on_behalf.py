@@ -11,14 +11,15 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from familles.models import Document, FamilyEvent
+from familles.models import Document, FamilyEvent, Letter
 from inscriptions.models import AnnualFile, Enrolment
 from reservations.deadlines import deadline_for
 from reservations.models import AbsenceJustification, Reservation
+from reservations.services.absences import accept_justification
 from reservations.services.on_behalf import book_for_family
 from tests.helpers import page_text, pdf_bytes, png_bytes
 from tests.scenarios.accounts import StaffFactory, login, staff_without
-from tests.scenarios.counter import FAMILY_PAGE
+from tests.scenarios.counter import FAMILY_PAGE, counter_family, ready_to_book
 from tests.scenarios.enrolments import ActivityFactory, AnnualFileFactory, SchoolYearFactory
 from tests.scenarios.families import ChildFactory, DocumentFactory, FamilyFactory
 from tests.scenarios.reservations import (
@@ -213,6 +214,29 @@ def test_an_absence_reported_by_phone(agent, guardian, parent_client):
         assert event.reason == "Appel de Mme Martin (mère), pris par Anne Guichet"
         assert "Maladie" not in event.summary and "Fièvre" not in event.summary
         parent_sees(parent_client, "justifiée auprès du service")
+
+
+def test_an_illness_reported_for_a_household_served_by_post_goes_in_no_letter(agent):
+    """A letter waits in clear until printed: the acknowledgement, which repeats the reason
+    (health data), has no paper form; the decision, which does not, is posted."""
+    activity = bookable_activity()
+    family = counter_family(agent)
+    child = family.children.get()
+    ready_to_book(child, activity)
+    reservation = ReservationFactory(slot=SlotFactory(activity=activity), child=child)
+    url = f"/gestion/reservations/absencejustification/pour-la-famille/{family.pk}/"
+    client = login(agent)
+    with past_the_deadline(reservation, (client, agent)):
+        response = client.post(url, {"channel": "phone", "reservation": reservation.pk,
+                                     "caller": "Mme Le Goff (mère)", "reason": "illness",
+                                     "details": "Varicelle"})
+        assert response.status_code == 302
+        assert not Letter.objects.filter(family=family).exists()
+        accept_justification(AbsenceJustification.objects.get(reservation=reservation).pk,
+                             agent)
+    [letter] = Letter.objects.filter(family=family)
+    assert letter.template == "absence_justification_accepted"
+    assert "Varicelle" not in letter.body_text and "Maladie" not in letter.body_text
 
 
 # The family's page -------------------------------------------------------------------------
