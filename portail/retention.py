@@ -3,6 +3,7 @@ each app purges its own data; the roof calls them in order, the apps above relea
 they hold before the apps below delete it. Every step is idempotent and its own transaction,
 so a run stopped half-way is finished by the next."""
 
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,11 +29,14 @@ def run(now=None) -> dict[str, int]:
         "health_accesses": inscriptions_retention.purge_health_accesses(now),
         "document_accesses": familles_retention.purge_document_accesses(now),
         "outbox_bodies": ground_retention.purge_outbox_bodies(now),
+        "allocation_priorities": reservations_retention.purge_past_priorities(today),
         "accounts_warned": familles_retention.warn_inactive_accounts(now),
         "accounts_anonymised": 0,
     }
     for user_id in familles_retention.accounts_to_anonymise(now):
         counts["accounts_anonymised"] += anonymise(user_id)
+    # Expired sessions (who was logged in, from where) stay in the database until cleared.
+    call_command("clearsessions")
     return counts
 
 

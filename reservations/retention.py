@@ -18,7 +18,13 @@ from familles.retention import delete_document
 from ground.commune import commune
 
 from .deadlines import slot_deadline
-from .models import AbsenceJustification, MealSubscription, Reservation, Wish
+from .models import (
+    AbsenceJustification,
+    AllocationPriority,
+    MealSubscription,
+    Reservation,
+    Wish,
+)
 from .services import booking, feeds
 
 logger = logging.getLogger(__name__)
@@ -36,6 +42,13 @@ def future_bookings(family_id: int, now=None) -> list[Reservation]:
                     .select_related("child", "slot__activity__deadline_rule")
                     .order_by("slot__date", "slot_id"))
     return [r for r in reservations if now < slot_deadline(r.slot)]
+
+
+def _forget_details(justifications) -> None:
+    """The family's words go from the justifications and from their history."""
+    justifications.exclude(details="").update(details="")
+    AbsenceJustification.history.filter(
+        id__in=justifications.values("pk")).exclude(details="").update(details="")
 
 
 def _drop_justification_documents(justifications) -> int:
@@ -69,9 +82,7 @@ def release_family(family_id: int, actor=None, now=None) -> dict[str, int]:
         family_id=family_id, slot__date__gte=timezone.localdate(now)).delete()
     feeds.revoke_feed(family_id, now)
     justifications = AbsenceJustification.objects.filter(reservation__family_id=family_id)
-    justifications.exclude(details="").update(details="")
-    AbsenceJustification.history.filter(
-        id__in=justifications.values("pk")).exclude(details="").update(details="")
+    _forget_details(justifications)
     documents = _drop_justification_documents(justifications)
     logger.info("Retention: household %d released its bookings (%d cancelled)", family_id,
                 cancelled)
@@ -81,13 +92,29 @@ def release_family(family_id: int, actor=None, now=None) -> dict[str, int]:
 
 @transaction.atomic
 def release_old_justification_documents(today=None) -> int:
-    """A decided justification whose day is older than the commune's document period lets
-    go of its document, which is deleted with its file (its decision stays)."""
+    """A decided justification whose day is older than the commune's document period loses
+    the family's words (its details may tell an illness) and its document, deleted with its
+    file; the decision (reason, state, who, when) stays: it decided what was billed.
+    Returns how many documents were deleted."""
     today = today or timezone.localdate()
     cutoff = today - relativedelta(months=commune().retention_document_months)
     justifications = AbsenceJustification.objects.filter(
-        reservation__slot__date__lt=cutoff, document__isnull=False).exclude(
-        state=AbsenceJustification.State.SUBMITTED)
+        reservation__slot__date__lt=cutoff).exclude(state=AbsenceJustification.State.SUBMITTED)
+    _forget_details(justifications)
     deleted = _drop_justification_documents(justifications)
     logger.info("Retention: %d documents of old absence justifications deleted", deleted)
+    return deleted
+
+
+@transaction.atomic
+def purge_past_priorities(today=None) -> int:
+    """A priority staff set until a date (its reason may tell a disability) goes the day
+    after, with its history: a run already made froze only which rule it satisfied."""
+    today = today or timezone.localdate()
+    past = AllocationPriority.objects.filter(valid_until__lt=today)
+    ids = list(past.values_list("pk", flat=True))
+    deleted, _by_model = AllocationPriority.objects.filter(pk__in=ids).delete()
+    # After the rows: deleting one writes its last state in the history.
+    AllocationPriority.history.filter(id__in=ids).delete()
+    logger.info("Retention: %d past allocation priorities deleted", deleted)
     return deleted

@@ -165,6 +165,50 @@ def test_documents_held_by_a_quotient_or_a_justification_go_once_their_holder_is
         AbsenceJustification.State.ACCEPTED, None)
 
 
+def test_old_justifications_words_past_priorities_and_expired_sessions_go(run_on, client):
+    """Health data with no rule of their own before: an old justification's details (« il
+    a la varicelle ») go with its certificate, its decision stays; a staff-set priority (its
+    reason may tell a disability) goes the day after its end, with its history; sessions
+    expired stay no longer in the database."""
+    from django.contrib.sessions.models import Session
+
+    from reservations.models import AllocationPriority
+
+    with at(datetime.date(2025, 1, 10)):
+        family = GuardianFactory().family
+        slot = SlotFactory(activity=ActivityFactory(
+            school_year=SchoolYearFactory(start_year=2024)), date=datetime.date(2025, 4, 1))
+        justification = AbsenceJustification.objects.create(
+            reservation=ReservationFactory(slot=slot, child=ChildFactory(family=family)),
+            reason=AbsenceJustification.Reason.ILLNESS, details="Il a la varicelle.",
+            submitted_by=StaffFactory(), state=AbsenceJustification.State.ACCEPTED)
+        priority = AllocationPriority.objects.create(
+            family=family, note="Handicap reconnu (MDPH)", set_by=StaffFactory(),
+            valid_until=datetime.date(2025, 8, 31))
+        lasting = AllocationPriority.objects.create(family=family, note="Suivi social",
+                                                    set_by=StaffFactory())
+        client.force_login(family.guardians.first().user)
+    assert Session.objects.exists()
+
+    counts = run_on(datetime.date(2025, 8, 31))  # its last day
+    assert counts["allocation_priorities"] == 0
+    justification.refresh_from_db()
+    assert justification.details == "Il a la varicelle."
+
+    counts = run_on(datetime.date(2025, 9, 1))
+    assert counts["allocation_priorities"] == 1
+    assert list(AllocationPriority.objects.all()) == [lasting]
+    assert not AllocationPriority.history.filter(id=priority.pk).exists()
+
+    run_on(datetime.date(2026, 4, 2))  # the day is older than the documents' period
+    justification.refresh_from_db()
+    assert (justification.details, justification.reason, justification.state) == (
+        "", AbsenceJustification.Reason.ILLNESS, AbsenceJustification.State.ACCEPTED)
+    assert not AbsenceJustification.history.filter(id=justification.pk).exclude(
+        details="").exists()
+    assert not Session.objects.exists()  # two weeks: expired long ago
+
+
 def test_outbox_bodies_and_access_logs_expire_metadata_stays(run_on):
     sent_on = datetime.date(2025, 2, 1)
     with at(sent_on, hour=10):
