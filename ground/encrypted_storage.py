@@ -61,6 +61,8 @@ class EncryptedFileSystemStorage(FileSystemStorage):
     def names(self, directory=""):
         """Every file stored under ``directory`` (relative names, as the models hold them)."""
         found = []
+        if not self.exists(directory):
+            return found  # a vault nothing was ever written to
         folders, files = self.listdir(directory)
         found += [f"{directory}/{file}" if directory else file for file in files]
         for folder in folders:

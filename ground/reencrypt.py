@@ -7,9 +7,12 @@ database, not as today's models read them."""
 
 from collections.abc import Callable
 
-from django.db import migrations, transaction
+from django.apps import apps as django_apps
+from django.db import connection, migrations, models, transaction
 
 from . import crypto
+from .encrypted_fields import EncryptedTextField
+from .encrypted_storage import EncryptedFileSystemStorage
 
 BATCH = 500
 
@@ -72,3 +75,46 @@ def encrypt_columns(app_label: str, fields_by_model: dict) -> migrations.RunPyth
         return step
 
     return migrations.RunPython(run(encrypt_if_clear), run(decrypt_if_token), elidable=False)
+
+
+# Everything under PORTAIL_FIELD_KEY, for `manage.py reencrypt` -----------------------------
+
+def encrypted_columns() -> list[tuple]:
+    """(model, field names) of every installed model with columns encrypted at rest: the
+    fields of the encrypted classes (their history's too), and the token columns a model
+    declares in ENCRYPTED_TOKEN_FIELDS (written by hand through ground/crypto.py)."""
+    found = []
+    for model in django_apps.get_models():
+        names = [f.name for f in model._meta.concrete_fields
+                 if isinstance(f, EncryptedTextField)]
+        names += [n for n in getattr(model, "ENCRYPTED_TOKEN_FIELDS", ()) if n not in names]
+        if names:
+            found.append((model, names))
+    return found
+
+
+def encrypted_storages() -> list[EncryptedFileSystemStorage]:
+    """The encrypted storages the models' file fields use, one per directory."""
+    found = {}
+    for model in django_apps.get_models():
+        for field in model._meta.concrete_fields:
+            storage = getattr(field, "storage", None)
+            if isinstance(field, models.FileField) and isinstance(
+                    storage, EncryptedFileSystemStorage):
+                found.setdefault(storage.location, storage)
+    return list(found.values())
+
+
+def reencrypt_everything(report: Callable[[str], None]) -> tuple[int, int]:
+    """Every encrypted value and file rewritten under the first key of PORTAIL_FIELD_KEY
+    (those still in clear encrypted); safe to run again. Returns (values, files)."""
+    values = files = 0
+    for model, names in encrypted_columns():
+        count = rewrite_model_columns(connection, model, names, rotate_or_encrypt)
+        report(f"{model._meta.label} ({', '.join(names)}): {count}")
+        values += count
+    for storage in encrypted_storages():
+        count = sum(storage.reencrypt(name) for name in storage.names())
+        report(f"{storage.location}: {count}")
+        files += count
+    return values, files
