@@ -19,8 +19,8 @@ from django.db.models.lookups import Exact, IsNull
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from . import crypto, validators
-from .fields import PhoneFormField
+from . import crypto
+from .fields import PhoneFieldMixin
 
 
 class EmptyOnlyExact(Exact):
@@ -94,20 +94,11 @@ class EncryptedTextField(models.TextField):
         return super().formfield(**kwargs)
 
 
-class EncryptedPhoneField(EncryptedTextField):
+class EncryptedPhoneField(PhoneFieldMixin, EncryptedTextField):
     """A phone number (ground.fields.PhoneField's check and spelling), encrypted."""
 
-    default_validators = [validators.validate_phone]
     description = _("Numéro de téléphone chiffré")
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", validators.PHONE_MAX_LENGTH)
         kwargs.setdefault("single_line", True)
         super().__init__(*args, **kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return validators.normalize_phone(value) if value else value
-
-    def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": PhoneFormField, **kwargs})
