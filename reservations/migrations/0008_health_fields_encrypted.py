@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     # rows written in clear are encrypted (reversed: decrypted), the history's too.
 
     dependencies = [
-        ('reservations', '0006_allocation'),
+        ('reservations', '0007_allocation_jobs'),
     ]
 
     operations = [
