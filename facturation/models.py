@@ -634,6 +634,10 @@ class Mandate(models.Model):
     rest (ground/crypto.py): `iban_encrypted` holds the token, `iban_masked` the only form
     any page shows (FR76 •••• •••• 0185)."""
 
+    # Columns holding tokens of ground/crypto.py, written by hand: `manage.py reencrypt`
+    # moves them to the newest key with the fields it finds by their class.
+    ENCRYPTED_TOKEN_FIELDS = ("iban_encrypted",)
+
     class Status(models.TextChoices):
         ACTIVE = "active", _("Actif")
         REVOKED = "revoked", _("Révoqué")
@@ -686,6 +690,8 @@ class Mandate(models.Model):
 class DebitBatch(models.Model):
     """A collection file (pain.008) staff download for the bank or the treasury. Its XML,
     which holds the debtors' IBANs, is kept encrypted (ground/crypto.py)."""
+
+    ENCRYPTED_TOKEN_FIELDS = ("xml_encrypted",)  # as Mandate's
 
     collection_date = models.DateField(_("date de prélèvement"))
     message_id = models.CharField(_("identifiant du fichier"), max_length=35, unique=True)

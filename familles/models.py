@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from ground.encrypted_storage import EncryptedFileSystemStorage
 from ground.fields import PhoneField
 from ground.validators import validate_birth_date, validate_postal_code
 
@@ -273,10 +273,11 @@ class Contact(models.Model):
         return f"{self.first_name} {self.last_name} ({self.relation})"
 
 
-class PrivateStorage(FileSystemStorage):
-    """The vault, outside any web root. Django calls a field's storage callable only once, at
-    import: the location is read from the settings at each use instead, so that tests and
-    deployments can move PRIVATE_MEDIA_ROOT."""
+class PrivateStorage(EncryptedFileSystemStorage):
+    """The vault, outside any web root, each file encrypted (ground/encrypted_storage.py).
+    Django calls a field's storage callable only once, at import: the location is read from
+    the settings at each use instead, so that tests and deployments can move
+    PRIVATE_MEDIA_ROOT."""
 
     @property
     def base_location(self):

@@ -11,12 +11,17 @@ from django.db.models.constants import LOOKUP_SEP
 from django.dispatch import Signal
 from django.http import Http404
 
+from .encrypted_fields import EncryptedTextField
+
 # A model declares its health fields and the permission that opens them:
 #     HEALTH_FIELDS = ("allergies", ...)
 #     HEALTH_PERMISSION = "inscriptions.view_health_data"
 # Every admin of the site (HealthGuardedAdminSite adds the mixin to those that lack it) then
 # refuses, to staff without that permission, any filter, search or sort that reaches one of
 # those fields, from its own model or through relations, and hides them from its pages.
+
+# A field encrypted at rest (ground/encrypted_fields.py) is never filtered, searched or sorted
+# by, whoever asks: its tokens cannot answer, and the admin refuses rather than answer wrong.
 
 # Sent for each access by staff who hold the permission; the app that keeps the journal
 # listens. kwargs: request, obj (None for a list), action ("view", "history", "list"),
@@ -49,6 +54,12 @@ def lookup_path_steps(model, lookup):
             break
         model = field.related_model
     return steps
+
+
+def reaches_encrypted(model, lookup) -> bool:
+    """Whether a lookup path reaches a field encrypted at rest."""
+    return any(isinstance(step_model._meta.get_field(name), EncryptedTextField)
+               for step_model, name in lookup_path_steps(model, lookup))
 
 
 def ordering_path(order) -> str | None:
@@ -127,14 +138,17 @@ class HealthDataAdminMixin:
                 (allowed if request.user.has_perm(permission) else withheld).add(name)
         return allowed, withheld
 
-    def _reaches_withheld(self, request, path) -> bool:
-        return path is not None and bool(self.health_fields_reached(request, path)[1])
+    def _path_refused(self, request, path) -> bool:
+        """Whether a path reaches what this user may not filter, search or sort by: a health
+        field withheld from him, or, for everyone, a field encrypted at rest."""
+        return path is not None and (bool(self.health_fields_reached(request, path)[1])
+                                     or reaches_encrypted(self.model, path))
 
     # Lookups, filters, search and sort -------------------------------------------------------
     def lookup_allowed(self, lookup, value, request=None):
         # Django answers a refused lookup with DisallowedModelAdminLookup (400), whatever
         # the value: the answer no longer depends on the hidden data.
-        if request is None or self._reaches_withheld(request, lookup):
+        if request is None or self._path_refused(request, lookup):
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -142,7 +156,7 @@ class HealthDataAdminMixin:
         kept = []
         for item in super().get_list_filter(request):
             name = item[0] if isinstance(item, (list, tuple)) else item
-            if isinstance(name, str) and self._reaches_withheld(request, name):
+            if isinstance(name, str) and self._path_refused(request, name):
                 continue
             kept.append(item)
         return kept
@@ -150,7 +164,7 @@ class HealthDataAdminMixin:
     def get_search_fields(self, request):
         # Also what the autocomplete of other admins searches.
         return [name for name in super().get_search_fields(request)
-                if not self._reaches_withheld(request, name.lstrip("^=@"))]
+                if not self._path_refused(request, name.lstrip("^=@"))]
 
     def _column_order_path(self, name):
         if not isinstance(name, str):
@@ -167,11 +181,11 @@ class HealthDataAdminMixin:
 
     def get_sortable_by(self, request):
         return [name for name in super().get_sortable_by(request)
-                if not self._reaches_withheld(request, self._column_order_path(name))]
+                if not self._path_refused(request, self._column_order_path(name))]
 
     def get_ordering(self, request):
         return [order for order in super().get_ordering(request)
-                if not self._reaches_withheld(request, ordering_path(order))]
+                if not self._path_refused(request, ordering_path(order))]
 
     def get_changelist(self, request, **kwargs):
         return sortable_by_enforced(super().get_changelist(request, **kwargs))

@@ -28,11 +28,11 @@ class PhoneFormField(forms.CharField):
         return attrs
 
 
-class PhoneField(models.CharField):
-    """A phone number, French unless it starts with its country code (ground.validators)."""
+class PhoneFieldMixin:
+    """A model field's side of a phone number: checked, stored in its one spelling, typed in
+    a PhoneFormField (PhoneField here, EncryptedPhoneField in ground.encrypted_fields)."""
 
     default_validators = [validators.validate_phone]
-    description = _("Numéro de téléphone")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", validators.PHONE_MAX_LENGTH)
@@ -44,3 +44,9 @@ class PhoneField(models.CharField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": PhoneFormField, **kwargs})
+
+
+class PhoneField(PhoneFieldMixin, models.CharField):
+    """A phone number, French unless it starts with its country code (ground.validators)."""
+
+    description = _("Numéro de téléphone")

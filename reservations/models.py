@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from familles.models import Child, Document, Family
 from ground import french
+from ground.encrypted_fields import EncryptedTextField
 from inscriptions.models import Activity, ActivityUnit, Enrolment, Site
 from inscriptions.models.activities import WEEKDAY_NAMES, validate_weekdays
 
@@ -391,7 +392,7 @@ class AbsenceJustification(models.Model):
                                        related_name="justification",
                                        verbose_name=_("réservation"))
     reason = models.CharField(_("motif"), max_length=10, choices=Reason.choices)
-    details = models.TextField(_("précisions"), blank=True)
+    details = EncryptedTextField(_("précisions"), blank=True)  # encrypted at rest
     document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("justificatif"))
     state = models.CharField(_("état"), max_length=10, choices=State.choices,

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from familles.models import Child, Contact, Document, Family
-from ground.fields import PhoneField
+from ground.encrypted_fields import EncryptedPhoneField, EncryptedTextField
 
 from .levels import SchoolLevel
 
@@ -117,16 +117,18 @@ class AnnualFile(models.Model):
         Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("carnet de vaccination"),
     )
-    allergies = models.TextField(_("allergies"), blank=True,
-                                 help_text=_("Alimentaires, médicamenteuses ou autres."))
+    # Encrypted at rest (ground/encrypted_fields.py): only their emptiness shows in the database.
+    allergies = EncryptedTextField(_("allergies"), blank=True,
+                                   help_text=_("Alimentaires, médicamenteuses ou autres."))
     diet = models.CharField(_("régime alimentaire"), max_length=10, choices=Diet.choices,
                             default=Diet.NONE)
     has_pai = models.BooleanField(_("projet d'accueil individualisé (PAI)"), default=False)
     pai_document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("document du PAI"))
-    doctor_name = models.CharField(_("médecin traitant"), max_length=150, blank=True)
-    doctor_phone = PhoneField(_("téléphone du médecin"), blank=True)
-    health_notes = models.TextField(_("informations utiles pour l'équipe"), blank=True)
+    doctor_name = EncryptedTextField(_("médecin traitant"), max_length=150, single_line=True,
+                                     blank=True)
+    doctor_phone = EncryptedPhoneField(_("téléphone du médecin"), blank=True)
+    health_notes = EncryptedTextField(_("informations utiles pour l'équipe"), blank=True)
 
     # School
     school = models.CharField(_("école"), max_length=150, blank=True)

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from familles.models import Document, DocumentAccess
+from ground import crypto
 from tests.helpers import (
     flash_messages,
     jpeg_bytes,
@@ -85,8 +86,11 @@ def test_upload_list_and_download_real_files(parent_client, family, guardian, na
     assert (document.content_type, document.size, document.original_name) == (
         content_type, len(content), stored_name)
     # Stored in the private vault under a random name, never the parent's.
+    # Encrypted there (ground/encrypted_storage.py): nothing of the content on the disk.
     [path] = stored_files()
-    assert path.read_bytes() == content
+    raw = path.read_bytes()
+    assert raw.startswith(crypto.TOKEN_PREFIX) and content[:4] not in raw
+    assert crypto.decrypt_bytes(raw) == content
     assert path.parent.name == str(family.pk)
     assert stored_name.rsplit(".", 1)[0] not in path.name
 
