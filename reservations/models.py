@@ -567,9 +567,10 @@ class AllocationPriority(models.Model):
                               related_name="allocation_priorities", verbose_name=_("enfant"))
     family = models.ForeignKey(Family, on_delete=models.CASCADE, null=True, blank=True,
                                related_name="allocation_priorities", verbose_name=_("famille"))
-    note = models.CharField(_("motif"), max_length=200, blank=True,
-                            help_text=_("Lu seulement par les agents autorisés aux données "
-                                        "de santé."))
+    # The reason may tell a disability: encrypted at rest like the dossiers' health fields.
+    note = EncryptedTextField(_("motif"), max_length=200, blank=True, single_line=True,
+                              help_text=_("Lu seulement par les agents autorisés aux données "
+                                          "de santé."))
     valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                related_name="+", verbose_name=_("fixée par"))
