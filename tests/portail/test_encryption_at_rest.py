@@ -86,6 +86,23 @@ def test_a_dossier_saved_by_the_parent_is_encrypted_in_its_row_and_history(paren
     assert annual_file.history.first().allergies == ALLERGY
 
 
+def test_a_priority_reason_set_in_the_admin_is_encrypted_in_its_row_and_history(client):
+    """The reason staff give a child's allocation priority may tell a disability."""
+    from reservations.models import AllocationPriority
+
+    child = ChildFactory(first_name="Lou")
+    client.force_login(health_staff())
+    response = client.post("/gestion/reservations/allocationpriority/add/", {
+        "child": child.pk, "family": "", "note": "Handicap moteur (MDPH)", "valid_until": ""})
+    assert response.status_code == 302
+    priority = AllocationPriority.objects.get(child=child)
+    assert_only_tokens(raw_values(AllocationPriority, priority.pk, ["note"]), "Handicap")
+    assert_only_tokens(raw_values(AllocationPriority.history.model, priority.pk, ["note"]),
+                       "Handicap")
+    page = client.get(f"/gestion/reservations/allocationpriority/{priority.pk}/change/")
+    assert "Handicap moteur (MDPH)" in html.unescape(page.content.decode())
+
+
 def test_an_absence_justification_is_encrypted_and_only_emptiness_shows(guardian):
     child = ChildFactory(family=guardian.family)
     said = AbsenceJustification.objects.create(
