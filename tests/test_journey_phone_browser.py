@@ -39,6 +39,7 @@ def parent_pages(h) -> list[tuple[str, list[tuple[str, str]]]]:
         ("/famille/profil/", [("button", "Enregistrer")]),
         ("/famille/entourage/", [("link", "Ajouter une personne"), ("link", "Modifier")]),
         ("/famille/historique/", []),
+        ("/famille/fermer-mon-compte/", [("button", "Demander la fermeture de mon compte")]),
         ("/famille/enfants/ajouter/", [("button", "Enregistrer")]),
         (f"/famille/enfants/{h.child.pk}/modifier/", [("button", "Enregistrer")]),
         ("/famille/entourage/ajouter/", [("button", "Enregistrer")]),
