@@ -13,6 +13,7 @@ import zipfile
 
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
 from django.utils import timezone
 
 from facturation.attestation_pdf import pdf_filename as attestation_filename
@@ -26,13 +27,14 @@ from ground.outbox_queries import addressed_to
 from inscriptions.models import AnnualFile, Enrolment, FamilyQuotient
 from reservations.models import (
     AbsenceJustification,
+    AllocationPriority,
     Attendance,
     MealSubscription,
     Reservation,
     Wish,
 )
 
-from .models import MessageDelivery
+from .models import DataExport, ErasureRequest, MessageDelivery
 
 FORMAT_VERSION = 1
 
@@ -69,6 +71,8 @@ def household_data(family: Family) -> dict:
         "abonnements_cantine": records(MealSubscription.objects.filter(
             enrolment__child__in=children)),
         "voeux": records(Wish.objects.filter(family=family)),
+        "priorites_d_attribution": records(AllocationPriority.objects.filter(
+            Q(family=family) | Q(child__in=children))),
         "reservations": records(Reservation.objects.filter(family=family)),
         "presences": records(Attendance.objects.filter(child__in=children)),
         "absences": records(AbsenceJustification.objects.filter(reservation__family=family)),
@@ -95,6 +99,9 @@ def household_data(family: Family) -> dict:
         "e_mails": records(sent, exclude=("sealed_body",)),
         "courriers": records(Letter.objects.filter(family=family)),
         "historique": records(FamilyEvent.objects.filter(family=family)),
+        "demandes_d_effacement": records(ErasureRequest.objects.filter(family=family)),
+        "copies_des_donnees": records(DataExport.objects.filter(family=family),
+                                      exclude=("file",)),
     }
     return {"format": FORMAT_VERSION, "produit_le": timezone.now(), **data}
 

@@ -158,3 +158,28 @@ def test_the_dpo_reads_who_asked_for_an_export_never_the_archive(
         f"{register}{export.pk}/change/").content.decode()
     assert os.path.basename(export.file.name) not in html  # no link to the archive
     assert f"/famille/mes-donnees/{export.pk}/" not in html
+
+
+def test_the_export_holds_the_priorities_the_erasure_requests_and_the_earlier_copies(
+        client, household, django_capture_on_commit_callbacks):
+    """What the service decided about the household is the household's data too: a priority
+    staff set (with its reason), its requests to close the account, its earlier copies."""
+    from portail.models import ErasureRequest
+    from reservations.models import AllocationPriority
+    from tests.scenarios.accounts import StaffFactory
+
+    child = household.family.children.get()
+    AllocationPriority.objects.create(child=child, note="Suivi par le service social",
+                                      set_by=StaffFactory())
+    ErasureRequest.objects.create(family=household.family, requested_by=household.user,
+                                  state=ErasureRequest.State.CANCELLED)
+    client.force_login(household.user)
+    ask(client, django_capture_on_commit_callbacks)
+    response = client.get(path_of(e_mailed_link(household)))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    data = json.loads(archive.read("donnees.json"))
+    assert [p["note"] for p in data["priorites_d_attribution"]] == [
+        "Suivi par le service social"]
+    assert [r["state"] for r in data["demandes_d_effacement"]] == ["cancelled"]
+    assert [c["state"] for c in data["copies_des_donnees"]] == ["building"]
+    assert all("file" not in c for c in data["copies_des_donnees"])
