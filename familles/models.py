@@ -79,7 +79,14 @@ class Family(models.Model):
                                    validators=[validate_postal_code])
     city = models.CharField(_("commune"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
-    history = HistoricalRecords()
+    # A household served at the counter has no account whose logins tell it is still here:
+    # the retention rule warns it by letter after years without news, then erases its data
+    # (familles/retention.py, « Durées de conservation »).
+    inactivity_warned_at = models.DateTimeField(_("prévenue de son inactivité le"), null=True,
+                                                blank=True, editable=False)
+    data_erased_at = models.DateTimeField(_("données effacées le"), null=True, blank=True,
+                                          editable=False)
+    history = HistoricalRecords(excluded_fields=["inactivity_warned_at", "data_erased_at"])
 
     class Meta:
         verbose_name = _("famille")

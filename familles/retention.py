@@ -10,15 +10,25 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import F, ProtectedError, Q
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, ProtectedError, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from ground.commune import commune
 from ground.outbox import queue_email
 from ground.retention import purge_access_log
 
-from .models import Contact, Document, DocumentAccess, FamilyEvent, Guardian, User
+from .letters import write
+from .models import (
+    Contact,
+    Document,
+    DocumentAccess,
+    Family,
+    FamilyEvent,
+    Guardian,
+    Letter,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -145,16 +155,89 @@ def anonymise_account(user_id: int, *, keep_address: bool = False) -> bool:
     Guardian.history.filter(id=guardian.pk).update(**GUARDIAN_CONTACT_FIELDS)
     # The household's address and contacts go only when nobody in it still uses the portal.
     if not others_active(family.pk, user.pk):
-        if not keep_address:
-            family.address = family.postal_code = family.city = ""
-            family.save(update_fields=["address", "postal_code", "city"])
-            type(family).history.filter(id=family.pk).update(address="", postal_code="",
-                                                             city="")
-        family.contacts.all().delete()
-        Contact.history.filter(family_id=family.pk).delete()
-        for document in family.documents.all():
-            delete_document(document)
-        # A printed letter said what an e-mail would have: its copy is no longer needed.
-        family.letters.filter(printed_at__isnull=False).delete()
+        close_household(family, keep_address=keep_address)
     logger.info("Retention: account %d anonymised", user.pk)
+    return True
+
+
+def close_household(family: Family, *, keep_address: bool = False) -> None:
+    """Nobody in the household uses the portal any more: its address (unless an unpaid
+    invoice needs it), contacts, documents, printed letters and guardians' phones go, in the
+    records and their history; names stay, the invoices carry them. Idempotent."""
+    if not keep_address:
+        family.address = family.postal_code = family.city = ""
+        Family.history.filter(id=family.pk).update(address="", postal_code="", city="")
+    family.inactivity_warned_at = None
+    family.data_erased_at = family.data_erased_at or timezone.now()
+    family.save(update_fields=["address", "postal_code", "city", "inactivity_warned_at",
+                               "data_erased_at"])
+    guardians = Guardian.objects.filter(family=family)
+    guardians.update(**GUARDIAN_CONTACT_FIELDS)
+    Guardian.history.filter(id__in=guardians.values("pk")).update(**GUARDIAN_CONTACT_FIELDS)
+    family.contacts.all().delete()
+    Contact.history.filter(family_id=family.pk).delete()
+    for document in family.documents.all():
+        delete_document(document)
+    # A printed letter said what an e-mail would have: its copy is no longer needed.
+    family.letters.filter(printed_at__isnull=False).delete()
+
+
+# Households served at the counter (no guardian with an account): their news is what the
+# service wrote in their journal and the letters it printed for them, not logins.
+DORMANT_LETTER = "household_dormant"
+
+
+def _counter_households():
+    return (Family.objects.filter(data_erased_at__isnull=True)
+            .exclude(guardians__user__isnull=False)
+            .alias(active_at=Greatest(
+                "created_at",
+                Coalesce(Subquery(FamilyEvent.objects.filter(family=OuterRef("pk"))
+                                  .order_by("-at").values("at")[:1]), "created_at"),
+                Coalesce(Subquery(Letter.objects.filter(family=OuterRef("pk"))
+                                  .exclude(template=DORMANT_LETTER)
+                                  .order_by("-created_at").values("created_at")[:1]),
+                         "created_at"))))
+
+
+@transaction.atomic
+def warn_dormant_households(now=None) -> int:
+    """A letter to print for each household served at the counter that the service has had
+    no news of for the commune's number of years (the inactive accounts' setting); news
+    since a warning (a journal entry, a letter) cancels it."""
+    now = now or timezone.now()
+    back = list(_counter_households().filter(inactivity_warned_at__isnull=False,
+                                             active_at__gt=F("inactivity_warned_at"))
+                .values_list("pk", flat=True))
+    Family.objects.filter(pk__in=back).update(inactivity_warned_at=None)
+    limit = now - relativedelta(years=commune().retention_inactive_account_years)
+    warned = 0
+    for family in (_counter_households().select_for_update(of=("self",))
+                   .filter(inactivity_warned_at__isnull=True, active_at__lt=limit)):
+        write(DORMANT_LETTER, family.pk, [], True,
+              {"erased_on": timezone.localdate(now + ANONYMISATION_GRACE)})
+        family.inactivity_warned_at = now
+        family.save(update_fields=["inactivity_warned_at"])
+        warned += 1
+    logger.info("Retention: %d households served at the counter warned", warned)
+    return warned
+
+
+def dormant_households_to_close(now=None) -> list[int]:
+    """Warned long enough ago, and no news since."""
+    now = now or timezone.now()
+    return list(_counter_households()
+                .filter(inactivity_warned_at__lt=now - ANONYMISATION_GRACE,
+                        active_at__lte=F("inactivity_warned_at"))
+                .values_list("pk", flat=True))
+
+
+@transaction.atomic
+def close_dormant_household(family_id: int, *, keep_address: bool = False) -> bool:
+    family = Family.objects.select_for_update().filter(
+        pk=family_id, data_erased_at__isnull=True).first()
+    if family is None:
+        return False
+    close_household(family, keep_address=keep_address)
+    logger.info("Retention: household %d, served at the counter, closed", family_id)
     return True

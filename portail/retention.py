@@ -35,6 +35,10 @@ def run(now=None) -> dict[str, int]:
     }
     for user_id in familles_retention.accounts_to_anonymise(now):
         counts["accounts_anonymised"] += anonymise(user_id)
+    counts["households_warned"] = familles_retention.warn_dormant_households(now)
+    counts["households_closed"] = sum(
+        close_dormant(family_id, now)
+        for family_id in familles_retention.dormant_households_to_close(now))
     # Expired sessions (who was logged in, from where) stay in the database until cleared.
     call_command("clearsessions")
     return counts
@@ -60,6 +64,20 @@ def anonymise(user_id: int, *, actor=None, now=None) -> bool:
     ground_retention.forget_address(address, familles_retention.anonymous_email(user_id))
     if household:
         drop_exports(family_id)
+    return True
+
+
+@transaction.atomic
+def close_dormant(family_id: int, now=None) -> bool:
+    """A household served at the counter, warned by letter and still without news: the same
+    as a closed account's household (bookings to come released, dossiers' health data and
+    documents let go, contacts and documents deleted), all or nothing."""
+    reservations_retention.release_family(family_id, None, now)
+    inscriptions_retention.release_family(family_id)
+    if not familles_retention.close_dormant_household(family_id,
+                                                     keep_address=unpaid(family_id)):
+        return False
+    drop_exports(family_id)
     return True
 
 

@@ -14,7 +14,7 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from facturation.models import Invoice, Payment
-from familles.models import Contact, Document, DocumentAccess, User
+from familles.models import Contact, Document, DocumentAccess, FamilyEvent, User
 from ground.commune import commune
 from ground.models import OutboxMessage
 from inscriptions.models import AnnualFile, HealthDataAccess
@@ -297,6 +297,56 @@ def test_an_inactive_account_is_warned_then_anonymised_its_invoices_intact(run_o
     # The beat task runs the same thing (and an anonymised account is left alone).
     with at(warned_on + datetime.timedelta(days=33)):
         assert apply_retention.apply().get()["accounts_anonymised"] == 0
+
+
+def test_a_household_served_at_the_counter_without_news_is_warned_by_letter_then_closed(
+        run_on):
+    """No account, no logins to count: the service's news of the household (its journal,
+    the letters printed for it) is the clock. Years without any: a letter to print, then
+    its data erased as a closed account's, invoices intact; news after the letter cancels."""
+    from familles.models import Family, Letter
+    from tests.scenarios.counter import counter_family
+
+    created = datetime.datetime(2022, 5, 2, 10, 0, tzinfo=PARIS)
+    with time_machine.travel(created, tick=False):
+        agent = StaffFactory()
+        family = counter_family(agent)
+        ContactFactory(family=family)
+        DocumentFactory(family=family)
+        invoice = InvoiceFactory(issued=True, family=family, total_cents=3100)
+        pay(invoice)
+        staying = counter_family(agent, child_name="Nolwenn")
+    guardian = family.guardians.get()
+    assert guardian.by_post and guardian.home_phone
+    accounting = invoice_rows()
+    years = commune().retention_inactive_account_years
+    warned_on = (created + relativedelta(years=years)).date()
+
+    assert run_on(warned_on - datetime.timedelta(days=1))["households_warned"] == 0
+    assert run_on(warned_on + datetime.timedelta(days=1))["households_warned"] == 2
+    letter = Letter.objects.get(family=family, template="household_dormant")
+    assert "passer au guichet" in letter.body_text and letter.printed_at is None
+    assert run_on(warned_on + datetime.timedelta(days=2))["households_warned"] == 0  # once
+
+    with at(warned_on + datetime.timedelta(days=5), hour=11):  # the other came to the desk
+        FamilyEvent.objects.create(family=staying, summary="Passage au guichet", actor=agent)
+    assert run_on(warned_on + datetime.timedelta(days=30))["households_closed"] == 0
+    assert run_on(warned_on + datetime.timedelta(days=32))["households_closed"] == 1
+
+    family.refresh_from_db()
+    guardian.refresh_from_db()
+    assert (family.address, family.city, guardian.home_phone) == ("", "", "")
+    assert family.data_erased_at is not None
+    assert not Document.objects.filter(family=family).exists()
+    assert not Contact.objects.filter(family=family).exists()
+    assert invoice_rows() == accounting
+    assert (family.name, guardian.last_name) == ("Famille Le Goff", "Le Goff")
+    staying = Family.objects.get(pk=staying.pk)
+    assert staying.address and staying.inactivity_warned_at is None
+    # Closed once: the next nights leave it alone and write it no more letters.
+    later = run_on(warned_on + datetime.timedelta(days=400))
+    assert later["households_closed"] == 0
+    assert Letter.objects.filter(family=family, template="household_dormant").count() == 1
 
 
 def test_staff_set_the_periods_and_cannot_go_below_the_floors(staff_client):
