@@ -84,8 +84,9 @@ def test_a_parent_wishes_then_reads_the_result_and_declines_a_day(browser: Brows
         give_back = main(page).get_by_role("link", name=re.compile("^Renoncer à ce jour"))
         assert_reachable(page, give_back, width)
         give_back.click()
-        assert_fits(page, width)
         confirm = main(page).get_by_role("button", name="Oui, renoncer à ce jour")
+        expect(confirm).to_be_visible()  # the confirmation page loaded, then measured
+        assert_fits(page, width)
         assert_reachable(page, confirm, width)
         confirm.click()
         expect(page.get_by_text(re.compile("vous avez renoncé au"))).to_be_visible()
