@@ -74,11 +74,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
                   permissions=["view"])
     def retry_now(self, request, queryset):
         unsent = queryset.exclude(status=OutboxMessage.Status.SENT)
-        # An abandoned secret's body is gone: resending it would send an empty e-mail.
-        dropped = unsent.filter(content=OutboxMessage.Content.SECRET,
-                                status=OutboxMessage.Status.FAILED).count()
-        ids = list(unsent.exclude(content=OutboxMessage.Content.SECRET,
-                                  status=OutboxMessage.Status.FAILED)
+        # An abandoned secret's body, or farewell's address, is gone: nothing to resend.
+        gone = {"content__in": [OutboxMessage.Content.SECRET, OutboxMessage.Content.FAREWELL],
+                "status": OutboxMessage.Status.FAILED}
+        dropped = unsent.filter(**gone).count()
+        ids = list(unsent.exclude(**gone)
                    .values_list("pk", flat=True))
         OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxMessage.Status.PENDING)
         for message_id in ids:

@@ -27,6 +27,12 @@ class OutboxMessage(models.Model):
         SECRET = "secret", _("lien ou code personnel")
         # Special-category data (GDPR art. 9), e.g. the reason of an absence.
         HEALTH = "health", _("données de santé")
+        # The last message to an account closed on request: its address and text are
+        # forgotten once it is delivered (or abandoned), like the rest of the account.
+        FAREWELL = "farewell", _("dernier message d'un compte fermé")
+
+    # The contents whose body is only ever stored sealed (ground/sealing.py).
+    SEALED = (Content.SECRET, Content.HEALTH)
 
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True, db_index=True)
     template = models.CharField(_("modèle"), max_length=100, blank=True)
@@ -58,10 +64,12 @@ class OutboxMessage(models.Model):
                 condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
                 name="outbox_sent_has_date",
             ),
-            # An ordinary body is in clear; any other only sealed, never in clear.
+            # An ordinary body (and a farewell's) is in clear; a secret or health data only
+            # sealed, never in clear.
             models.CheckConstraint(
-                condition=models.Q(content="ordinary", sealed_body="")
-                | (~models.Q(content="ordinary") & models.Q(body_text="", body_html="")),
+                condition=models.Q(content__in=["ordinary", "farewell"], sealed_body="")
+                | (models.Q(content__in=["secret", "health"])
+                   & models.Q(body_text="", body_html="")),
                 name="outbox_confidential_body_sealed",
             ),
             # A secret exists only while it may still be sent: sealed while pending, dropped

@@ -92,7 +92,7 @@ def _new_message(*, to, subject: str, body_text: str, body_html: str = "", templ
         logger.warning("No recipient for %r: message not queued", subject)
         return None
     body = {"body_text": body_text, "body_html": body_html}
-    if content != OutboxMessage.Content.ORDINARY:
+    if content in OutboxMessage.SEALED:
         body = {"sealed_body": seal({"text": body_text, "html": body_html})}
     return OutboxMessage(
         template=template,
@@ -196,29 +196,39 @@ def deliver(message_id: int, *, connection=None) -> bool:
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 message.status = OutboxMessage.Status.FAILED
-                _drop_secret(message)  # a dead link is not kept: the person asks again
+                _forget_when_done(message)  # a dead link is not kept: the person asks again
             message.save(update_fields=["attempts", "last_attempt_at", "last_error", "status",
-                                        "sealed_body"])
+                                        *DONE_FIELDS])
             logger.warning("Outbox message %s failed: %s", message_id, message.last_error)
             return False
         message.status = OutboxMessage.Status.SENT
         message.sent_at = message.last_attempt_at
         message.last_error = ""
-        _drop_secret(message)
+        _forget_when_done(message)
         message.save(update_fields=["attempts", "last_attempt_at", "last_error", "status",
-                                    "sent_at", "sealed_body"])
+                                    "sent_at", *DONE_FIELDS])
         return True
 
 
-def _drop_secret(message: OutboxMessage) -> None:
+# What a message delivered or abandoned may lose (_forget_when_done).
+DONE_FIELDS = ["sealed_body", "to", "body_text", "body_html"]
+FORGOTTEN_ADDRESS = "adresse-effacee@invalid.invalid"
+
+
+def _forget_when_done(message: OutboxMessage) -> None:
+    """A secret's body, or a closed account's address and farewell, is not kept once the
+    message is delivered or abandoned."""
     if message.content == OutboxMessage.Content.SECRET:
         message.sealed_body = ""
+    elif message.content == OutboxMessage.Content.FAREWELL:
+        message.to = [FORGOTTEN_ADDRESS]
+        message.body_text = message.body_html = ""
 
 
 def bodies(message: OutboxMessage) -> tuple[str, str]:
     """The message's text and HTML bodies, unsealed if need be (to send it, or to show health
     data to staff allowed to see it); ("", "") for a secret already sent or abandoned."""
-    if message.content == OutboxMessage.Content.ORDINARY:
+    if message.content not in OutboxMessage.SEALED:
         return message.body_text, message.body_html
     if not message.sealed_body:
         return "", ""
@@ -227,7 +237,7 @@ def bodies(message: OutboxMessage) -> tuple[str, str]:
 
 
 def _send(message: OutboxMessage, connection=None) -> None:
-    if message.content != OutboxMessage.Content.ORDINARY and not message.sealed_body:
+    if message.content in OutboxMessage.SEALED and not message.sealed_body:
         raise ValueError("sealed body already dropped")  # never an empty e-mail
     text, html = bodies(message)
     email = EmailMultiAlternatives(

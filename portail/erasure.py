@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from familles import journal
 from familles.models import Family, FamilyEvent, User
+from ground.models import OutboxMessage
 from ground.outbox import queue_email
 
 from . import retention
@@ -90,7 +91,9 @@ def approve_erasure(request_id, staff, *, now=None) -> ErasureRequest:
     request = _pending(request_id, staff)
     user = request.requested_by
     plan = plan_for(user, now)
-    queue_email("erasure_done", user.email, {"plan": plan})
+    # Its address goes once it is delivered (the account's other e-mails lose it below).
+    queue_email("erasure_done", user.email, {"plan": plan},
+                content=OutboxMessage.Content.FAREWELL)
     journal.record(request.family, _("Compte d'un responsable fermé et données effacées à sa "
                                      "demande (droit à l'effacement)."),
                    actor=staff, channel=FamilyEvent.Channel.ONLINE)

@@ -84,14 +84,14 @@ def plan_for(user, now=None) -> Plan | None:
             Item(_("Vos numéros de téléphone"), 1),
             Item(_("Le texte des e-mails qui vous ont été envoyés (restent : date et objet)"),
                  sent_emails(user))]
+    bookings = future_bookings(family.pk, now)  # what goes if the household closes
     if household:
-        goes += _household_goes(family, keeps_address, now)
+        goes += _household_goes(family, keeps_address, bookings, now)
     return Plan(family=family, household=household, keeps_address=keeps_address,
-                goes=_present(goes), kept=_present(_kept(family, keeps_address, now)))
+                goes=_present(goes), kept=_present(_kept(family, keeps_address, bookings)))
 
 
-def _household_goes(family: Family, keeps_address: bool, now) -> list[Item]:
-    bookings = future_bookings(family.pk, now)
+def _household_goes(family: Family, keeps_address: bool, bookings, now) -> list[Item]:
     files = AnnualFile.objects.filter(child__family=family)
     justifications = AbsenceJustification.objects.filter(reservation__family=family)
     return [
@@ -124,13 +124,13 @@ def sent_emails(user) -> int:
         status=OutboxMessage.Status.PENDING).count()
 
 
-def _kept(family: Family, keeps_address: bool, now) -> list[Item]:
+def _kept(family: Family, keeps_address: bool, bookings) -> list[Item]:
     invoices = Invoice.objects.filter(family=family, state=Invoice.State.ISSUED)
     payments = Payment.objects.filter(invoice__family=family)
     names = [str(g) for g in family.guardians.all()] + [
         f"{c.first_name} {c.last_name}" for c in family.children.all()]
     billed = Reservation.objects.filter(family=family).exclude(
-        pk__in=[r.pk for r in future_bookings(family.pk, now)])
+        pk__in=[r.pk for r in bookings])
     return [
         Item(_("Les factures émises"), invoices.count(),
              [f"{i.number} – {i.month:%m/%Y} – {i.total}" for i in invoices.order_by("number")]),
